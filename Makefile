@@ -1,0 +1,68 @@
+# PM Ladder. `make run` starts the service; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format demo migrate worker beat install install-dev clean
+
+help:
+	@echo "make run      start the server on 127.0.0.1:$(PORT) (SQLite, tasks in-process, e-mail to console)"
+	@echo "make demo     create demo users (HR, committee, a manager and reports) and print their logins"
+	@echo "make test     the whole test suite (PostgreSQL + Redis at 127.0.0.1 when they answer)"
+	@echo "make lint     ruff check + ruff format --check"
+	@echo "make migrate  apply database migrations"
+	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PM Ladder needs Python 3.11 or newer: set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps: reinstall only when a lock file changes.
+$(VENV)/.installed-runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	@touch $@ $(VENV)/.installed-runtime
+
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+run: migrate
+	@echo ""
+	@echo "  PM Ladder on http://127.0.0.1:$(PORT)/  (admin: /admin/, API docs: /api/v1/docs/)"
+	@echo "  No users yet? In another terminal: make demo   (prints logins for demo users)"
+	@echo ""
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+demo: migrate
+	PORT=$(PORT) $(MANAGE) demo
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

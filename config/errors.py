@@ -1,0 +1,76 @@
+"""One place that turns errors into JSON bodies with `detail` and a machine-readable `code`."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from django.views.csrf import csrf_failure as html_csrf_failure
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from ladder.errors import DomainError
+
+STATUS_BY_KIND = {
+    DomainError.INVALID: status.HTTP_400_BAD_REQUEST,
+    DomainError.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    DomainError.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    DomainError.CONFLICT: status.HTTP_409_CONFLICT,
+}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        body = {"detail": exc.message, "code": exc.code, **exc.extra}
+        return Response(body, status=STATUS_BY_KIND[exc.kind])
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": _first_message(exc.detail),
+            "code": _first_code(exc.get_codes()),
+            "errors": exc.detail,
+        }
+    else:
+        response.data = {"detail": str(exc.detail), "code": exc.get_codes()}
+    return response
+
+
+def _first_message(detail) -> str:
+    while isinstance(detail, dict | list) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    return str(detail) if detail else "Invalid input."
+
+
+def _first_code(codes) -> str:
+    while isinstance(codes, dict | list) and codes:
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes) if codes else "invalid"
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+    return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    if _is_api(request):
+        body = {"detail": f"CSRF failed: {reason}", "code": "csrf_failed"}
+        return JsonResponse(body, status=403)
+    return html_csrf_failure(request, reason=reason)

@@ -1,0 +1,48 @@
+"""Settings for the test suite.
+
+PostgreSQL and Redis at 127.0.0.1 are used when they answer; otherwise the suite runs on SQLite and
+skips the tests marked `services` (tests/conftest.py reports which, or fails the run when
+REQUIRE_SERVICES=1).
+"""
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+
+TEST_POSTGRES_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+SERVICES_AVAILABLE = {
+    "PostgreSQL": _answers(TEST_POSTGRES_URL),
+    "Redis": _answers(TEST_REDIS_URL),
+}
+
+if SERVICES_AVAILABLE["PostgreSQL"]:
+    DATABASES = {"default": dj_database_url.parse(TEST_POSTGRES_URL)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

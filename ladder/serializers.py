@@ -1,0 +1,133 @@
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from rest_framework import serializers
+
+from ladder.models import Level, LevelTransition, Member
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so a client never believes a typo or a read-only field
+    (state, level, ...) was saved."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field is not accepted here."] for name in unknown},
+                    code="unknown_field",
+                )
+        return super().to_internal_value(data)
+
+
+class LevelRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Level
+        fields = ["code", "title"]
+
+
+class LevelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Level
+        fields = ["code", "rank", "title", "track", "position", "mission", "goal"]
+
+
+class LevelDetailSerializer(LevelSerializer):
+    next_levels = LevelRefSerializer(many=True, read_only=True)
+
+    class Meta(LevelSerializer.Meta):
+        fields = [*LevelSerializer.Meta.fields, "next_levels"]
+
+
+class LevelTransitionSerializer(serializers.ModelSerializer):
+    from_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    to_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = LevelTransition
+        fields = ["from_level", "to_level", "is_active"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    name = serializers.CharField(read_only=True)
+    level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    level_title = serializers.CharField(source="level.title", read_only=True)
+    manager = serializers.CharField(
+        source="manager.user.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "name",
+            "level",
+            "level_title",
+            "level_since",
+            "manager",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class MemberMeSerializer(MemberSerializer):
+    next_levels = LevelRefSerializer(many=True, read_only=True)
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "next_levels"]
+        read_only_fields = fields
+
+
+class ManagerField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No such member: {value}.",
+        "invalid": "Give the manager's username, or null.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            slug_field="user__username",
+            queryset=Member.objects.select_related("user", "manager"),
+            allow_null=True,
+            required=False,
+            **kwargs,
+        )
+
+
+class LevelCodeField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No such level: {value}.",
+        "invalid": "Give a level code, e.g. senior-pm.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Level.objects.all(), **kwargs)
+
+
+class MemberCreateSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = serializers.EmailField(max_length=254)
+    first_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+    level = LevelCodeField()
+    manager = ManagerField()
+    password = serializers.CharField(
+        max_length=128, required=False, write_only=True, trim_whitespace=False
+    )
+
+
+class MemberUpdateSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    manager = ManagerField()
+    is_active = serializers.BooleanField(required=False)
+    # Accepted only so the service can refuse it with `level_read_only`.
+    level = serializers.JSONField(required=False)

@@ -1,0 +1,93 @@
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing_services() -> list[str]:
+    return [name for name, up in settings.SERVICES_AVAILABLE.items() if not up]
+
+
+def pytest_configure(config):
+    missing = _missing_services()
+    if REQUIRE_SERVICES and missing:
+        pytest.exit(
+            "REQUIRE_SERVICES=1 but not answering: "
+            + ", ".join(f"{name} ({_url(name)})" for name in missing),
+            returncode=3,
+        )
+
+
+def _url(name: str) -> str:
+    return settings.TEST_POSTGRES_URL if name == "PostgreSQL" else settings.TEST_REDIS_URL
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = _missing_services()
+    if not missing:
+        return
+    skip = pytest.mark.skip(reason=f"needs {' and '.join(missing)} (not answering)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    missing = _missing_services()
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    terminalreporter.section("services")
+    if not missing:
+        terminalreporter.write_line(f"PostgreSQL and Redis answered; database: {database}.")
+        return
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "not answering" in str(report.longrepr)
+    ]
+    terminalreporter.write_line(
+        f"NOT ANSWERING: {', '.join(missing)}. Ran on {database}; skipped {len(skipped)} "
+        "tests marked `services`. Start the services (or set REQUIRE_SERVICES=1 to fail instead)."
+    )
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api):
+    """as_user(user) -> an API client authenticated as that user (by token, as clients do)."""
+
+    def login(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+        return client
+
+    return login
+
+
+@pytest.fixture
+def ladder_people(db):
+    """A small company: HR, a committee member, a manager with two reports, another manager."""
+    hr = factories.hr_user()
+    committee = factories.committee_member(level="vp-product")
+    manager = factories.MemberFactory(level__code="group-pm")
+    report_a = factories.MemberFactory(level__code="associate-pm", manager=manager)
+    report_b = factories.MemberFactory(level__code="senior-pm", manager=manager)
+    other_manager = factories.MemberFactory(level__code="group-pm")
+    outsider = factories.MemberFactory(level__code="pm", manager=other_manager)
+    return {
+        "hr": hr,
+        "committee": committee,
+        "manager": manager,
+        "report_a": report_a,
+        "report_b": report_b,
+        "other_manager": other_manager,
+        "outsider": outsider,
+    }
