@@ -1,4 +1,5 @@
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ladder.models import Level, LevelTransition, Member
@@ -85,6 +86,7 @@ class MemberMeSerializer(MemberSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "nullable": True, "description": "manager's username"})
 class ManagerField(serializers.SlugRelatedField):
     default_error_messages = {
         "does_not_exist": "No such member: {value}.",

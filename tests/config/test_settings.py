@@ -1,0 +1,84 @@
+"""Settings read from the environment: run in a fresh interpreter, as a deployment would."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_django(code: str, **env) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_django("", DJANGO_SETTINGS_MODULE="config.settings.production")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_is_secure_by_default():
+    result = run_django(
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS > 0, s.ALLOWED_HOSTS)",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="ladder.example.com, api.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("[")[0].split() == ["False", "True", "True", "True", "True"]
+    assert "['ladder.example.com', 'api.example.com']" in result.stdout
+
+
+def test_zero_setup_default_is_sqlite_with_wal_and_in_process_tasks():
+    result = run_django(
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['ENGINE'], d['OPTIONS']['transaction_mode'], s.CELERY_TASK_ALWAYS_EAGER, "
+        "s.EMAIL_BACKEND)",
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL="",
+        CELERY_BROKER_URL="",
+        EMAIL_BACKEND="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "IMMEDIATE",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
+
+
+def test_database_and_broker_urls_switch_to_postgres_and_redis():
+    result = run_django(
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)",
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "False",
+        "redis://127.0.0.1:6379/0",
+    ]
+
+
+def test_a_malformed_number_setting_names_the_variable():
+    result = run_django(
+        "", DJANGO_SETTINGS_MODULE="config.settings.base", PROMOTIONS_MIN_APPROVALS="two"
+    )
+    assert result.returncode != 0
+    assert "PROMOTIONS_MIN_APPROVALS must be a whole number" in result.stderr
