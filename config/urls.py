@@ -10,6 +10,7 @@ api_v1 = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("ladder.urls")),
+    path("", include("promotions.urls")),
 ]
 
 urlpatterns = [

@@ -86,13 +86,46 @@ class Member(models.Model):
         return self.user.get_full_name() or self.user.get_username()
 
 
-class LevelChange(models.Model):
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are never updated.")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are never deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once: saving it again or deleting it raises."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are never deleted.")
+
+
+class LevelChange(AppendOnlyModel):
     """Career history: one row per change of a member's level. Never updated or deleted."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="level_changes")
     from_level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+")
     to_level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+")
     effective_date = models.DateField()
+    # Named by string: the ladder does not import the promotions app.
+    promotion = models.ForeignKey(
+        "promotions.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="level_changes",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

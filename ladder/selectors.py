@@ -23,12 +23,16 @@ def level_transition_list() -> QuerySet[LevelTransition]:
 
 
 def member_of(user) -> Member | None:
+    """The user's place on the ladder, or None (HR staff need not be on it)."""
     if not user.is_authenticated:
         return None
-    try:
-        return user.member
-    except Member.DoesNotExist:
-        return None
+    # Django caches only a found reverse one-to-one; remember a miss too (asked many times).
+    if not hasattr(user, "_ladder_member"):
+        try:
+            user._ladder_member = user.member
+        except Member.DoesNotExist:
+            user._ladder_member = None
+    return user._ladder_member
 
 
 def member_list_visible_to(*, user) -> QuerySet[Member]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ladder import roles
 from ladder.errors import InvalidInput, NotAllowed
-from ladder.models import Level, Member
+from ladder.models import Level, LevelChange, Member
 
 User = get_user_model()
 
@@ -110,3 +110,20 @@ def member_update(*, actor, member: Member, changes: dict) -> Member:
     user.save()
     member.save()
     return member
+
+
+def member_level_change(*, member: Member, to_level: Level, promotion=None) -> LevelChange:
+    """Move a member to a new level and keep the change as career history. Called by an approved
+    promotion, inside its transaction."""
+    today = timezone.localdate()
+    change = LevelChange.objects.create(
+        member=member,
+        from_level=member.level,
+        to_level=to_level,
+        effective_date=today,
+        promotion=promotion,
+    )
+    member.level = to_level
+    member.level_since = today
+    member.save(update_fields=["level", "level_since"])
+    return change

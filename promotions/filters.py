@@ -1,0 +1,21 @@
+import django_filters
+
+from promotions.models import Promotion, PromotionState
+
+
+class PromotionFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=PromotionState.choices)
+    candidate = django_filters.NumberFilter(field_name="candidate_id", min_value=1)
+    to_level = django_filters.CharFilter(field_name="to_level__code", max_length=40)
+    mine = django_filters.ChoiceFilter(
+        choices=[("nominated", "nominated")],
+        method="filter_mine",
+        help_text="`nominated`: only the promotions you nominated",
+    )
+
+    class Meta:
+        model = Promotion
+        fields = ["state", "candidate", "to_level", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(nominated_by=self.request.user)

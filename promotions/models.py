@@ -1,0 +1,126 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+from ladder.models import AppendOnlyModel, Level, Member
+
+
+class PromotionState(models.TextChoices):
+    NOMINATED = "nominated", "Nominated"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+OPEN_STATES = (PromotionState.NOMINATED, PromotionState.IN_REVIEW)
+
+
+class Promotion(models.Model):
+    candidate = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="promotions")
+    from_level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+")
+    to_level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+")
+    # protected: the state changes only through the transitions below, never by assignment.
+    state = FSMField(
+        default=PromotionState.NOMINATED, choices=PromotionState.choices, protected=True
+    )
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="nominations"
+    )
+    justification = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate"],
+                condition=Q(state__in=OPEN_STATES),
+                name="one_open_promotion_per_candidate",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "-created_at"], name="promotion_state_created"),
+            models.Index(fields=["candidate", "-created_at"], name="promotion_candidate_created"),
+            models.Index(
+                fields=["nominated_by", "-created_at"], name="promotion_nominator_created"
+            ),
+            models.Index(fields=["to_level", "-created_at"], name="promotion_to_level_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate}: {self.from_level.code} → {self.to_level.code} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # Transitions touch only this row; services add events, level changes and notifications.
+    @transition(field=state, source=PromotionState.NOMINATED, target=PromotionState.IN_REVIEW)
+    def start_review(self) -> None:
+        pass
+
+    @transition(field=state, source=PromotionState.IN_REVIEW, target=PromotionState.APPROVED)
+    def approve(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=PromotionState.IN_REVIEW, target=PromotionState.REJECTED)
+    def reject(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=list(OPEN_STATES), target=PromotionState.WITHDRAWN)
+    def withdraw(self) -> None:
+        self.decided_at = timezone.now()
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class Review(models.Model):
+    """A committee member's vote on a promotion in review: one per reviewer, changeable."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promotion_reviews"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(max_length=5000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["promotion", "reviewer"], name="one_review_per_reviewer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.decision}s #{self.promotion_id}"
+
+
+class PromotionEvent(AppendOnlyModel):
+    """The audit trail: one row per transition, appended, never updated or deleted."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="events")
+    from_state = models.CharField(max_length=20, choices=PromotionState.choices, null=True)
+    to_state = models.CharField(max_length=20, choices=PromotionState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    note = models.TextField(max_length=5000, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["promotion", "at"], name="event_promotion_at")]
+
+    def __str__(self) -> str:
+        return f"#{self.promotion_id}: {self.from_state or '∅'} → {self.to_state}"

@@ -1,0 +1,135 @@
+"""Reads, scoped to the requesting user."""
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from ladder import roles
+from ladder.models import LevelTransition, Member
+from ladder.selectors import member_list_visible_to, member_of
+from promotions import permissions
+from promotions.errors import CandidateNotFound, PromotionNotFound, TransitionConflict
+from promotions.models import Decision, Promotion, PromotionEvent, Review
+
+
+def _vote_count(decision: str):
+    votes = (
+        Review.objects.filter(promotion=OuterRef("pk"), decision=decision)
+        .order_by()
+        .values("promotion")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(votes), 0)
+
+
+def with_vote_counts(promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
+    return promotions.annotate(
+        approvals=_vote_count(Decision.APPROVE), rejections=_vote_count(Decision.REJECT)
+    )
+
+
+def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
+    """HR and committee: all. Others: their own, those they nominated, those of their reports.
+    Each row carries its `approvals` and `rejections` counts."""
+    promotions = Promotion.objects.select_related(
+        "candidate__user",
+        "candidate__manager",
+        "candidate__level",
+        "from_level",
+        "to_level",
+        "nominated_by",
+    )
+    promotions = with_vote_counts(promotions)
+    if roles.sees_everyone(user):
+        return promotions
+    if not user.is_authenticated:
+        return promotions.none()
+    me = member_of(user)
+    scope = Q(nominated_by=user)
+    if me is not None:
+        scope |= Q(candidate=me) | Q(candidate__manager=me)
+    return promotions.filter(scope)
+
+
+def promotion_get_visible_to(*, user, promotion_id) -> Promotion:
+    try:
+        return promotion_list_visible_to(user=user).get(pk=promotion_id)
+    except (Promotion.DoesNotExist, ValueError, TypeError):
+        raise PromotionNotFound() from None
+
+
+def promotion_reviews(*, user, promotion: Promotion) -> QuerySet[Review]:
+    permissions.ensure_can_read_reviews(user, promotion)
+    return promotion.reviews.select_related("reviewer").order_by("created_at", "id")
+
+
+def promotion_timeline(*, promotion: Promotion) -> QuerySet[PromotionEvent]:
+    return promotion.events.select_related("actor").order_by("at", "id")
+
+
+def promotion_vote_counts(*, promotion: Promotion) -> tuple[int, int]:
+    if hasattr(promotion, "approvals"):  # annotated by promotion_list_visible_to
+        return promotion.approvals, promotion.rejections
+    counts = promotion.reviews.aggregate(
+        approvals=Count("id", filter=Q(decision=Decision.APPROVE)),
+        rejections=Count("id", filter=Q(decision=Decision.REJECT)),
+    )
+    return counts["approvals"], counts["rejections"]
+
+
+def candidate_for_nomination(*, user, member_id) -> Member:
+    """The member `user` names as a candidate, if they may see them; else "no such member"."""
+    try:
+        return member_list_visible_to(user=user).get(pk=member_id)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise CandidateNotFound() from None
+
+
+def active_moves() -> set[tuple[int, int]]:
+    """(from_level_id, to_level_id) of every active move: a small table, read once per request."""
+    return set(
+        LevelTransition.objects.filter(is_active=True).values_list("from_level_id", "to_level_id")
+    )
+
+
+def approval_blocker(
+    promotion: Promotion, *, moves: set[tuple[int, int]] | None = None
+) -> TransitionConflict | None:
+    """Why an in-review promotion cannot be approved now, or None."""
+    approvals, rejections = promotion_vote_counts(promotion=promotion)
+    needed = settings.PROMOTIONS_MIN_APPROVALS
+    if approvals < needed or approvals <= rejections:
+        return TransitionConflict(
+            f"Approval needs at least {needed} approving review(s) and more approvals than "
+            f"rejections; it has {approvals} approval(s) and {rejections} rejection(s).",
+            code="quorum_not_met",
+        )
+    candidate = promotion.candidate
+    if candidate.level_id != promotion.from_level_id:
+        return TransitionConflict(
+            f"The candidate is now at {candidate.level.code}, not {promotion.from_level.code}.",
+            code="level_changed",
+        )
+    moves = active_moves() if moves is None else moves
+    if (promotion.from_level_id, promotion.to_level_id) not in moves:
+        return TransitionConflict(
+            f"The move {promotion.from_level.code} → {promotion.to_level.code} has been "
+            "deactivated.",
+            code="move_inactive",
+        )
+    return None
+
+
+def with_available_transitions(*, user, promotions):
+    """Set `available_transitions` on each promotion: the transitions `user` may call now
+    (approve only once it would succeed). Returns the promotions."""
+    moves = None
+    for promotion in promotions:
+        actions = [a for a in permissions.TRANSITIONS if permissions.allows(user, a, promotion)]
+        if permissions.APPROVE in actions:
+            moves = active_moves() if moves is None else moves
+            if approval_blocker(promotion, moves=moves):
+                actions.remove(permissions.APPROVE)
+        promotion.available_transitions = actions
+    return promotions

@@ -1,0 +1,85 @@
+from rest_framework import serializers
+
+from ladder.serializers import LevelCodeField, StrictSerializer
+from promotions.models import Decision, Promotion, PromotionEvent, Review
+from promotions.permissions import TRANSITIONS
+
+TEXT_LIMIT = 5000
+
+
+class CandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField()
+
+
+class PromotionSerializer(serializers.ModelSerializer):
+    candidate = CandidateSerializer(read_only=True)
+    from_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    to_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    nominated_by = serializers.CharField(source="nominated_by.username", read_only=True)
+    available_transitions = serializers.ListField(
+        child=serializers.ChoiceField(choices=TRANSITIONS), read_only=True
+    )
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "id",
+            "candidate",
+            "from_level",
+            "to_level",
+            "state",
+            "nominated_by",
+            "justification",
+            "created_at",
+            "updated_at",
+            "decided_at",
+            "available_transitions",
+        ]
+        read_only_fields = fields
+
+
+class NominationSerializer(StrictSerializer):
+    candidate = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    to_level = LevelCodeField()
+    justification = serializers.CharField(max_length=TEXT_LIMIT)
+
+
+class TransitionNoteSerializer(StrictSerializer):
+    note = serializers.CharField(
+        max_length=TEXT_LIMIT, required=False, allow_blank=True, default=""
+    )
+
+
+class ReviewInputSerializer(StrictSerializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    comment = serializers.CharField(
+        max_length=TEXT_LIMIT, required=False, allow_blank=True, default=""
+    )
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+
+    class Meta:
+        model = Review
+        fields = ["id", "reviewer", "decision", "comment", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """What the candidate and the manager see: states and times only."""
+
+    class Meta:
+        model = PromotionEvent
+        fields = ["from_state", "to_state", "at"]
+        read_only_fields = fields
+
+
+class CommitteeEventSerializer(EventSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "actor", "note"]
+        read_only_fields = fields

@@ -1,0 +1,172 @@
+"""Writes to promotions. Each service is one transaction that locks the promotion row (for a
+nomination, the candidate's row), so concurrent requests on one promotion queue and exactly one
+wins; the others then see the new state and get a 409."""
+
+from django.db import IntegrityError, transaction
+
+from ladder import roles
+from ladder.errors import InvalidInput
+from ladder.models import Level, LevelTransition, Member
+from ladder.selectors import level_next_levels
+from ladder.services import member_level_change
+from promotions import permissions
+from promotions.errors import (
+    ActionNotAllowed,
+    InvalidLevelMove,
+    PromotionAlreadyOpen,
+)
+from promotions.models import OPEN_STATES, Decision, Promotion, PromotionEvent, Review
+from promotions.selectors import approval_blocker
+
+
+def _locked(promotion: Promotion) -> Promotion:
+    return (
+        Promotion.objects.select_for_update(of=("self",))
+        .select_related("candidate__user", "candidate__level", "from_level", "to_level")
+        .get(pk=promotion.pk)
+    )
+
+
+def _record(promotion: Promotion, *, from_state, actor, note: str = "") -> PromotionEvent:
+    return PromotionEvent.objects.create(
+        promotion=promotion, from_state=from_state, to_state=promotion.state, actor=actor, note=note
+    )
+
+
+def ensure_valid_move(*, from_level: Level, to_level: Level) -> None:
+    """400 unless from → to is an active allowed move; the message names the allowed moves."""
+    if LevelTransition.objects.filter(
+        from_level=from_level, to_level=to_level, is_active=True
+    ).exists():
+        return
+    allowed = [level.code for level in level_next_levels(level=from_level)]
+    if allowed:
+        hint = f"Allowed moves from {from_level.code}: {', '.join(allowed)}."
+    else:
+        hint = f"There is no move up from {from_level.code}."
+    raise InvalidLevelMove(
+        f"{from_level.code} → {to_level.code} is not an allowed move. {hint}",
+        allowed_moves=allowed,
+    )
+
+
+@transaction.atomic
+def promotion_nominate(
+    *, candidate: Member, to_level: Level, nominated_by, justification: str
+) -> Promotion:
+    """Nominate a member for a move up the ladder: by their direct manager or HR, never oneself."""
+    # Two nominations of one member queue on this lock; the partial unique index is the backstop.
+    candidate = (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("user", "level", "manager")
+        .get(pk=candidate.pk)
+    )
+    if candidate.user_id == nominated_by.pk:
+        raise ActionNotAllowed("You cannot nominate yourself.", code="self_nomination")
+    manages = candidate.manager is not None and candidate.manager.user_id == nominated_by.pk
+    if not (manages or roles.is_hr(nominated_by)):
+        raise ActionNotAllowed("Only the candidate's direct manager or HR may nominate them.")
+    if Promotion.objects.filter(candidate=candidate, state__in=OPEN_STATES).exists():
+        raise PromotionAlreadyOpen()
+    if not candidate.is_active:
+        raise InvalidInput("The candidate is not an active member.", code="candidate_inactive")
+    ensure_valid_move(from_level=candidate.level, to_level=to_level)
+    if not justification.strip():
+        raise InvalidInput("A justification is required.", code="justification_required")
+    try:
+        with transaction.atomic():
+            promotion = Promotion.objects.create(
+                candidate=candidate,
+                from_level=candidate.level,
+                to_level=to_level,
+                nominated_by=nominated_by,
+                justification=justification.strip(),
+            )
+    except IntegrityError:
+        raise PromotionAlreadyOpen() from None
+    _record(promotion, from_state=None, actor=nominated_by)
+    return promotion
+
+
+@transaction.atomic
+def promotion_start_review(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    promotion = _locked(promotion)
+    permissions.ensure_can(actor, permissions.START_REVIEW, promotion)
+    from_state = promotion.state
+    promotion.start_review()
+    promotion.save()
+    _record(promotion, from_state=from_state, actor=actor, note=note)
+    return promotion
+
+
+@transaction.atomic
+def promotion_review(
+    *, promotion: Promotion, reviewer, decision: str, comment: str = ""
+) -> tuple[Review, bool]:
+    """Record or change the reviewer's vote. Returns the review and whether it is new."""
+    promotion = _locked(promotion)
+    permissions.ensure_can(reviewer, permissions.REVIEW, promotion)
+    if decision not in Decision.values:
+        raise InvalidInput("The decision is approve or reject.", code="invalid_decision")
+    if decision == Decision.REJECT and not comment.strip():
+        raise InvalidInput("A comment is required to reject.", code="comment_required")
+    review, created = Review.objects.update_or_create(
+        promotion=promotion,
+        reviewer=reviewer,
+        defaults={"decision": decision, "comment": comment.strip()},
+    )
+    return review, created
+
+
+@transaction.atomic
+def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    """Approve: the candidate moves to the new level, with career history, in this transaction."""
+    promotion = _locked(promotion)
+    permissions.ensure_can(actor, permissions.APPROVE, promotion)
+    # The candidate's row is locked too: their level must not move under us.
+    promotion.candidate = (
+        Member.objects.select_for_update().select_related("level").get(pk=promotion.candidate_id)
+    )
+    blocker = approval_blocker(promotion)
+    if blocker:
+        raise blocker
+    from_state = promotion.state
+    promotion.approve()
+    promotion.save()
+    member_level_change(
+        member=promotion.candidate, to_level=promotion.to_level, promotion=promotion
+    )
+    _record(promotion, from_state=from_state, actor=actor, note=note)
+    return promotion
+
+
+@transaction.atomic
+def promotion_reject(*, promotion: Promotion, actor, note: str) -> Promotion:
+    promotion = _locked(promotion)
+    permissions.ensure_can(actor, permissions.REJECT, promotion)
+    if not note.strip():
+        raise InvalidInput("A note is required to reject.", code="note_required")
+    from_state = promotion.state
+    promotion.reject()
+    promotion.save()
+    _record(promotion, from_state=from_state, actor=actor, note=note.strip())
+    return promotion
+
+
+@transaction.atomic
+def promotion_withdraw(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    promotion = _locked(promotion)
+    permissions.ensure_can(actor, permissions.WITHDRAW, promotion)
+    from_state = promotion.state
+    promotion.withdraw()
+    promotion.save()
+    _record(promotion, from_state=from_state, actor=actor, note=note.strip())
+    return promotion
+
+
+TRANSITION_SERVICES = {
+    permissions.START_REVIEW: promotion_start_review,
+    permissions.APPROVE: promotion_approve,
+    permissions.REJECT: promotion_reject,
+    permissions.WITHDRAW: promotion_withdraw,
+}

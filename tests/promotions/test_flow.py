@@ -1,0 +1,91 @@
+import pytest
+
+from ladder.models import LevelChange
+from promotions.models import Promotion, PromotionEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_happy_path_over_the_api(as_user, people):
+    candidate = people["candidate_member"]
+    manager = as_user(people["manager"])
+    response = manager.post(
+        "/api/v1/promotions/",
+        {"candidate": candidate.id, "to_level": "senior-pm", "justification": "Ready."},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["state"] == "nominated"
+    assert body["from_level"] == "pm"
+    assert body["to_level"] == "senior-pm"
+    assert body["nominated_by"] == people["manager"].username
+    assert body["candidate"] == {
+        "id": candidate.id,
+        "username": candidate.user.username,
+        "name": candidate.name,
+    }
+    assert body["available_transitions"] == ["withdraw"]
+    pid = body["id"]
+
+    committee = as_user(people["committee"])
+    detail = committee.get(f"/api/v1/promotions/{pid}/").json()
+    assert detail["available_transitions"] == ["start-review"]
+    assert committee.post(f"/api/v1/promotions/{pid}/start-review/").status_code == 200
+    detail = committee.get(f"/api/v1/promotions/{pid}/").json()
+    assert detail["available_transitions"] == ["reject"]  # approve waits for a review
+
+    review = committee.post(
+        f"/api/v1/promotions/{pid}/reviews/",
+        {"decision": "approve", "comment": "Yes"},
+        format="json",
+    )
+    assert review.status_code == 201
+    again = committee.post(
+        f"/api/v1/promotions/{pid}/reviews/",
+        {"decision": "approve", "comment": "Yes!"},
+        format="json",
+    )
+    assert again.status_code == 200
+    assert committee.get(f"/api/v1/promotions/{pid}/").json()["available_transitions"] == [
+        "approve",
+        "reject",
+    ]
+    approved = committee.post(
+        f"/api/v1/promotions/{pid}/approve/", {"note": "Congrats"}, format="json"
+    )
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["state"] == "approved"
+    assert approved.json()["decided_at"] is not None
+
+    candidate.refresh_from_db()
+    assert candidate.level.code == "senior-pm"
+    change = LevelChange.objects.get(member=candidate)
+    assert (change.from_level.code, change.to_level.code, change.promotion_id) == (
+        "pm",
+        "senior-pm",
+        pid,
+    )
+    states = list(
+        PromotionEvent.objects.filter(promotion_id=pid).values_list("from_state", "to_state")
+    )
+    assert states == [(None, "nominated"), ("nominated", "in_review"), ("in_review", "approved")]
+
+    timeline = as_user(people["candidate"]).get(f"/api/v1/promotions/{pid}/timeline/").json()
+    assert [e["to_state"] for e in timeline] == ["nominated", "in_review", "approved"]
+    assert set(timeline[0]) == {"from_state", "to_state", "at"}
+    committee_timeline = committee.get(f"/api/v1/promotions/{pid}/timeline/").json()
+    assert committee_timeline[-1]["note"] == "Congrats"
+    assert committee_timeline[-1]["actor"] == people["committee"].username
+
+
+def test_one_open_promotion_per_candidate(nominate, as_user, people):
+    nominate()
+    response = as_user(people["manager"]).post(
+        "/api/v1/promotions/",
+        {"candidate": people["candidate_member"].id, "to_level": "senior-pm", "justification": "x"},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "promotion_already_open"
+    assert Promotion.objects.count() == 1
