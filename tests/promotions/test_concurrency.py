@@ -1,0 +1,118 @@
+"""Concurrent transitions on PostgreSQL: real threads, real connections, row locks."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from ladder.models import Level, LevelChange
+from promotions import services
+from promotions.models import Promotion, PromotionEvent
+from tests import factories
+
+THREADS = 20
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def post_all_at_once(clients, url, payload) -> Counter:
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def post(client):
+        try:
+            barrier.wait()
+            statuses.append(client.post(url, payload, format="json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Counter(statuses)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+    return client
+
+
+def test_twenty_approvals_at_once_exactly_one_wins(people, in_review):
+    assert connection.vendor == "postgresql"
+    promotion = in_review()
+    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    committee = [factories.committee_member() for _ in range(THREADS - 1)] + [people["hr"]]
+
+    statuses = post_all_at_once(
+        [client_for(user) for user in committee], f"/api/v1/promotions/{promotion.id}/approve/", {}
+    )
+
+    assert statuses == Counter({200: 1, 409: THREADS - 1})
+    people["candidate_member"].refresh_from_db()
+    assert people["candidate_member"].level.code == "senior-pm"
+    assert LevelChange.objects.filter(member=people["candidate_member"]).count() == 1
+    assert PromotionEvent.objects.filter(promotion=promotion, to_state="approved").count() == 1
+
+
+def test_twenty_nominations_of_one_candidate_exactly_one_wins(people):
+    assert connection.vendor == "postgresql"
+    hr_users = [people["hr"]] + [factories.hr_user() for _ in range(THREADS - 2)]
+    clients = [client_for(user) for user in [people["manager"], *hr_users]]
+    payload = {
+        "candidate": people["candidate_member"].id,
+        "to_level": "senior-pm",
+        "justification": "Everyone agrees.",
+    }
+
+    statuses = post_all_at_once(clients, "/api/v1/promotions/", payload)
+
+    assert statuses == Counter({201: 1, 409: THREADS - 1})
+    assert Promotion.objects.filter(candidate=people["candidate_member"]).count() == 1
+    assert PromotionEvent.objects.count() == 1
+
+
+def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_review):
+    promotion = in_review()
+    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    url = f"/api/v1/promotions/{promotion.id}/"
+    barrier = threading.Barrier(3)
+    results = {}
+
+    def act(name, user, action, payload):
+        try:
+            barrier.wait()
+            results[name] = client_for(user).post(url + action + "/", payload, format="json")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=act, args=("approve", people["committee"], "approve", {})),
+        threading.Thread(
+            target=act, args=("reject", people["committee2"], "reject", {"note": "No"})
+        ),
+        threading.Thread(target=act, args=("withdraw", people["manager"], "withdraw", {})),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 409, 409]
+    final = Promotion.objects.get(pk=promotion.pk).state
+    winner = next(name for name, r in results.items() if r.status_code == 200)
+    assert final == {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}[winner]
+    assert PromotionEvent.objects.filter(promotion=promotion).count() == 3
+    moved = (
+        Level.objects.get(code="senior-pm")
+        == type(people["candidate_member"]).objects.get(pk=people["candidate_member"].pk).level
+    )
+    assert moved == (final == "approved")

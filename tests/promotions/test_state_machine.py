@@ -1,0 +1,200 @@
+"""A hypothesis stateful test: random roles nominate, start reviews, review, approve, reject and
+withdraw, through the services. After every step the invariants of the workflow hold."""
+
+import pytest
+from django.db import transaction
+from django.db.models import Count
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from ladder.errors import DomainError
+from ladder.models import Level, LevelChange, Member
+from ladder.selectors import level_next_levels
+from promotions import services
+from promotions.models import OPEN_STATES, Promotion, PromotionEvent
+from tests import factories
+
+LEVEL_CODES = ["associate-pm", "pm", "senior-pm", "lead-pm", "principal-pm", "group-pm", "cpo"]
+ROLES = ["manager", "other_manager", "committee1", "committee2", "hr", "candidate"]
+COMMITTEE_WORK = ["committee1", "committee2", "hr"]
+TERMINAL = {"approved", "rejected", "withdrawn"}
+NEXT = "the next level up"
+
+
+class PromotionWorkflow(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        # Each run works inside a savepoint that teardown() rolls back.
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+        other_manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+        self.candidates = [
+            factories.MemberFactory(level=Level.objects.get(code=code), manager=manager)
+            for code in ("associate-pm", "pm", "senior-pm")
+        ]
+        self.users = {
+            "manager": manager.user,
+            "other_manager": other_manager.user,
+            "committee1": factories.committee_member(),
+            "committee2": factories.committee_member(),
+            "hr": factories.hr_user(),
+        }
+        # HR who never takes part: allowed every action by role, so only the state can refuse.
+        self.referee = factories.hr_user()
+        self.levels = {m.pk: m.level_id for m in self.candidates}  # the model of the world
+        self.successful_transitions = 0
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+
+    def actor(self, role: str, candidate: Member):
+        return candidate.user if role == "candidate" else self.users[role]
+
+    def promotions(self):
+        return list(Promotion.objects.select_related("candidate__user").order_by("id"))
+
+    def attempt(self, call) -> bool:
+        try:
+            with transaction.atomic():
+                call()
+        except DomainError:
+            return False
+        return True
+
+    @rule(
+        candidate=st.integers(0, 2),
+        to=st.one_of(st.just(NEXT), st.sampled_from(LEVEL_CODES)),
+        role=st.sampled_from(ROLES),
+    )
+    def nominate(self, candidate, to, role):
+        member = Member.objects.select_related("level").get(pk=self.candidates[candidate].pk)
+        if to == NEXT:  # half the time aim at a valid move, so runs get past the nomination
+            to = next(iter(level_next_levels(level=member.level)), member.level).code
+        done = self.attempt(
+            lambda: services.promotion_nominate(
+                candidate=member,
+                to_level=Level.objects.get(code=to),
+                nominated_by=self.actor(role, member),
+                justification="Because.",
+            )
+        )
+        self.successful_transitions += done
+
+    @precondition(lambda self: Promotion.objects.exists())
+    @rule(
+        pick=st.integers(0, 50),
+        action=st.sampled_from(["start-review", "approve", "reject", "withdraw"]),
+        role=st.one_of(st.sampled_from(COMMITTEE_WORK), st.sampled_from(ROLES)),
+    )
+    def transition(self, pick, action, role):
+        promotions = self.promotions()
+        promotion = promotions[pick % len(promotions)]
+        before = promotion.state
+        service = services.TRANSITION_SERVICES[action]
+        actor = self.actor(role, promotion.candidate)
+        done = self.attempt(lambda: service(promotion=promotion, actor=actor, note="A note."))
+        after = Promotion.objects.get(pk=promotion.pk).state
+        if done:
+            self.successful_transitions += 1
+            if action == "approve":
+                self.levels[promotion.candidate_id] = promotion.to_level_id
+        else:
+            assert after == before
+
+    @precondition(lambda self: Promotion.objects.exists())
+    @rule(
+        pick=st.integers(0, 50),
+        role=st.one_of(st.sampled_from(COMMITTEE_WORK), st.sampled_from(ROLES)),
+        decision=st.sampled_from(["approve", "reject"]),
+    )
+    def review(self, pick, role, decision):
+        promotions = self.promotions()
+        promotion = promotions[pick % len(promotions)]
+        reviewer = self.actor(role, promotion.candidate)
+        self.attempt(
+            lambda: services.promotion_review(
+                promotion=promotion, reviewer=reviewer, decision=decision, comment="Reasons."
+            )
+        )
+
+    @precondition(lambda self: Promotion.objects.filter(state__in=OPEN_STATES).exists())
+    @rule(pick=st.integers(0, 50), role=st.sampled_from(COMMITTEE_WORK))
+    def push_forward(self, pick, role):
+        """The committee's usual next step, so that runs reach approval, not only refusals."""
+        open_promotions = list(
+            Promotion.objects.filter(state__in=OPEN_STATES)
+            .select_related("candidate")
+            .order_by("id")
+        )
+        promotion = open_promotions[pick % len(open_promotions)]
+        actor = self.users[role]
+        if promotion.state == "nominated":
+            action = "start-review"
+        else:
+            self.attempt(
+                lambda: services.promotion_review(
+                    promotion=promotion, reviewer=actor, decision="approve"
+                )
+            )
+            action = "approve"
+        if self.attempt(
+            lambda: services.TRANSITION_SERVICES[action](promotion=promotion, actor=actor)
+        ):
+            self.successful_transitions += 1
+            if action == "approve":
+                self.levels[promotion.candidate_id] = promotion.to_level_id
+
+    @precondition(lambda self: Promotion.objects.filter(state__in=TERMINAL).exists())
+    @rule(
+        pick=st.integers(0, 50),
+        action=st.sampled_from(["start-review", "approve", "reject", "withdraw", "review"]),
+    )
+    def terminal_states_refuse_everything_with_409(self, pick, action):
+        closed = list(Promotion.objects.filter(state__in=TERMINAL).order_by("id"))
+        promotion = closed[pick % len(closed)]
+        hr = self.referee
+        with pytest.raises(DomainError) as refused, transaction.atomic():
+            if action == "review":
+                services.promotion_review(promotion=promotion, reviewer=hr, decision="approve")
+            else:
+                services.TRANSITION_SERVICES[action](promotion=promotion, actor=hr, note="n")
+        assert refused.value.kind == DomainError.CONFLICT
+
+    @invariant()
+    def levels_change_only_by_approval(self):
+        actual = dict(Member.objects.filter(pk__in=self.levels).values_list("pk", "level_id"))
+        assert actual == self.levels
+        approved = Promotion.objects.filter(state="approved").count()
+        assert LevelChange.objects.count() == approved
+
+    @invariant()
+    def at_most_one_open_promotion_per_candidate(self):
+        counts = (
+            Promotion.objects.filter(state__in=OPEN_STATES)
+            .values("candidate")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+        )
+        assert not counts.exists()
+
+    @invariant()
+    def one_event_per_successful_transition(self):
+        assert PromotionEvent.objects.count() == self.successful_transitions
+
+
+@pytest.mark.django_db
+def test_promotion_workflow_invariants():
+    from hypothesis.stateful import run_state_machine_as_test
+
+    run_state_machine_as_test(
+        PromotionWorkflow,
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
