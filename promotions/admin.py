@@ -146,13 +146,11 @@ class PromotionAdmin(admin.ModelAdmin):
         changes = promotion.candidate.level_changes.select_related("from_level", "to_level")
         rows = format_html_join(
             "",
-            "<li>{}: {} → {}</li>",
+            "{}: {} → {}<br>",
             ((c.effective_date, c.from_level.code, c.to_level.code) for c in changes),
         )
-        since = promotion.candidate.level_since
-        return format_html(
-            "<ul>{}<li>at {} since {}</li></ul>", rows, promotion.candidate.level.code, since
-        )
+        member = promotion.candidate
+        return format_html("{}at {} since {}", rows, member.level.code, member.level_since)
 
     # --- the committee's buttons ---------------------------------------------------------------
 

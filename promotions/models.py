@@ -53,7 +53,8 @@ class Promotion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.candidate}: {self.from_level.code} → {self.to_level.code} ({self.state})"
+        move = f"{self.from_level.code} → {self.to_level.code}"
+        return f"{self.candidate}: {move} ({self.get_state_display()})"
 
     @property
     def is_open(self) -> bool:

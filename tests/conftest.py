@@ -27,22 +27,33 @@ def _url(name: str) -> str:
     return settings.TEST_POSTGRES_URL if name == "PostgreSQL" else settings.TEST_REDIS_URL
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
 def pytest_collection_modifyitems(config, items):
     missing = _missing_services()
-    if not missing:
-        return
-    skip = pytest.mark.skip(reason=f"needs {' and '.join(missing)} (not answering)")
+    no_browser = not os.path.exists(CHROMIUM)
+    if no_browser and REQUIRE_SERVICES and any("browser" in item.keywords for item in items):
+        pytest.exit(f"REQUIRE_SERVICES=1 but {CHROMIUM} is missing (apt-get install chromium)", 3)
+    skip_services = pytest.mark.skip(reason=f"needs {' and '.join(missing)} (not answering)")
+    skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM} (not answering)")
     for item in items:
-        if "services" in item.keywords:
-            item.add_marker(skip)
+        if missing and "services" in item.keywords:
+            item.add_marker(skip_services)
+        if no_browser and "browser" in item.keywords:
+            item.add_marker(skip_browser)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     missing = _missing_services()
+    if not os.path.exists(CHROMIUM):
+        missing.append("Chromium")
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     terminalreporter.section("services")
     if not missing:
-        terminalreporter.write_line(f"PostgreSQL and Redis answered; database: {database}.")
+        terminalreporter.write_line(
+            f"PostgreSQL, Redis and Chromium answered; database: {database}."
+        )
         return
     skipped = [
         report
@@ -51,7 +62,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     ]
     terminalreporter.write_line(
         f"NOT ANSWERING: {', '.join(missing)}. Ran on {database}; skipped {len(skipped)} "
-        "tests marked `services`. Start the services (or set REQUIRE_SERVICES=1 to fail instead)."
+        "tests marked `services` or `browser`. Start the services, install chromium "
+        "(or set REQUIRE_SERVICES=1 to fail instead)."
     )
 
 
