@@ -86,8 +86,17 @@ class MemberMeSerializer(MemberSerializer):
         read_only_fields = fields
 
 
+class LookupField(serializers.SlugRelatedField):
+    """A slug lookup that refuses NUL bytes itself: PostgreSQL would raise on them (a 500)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field({"type": "string", "nullable": True, "description": "manager's username"})
-class ManagerField(serializers.SlugRelatedField):
+class ManagerField(LookupField):
     default_error_messages = {
         "does_not_exist": "No such member: {value}.",
         "invalid": "Give the manager's username, or null.",
@@ -103,7 +112,7 @@ class ManagerField(serializers.SlugRelatedField):
         )
 
 
-class LevelCodeField(serializers.SlugRelatedField):
+class LevelCodeField(LookupField):
     default_error_messages = {
         "does_not_exist": "No such level: {value}.",
         "invalid": "Give a level code, e.g. senior-pm.",
