@@ -11,6 +11,7 @@ api_v1 = [
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("ladder.urls")),
     path("", include("promotions.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

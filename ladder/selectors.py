@@ -1,10 +1,13 @@
 """Reads, scoped to the requesting user."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from ladder import roles
 from ladder.errors import NotFound
 from ladder.models import Level, LevelTransition, Member
+
+User = get_user_model()
 
 
 def level_list() -> QuerySet[Level]:
@@ -20,6 +23,15 @@ def level_next_levels(*, level: Level) -> QuerySet[Level]:
 
 def level_transition_list() -> QuerySet[LevelTransition]:
     return LevelTransition.objects.select_related("from_level", "to_level")
+
+
+def committee_user_ids() -> list[int]:
+    """The active users of the group `Promotion committee`."""
+    return list(
+        User.objects.filter(groups__name=roles.COMMITTEE_GROUP, is_active=True).values_list(
+            "id", flat=True
+        )
+    )
 
 
 def member_of(user) -> Member | None:

@@ -9,7 +9,7 @@ from ladder.errors import InvalidInput
 from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
-from promotions import permissions
+from promotions import notify, permissions
 from promotions.errors import (
     ActionNotAllowed,
     InvalidLevelMove,
@@ -22,7 +22,14 @@ from promotions.selectors import approval_blocker
 def _locked(promotion: Promotion) -> Promotion:
     return (
         Promotion.objects.select_for_update(of=("self",))
-        .select_related("candidate__user", "candidate__level", "from_level", "to_level")
+        .select_related(
+            "candidate__user",
+            "candidate__level",
+            "candidate__manager",
+            "from_level",
+            "to_level",
+            "nominated_by",
+        )
         .get(pk=promotion.pk)
     )
 
@@ -85,6 +92,7 @@ def promotion_nominate(
     except IntegrityError:
         raise PromotionAlreadyOpen() from None
     _record(promotion, from_state=None, actor=nominated_by)
+    notify.notify_nominated(promotion=promotion)
     return promotion
 
 
@@ -96,6 +104,7 @@ def promotion_start_review(*, promotion: Promotion, actor, note: str = "") -> Pr
     promotion.start_review()
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note)
+    notify.notify_transition(promotion=promotion, note=note)
     return promotion
 
 
@@ -137,6 +146,7 @@ def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promoti
         member=promotion.candidate, to_level=promotion.to_level, promotion=promotion
     )
     _record(promotion, from_state=from_state, actor=actor, note=note)
+    notify.notify_transition(promotion=promotion, note=note)
     return promotion
 
 
@@ -150,6 +160,7 @@ def promotion_reject(*, promotion: Promotion, actor, note: str) -> Promotion:
     promotion.reject()
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note.strip())
+    notify.notify_transition(promotion=promotion, note=note.strip())
     return promotion
 
 
@@ -161,6 +172,7 @@ def promotion_withdraw(*, promotion: Promotion, actor, note: str = "") -> Promot
     promotion.withdraw()
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note.strip())
+    notify.notify_transition(promotion=promotion, note=note.strip())
     return promotion
 
 

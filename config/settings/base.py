@@ -183,8 +183,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message not acknowledged within this time (a worker died) is delivered again.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    # A request that publishes must not hang on a broker that is down.
+    "socket_connect_timeout": 0.3,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.3
+# Publishing from a request: two quick retries, then give up; the sweeper delivers later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# Workers, unlike requests, keep trying to reach the broker when they start.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -198,6 +211,21 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PM Ladder <pm-ladder@localho
 PROMOTIONS_MIN_APPROVALS = env_int("PROMOTIONS_MIN_APPROVALS", 1, minimum=1)
 PROMOTIONS_REVIEW_SLA_DAYS = env_int("PROMOTIONS_REVIEW_SLA_DAYS", 7, minimum=1)
 NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 60, minimum=1)
+# First retry of a failed delivery after this many seconds, doubling each time (up to 10 min).
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+# Links in e-mails point here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {
+        "task": "notifications.tasks.notifications_sweep",
+        "schedule": NOTIFICATIONS_SWEEP_SECONDS,
+    },
+    "promotions-remind-overdue": {
+        "task": "promotions.tasks.promotions_remind_overdue",
+        "schedule": 3600,  # hourly; each promotion reminds at most once a day
+    },
+}
 
 LOGGING = {
     "version": 1,

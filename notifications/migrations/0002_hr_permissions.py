@@ -1,0 +1,26 @@
+"""HR reads the outbox in the admin (and sends failed rows again); the committee does not need
+to read other people's messages."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+
+def grant(apps, schema_editor):
+    app_config = apps.get_app_config("notifications")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group in Group.objects.filter(name="HR"):
+        group.permissions.add(
+            Permission.objects.get(
+                content_type__app_label="notifications", codename="view_notification"
+            )
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notifications", "0001_initial"), ("ladder", "0003_role_groups")]
+
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Notification(models.Model):
+    """One message to one user: the outbox row that a worker delivers by e-mail, and an entry of
+    the user's in-app inbox. Written in the transaction of the change that causes it."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    # Named by string: this app does not import the promotions app.
+    promotion = models.ForeignKey(
+        "promotions.Promotion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    # Set for messages that must not repeat (a daily reminder): a second row is refused.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient}: {self.subject}"

@@ -1,0 +1,161 @@
+"""Notifications: rows written with the change that causes them, delivered by e-mail after commit.
+
+This app knows nothing of promotions or the ladder: callers choose the recipients and compose the
+subject and bodies."""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+# After this many failed attempts a row is left for a person (the admin's "send again").
+MAX_ATTEMPTS = 10
+
+
+def notifications_create(
+    *,
+    recipient_ids: Iterable[int],
+    kind: str,
+    subject: str,
+    body: str,
+    html_body: str = "",
+    promotion_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> list[Notification]:
+    """Write one row per recipient (a single INSERT, whatever their number) and have them
+    delivered once the surrounding transaction commits. With `dedupe_key`, a recipient who already
+    has a row with that key gets no second one."""
+    recipient_ids = sorted(set(recipient_ids))
+    keys = {rid: f"{dedupe_key}:{rid}" if dedupe_key else None for rid in recipient_ids}
+    if dedupe_key:
+        taken = set(
+            Notification.objects.filter(dedupe_key__in=keys.values()).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        recipient_ids = [rid for rid in recipient_ids if rid not in taken]
+    rows = Notification.objects.bulk_create(
+        Notification(
+            recipient_id=rid,
+            kind=kind,
+            promotion_id=promotion_id,
+            subject=subject[:200],
+            body=body,
+            html_body=html_body,
+            dedupe_key=keys[rid],
+        )
+        for rid in recipient_ids
+    )
+    if rows:
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: notifications_publish(notification_ids=ids), robust=True)
+    return rows
+
+
+def notifications_publish(*, notification_ids: list[int]) -> bool:
+    """Hand the rows to the workers: one message, the fan-out happens in the worker. A broker that
+    is down costs a bounded wait (CELERY_TASK_PUBLISH_RETRY_POLICY), never the request: the rows
+    stay unsent and the sweeper delivers them later."""
+    from notifications.tasks import notifications_dispatch
+
+    try:
+        notifications_dispatch.apply_async(args=[notification_ids], retry=True)
+    except Exception as exc:  # the broker is down or refused: the sweeper will catch up
+        logger.warning("Could not publish notifications %s: %r", notification_ids, exc)
+        return False
+    return True
+
+
+def notifications_mark_enqueued(*, notification_ids: list[int]) -> None:
+    Notification.objects.filter(pk__in=notification_ids, sent_at__isnull=True).update(
+        enqueued_at=timezone.now()
+    )
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Deliver one notification by e-mail, at most once: the row is locked while sending and a
+    row with `sent_at` is skipped. Returns whether an e-mail went out. SMTP and connection errors
+    are recorded on the row and raised again, for the task to retry."""
+    try:
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update()
+                .select_related("recipient")
+                .filter(pk=notification_id)
+                .first()
+            )
+            if notification is None or notification.sent_at is not None:
+                return False
+            address = notification.recipient.email
+            if not address:
+                notification.attempts = MAX_ATTEMPTS
+                notification.last_error = "The recipient has no e-mail address."
+                notification.save(update_fields=["attempts", "last_error"])
+                return False
+            message = EmailMultiAlternatives(
+                subject=notification.subject,
+                body=notification.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[address],
+            )
+            if notification.html_body:
+                message.attach_alternative(notification.html_body, "text/html")
+            message.send()
+            notification.sent_at = timezone.now()
+            notification.attempts += 1
+            notification.last_error = ""
+            notification.save(update_fields=["sent_at", "attempts", "last_error"])
+            return True
+    except (SMTPException, OSError) as exc:
+        Notification.objects.filter(pk=notification_id).update(
+            attempts=F("attempts") + 1, last_error=repr(exc)[:2000]
+        )
+        raise
+
+
+def notifications_claim_undelivered(*, limit: int = 500) -> list[int]:
+    """Rows still unsent `NOTIFICATIONS_SWEEP_SECONDS` after they were written (or last handed to
+    a worker): the broker was down, or a worker died. Claims them by stamping `enqueued_at`;
+    SKIP LOCKED lets two sweepers run at once without claiming the same rows."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.NOTIFICATIONS_SWEEP_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, created_at__lte=cutoff)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return ids
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_send_again(*, notification_ids: list[int]) -> int:
+    """The admin's "send again": give failed rows a fresh set of attempts and publish them."""
+    ids = list(
+        Notification.objects.filter(pk__in=notification_ids, sent_at__isnull=True).values_list(
+            "id", flat=True
+        )
+    )
+    Notification.objects.filter(pk__in=ids).update(attempts=0, last_error="")
+    if ids:
+        transaction.on_commit(lambda: notifications_publish(notification_ids=ids), robust=True)
+    return len(ids)

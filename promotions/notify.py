@@ -1,0 +1,163 @@
+"""Who hears of what (DESIGN.md, "Notifications"), and what the message says. Called by the
+promotion services inside their transaction; the notifications app delivers after commit.
+
+Committee notes go only to the committee: messages to the candidate, the nominator and the
+candidate's manager say what happened, never why the committee decided it."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from ladder.selectors import committee_user_ids
+from notifications.services import notifications_create
+from promotions.models import OPEN_STATES, Promotion, PromotionState
+
+REVIEW_REQUESTED = "review_requested"
+REMINDER = "review_reminder"
+KIND_BY_STATE = {
+    PromotionState.IN_REVIEW: "review_started",
+    PromotionState.APPROVED: "approved",
+    PromotionState.REJECTED: "rejected",
+    PromotionState.WITHDRAWN: "withdrawn",
+}
+DECISIONS = {PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.WITHDRAWN}
+
+
+def _involved_user_ids(promotion: Promotion) -> set[int]:
+    candidate = promotion.candidate
+    ids = {candidate.user_id, promotion.nominated_by_id}
+    if candidate.manager is not None:
+        ids.add(candidate.manager.user_id)
+    return ids
+
+
+def _committee_ids(promotion: Promotion) -> list[int]:
+    """The committee, without those recused from this promotion."""
+    involved = _involved_user_ids(promotion)
+    return [uid for uid in committee_user_ids() if uid not in involved]
+
+
+def _links(promotion: Promotion) -> tuple[str, str]:
+    admin = settings.SITE_URL + reverse("admin:promotions_promotion_change", args=[promotion.pk])
+    api = f"{settings.SITE_URL}/api/v1/promotions/{promotion.pk}/"
+    return admin, api
+
+
+def _compose(promotion: Promotion, headline: str, extra: list[tuple[str, str]], link: str):
+    facts = [
+        ("Candidate", promotion.candidate.name),
+        ("Move", f"{promotion.from_level.title} → {promotion.to_level.title}"),
+        ("State", promotion.get_state_display()),
+        ("Nominated by", promotion.nominated_by.get_username()),
+        *extra,
+    ]
+    text = "\n".join(
+        [headline, "", *(f"{label}: {value}" for label, value in facts), "", f"Open: {link}"]
+    )
+    html = format_html(
+        '<p>{}</p><table>{}</table><p><a href="{}">Open the promotion</a></p>',
+        headline,
+        format_html_join("", "<tr><th align=left>{}</th><td>{}</td></tr>", facts),
+        link,
+    )
+    return text, html
+
+
+def notify_nominated(*, promotion: Promotion) -> None:
+    admin_link, _ = _links(promotion)
+    subject = f"Review requested: {promotion.candidate.name} for {promotion.to_level.title}"
+    text, html = _compose(
+        promotion,
+        "A promotion awaits the committee's review.",
+        [("Justification", promotion.justification)],
+        admin_link,
+    )
+    notifications_create(
+        recipient_ids=_committee_ids(promotion),
+        kind=REVIEW_REQUESTED,
+        subject=subject,
+        body=text,
+        html_body=html,
+        promotion_id=promotion.pk,
+    )
+
+
+def notify_transition(*, promotion: Promotion, note: str = "") -> None:
+    """Review started, approved, rejected, withdrawn."""
+    state = promotion.state
+    kind = KIND_BY_STATE[state]
+    admin_link, api_link = _links(promotion)
+    subject = (
+        f"Promotion {promotion.get_state_display().lower()}: {promotion.candidate.name}, "
+        f"{promotion.from_level.code} → {promotion.to_level.code}"
+    )
+    people = {promotion.candidate.user_id, promotion.nominated_by_id}
+    if state in DECISIONS and promotion.candidate.manager is not None:
+        people.add(promotion.candidate.manager.user_id)
+    text, html = _compose(promotion, _headline(promotion), [], api_link)
+    notifications_create(
+        recipient_ids=people,
+        kind=kind,
+        subject=subject,
+        body=text,
+        html_body=html,
+        promotion_id=promotion.pk,
+    )
+    if state == PromotionState.WITHDRAWN:
+        extra = [("Note", note)] if note else []
+        text, html = _compose(promotion, _headline(promotion), extra, admin_link)
+        notifications_create(
+            recipient_ids=_committee_ids(promotion),
+            kind=kind,
+            subject=subject,
+            body=text,
+            html_body=html,
+            promotion_id=promotion.pk,
+        )
+
+
+def _headline(promotion: Promotion) -> str:
+    name, level = promotion.candidate.name, promotion.to_level.title
+    return {
+        PromotionState.IN_REVIEW: f"The committee has started reviewing {name}'s promotion.",
+        PromotionState.APPROVED: f"Approved: {name} is now {level}.",
+        PromotionState.REJECTED: f"The committee did not approve {name}'s promotion to {level}.",
+        PromotionState.WITHDRAWN: f"{name}'s nomination for {level} was withdrawn.",
+    }[promotion.state]
+
+
+def notify_overdue(*, now=None) -> int:
+    """Remind the committee of promotions open longer than PROMOTIONS_REVIEW_SLA_DAYS, at most
+    once a day per promotion (a unique key per promotion, day and recipient)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PROMOTIONS_REVIEW_SLA_DAYS)
+    overdue = Promotion.objects.filter(
+        state__in=OPEN_STATES, created_at__lte=cutoff
+    ).select_related(
+        "candidate__user", "candidate__manager", "from_level", "to_level", "nominated_by"
+    )
+    reminded = 0
+    for promotion in overdue:
+        days = (now - promotion.created_at).days
+        admin_link, _ = _links(promotion)
+        text, html = _compose(
+            promotion,
+            f"This promotion has been open for {days} days "
+            f"(the committee aims for {settings.PROMOTIONS_REVIEW_SLA_DAYS}).",
+            [],
+            admin_link,
+        )
+        rows = notifications_create(
+            recipient_ids=_committee_ids(promotion),
+            kind=REMINDER,
+            subject=f"Overdue review: {promotion.candidate.name}, open {days} days",
+            body=text,
+            html_body=html,
+            promotion_id=promotion.pk,
+            dedupe_key=f"reminder:{promotion.pk}:{now.date().isoformat()}",
+        )
+        reminded += bool(rows)
+    return reminded

@@ -1,0 +1,11 @@
+from celery import shared_task
+from django.db import transaction
+
+from promotions import notify
+
+
+@shared_task(acks_late=True)
+def promotions_remind_overdue() -> int:
+    """Periodic (beat, hourly): remind the committee of overdue reviews."""
+    with transaction.atomic():
+        return notify.notify_overdue()

@@ -1,0 +1,275 @@
+"""Who hears of what, idempotent delivery, the sweeper, reminders and the inbox."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ladder.models import Level
+from notifications import services
+from notifications.models import Notification
+from promotions import notify
+from promotions import services as promotion_services
+from promotions.models import Promotion
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def kinds_for(user) -> list[str]:
+    return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
+
+
+def test_rows_are_written_with_the_nomination_and_delivered_after_commit(
+    people, nominate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        promotion = nominate()
+    assert len(callbacks) == 1  # one publish, whatever the size of the committee
+    committee = {people["committee"].email, people["committee2"].email}
+    assert {m.to[0] for m in mail.outbox} == committee
+    assert Notification.objects.filter(promotion=promotion, sent_at__isnull=False).count() == 2
+    assert kinds_for(people["candidate"]) == []  # nothing to the candidate yet
+
+
+def test_decisions_reach_candidate_nominator_and_manager_without_notes(people, in_review):
+    hr_nominated = factories.MemberFactory(
+        level=Level.objects.get(code="pm"), manager=people["candidate_member"].manager
+    )
+    promotion = in_review(candidate=hr_nominated, by=people["hr"])
+    promotion_services.promotion_review(
+        promotion=promotion, reviewer=people["committee"], decision="approve"
+    )
+    promotion_services.promotion_approve(
+        promotion=promotion, actor=people["committee"], note="committee-only-note"
+    )
+    assert kinds_for(hr_nominated.user) == ["approved", "review_started"]
+    assert kinds_for(people["hr"]) == ["approved", "review_started"]  # the nominator
+    assert kinds_for(people["manager"]) == ["approved"]  # the manager gets the decision
+    bodies = Notification.objects.filter(promotion=promotion).values_list("body", "html_body")
+    assert all("committee-only-note" not in text + html for text, html in bodies)
+
+
+def test_a_withdrawal_reaches_the_committee_too(people, nominate):
+    promotion = nominate()
+    promotion_services.promotion_withdraw(
+        promotion=promotion, actor=people["manager"], note="Timing"
+    )
+    for member in ("committee", "committee2"):
+        assert kinds_for(people[member]) == ["review_requested", "withdrawn"]
+    committee_row = Notification.objects.get(recipient=people["committee"], kind="withdrawn")
+    assert "Note: Timing" in committee_row.body
+    candidate_row = Notification.objects.get(recipient=people["candidate"], kind="withdrawn")
+    assert "Timing" not in candidate_row.body
+
+
+def test_the_nomination_makes_the_same_queries_for_a_committee_of_1_and_of_50(
+    as_user, django_capture_on_commit_callbacks
+):
+    def nominate_with_committee(size: int) -> int:
+        committee = [factories.committee_member() for _ in range(size)]
+        manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+        candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+        client = as_user(manager.user)
+        client.get("/api/v1/members/me/")  # warm up: token, session, content types
+        with (
+            django_capture_on_commit_callbacks(execute=False) as callbacks,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = client.post(
+                "/api/v1/promotions/",
+                {"candidate": candidate.id, "to_level": "senior-pm", "justification": "x"},
+                format="json",
+            )
+        assert response.status_code == 201
+        assert len(callbacks) == 1
+        assert Notification.objects.filter(recipient__in=committee).count() == size
+        for user in committee:
+            user.groups.clear()
+        return len(queries)
+
+    assert nominate_with_committee(1) == nominate_with_committee(50)
+
+
+def test_delivery_is_idempotent(people, nominate):
+    nominate()
+    row = Notification.objects.filter(recipient=people["committee"]).get()
+    assert services.notification_send(notification_id=row.pk) is True
+    assert services.notification_send(notification_id=row.pk) is False
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert row.attempts == 1
+
+
+def test_a_recipient_without_an_email_is_recorded_as_failed(people, nominate):
+    people["committee"].email = ""
+    people["committee"].save()
+    nominate()
+    row = Notification.objects.get(recipient=people["committee"])
+    assert services.notification_send(notification_id=row.pk) is False
+    row.refresh_from_db()
+    assert row.sent_at is None
+    assert "no e-mail" in row.last_error
+    assert row.pk not in services.notifications_claim_undelivered()  # left for a person
+
+
+def test_the_sweeper_claims_old_unsent_rows_once(people, nominate, settings):
+    settings.NOTIFICATIONS_SWEEP_SECONDS = 60
+    nominate()
+    assert services.notifications_claim_undelivered() == []  # too young
+    Notification.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+    claimed = services.notifications_claim_undelivered()
+    assert len(claimed) == 2
+    assert services.notifications_claim_undelivered() == []  # just claimed
+    Notification.objects.filter(pk=claimed[0]).update(sent_at=timezone.now())
+    Notification.objects.update(enqueued_at=timezone.now() - timedelta(seconds=61))
+    assert services.notifications_claim_undelivered() == [claimed[1]]  # the sent one is done
+
+
+def test_reminders_at_most_once_a_day(people, nominate, settings):
+    settings.PROMOTIONS_REVIEW_SLA_DAYS = 7
+    promotion = nominate()
+    assert notify.notify_overdue() == 0  # not overdue yet
+    Promotion.objects.filter(pk=promotion.pk).update(created_at=timezone.now() - timedelta(days=8))
+    assert notify.notify_overdue() == 1
+    assert notify.notify_overdue() == 0  # already reminded today
+    assert kinds_for(people["committee"]) == ["review_reminder", "review_requested"]
+    tomorrow = timezone.now() + timedelta(days=1)
+    assert notify.notify_overdue(now=tomorrow) == 1
+    assert kinds_for(people["committee"]).count("review_reminder") == 2
+    assert kinds_for(people["manager"]) == []  # the nominator is not reminded
+
+
+# --- inbox ----------------------------------------------------------------------------------------
+
+
+def test_the_inbox_shows_own_notifications_newest_first(as_user, people, nominate):
+    promotion = nominate()
+    promotion_services.promotion_withdraw(promotion=promotion, actor=people["manager"])
+    client = as_user(people["committee"])
+    body = client.get("/api/v1/notifications/").json()
+    assert [n["kind"] for n in body["results"]] == ["withdrawn", "review_requested"]
+    assert all(n["promotion"] == promotion.id for n in body["results"])
+    assert set(body["results"][0]) == {
+        "id",
+        "kind",
+        "promotion",
+        "subject",
+        "body",
+        "created_at",
+        "read_at",
+        "is_read",
+    }
+
+
+def test_reading_a_notification(as_user, people, nominate):
+    nominate()
+    client = as_user(people["committee"])
+    row = Notification.objects.get(recipient=people["committee"])
+    assert client.get("/api/v1/notifications/?unread=true").json()["count"] == 1
+    response = client.post(f"/api/v1/notifications/{row.pk}/read/")
+    assert response.status_code == 200
+    assert response.json()["is_read"] is True
+    assert client.get("/api/v1/notifications/?unread=true").json()["count"] == 0
+    assert client.get("/api/v1/notifications/?unread=false").json()["count"] == 1
+    assert client.post(f"/api/v1/notifications/{row.pk}/read/").status_code == 200  # idempotent
+
+
+def test_another_users_notification_is_404(as_user, people, nominate):
+    nominate()
+    row = Notification.objects.get(recipient=people["committee"])
+    client = as_user(people["committee2"])
+    response = client.post(f"/api/v1/notifications/{row.pk}/read/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    row.refresh_from_db()
+    assert row.read_at is None
+    assert row.pk not in [n["id"] for n in client.get("/api/v1/notifications/").json()["results"]]
+
+
+def test_bad_unread_value_is_400(as_user, people):
+    response = as_user(people["committee"]).get("/api/v1/notifications/?unread=perhaps")
+    assert response.status_code == 400
+
+
+# --- admin ----------------------------------------------------------------------------------------
+
+
+def test_admin_lists_failed_ones_and_sends_them_again(people, nominate, client):
+    nominate()
+    row = Notification.objects.get(recipient=people["committee"])
+    Notification.objects.filter(pk=row.pk).update(attempts=10, last_error="SMTP 421")
+    client.force_login(people["hr"])
+    listing = client.get("/admin/notifications/notification/?delivery=failed")
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 1
+    response = client.post(
+        "/admin/notifications/notification/",
+        {"action": "send_again", "_selected_action": [row.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    row.refresh_from_db()
+    assert (row.attempts, row.last_error) == (0, "")
+    assert client.get(f"/admin/notifications/notification/{row.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/notifications/notification/{row.pk}/change/", {}).status_code == 403
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweepers_at_once_claim_disjoint_rows(no_worker, settings):
+    assert connection.vendor == "postgresql"
+    settings.NOTIFICATIONS_SWEEP_SECONDS = (
+        2  # rows just claimed stay claimed, however they interleave
+    )
+    recipients = [factories.committee_member() for _ in range(40)]
+    services.notifications_create(
+        recipient_ids=[u.pk for u in recipients], kind="test", subject="s", body="b"
+    )
+    Notification.objects.update(created_at=timezone.now() - timedelta(seconds=5))
+    barrier = threading.Barrier(2)
+    claims = []
+
+    def sweep():
+        try:
+            barrier.wait()
+            claims.append(services.notifications_claim_undelivered(limit=25))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = (set(c) for c in claims)
+    assert not first & second
+    assert len(first | second) == 40
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_deliveries_of_one_row_at_once_send_one_email(no_worker, people, nominate):
+    nominate()
+    row = Notification.objects.filter(recipient=people["committee"]).get()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            results.append(services.notification_send(notification_id=row.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    assert [m.to for m in mail.outbox].count([people["committee"].email]) == 1
