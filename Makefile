@@ -16,6 +16,7 @@ help:
 	@echo "make migrate  apply database migrations"
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
+	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PM Ladder needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -66,3 +67,7 @@ beat: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+.PHONY: bench-notifications
+bench-notifications: install-dev  ## 10,000 notifications through one worker on Redis (needs PostgreSQL + Redis)
+	$(BIN)/python bench/notifications.py

@@ -106,7 +106,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # Persistent connections: a worker or web process reuses one instead of reconnecting
+        # for every task or request (that reconnect was most of a notification's cost).
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -237,3 +240,8 @@ LOGGING = {
 # Static files: in development whitenoise serves them straight from the apps (no collectstatic).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Celery closes the database connection around every task unless told to reuse it; reusing it
+# (for up to this many tasks) removes a reconnect per task. Broken connections are still caught
+# by CONN_HEALTH_CHECKS.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
