@@ -17,6 +17,7 @@ help:
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
+	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PM Ladder needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -71,3 +72,7 @@ clean:
 .PHONY: bench-notifications
 bench-notifications: install-dev  ## 10,000 notifications through one worker on Redis (needs PostgreSQL + Redis)
 	$(BIN)/python bench/notifications.py
+
+.PHONY: fuzz
+fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_EXAMPLES per operation
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider -q

@@ -1,7 +1,7 @@
 """One place that turns errors into JSON bodies with `detail` and a machine-readable `code`."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
 from rest_framework import exceptions, status
@@ -15,6 +15,7 @@ STATUS_BY_KIND = {
     DomainError.FORBIDDEN: status.HTTP_403_FORBIDDEN,
     DomainError.NOT_FOUND: status.HTTP_404_NOT_FOUND,
     DomainError.CONFLICT: status.HTTP_409_CONFLICT,
+    DomainError.UNPROCESSABLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 
@@ -74,3 +75,11 @@ def csrf_failure(request, reason=""):
         body = {"detail": f"CSRF failed: {reason}", "code": "csrf_failed"}
         return JsonResponse(body, status=403)
     return html_csrf_failure(request, reason=reason)
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes: too many failed logins for this username from this address."""
+    detail = "Too many failed logins: try again later."
+    if _is_api(request):
+        return JsonResponse({"detail": detail, "code": "locked_out"}, status=429)
+    return HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 
+from config.auth_views import TokenView
 from config.health import healthz
 
 api_v1 = [
-    re_path(r"^auth/token/?$", ObtainAuthToken.as_view(), name="auth-token"),
+    re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("ladder.urls")),

@@ -7,6 +7,7 @@ class DomainError(Exception):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    UNPROCESSABLE = "unprocessable"
 
     kind = INVALID
     code = "invalid"
@@ -40,3 +41,9 @@ class Conflict(DomainError):
     kind = DomainError.CONFLICT
     code = "conflict"
     default_message = "The request conflicts with the current state."
+
+
+class Unprocessable(DomainError):
+    kind = DomainError.UNPROCESSABLE
+    code = "unprocessable"
+    default_message = "The request cannot be processed as sent."

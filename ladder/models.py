@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -130,6 +131,12 @@ class LevelChange(AppendOnlyModel):
 
     class Meta:
         ordering = ["member", "effective_date", "id"]
+        # Also in the database: not even SQL from the application's connection rewrites history.
+        triggers = [
+            pgtrigger.Protect(
+                name="level_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
         verbose_name = "career history entry"
         verbose_name_plural = "career history"
 

@@ -1,4 +1,4 @@
-from ladder.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from ladder.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unprocessable
 
 
 class PromotionNotFound(NotFound):
@@ -28,3 +28,13 @@ class InvalidLevelMove(InvalidInput):
 class PromotionAlreadyOpen(Conflict):
     code = "promotion_already_open"
     default_message = "This member already has an open promotion."
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was used before with another request body."
+
+
+class InvalidIdempotencyKey(InvalidInput):
+    code = "invalid_idempotency_key"
+    default_message = "An Idempotency-Key is 1 to 255 printable ASCII characters."

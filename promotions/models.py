@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -122,6 +123,32 @@ class PromotionEvent(AppendOnlyModel):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["promotion", "at"], name="event_promotion_at")]
+        # Also in the database: not even SQL from the application's connection rewrites it.
+        triggers = [
+            pgtrigger.Protect(
+                name="promotion_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.promotion_id}: {self.from_state or '∅'} → {self.to_state}"
+
+
+class NominationKey(models.Model):
+    """An `Idempotency-Key` sent with a nomination: the same key and body get the first response
+    back instead of a second promotion."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="+")
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_nomination_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -69,17 +69,21 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    """What the candidate and the manager see: states and times only."""
+    """`actor` and `note` are the committee's: null for the candidate and the manager
+    (context `committee_view`)."""
+
+    actor = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField()
 
     class Meta:
         model = PromotionEvent
-        fields = ["from_state", "to_state", "at"]
+        fields = ["from_state", "to_state", "at", "actor", "note"]
         read_only_fields = fields
 
+    def get_actor(self, event) -> str | None:
+        if not self.context.get("committee_view") or event.actor is None:
+            return None
+        return event.actor.get_username()
 
-class CommitteeEventSerializer(EventSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
-
-    class Meta(EventSerializer.Meta):
-        fields = [*EventSerializer.Meta.fields, "actor", "note"]
-        read_only_fields = fields
+    def get_note(self, event) -> str | None:
+        return event.note if self.context.get("committee_view") else None

@@ -2,7 +2,11 @@
 nomination, the candidate's row), so concurrent requests on one promotion queue and exactly one
 wins; the others then see the new state and get a 409."""
 
-from django.db import IntegrityError, transaction
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, connection, transaction
 
 from ladder import roles
 from ladder.errors import InvalidInput
@@ -12,10 +16,19 @@ from ladder.services import member_level_change
 from promotions import notify, permissions
 from promotions.errors import (
     ActionNotAllowed,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
     InvalidLevelMove,
     PromotionAlreadyOpen,
 )
-from promotions.models import OPEN_STATES, Decision, Promotion, PromotionEvent, Review
+from promotions.models import (
+    OPEN_STATES,
+    Decision,
+    NominationKey,
+    Promotion,
+    PromotionEvent,
+    Review,
+)
 from promotions.selectors import approval_blocker
 
 
@@ -182,3 +195,38 @@ TRANSITION_SERVICES = {
     permissions.REJECT: promotion_reject,
     permissions.WITHDRAW: promotion_withdraw,
 }
+
+
+def request_fingerprint(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@transaction.atomic
+def promotion_nominate_once(
+    *, key: str, request_data, render: Callable[[Promotion], dict], **nomination
+) -> tuple[dict, bool]:
+    """A nomination sent with an `Idempotency-Key`. The first request with a key nominates and
+    keeps `render(promotion)`; the same key with the same body returns that again (and False:
+    nothing created); with another body it is refused (422). Errors are not kept: a request that
+    failed may be sent again with the same key."""
+    if not (1 <= len(key) <= 255 and key.isascii() and key.isprintable()):
+        raise InvalidIdempotencyKey()
+    user = nomination["nominated_by"]
+    fingerprint = request_fingerprint(request_data)
+    if connection.vendor == "postgresql":
+        # Requests with one key queue here (SQLite's IMMEDIATE transactions queue anyway).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"nominate:{user.pk}:{key}"]
+            )
+    earlier = NominationKey.objects.filter(user=user, key=key).first()
+    if earlier is not None:
+        if earlier.request_hash != fingerprint:
+            raise IdempotencyKeyReused()
+        return earlier.response, False
+    promotion = promotion_nominate(**nomination)
+    response = render(promotion)
+    NominationKey.objects.create(
+        user=user, key=key, request_hash=fingerprint, promotion=promotion, response=response
+    )
+    return response, True

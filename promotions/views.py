@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -6,7 +6,6 @@ from rest_framework.response import Response
 from promotions import permissions, selectors, services
 from promotions.filters import PromotionFilter
 from promotions.serializers import (
-    CommitteeEventSerializer,
     EventSerializer,
     NominationSerializer,
     PromotionSerializer,
@@ -20,6 +19,8 @@ from promotions.serializers import (
 class PromotionViewSet(viewsets.GenericViewSet):
     serializer_class = PromotionSerializer
     filterset_class = PromotionFilter
+    extra_error_statuses = [409]
+    extra_error_statuses_by_action = {"create": [422]}
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
@@ -28,11 +29,14 @@ class PromotionViewSet(viewsets.GenericViewSet):
     def _visible(self, pk):
         return selectors.promotion_get_visible_to(user=self.request.user, promotion_id=pk)
 
-    def _respond(self, promotion, status_code=status.HTTP_200_OK):
+    def _represent(self, promotion) -> dict:
         # Re-read through the selector: fresh state, vote counts and related rows.
         promotion = self._visible(promotion.pk)
         selectors.with_available_transitions(user=self.request.user, promotions=[promotion])
-        return Response(PromotionSerializer(promotion).data, status=status_code)
+        return PromotionSerializer(promotion).data
+
+    def _respond(self, promotion, status_code=status.HTTP_200_OK):
+        return Response(self._represent(promotion), status=status_code)
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -42,21 +46,40 @@ class PromotionViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return self._respond(self._visible(pk))
 
-    @extend_schema(request=NominationSerializer, responses={201: PromotionSerializer})
+    @extend_schema(
+        request=NominationSerializer,
+        responses={201: PromotionSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Send the same key to retry safely: one promotion, the first "
+                "response again. The same key with another body is refused (422).",
+            )
+        ],
+    )
     def create(self, request):
         permissions.ensure_can_nominate(request.user)
         serializer = NominationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        promotion = services.promotion_nominate(
-            candidate=selectors.candidate_for_nomination(
+        nomination = {
+            "candidate": selectors.candidate_for_nomination(
                 user=request.user, member_id=data["candidate"]
             ),
-            to_level=data["to_level"],
-            nominated_by=request.user,
-            justification=data["justification"],
+            "to_level": data["to_level"],
+            "nominated_by": request.user,
+            "justification": data["justification"],
+        }
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            promotion = services.promotion_nominate(**nomination)
+            return self._respond(promotion, status.HTTP_201_CREATED)
+        body, _ = services.promotion_nominate_once(
+            key=key, request_data=request.data, render=self._represent, **nomination
         )
-        return self._respond(promotion, status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def _transition(self, request, pk, name):
         promotion = self._visible(pk)
@@ -111,11 +134,12 @@ class PromotionViewSet(viewsets.GenericViewSet):
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(responses={200: CommitteeEventSerializer(many=True)})
+    @extend_schema(responses={200: EventSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def timeline(self, request, pk=None):
         promotion = self._visible(pk)
         events = selectors.promotion_timeline(promotion=promotion)
-        if permissions.sees_committee_work(request.user, promotion):
-            return Response(CommitteeEventSerializer(events, many=True).data)
-        return Response(EventSerializer(events, many=True).data)
+        committee_view = permissions.sees_committee_work(request.user, promotion)
+        return Response(
+            EventSerializer(events, many=True, context={"committee_view": committee_view}).data
+        )

@@ -133,10 +133,19 @@ def test_a_manager_sees_a_report_but_not_another_team(as_user, ladder_people):
     assert client.get(f"/api/v1/members/{ladder_people['outsider'].id}/").status_code == 404
 
 
-def test_page_size_is_capped_at_200(as_user, ladder_people):
-    response = as_user(ladder_people["hr"]).get("/api/v1/members/?page_size=100000")
+def test_page_size_goes_up_to_200(as_user, ladder_people):
+    client = as_user(ladder_people["hr"])
+    for size in ["0", "201", "100000", "-1", "abc", "1.5"]:
+        response = client.get(f"/api/v1/members/?page_size={size}")
+        assert response.status_code == 400, size
+        assert response.json()["code"] == "invalid_page_size"
+    response = client.get("/api/v1/members/?page_size=200")
     assert response.status_code == 200
     assert set(response.json()) == {"count", "next", "previous", "results"}
+    response = client.get("/api/v1/members/?page_size=2&page=2")
+    assert len(response.json()["results"]) == 2
+    assert client.get("/api/v1/members/?page=0").status_code == 400
+    assert client.get("/api/v1/members/?page=999").json()["code"] == "no_such_page"
 
 
 # --- me -----------------------------------------------------------------------------------------

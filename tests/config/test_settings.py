@@ -82,3 +82,37 @@ def test_a_malformed_number_setting_names_the_variable():
     )
     assert result.returncode != 0
     assert "PROMOTIONS_MIN_APPROVALS must be a whole number" in result.stderr
+
+
+def run_manage(*args, **env) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": "k7P2vQx9-deploy-check-only-3mLr8Zt4Wn6Yb1Hc5Jd0Fg2Ks7Uv9Ae4Ri6Ot8Pq",
+    "ALLOWED_HOSTS": "ladder.example.com",
+}
+
+
+def test_the_deploy_check_passes_with_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_fails_when_a_protection_is_switched_off():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, SECURE_SSL_REDIRECT="false"
+    )
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr + result.stdout

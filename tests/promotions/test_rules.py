@@ -280,3 +280,11 @@ def test_filters(as_user, people, nominate, in_review):
     assert ids("mine=nominated") == set()
     assert client.get("/api/v1/promotions/?state=bogus").status_code == 400
     assert client.get("/api/v1/promotions/?candidate=abc").status_code == 400
+
+
+def test_a_blank_filter_is_refused(as_user, people):
+    client = as_user(people["committee"])
+    for query in ["state=", "to_level=", "candidate=", "mine="]:
+        response = client.get(f"/api/v1/promotions/?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["code"] == "blank"

@@ -1,0 +1,76 @@
+"""Schemathesis against our own OpenAPI schema, for each role. `make test` runs a few examples per
+operation; `make fuzz` many (FUZZ_EXAMPLES)."""
+
+import os
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    ignored_auth,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from ladder.models import Level
+from promotions import services
+from tests import factories
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    ignored_auth,
+]
+ROLES = ["anonymous", "member", "manager", "committee", "hr"]
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+
+
+@pytest.fixture
+def keep_test_connection():
+    """The WSGI handler closes the database connection after each request, which would end the
+    test's transaction; Django's own test client switches that off the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db, keep_test_connection):
+    """A small company with a promotion in review, and one token per role."""
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+    committee = factories.committee_member(level="vp-product")
+    hr = factories.hr_user()
+    promotion = services.promotion_nominate(
+        candidate=member,
+        to_level=Level.objects.get(code="senior-pm"),
+        nominated_by=manager.user,
+        justification="Ready.",
+    )
+    services.promotion_start_review(promotion=promotion, actor=committee)
+    users = {"member": member.user, "manager": manager.user, "committee": committee, "hr": hr}
+    return {role: factories.token_for(user) for role, user in users.items()}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_api_conforms_to_its_schema(case, role, tokens):
+    headers = {} if role == "anonymous" else {"Authorization": f"Token {tokens[role]}"}
+    case.call_and_validate(headers=headers, checks=CHECKS)

@@ -1,0 +1,240 @@
+"""Route × method × role → status, for every route of the URL conf (a new route without rows here
+fails `test_the_table_covers_every_route`). Methods a route does not offer are in the table too.
+
+Roles: anonymous; `member` (the candidate); `manager` (their manager, the nominator); `other` (a
+member of another team); `committee`; `hr`. The promotion is nominated, not yet in review."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from ladder.models import Level
+from notifications.models import Notification
+from promotions import services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "member", "manager", "other", "committee", "hr")
+METHODS = ("get", "post", "patch", "put", "delete")
+
+
+def row(anonymous, member, manager, other, committee, hr):
+    return dict(zip(ROLES, (anonymous, member, manager, other, committee, hr), strict=True))
+
+
+def every(status):
+    return row(*[status] * 6)
+
+
+def private(status):
+    """Every signed-in role gets `status`, anonymous gets 401."""
+    return row(401, *[status] * 5)
+
+
+NOT_OFFERED = private(405)
+TABLE = {
+    "/healthz": {"get": every(200), **{m: every(405) for m in ("post", "patch", "put", "delete")}},
+    "/api/v1/auth/token/": {
+        "get": every(405),
+        "post": every(400),
+        "patch": every(405),
+        "put": every(405),
+        "delete": every(405),
+    },
+    "/api/v1/schema/": {
+        "get": every(200),
+        **{m: every(405) for m in ("post", "patch", "put", "delete")},
+    },
+    "/api/v1/docs/": {
+        "get": every(200),
+        **{m: every(405) for m in ("post", "patch", "put", "delete")},
+    },
+    "/api/v1/ladder/levels/": {
+        "get": private(200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/ladder/levels/{code}/": {
+        "get": private(200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/ladder/transitions/": {
+        "get": private(200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/members/": {
+        "get": private(200),
+        "post": row(401, 403, 403, 403, 403, 400),
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/members/{pk}/": {
+        "get": row(401, 200, 200, 404, 200, 200),
+        "patch": row(401, 403, 403, 404, 403, 200),
+        "post": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/members/me/": {
+        "get": row(401, 200, 200, 200, 200, 404),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/": {
+        "get": private(200),
+        "post": row(401, 403, 400, 403, 403, 400),
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/": {
+        "get": row(401, 200, 200, 404, 200, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/start-review/": {
+        "post": row(401, 403, 403, 404, 200, 200),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/approve/": {
+        "post": row(401, 403, 403, 404, 409, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/reject/": {
+        "post": row(401, 403, 403, 404, 409, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/withdraw/": {
+        "post": row(401, 403, 200, 404, 403, 200),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/reviews/": {
+        "get": row(401, 403, 403, 404, 200, 200),
+        "post": row(401, 403, 403, 404, 409, 409),
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/timeline/": {
+        "get": row(401, 200, 200, 404, 200, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/notifications/": {
+        "get": private(200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/notifications/{pk}/read/": {
+        "post": row(401, 404, 404, 404, 200, 404),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+}
+
+
+def url_patterns(resolver=None, prefix=""):
+    """Every route of the URL conf as a pattern: `/api/v1/members/{pk}/`. The admin has its own
+    login and is covered by tests/promotions/test_admin.py."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        part = pattern.pattern.regex.pattern.lstrip("^").rstrip("$").replace(r"\Z", "")
+        part = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", part).replace("/?", "/")
+        part = re.sub(r"\(\?:?[^)]*\)\??", "", part).replace("\\", "")
+        if isinstance(pattern, URLResolver):
+            yield from url_patterns(pattern, prefix + part)
+        elif isinstance(pattern, URLPattern):
+            route = "/" + (prefix + part).lstrip("/")
+            if not route.startswith("/admin/"):
+                yield route.rstrip("/") if route == "/healthz/" else route
+
+
+def test_the_table_covers_every_route():
+    routes = set(url_patterns())
+    assert routes == set(TABLE), (routes - set(TABLE), set(TABLE) - routes)
+    for route, methods in TABLE.items():
+        assert set(methods) == set(METHODS), route
+
+
+@pytest.fixture
+def world(db):
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+    other = factories.MemberFactory(level=Level.objects.get(code="pm"))
+    committee = factories.committee_member(level="vp-product")
+    hr = factories.hr_user()
+    promotion = services.promotion_nominate(
+        candidate=member,
+        to_level=Level.objects.get(code="senior-pm"),
+        nominated_by=manager.user,
+        justification="Ready.",
+    )
+    notification = Notification.objects.get(recipient=committee, promotion=promotion)
+    users = {
+        "member": member.user,
+        "manager": manager.user,
+        "other": other.user,
+        "committee": committee,
+        "hr": hr,
+    }
+    ids = {"members": member.pk, "promotions": promotion.pk, "notifications": notification.pk}
+    return users, ids
+
+
+def concrete(route: str, ids: dict) -> str:
+    if "{pk}" in route:
+        collection = route.split("/")[3]
+        return route.replace("{pk}", str(ids[collection]))
+    return route.replace("{code}", "pm")
+
+
+CASES = [
+    (route, method, role)
+    for route, methods in TABLE.items()
+    for method in METHODS
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("route", "method", "role"), CASES)
+def test_authorization(world, route, method, role):
+    users, ids = world
+    client = APIClient()
+    if role != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(users[role])}")
+    response = getattr(client, method)(concrete(route, ids), {}, format="json")
+    assert response.status_code == TABLE[route][method][role], response.content[:300]
