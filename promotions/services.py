@@ -147,7 +147,9 @@ def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promoti
     permissions.ensure_can(actor, permissions.APPROVE, promotion)
     # The candidate's row is locked too: their level must not move under us.
     promotion.candidate = (
-        Member.objects.select_for_update().select_related("level").get(pk=promotion.candidate_id)
+        Member.objects.select_for_update(of=("self",))
+        .select_related("user", "level", "manager")
+        .get(pk=promotion.candidate_id)
     )
     blocker = approval_blocker(promotion)
     if blocker:

@@ -1,0 +1,150 @@
+"""Query budgets: a request's cost must not grow with the size of a page, the number of reviews,
+or the size of the committee. Fixed budgets are written out; raising one is a decision."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ladder.models import Level
+from notifications.models import Notification
+from promotions import services
+from promotions.models import Review
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, method, url, data=None) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, data, format="json")
+    assert response.status_code < 400, response.content[:300]
+    return len(queries), response
+
+
+def make_promotions(n: int, committee, hr, reviews_each: int = 1):
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    reviewers = [committee] + [factories.committee_member() for _ in range(reviews_each - 1)]
+    promotions = []
+    for _ in range(n):
+        member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+        promotion = services.promotion_nominate(
+            candidate=member,
+            to_level=Level.objects.get(code="senior-pm"),
+            nominated_by=manager.user,
+            justification="Ready.",
+        )
+        promotion = services.promotion_start_review(promotion=promotion, actor=hr)
+        Review.objects.bulk_create(
+            Review(promotion=promotion, reviewer=r, decision="approve") for r in reviewers
+        )
+        promotions.append(promotion)
+    return manager, promotions
+
+
+@pytest.fixture
+def staff(db):
+    return factories.committee_member(level="vp-product"), factories.hr_user()
+
+
+@pytest.fixture
+def warm(as_user):
+    def client_for(user):
+        client = as_user(user)
+        client.get("/api/v1/ladder/levels/")  # token and content types cached
+        return client
+
+    return client_for
+
+
+LIST_URLS = [
+    "/api/v1/promotions/",
+    "/api/v1/promotions/?state=in_review",
+    "/api/v1/members/",
+    "/api/v1/notifications/",
+    "/api/v1/ladder/levels/",
+    "/api/v1/ladder/transitions/",
+]
+
+
+@pytest.mark.parametrize("url", LIST_URLS)
+def test_lists_cost_the_same_for_page_sizes_10_and_200(staff, warm, url):
+    committee, hr = staff
+    make_promotions(12, committee, hr)
+    client = warm(committee)
+    sep = "&" if "?" in url else "?"
+    small, _ = count_queries(client, "get", f"{url}{sep}page_size=10")
+    large, response = count_queries(client, "get", f"{url}{sep}page_size=200")
+    assert small == large
+    assert large <= 8
+
+
+@pytest.mark.parametrize("who", ["committee", "manager", "candidate"])
+def test_the_promotion_list_costs_the_same_with_1_or_100_reviews_each(staff, warm, who):
+    committee, hr = staff
+    manager_few, few = make_promotions(3, committee, hr, reviews_each=1)
+    manager_many, many = make_promotions(3, committee, hr, reviews_each=100)
+    viewers = {
+        "committee": (committee, committee),
+        "manager": (manager_few.user, manager_many.user),
+        "candidate": (few[0].candidate.user, many[0].candidate.user),
+    }[who]
+    counts = [count_queries(warm(user), "get", "/api/v1/promotions/")[0] for user in viewers]
+    assert counts[0] == counts[1]
+
+
+def test_reviews_and_timeline_cost_the_same_for_1_or_100_reviews(staff, warm):
+    committee, hr = staff
+    _, (few,) = make_promotions(1, committee, hr, reviews_each=1)
+    _, (many,) = make_promotions(1, committee, hr, reviews_each=100)
+    client = warm(hr)
+    for suffix in ["reviews/", "timeline/", ""]:
+        a, _ = count_queries(client, "get", f"/api/v1/promotions/{few.id}/{suffix}")
+        b, _ = count_queries(client, "get", f"/api/v1/promotions/{many.id}/{suffix}")
+        assert a == b, suffix
+
+
+# Fixed budgets, measured on PostgreSQL and SQLite alike (savepoints included).
+# Nominate and approve include writing the notification rows (delivery happens after commit).
+BUDGETS = {"detail": 6, "nominate": 18, "review": 13, "approve": 16}
+
+
+def test_fixed_budgets(staff, warm):
+    committee, hr = staff
+    _, (promotion,) = make_promotions(1, committee, hr, reviews_each=1)
+    client = warm(committee)
+
+    detail, _ = count_queries(client, "get", f"/api/v1/promotions/{promotion.id}/")
+    review, _ = count_queries(
+        warm(hr), "post", f"/api/v1/promotions/{promotion.id}/reviews/", {"decision": "approve"}
+    )
+    approve, _ = count_queries(client, "post", f"/api/v1/promotions/{promotion.id}/approve/", {})
+
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+    nominate, _ = count_queries(
+        warm(manager.user),
+        "post",
+        "/api/v1/promotions/",
+        {"candidate": candidate.id, "to_level": "senior-pm", "justification": "Ready."},
+    )
+    measured = {"detail": detail, "nominate": nominate, "review": review, "approve": approve}
+    assert measured == BUDGETS
+
+
+def test_nominate_costs_the_same_for_a_committee_of_1_or_50(warm):
+    counts = []
+    for size in (1, 50):
+        committee = [factories.committee_member() for _ in range(size)]
+        manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+        candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+        n, _ = count_queries(
+            warm(manager.user),
+            "post",
+            "/api/v1/promotions/",
+            {"candidate": candidate.id, "to_level": "senior-pm", "justification": "Ready."},
+        )
+        assert Notification.objects.filter(recipient__in=committee).count() == size
+        for user in committee:
+            user.groups.clear()
+        counts.append(n)
+    assert counts[0] == counts[1]
