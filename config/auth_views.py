@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import JSONParser
 
 from config.throttling import LoginRateThrottle
 
@@ -14,6 +15,7 @@ class TokenView(ObtainAuthToken):
     """`{"username", "password"}` → `{"token"}`. Throttled per client address; repeated
     failures lock the username out for a while (django-axes)."""
 
+    parser_classes = [JSONParser]  # like the rest of the API (the fuzzer broke the multipart one)
     throttle_classes = [LoginRateThrottle]
     extra_error_statuses = [429]
 

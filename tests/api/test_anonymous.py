@@ -68,7 +68,9 @@ def test_public_routes_answer_anonymous(client):
     assert client.get("/healthz").status_code == 200
     assert client.get("/api/v1/schema/").status_code == 200
     assert client.get("/api/v1/docs/").status_code == 200
-    assert client.post("/api/v1/auth/token/", {}).status_code == 400
+    assert (
+        client.post("/api/v1/auth/token/", {}, content_type="application/json").status_code == 400
+    )
 
 
 def test_admin_sends_anonymous_to_its_login_page(client):

@@ -49,8 +49,12 @@ def test_post_without_trailing_slash_is_served_not_500(as_user):
     client = as_user(member.user)
     assert client.post("/api/v1/members", {}, format="json").status_code == 403
     assert client.get("/api/v1/members/me").status_code == 200
-    response = Client().post("/api/v1/auth/token", {"username": "x", "password": "y"})
+    response = Client().post(
+        "/api/v1/auth/token", {"username": "x", "password": "y"}, content_type="application/json"
+    )
     assert response.status_code == 400
+    form = Client().post("/api/v1/auth/token/", {"username": "x", "password": "y"})
+    assert form.status_code == 415  # JSON only
 
 
 def test_admin_post_without_trailing_slash_redirects_keeping_the_method(settings):
