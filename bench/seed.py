@@ -58,7 +58,7 @@ def reset_sequence(table: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"  # noqa: S608 (our own table names)
+            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
         )
 
 
