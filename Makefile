@@ -18,6 +18,7 @@ help:
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
 	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
+	@echo "make bench    100,000 promotions served by gunicorn; latency vs the floor (PostgreSQL + Redis)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PM Ladder needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -76,3 +77,7 @@ bench-notifications: install-dev  ## 10,000 notifications through one worker on 
 .PHONY: fuzz
 fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_EXAMPLES per operation
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider -q
+
+.PHONY: bench
+bench: install-dev  ## 100,000 promotions, gunicorn, reads and writes against the floor (PostgreSQL + Redis)
+	$(BIN)/python bench/load.py

@@ -30,15 +30,7 @@ os.environ.update(
 )
 sys.path.insert(0, str(ROOT))
 
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+from bench.database import ensure_database  # noqa: E402
 
 
 def start_worker() -> subprocess.Popen:

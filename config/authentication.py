@@ -6,4 +6,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
         # PostgreSQL raises on NUL bytes in a text lookup: refuse such a key before looking it up.
         if "\x00" in key:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return super().authenticate_credentials(key)
+        model = self.get_model()
+        # The user's place on the ladder comes with the token: nearly every request asks for it.
+        token = model.objects.select_related("user", "user__member").filter(key=key).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return (token.user, token)

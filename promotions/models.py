@@ -44,13 +44,20 @@ class Promotion(models.Model):
                 name="one_open_promotion_per_candidate",
             ),
         ]
+        # One index per filter the API offers, each ending in the list's order (newest first,
+        # id breaking ties) so a page is read straight off the index, without a sort.
         indexes = [
-            models.Index(fields=["state", "-created_at"], name="promotion_state_created"),
-            models.Index(fields=["candidate", "-created_at"], name="promotion_candidate_created"),
+            models.Index(fields=["-created_at", "-id"], name="promotion_created"),
+            models.Index(fields=["state", "-created_at", "-id"], name="promotion_state_created"),
             models.Index(
-                fields=["nominated_by", "-created_at"], name="promotion_nominator_created"
+                fields=["candidate", "-created_at", "-id"], name="promotion_candidate_created"
             ),
-            models.Index(fields=["to_level", "-created_at"], name="promotion_to_level_created"),
+            models.Index(
+                fields=["nominated_by", "-created_at", "-id"], name="promotion_nominator_created"
+            ),
+            models.Index(
+                fields=["to_level", "-created_at", "-id"], name="promotion_to_level_created"
+            ),
         ]
 
     def __str__(self) -> str:

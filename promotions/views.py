@@ -29,9 +29,9 @@ class PromotionViewSet(viewsets.GenericViewSet):
     def _visible(self, pk):
         return selectors.promotion_get_visible_to(user=self.request.user, promotion_id=pk)
 
-    def _represent(self, promotion) -> dict:
-        # Re-read through the selector: fresh state, vote counts and related rows.
-        promotion = self._visible(promotion.pk)
+    def _represent(self, promotion, *, reread: bool = True) -> dict:
+        if reread:  # after a write: fresh state, vote counts and related rows
+            promotion = self._visible(promotion.pk)
         selectors.with_available_transitions(user=self.request.user, promotions=[promotion])
         return PromotionSerializer(promotion).data
 
@@ -44,7 +44,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(PromotionSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        return self._respond(self._visible(pk))
+        return Response(self._represent(self._visible(pk), reread=False))
 
     @extend_schema(
         request=NominationSerializer,
