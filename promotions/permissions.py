@@ -80,11 +80,12 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
 
 
 def allows(user, action: str, promotion: Promotion) -> bool:
-    try:
-        ensure_can(user, action, promotion)
-    except (PromotionNotFound, ActionNotAllowed, TransitionConflict):
-        return False
-    return True
+    """The same checks as ensure_can, without building errors (asked for every row of a page)."""
+    return (
+        promotion.state in SOURCE_STATES[action]
+        and can_see(user, promotion)
+        and _may(user, action, promotion)
+    )
 
 
 def ensure_can_read_reviews(user, promotion: Promotion) -> None:

@@ -5,48 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ladder', '0005_levelchange_level_change_append_only'),
-        ('promotions', '0004_nominationkey'),
+        ("ladder", "0005_levelchange_level_change_append_only"),
+        ("promotions", "0004_nominationkey"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='promotion',
-            name='promotion_state_created',
+            model_name="promotion",
+            name="promotion_state_created",
         ),
         migrations.RemoveIndex(
-            model_name='promotion',
-            name='promotion_candidate_created',
+            model_name="promotion",
+            name="promotion_candidate_created",
         ),
         migrations.RemoveIndex(
-            model_name='promotion',
-            name='promotion_nominator_created',
+            model_name="promotion",
+            name="promotion_nominator_created",
         ),
         migrations.RemoveIndex(
-            model_name='promotion',
-            name='promotion_to_level_created',
+            model_name="promotion",
+            name="promotion_to_level_created",
         ),
         migrations.AddIndex(
-            model_name='promotion',
-            index=models.Index(fields=['-created_at', '-id'], name='promotion_created'),
+            model_name="promotion",
+            index=models.Index(fields=["-created_at", "-id"], name="promotion_created"),
         ),
         migrations.AddIndex(
-            model_name='promotion',
-            index=models.Index(fields=['state', '-created_at', '-id'], name='promotion_state_created'),
+            model_name="promotion",
+            index=models.Index(
+                fields=["state", "-created_at", "-id"], name="promotion_state_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='promotion',
-            index=models.Index(fields=['candidate', '-created_at', '-id'], name='promotion_candidate_created'),
+            model_name="promotion",
+            index=models.Index(
+                fields=["candidate", "-created_at", "-id"], name="promotion_candidate_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='promotion',
-            index=models.Index(fields=['nominated_by', '-created_at', '-id'], name='promotion_nominator_created'),
+            model_name="promotion",
+            index=models.Index(
+                fields=["nominated_by", "-created_at", "-id"], name="promotion_nominator_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='promotion',
-            index=models.Index(fields=['to_level', '-created_at', '-id'], name='promotion_to_level_created'),
+            model_name="promotion",
+            index=models.Index(
+                fields=["to_level", "-created_at", "-id"], name="promotion_to_level_created"
+            ),
         ),
     ]
