@@ -7,11 +7,6 @@ HR_GROUP = "HR"
 ROLE_GROUPS = (HR_GROUP, COMMITTEE_GROUP)
 
 
-def remember_role_groups(user, names: set[str]) -> None:
-    """For callers that already read the user's role groups (token authentication does)."""
-    user._ladder_group_names = set(names)
-
-
 def _group_names(user) -> set[str]:
     # Cached on the user object: a request asks these questions many times.
     if not hasattr(user, "_ladder_group_names"):

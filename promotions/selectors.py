@@ -73,11 +73,25 @@ def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
     return promotions.filter(scope)
 
 
-def promotion_get_visible_to(*, user, promotion_id) -> Promotion:
+ACCESS_COLUMNS = ["state", "nominated_by_id", "candidate__user_id", "candidate__manager_id"]
+
+
+def promotion_get_visible_to(*, user, promotion_id, light: bool = False) -> Promotion:
+    promotions = promotion_list_visible_to(user=user)
+    if light:
+        promotions = (
+            promotions.select_related(None).select_related("candidate").only(*ACCESS_COLUMNS)
+        )
     try:
-        return promotion_list_visible_to(user=user).get(pk=promotion_id)
+        return promotions.get(pk=promotion_id)
     except (Promotion.DoesNotExist, ValueError, TypeError):
         raise PromotionNotFound() from None
+
+
+def promotion_for_access_check(*, user, promotion_id) -> Promotion:
+    """Just enough of a visible promotion to decide what `user` may see of it (timeline, reviews):
+    lighter than the full row the detail shows."""
+    return promotion_get_visible_to(user=user, promotion_id=promotion_id, light=True)
 
 
 def promotion_reviews(*, user, promotion: Promotion) -> QuerySet[Review]:

@@ -119,10 +119,11 @@ class PromotionViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
     def reviews(self, request, pk=None):
-        promotion = self._visible(pk)
         if request.method == "GET":
+            promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
             reviews = selectors.promotion_reviews(user=request.user, promotion=promotion)
             return Response(ReviewSerializer(reviews, many=True).data)
+        promotion = self._visible(pk)
         permissions.ensure_can(request.user, permissions.REVIEW, promotion)
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -137,7 +138,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: EventSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def timeline(self, request, pk=None):
-        promotion = self._visible(pk)
+        promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
         events = selectors.promotion_timeline(promotion=promotion)
         committee_view = permissions.sees_committee_work(request.user, promotion)
         return Response(
