@@ -1,6 +1,6 @@
 """Who is who. The one place that knows the group names (DESIGN.md, "Roles")."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 
 COMMITTEE_GROUP = "Promotion committee"
 HR_GROUP = "HR"
@@ -10,7 +10,9 @@ ROLE_GROUPS = (HR_GROUP, COMMITTEE_GROUP)
 def _group_names(user) -> set[str]:
     # Cached on the user object: a request asks these questions many times.
     if not hasattr(user, "_ladder_group_names"):
-        user._ladder_group_names = set(user.groups.values_list("name", flat=True))
+        user._ladder_group_names = set(
+            Group.objects.filter(user=user).values_list("name", flat=True)
+        )
     return user._ladder_group_names
 
 
