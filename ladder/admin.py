@@ -15,6 +15,19 @@ admin.site.site_title = "PM Ladder"
 admin.site.index_title = "Promotions and the career ladder"
 
 
+class ReadOnlyAdminMixin:
+    """A record that can be read in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MoveOutInline(admin.TabularInline):
     model = LevelTransition
     fk_name = "from_level"
@@ -57,15 +70,12 @@ class MemberAdminForm(forms.ModelForm):
         return cleaned
 
 
-class LevelChangeInline(admin.TabularInline):
+class LevelChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = LevelChange
     fields = ["from_level", "to_level", "effective_date"]
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Member)
@@ -84,22 +94,13 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(admin.ModelAdmin):
+class LevelChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Career history is a record: it can be read, never added, changed or deleted here."""
 
     list_display = ["member", "from_level", "to_level", "effective_date"]
     list_filter = ["to_level"]
     list_select_related = ["member__user", "from_level", "to_level"]
     search_fields = ["member__user__username"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LadderUserAdmin(UserAdmin):

@@ -9,25 +9,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from ladder.admin import ReadOnlyAdminMixin
 from ladder.errors import DomainError
 from ladder.models import Track
 from promotions import permissions, selectors, services
 from promotions.models import Decision, Promotion, PromotionEvent, Review
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReviewInline(ReadOnlyInline):
@@ -65,7 +57,10 @@ class TrackFilter(admin.SimpleListFilter):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: nominations come from managers over the API, and the state changes only
+    through the buttons of the change page (act_view)."""
+
     change_form_template = "admin/promotions/promotion/change_form.html"
     list_display = ["id", "candidate", "move", "state", "nominated_by", "days_open", "votes"]
     list_display_links = ["id", "candidate"]
@@ -114,15 +109,6 @@ class PromotionAdmin(admin.ModelAdmin):
         if obj is not None and not permissions.sees_committee_work(request.user, obj):
             return [f for f in self.fields if f != "votes"]
         return self.fields
-
-    def has_add_permission(self, request):
-        return False  # nominations come from managers, over the API
-
-    def has_change_permission(self, request, obj=None):
-        return False  # the state changes only through the buttons below
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="move", ordering="to_level__rank")
     def move(self, promotion):
@@ -214,7 +200,7 @@ class PromotionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromotionEvent)
-class PromotionEventAdmin(admin.ModelAdmin):
+class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail: read it, never add, change or delete it."""
 
     list_display = ["at", "promotion", "from_state", "to_state", "actor"]
@@ -225,12 +211,3 @@ class PromotionEventAdmin(admin.ModelAdmin):
         "promotion__to_level",
         "actor",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

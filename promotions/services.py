@@ -53,6 +53,17 @@ def _record(promotion: Promotion, *, from_state, actor, note: str = "") -> Promo
     )
 
 
+def _apply(promotion: Promotion, transition, *, actor, note: str) -> Promotion:
+    """Run a state transition on a locked, checked promotion: save it, append its event and
+    write its notifications, all in the caller's transaction."""
+    from_state = promotion.state
+    transition()
+    promotion.save()
+    _record(promotion, from_state=from_state, actor=actor, note=note.strip())
+    notify.notify_transition(promotion=promotion, note=note.strip())
+    return promotion
+
+
 def ensure_valid_move(*, from_level: Level, to_level: Level) -> None:
     """400 unless from → to is an active allowed move; the message names the allowed moves."""
     if LevelTransition.objects.filter(
@@ -113,12 +124,7 @@ def promotion_nominate(
 def promotion_start_review(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     promotion = _locked(promotion)
     permissions.ensure_can(actor, permissions.START_REVIEW, promotion)
-    from_state = promotion.state
-    promotion.start_review()
-    promotion.save()
-    _record(promotion, from_state=from_state, actor=actor, note=note)
-    notify.notify_transition(promotion=promotion, note=note)
-    return promotion
+    return _apply(promotion, promotion.start_review, actor=actor, note=note)
 
 
 @transaction.atomic
@@ -154,15 +160,10 @@ def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promoti
     blocker = approval_blocker(promotion)
     if blocker:
         raise blocker
-    from_state = promotion.state
-    promotion.approve()
-    promotion.save()
     member_level_change(
         member=promotion.candidate, to_level=promotion.to_level, promotion=promotion
     )
-    _record(promotion, from_state=from_state, actor=actor, note=note)
-    notify.notify_transition(promotion=promotion, note=note)
-    return promotion
+    return _apply(promotion, promotion.approve, actor=actor, note=note)
 
 
 @transaction.atomic
@@ -171,24 +172,14 @@ def promotion_reject(*, promotion: Promotion, actor, note: str) -> Promotion:
     permissions.ensure_can(actor, permissions.REJECT, promotion)
     if not note.strip():
         raise InvalidInput("A note is required to reject.", code="note_required")
-    from_state = promotion.state
-    promotion.reject()
-    promotion.save()
-    _record(promotion, from_state=from_state, actor=actor, note=note.strip())
-    notify.notify_transition(promotion=promotion, note=note.strip())
-    return promotion
+    return _apply(promotion, promotion.reject, actor=actor, note=note)
 
 
 @transaction.atomic
 def promotion_withdraw(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     promotion = _locked(promotion)
     permissions.ensure_can(actor, permissions.WITHDRAW, promotion)
-    from_state = promotion.state
-    promotion.withdraw()
-    promotion.save()
-    _record(promotion, from_state=from_state, actor=actor, note=note.strip())
-    notify.notify_transition(promotion=promotion, note=note.strip())
-    return promotion
+    return _apply(promotion, promotion.withdraw, actor=actor, note=note)
 
 
 TRANSITION_SERVICES = {
