@@ -6,6 +6,8 @@ import time
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connection
 
 from config.celery import app as celery_app
 
@@ -41,11 +43,23 @@ def no_worker():
     use_broker(None)
 
 
+def close_worker_connection(**kwargs):
+    # Runs in the worker's thread after each task: its database connection must not outlive the
+    # test (the test database could not be dropped at the end of the run).
+    connection.close()
+
+
 @pytest.fixture
 def worker():
     """A real Celery worker (in a thread of this process) consuming from the current broker."""
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
-        yield w
+    task_postrun.connect(close_worker_connection)
+    try:
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30
+        ) as w:
+            yield w
+    finally:
+        task_postrun.disconnect(close_worker_connection)
     fresh_pools()
 
 

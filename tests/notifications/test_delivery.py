@@ -5,6 +5,7 @@ from collections import Counter
 from smtplib import SMTPException
 
 import pytest
+from celery.signals import task_postrun
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -17,7 +18,12 @@ from notifications import services
 from notifications.models import Notification
 from notifications.tasks import notifications_sweep
 from tests import factories
-from tests.notifications.conftest import fresh_pools, use_broker, wait_for
+from tests.notifications.conftest import (
+    close_worker_connection,
+    fresh_pools,
+    use_broker,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.services,
@@ -134,11 +140,13 @@ def test_broker_down_at_commit_then_the_sweeper_delivers_exactly_once(
 
     from config.celery import app as celery_app
 
+    task_postrun.connect(close_worker_connection)
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         assert notifications_sweep() == 3
         assert wait_for(lambda: len(mail.outbox) >= 3)
         assert notifications_sweep() == 0  # nothing left to claim
         time.sleep(1)
+    task_postrun.disconnect(close_worker_connection)
     fresh_pools()
     assert recipients() == Counter({r.email: 1 for r in company["reviewers"]})
     assert rows.filter(sent_at__isnull=True).count() == 0
