@@ -1,5 +1,10 @@
+import re
+
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+
+# str.isdigit() also accepts "²" or "①", which int() refuses.
+ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -13,7 +18,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not ASCII_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
                 {"page_size": [f"A whole number from 1 to {self.max_page_size}."]},
                 code="invalid_page_size",
@@ -22,7 +27,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and raw != "last" and not (raw.isdigit() and int(raw) >= 1):
+        if (
+            raw is not None
+            and raw != "last"
+            and not (ASCII_DIGITS.fullmatch(raw) and int(raw) >= 1)
+        ):
             raise ValidationError({"page": ["A whole number from 1."]}, code="invalid_page")
         try:
             return super().paginate_queryset(queryset, request, view)

@@ -92,6 +92,16 @@ class MemberAdmin(admin.ModelAdmin):
         # Placing someone on the ladder sets their level; after that only a promotion moves it.
         return ["user", "level", "level_since"] if obj else []
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Changes go through the same service as the API: deactivating a member ends their login.
+        changes = {
+            f: form.cleaned_data[f] for f in ("manager", "is_active") if f in form.changed_data
+        }
+        services.member_update(actor=request.user, member=obj, changes=changes)
+
 
 @admin.register(LevelChange)
 class LevelChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -106,6 +116,11 @@ class LevelChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class LadderUserAdmin(UserAdmin):
     """HR manages users and their groups; only a superuser may grant superuser status or raw
     permissions. Members of HR and of the committee are made staff so they can log in here."""
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        # Superusers are managed by superusers only (password, activity, groups).
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

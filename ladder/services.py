@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ladder import roles
@@ -81,6 +81,8 @@ def user_grant_staff_for_roles(*, user) -> None:
         user.save(update_fields=["is_staff"])
 
 
+REPORTING_LINES_LOCK = 7_104_2026  # an arbitrary advisory-lock key of our own
+
 MEMBER_UPDATABLE = {"manager", "email", "first_name", "last_name", "is_active"}
 
 
@@ -96,10 +98,18 @@ def member_update(*, actor, member: Member, changes: dict) -> Member:
     unknown = set(changes) - MEMBER_UPDATABLE
     if unknown:
         raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if "manager" in changes and connection.vendor == "postgresql":
+        # Changes to reporting lines queue one behind the other, so two edits at once cannot
+        # close a loop that each one alone would not (SQLite's IMMEDIATE transactions queue).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REPORTING_LINES_LOCK])
     member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
     if "manager" in changes:
-        ensure_valid_manager(member=member, manager=changes["manager"])
-        member.manager = changes["manager"]
+        manager = changes["manager"]
+        if manager is not None:  # read again under the lock: the chain above may have moved
+            manager = Member.objects.get(pk=manager.pk)
+        ensure_valid_manager(member=member, manager=manager)
+        member.manager = manager
     user = member.user
     for field in ("email", "first_name", "last_name"):
         if field in changes:

@@ -30,7 +30,21 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["recipient"]
     search_fields = ["recipient__username", "subject"]
     actions = ["send_again"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # No bodies: a committee message can carry a note that an HR user who is the candidate must
+    # not read; delivery needs only the envelope.
+    fields = [
+        "recipient",
+        "kind",
+        "promotion",
+        "subject",
+        "created_at",
+        "enqueued_at",
+        "sent_at",
+        "read_at",
+        "attempts",
+        "last_error",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -4,6 +4,7 @@ FSMAdminMixin would call the model's transitions directly and skip all of that.)
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, ExpressionWrapper
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -98,7 +99,9 @@ class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "nominated_by",
             )
         )
-        return selectors.with_vote_counts(promotions)
+        # A recused viewer sees their own promotion without its votes (as in the API).
+        involved = ExpressionWrapper(selectors.involving(request.user), BooleanField())
+        return selectors.with_vote_counts(promotions).annotate(viewer_involved=involved)
 
     def get_inlines(self, request, obj):
         if obj is not None and permissions.sees_committee_work(request.user, obj):
@@ -119,8 +122,10 @@ class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         end = promotion.decided_at or timezone.now()
         return (end - promotion.created_at).days
 
-    @admin.display(description="approvals / rejections")
+    @admin.display(description="votes recorded (approve / reject)")
     def votes(self, promotion):
+        if promotion.viewer_involved:
+            return "—"
         return f"{promotion.approvals} / {promotion.rejections}"
 
     @admin.display(description="candidate's current level")
@@ -204,6 +209,12 @@ class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail: read it, never add, change or delete it."""
 
     list_display = ["at", "promotion", "from_state", "to_state", "actor"]
+
+    def get_queryset(self, request):
+        # Actors and notes are the committee's: not for the candidate, nominator or manager.
+        involved = Promotion.objects.filter(selectors.involving(request.user)).values("pk")
+        return super().get_queryset(request).exclude(promotion__in=involved)
+
     list_filter = ["to_state"]
     list_select_related = [
         "promotion__candidate__user",

@@ -1,6 +1,7 @@
 """Reads, scoped to the requesting user."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -10,6 +11,8 @@ from ladder.selectors import member_list_visible_to, member_of
 from promotions import permissions
 from promotions.errors import CandidateNotFound, PromotionNotFound, TransitionConflict
 from promotions.models import Decision, Promotion, PromotionEvent, Review
+
+User = get_user_model()
 
 
 def _vote_count(decision: str):
@@ -76,6 +79,15 @@ def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
 ACCESS_COLUMNS = ["state", "nominated_by_id", "candidate__user_id", "candidate__manager_id"]
 
 
+def involving(user) -> Q:
+    """Promotions where `user` is the candidate, the nominator or the candidate's manager."""
+    involved = Q(candidate__user=user) | Q(nominated_by=user)
+    me = member_of(user)
+    if me is not None:
+        involved |= Q(candidate__manager=me)
+    return involved
+
+
 def promotion_get_visible_to(*, user, promotion_id, light: bool = False) -> Promotion:
     promotions = promotion_list_visible_to(user=user)
     if light:
@@ -104,13 +116,11 @@ def promotion_timeline(*, promotion: Promotion) -> QuerySet[PromotionEvent]:
 
 
 def promotion_vote_counts(*, promotion: Promotion) -> tuple[int, int]:
-    if hasattr(promotion, "approvals"):  # annotated by with_vote_counts or _attach_vote_counts
-        return promotion.approvals, promotion.rejections
-    counts = promotion.reviews.aggregate(
-        approvals=Count("id", filter=Q(decision=Decision.APPROVE)),
-        rejections=Count("id", filter=Q(decision=Decision.REJECT)),
-    )
-    return counts["approvals"], counts["rejections"]
+    """(approvals, rejections) that count toward the quorum: votes of reviewers who are still
+    active committee or HR members and are not (or no longer) recused from this promotion."""
+    if not hasattr(promotion, "counted_approvals"):
+        _attach_vote_counts([promotion])
+    return promotion.counted_approvals, promotion.counted_rejections
 
 
 def candidate_for_nomination(*, user, member_id) -> Member:
@@ -176,16 +186,24 @@ def with_available_transitions(*, user, promotions):
 
 
 def _attach_vote_counts(promotions: list[Promotion]) -> None:
-    counts = {
-        row["promotion_id"]: row
-        for row in Review.objects.filter(promotion__in=promotions)
-        .values("promotion_id")
-        .annotate(
-            approvals=Count("id", filter=Q(decision=Decision.APPROVE)),
-            rejections=Count("id", filter=Q(decision=Decision.REJECT)),
+    """One query for the reviews of all these promotions, one for who may still vote."""
+    eligible = set(
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=roles.ROLE_GROUPS))
+        .values_list("id", flat=True)
+    )
+    votes = {promotion.pk: {"approve": 0, "reject": 0} for promotion in promotions}
+    by_id = {promotion.pk: promotion for promotion in promotions}
+    reviews = Review.objects.filter(promotion__in=promotions).values_list(
+        "promotion_id", "reviewer_id", "reviewer__member__id", "decision"
+    )
+    for promotion_id, reviewer_id, reviewer_member_id, decision in reviews:
+        promotion = by_id[promotion_id]
+        recused = reviewer_id in (promotion.candidate.user_id, promotion.nominated_by_id) or (
+            reviewer_member_id is not None and reviewer_member_id == promotion.candidate.manager_id
         )
-    }
+        if reviewer_id in eligible and not recused:
+            votes[promotion_id][decision] += 1
     for promotion in promotions:
-        row = counts.get(promotion.pk, {})
-        promotion.approvals = row.get("approvals", 0)
-        promotion.rejections = row.get("rejections", 0)
+        promotion.counted_approvals = votes[promotion.pk]["approve"]
+        promotion.counted_rejections = votes[promotion.pk]["reject"]
