@@ -186,23 +186,30 @@ def with_available_transitions(*, user, promotions):
 
 
 def _attach_vote_counts(promotions: list[Promotion]) -> None:
-    """One query for the reviews of all these promotions, one for who may still vote."""
-    eligible = set(
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=roles.ROLE_GROUPS))
-        .values_list("id", flat=True)
-    )
+    """One query for the reviews of all these promotions, one for which of their reviewers may
+    still vote (looked up by id: a scan of every user cost more than the rest of the page)."""
     votes = {promotion.pk: {"approve": 0, "reject": 0} for promotion in promotions}
     by_id = {promotion.pk: promotion for promotion in promotions}
-    reviews = Review.objects.filter(promotion__in=promotions).values_list(
-        "promotion_id", "reviewer_id", "reviewer__member__id", "decision"
-    )
-    for promotion_id, reviewer_id, reviewer_member_id, decision in reviews:
-        promotion = by_id[promotion_id]
-        recused = reviewer_id in (promotion.candidate.user_id, promotion.nominated_by_id) or (
-            reviewer_member_id is not None and reviewer_member_id == promotion.candidate.manager_id
+    reviews = list(
+        Review.objects.filter(promotion__in=promotions).values_list(
+            "promotion_id", "reviewer_id", "decision"
         )
-        if reviewer_id in eligible and not recused:
+    )
+    # Eligible reviewers, with their member id (to spot one who now manages the candidate).
+    member_of_eligible = dict(
+        User.objects.filter(pk__in={reviewer for _, reviewer, _ in reviews}, is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=roles.ROLE_GROUPS))
+        .values_list("id", "member__id")
+    )
+    for promotion_id, reviewer_id, decision in reviews:
+        promotion = by_id[promotion_id]
+        if reviewer_id not in member_of_eligible:
+            continue
+        manager = promotion.candidate.manager_id
+        recused = reviewer_id in (promotion.candidate.user_id, promotion.nominated_by_id) or (
+            manager is not None and member_of_eligible[reviewer_id] == manager
+        )
+        if not recused:
             votes[promotion_id][decision] += 1
     for promotion in promotions:
         promotion.counted_approvals = votes[promotion.pk]["approve"]
