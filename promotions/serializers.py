@@ -15,8 +15,8 @@ class CandidateSerializer(serializers.Serializer):
 
 class PromotionSerializer(serializers.ModelSerializer):
     candidate = CandidateSerializer(read_only=True)
-    from_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    to_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    from_level = serializers.CharField(source="from_level.code", read_only=True)
+    to_level = serializers.CharField(source="to_level.code", read_only=True)
     nominated_by = serializers.CharField(source="nominated_by.username", read_only=True)
     available_transitions = serializers.ListField(
         child=serializers.ChoiceField(choices=TRANSITIONS), read_only=True
