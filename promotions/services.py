@@ -5,8 +5,10 @@ wins; the others then see the new state and get a 409."""
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from ladder import roles
 from ladder.errors import InvalidInput
@@ -223,3 +225,13 @@ def promotion_nominate_once(
         user=user, key=key, request_hash=fingerprint, promotion=promotion, response=response
     )
     return response, True
+
+
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+
+def nomination_keys_purge(*, now=None) -> int:
+    """Forget `Idempotency-Key`s older than a day: a client retries within minutes, not days."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEY_LIFETIME
+    deleted, _ = NominationKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -261,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "promotions.tasks.promotions_remind_overdue",
         "schedule": 3600,  # hourly; each promotion reminds at most once a day
     },
+    "promotions-purge-idempotency-keys": {
+        "task": "promotions.tasks.promotions_purge_idempotency_keys",
+        "schedule": 3600,
+    },
 }
 
 LOGGING = {

@@ -105,3 +105,20 @@ def test_ten_concurrent_retries_with_one_key_create_one_promotion(people):
     assert Counter(r.status_code for r in responses) == Counter({201: 10})
     assert len({r.json()["id"] for r in responses}) == 1
     assert Promotion.objects.count() == 1
+
+
+def test_keys_are_forgotten_after_a_day(as_user, people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from promotions.services import nomination_keys_purge
+    from promotions.tasks import promotions_purge_idempotency_keys
+
+    client = as_user(people["manager"])
+    client.post("/api/v1/promotions/", body(people), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert nomination_keys_purge() == 0  # a fresh key stays
+    NominationKey.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert promotions_purge_idempotency_keys.delay().get() == 1
+    assert NominationKey.objects.count() == 0
+    assert Promotion.objects.count() == 1  # the promotion itself is untouched
