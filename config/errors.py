@@ -33,8 +33,8 @@ def api_exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
-            "detail": _first_message(exc.detail),
-            "code": _first_code(exc.get_codes()),
+            "detail": _first(exc.detail, "Invalid input."),
+            "code": _first(exc.get_codes(), "invalid"),
             "errors": exc.detail,
         }
     else:
@@ -42,16 +42,11 @@ def api_exception_handler(exc, context):
     return response
 
 
-def _first_message(detail) -> str:
-    while isinstance(detail, dict | list) and detail:
-        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
-    return str(detail) if detail else "Invalid input."
-
-
-def _first_code(codes) -> str:
-    while isinstance(codes, dict | list) and codes:
-        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
-    return str(codes) if codes else "invalid"
+def _first(nested, default: str) -> str:
+    """The first leaf of DRF's nested error structure (the detail or its code)."""
+    while isinstance(nested, dict | list) and nested:
+        nested = next(iter(nested.values())) if isinstance(nested, dict) else nested[0]
+    return str(nested) if nested else default
 
 
 def _is_api(request) -> bool:

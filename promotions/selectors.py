@@ -6,8 +6,9 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from ladder import roles
+from ladder.errors import NotFound
 from ladder.models import LevelTransition, Member
-from ladder.selectors import member_list_visible_to, member_of
+from ladder.selectors import member_get_visible_to, member_of
 from promotions import permissions
 from promotions.errors import CandidateNotFound, PromotionNotFound, TransitionConflict
 from promotions.models import Decision, Promotion, PromotionEvent, Review
@@ -124,10 +125,11 @@ def promotion_vote_counts(*, promotion: Promotion) -> tuple[int, int]:
 
 
 def candidate_for_nomination(*, user, member_id) -> Member:
-    """The member `user` names as a candidate, if they may see them; else "no such member"."""
+    """The member `user` names as a candidate, if they may see them; else "no such member"
+    (a 400 here: the candidate is part of the request body, not of the URL)."""
     try:
-        return member_list_visible_to(user=user).get(pk=member_id)
-    except (Member.DoesNotExist, ValueError, TypeError):
+        return member_get_visible_to(user=user, member_id=member_id)
+    except NotFound:
         raise CandidateNotFound() from None
 
 

@@ -1,7 +1,7 @@
 """Who hears of what, idempotent delivery, the sweeper, reminders and the inbox."""
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core import mail
@@ -16,6 +16,7 @@ from promotions import notify
 from promotions import services as promotion_services
 from promotions.models import Promotion
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -223,30 +224,15 @@ def test_admin_lists_failed_ones_and_sends_them_again(people, nominate, client):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweepers_at_once_claim_disjoint_rows(no_worker, settings):
     assert connection.vendor == "postgresql"
-    settings.NOTIFICATIONS_SWEEP_SECONDS = (
-        2  # rows just claimed stay claimed, however they interleave
-    )
+    # Rows just claimed stay claimed, however the two sweepers interleave.
+    settings.NOTIFICATIONS_SWEEP_SECONDS = 2
     recipients = [factories.committee_member() for _ in range(40)]
     services.notifications_create(
         recipient_ids=[u.pk for u in recipients], kind="test", subject="s", body="b"
     )
     Notification.objects.update(created_at=timezone.now() - timedelta(seconds=5))
-    barrier = threading.Barrier(2)
-    claims = []
-
-    def sweep():
-        try:
-            barrier.wait()
-            claims.append(services.notifications_claim_undelivered(limit=25))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    first, second = (set(c) for c in claims)
+    sweep = partial(services.notifications_claim_undelivered, limit=25)
+    first, second = (set(claim) for claim in at_once(sweep, sweep))
     assert not first & second
     assert len(first | second) == 40
 
@@ -256,20 +242,6 @@ def test_two_sweepers_at_once_claim_disjoint_rows(no_worker, settings):
 def test_two_deliveries_of_one_row_at_once_send_one_email(no_worker, people, nominate):
     nominate()
     row = Notification.objects.filter(recipient=people["committee"]).get()
-    barrier = threading.Barrier(2)
-    results = []
-
-    def deliver():
-        try:
-            barrier.wait()
-            results.append(services.notification_send(notification_id=row.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False, True]
+    deliver = partial(services.notification_send, notification_id=row.pk)
+    assert sorted(at_once(deliver, deliver)) == [False, True]
     assert [m.to for m in mail.outbox].count([people["committee"].email]) == 1

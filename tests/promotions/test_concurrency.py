@@ -1,7 +1,7 @@
 """Concurrent transitions on PostgreSQL: real threads, real connections, row locks."""
 
-import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -11,6 +11,7 @@ from ladder.models import Level, LevelChange
 from promotions import services
 from promotions.models import Promotion, PromotionEvent
 from tests import factories
+from tests.concurrency import at_once
 
 THREADS = 20
 
@@ -21,22 +22,8 @@ pytestmark = [
 
 
 def post_all_at_once(clients, url, payload) -> Counter:
-    barrier = threading.Barrier(len(clients))
-    statuses = []
-
-    def post(client):
-        try:
-            barrier.wait()
-            statuses.append(client.post(url, payload, format="json").status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Counter(statuses)
+    responses = at_once(*(partial(c.post, url, payload, format="json") for c in clients))
+    return Counter(response.status_code for response in responses)
 
 
 def client_for(user) -> APIClient:
@@ -83,27 +70,16 @@ def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_revie
     promotion = in_review()
     services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
     url = f"/api/v1/promotions/{promotion.id}/"
-    barrier = threading.Barrier(3)
-    results = {}
-
-    def act(name, user, action, payload):
-        try:
-            barrier.wait()
-            results[name] = client_for(user).post(url + action + "/", payload, format="json")
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=act, args=("approve", people["committee"], "approve", {})),
-        threading.Thread(
-            target=act, args=("reject", people["committee2"], "reject", {"note": "No"})
-        ),
-        threading.Thread(target=act, args=("withdraw", people["manager"], "withdraw", {})),
+    attempts = {
+        "approve": (people["committee"], {}),
+        "reject": (people["committee2"], {"note": "No"}),
+        "withdraw": (people["manager"], {}),
+    }
+    calls = [
+        partial(client_for(user).post, url + action + "/", payload, format="json")
+        for action, (user, payload) in attempts.items()
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = dict(zip(attempts, at_once(*calls), strict=True))
 
     codes = sorted(r.status_code for r in results.values())
     assert codes == [200, 409, 409]

@@ -1,7 +1,7 @@
 """Holes an independent review found, each closed and kept closed here."""
 
-import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,6 +13,7 @@ from ladder.models import Level
 from promotions import services
 from promotions.models import Promotion
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -157,32 +158,15 @@ def test_two_edits_at_once_cannot_close_a_reporting_loop(people):
     a = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
     b = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
     token = factories.token_for(people["hr"])
-    barrier = threading.Barrier(2)
-    statuses = []
 
     def patch(member, manager):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            barrier.wait()
-            statuses.append(
-                client.patch(
-                    f"/api/v1/members/{member.pk}/",
-                    {"manager": manager.user.username},
-                    format="json",
-                ).status_code
-            )
-        finally:
-            connection.close()
+        return client.patch(
+            f"/api/v1/members/{member.pk}/", {"manager": manager.user.username}, format="json"
+        ).status_code
 
-    threads = [
-        threading.Thread(target=patch, args=(a, b)),
-        threading.Thread(target=patch, args=(b, a)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(partial(patch, a, b), partial(patch, b, a))
     assert Counter(statuses) == Counter({200: 1, 400: 1})
     a.refresh_from_db()
     b.refresh_from_db()

@@ -1,4 +1,3 @@
-import threading
 from collections import Counter
 
 import pytest
@@ -7,6 +6,7 @@ from rest_framework.test import APIClient
 
 from promotions.models import NominationKey, Promotion, PromotionEvent
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -81,27 +81,15 @@ def test_a_failed_request_is_not_remembered(as_user, people):
 def test_ten_concurrent_retries_with_one_key_create_one_promotion(people):
     assert connection.vendor == "postgresql"
     token = factories.token_for(people["manager"])
-    barrier = threading.Barrier(10)
-    responses = []
 
-    def post():
+    def retry():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            barrier.wait()
-            responses.append(
-                client.post(
-                    "/api/v1/promotions/", body(people), format="json", HTTP_IDEMPOTENCY_KEY="same"
-                )
-            )
-        finally:
-            connection.close()
+        return client.post(
+            "/api/v1/promotions/", body(people), format="json", HTTP_IDEMPOTENCY_KEY="same"
+        )
 
-    threads = [threading.Thread(target=post) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = at_once(*[retry] * 10)
     assert Counter(r.status_code for r in responses) == Counter({201: 10})
     assert len({r.json()["id"] for r in responses}) == 1
     assert Promotion.objects.count() == 1
