@@ -3,8 +3,8 @@
 
 from django.db.models import Q
 from django.http import JsonResponse
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_authenticate
 from ladder.models import Member
 from promotions.models import Promotion, PromotionEvent
 
@@ -27,7 +27,7 @@ FIELDS = [
 
 def _user(request):
     key = request.headers.get("Authorization", "").removeprefix("Token ")
-    token = Token.objects.select_related("user").filter(key=key).first()
+    token = token_authenticate(key=key)
     return token.user if token else None
 
 

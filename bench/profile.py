@@ -18,13 +18,15 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.contrib.auth.models import User
     from django.test import Client
     from pyinstrument import Profiler
-    from rest_framework.authtoken.models import Token
+
+    from accounts.services import token_issue
 
     path = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    token = Token.objects.filter(user__groups__name="Promotion committee").first().key
+    token = token_issue(user=User.objects.filter(groups__name="Promotion committee").first())
     client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1")
     client.get(path)
     profiler = Profiler(interval=0.0005)

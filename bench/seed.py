@@ -1,6 +1,7 @@
 """Seeds the bench database: 10,000 members and 100,000 promotions with their reviews and events,
 spread over a year and over the ladder, with COPY (about a minute)."""
 
+import hashlib
 import random
 import secrets
 import time
@@ -8,7 +9,7 @@ from datetime import timedelta
 from io import StringIO
 
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ TABLES = [
     "ladder_levelchange",
     "promotions_promotion",
     "ladder_member",
-    "authtoken_token",
+    "accounts_apitoken",
     "axes_accessattempt",
     "auth_user_groups",
     "auth_user",
@@ -144,7 +145,16 @@ def seed(rng: random.Random) -> dict:
         [(i, committee_group.id) for i in committee_ids] + [(i, hr_group.id) for i in hr_ids],
     )
     tokens = {i: secrets.token_hex(20) for i, _ in [(u[0], None) for u in users]}
-    copy("authtoken_token", ["key", "user_id", "created"], ((k, i, now) for i, k in tokens.items()))
+    # Every bench user has the same password hash, so the same credentials hash (accounts.ApiToken).
+    credentials = User(password=password).get_session_auth_hash()
+    copy(
+        "accounts_apitoken",
+        ["digest", "credentials", "user_id", "created_at", "last_used_at"],
+        (
+            (hashlib.sha256(k.encode()).hexdigest(), credentials, i, now, now)
+            for i, k in tokens.items()
+        ),
+    )
     for table in ("auth_user", "ladder_member"):
         reset_sequence(table)
     progress(f"{len(members)} members, {len(committee_ids)} committee, {len(hr_ids)} HR", started)

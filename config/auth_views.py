@@ -1,8 +1,13 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import JSONParser
+from rest_framework import exceptions, serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.models import ApiToken
+from accounts.services import token_issue, token_revoke, tokens_revoke_for
+from config.parsers import JSONParser
 from config.throttling import LoginRateThrottle
 
 
@@ -10,24 +15,41 @@ class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
 
 
-@extend_schema(tags=["auth"], responses={200: TokenSerializer})
-class TokenView(ObtainAuthToken):
-    """`{"username", "password"}` → `{"token"}`. Throttled per client address; repeated
-    failures lock the username out for a while (django-axes)."""
+@extend_schema(tags=["auth"])
+class TokenView(APIView):
+    """POST `{"username", "password"}` → `{"token"}`, a new token (throttled per client address;
+    repeated failures lock the username out for a while, django-axes). DELETE revokes the token
+    that authenticates the request (signed in by session: every token of the user)."""
 
-    parser_classes = [JSONParser]  # like the rest of the API (the fuzzer broke the multipart one)
-    throttle_classes = [LoginRateThrottle]
+    parser_classes = [JSONParser]
     extra_error_statuses = [429]
 
-    def post(self, request, *args, **kwargs):
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "DELETE" else [AllowAny()]
+
+    def get_throttles(self):
+        return [LoginRateThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except exceptions.ValidationError:
             # django-axes marks the request it was given, which is DRF's, not Django's: the
             # middleware never sees it, so the lockout is answered here.
             if getattr(request, "axes_locked_out", False):
                 raise LockedOut() from None
             raise
+        return Response({"token": token_issue(user=serializer.validated_data["user"])})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        if isinstance(request.auth, ApiToken):
+            token_revoke(token=request.auth)
+        else:
+            tokens_revoke_for(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LockedOut(exceptions.APIException):

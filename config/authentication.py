@@ -1,19 +1,18 @@
 from rest_framework import authentication, exceptions
 
+from accounts.services import token_authenticate
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
+    """`Authorization: Token <key>` with the keys of accounts.ApiToken."""
+
     def authenticate_credentials(self, key):
-        # PostgreSQL raises on NUL bytes in a text lookup: refuse such a key before looking it up.
+        # PostgreSQL raises on NUL bytes in text; a digest is looked up, but refuse early anyway.
         if "\x00" in key:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        # The user's place on the ladder comes with the token: nearly every request asks for it.
-        # (Their groups stay a separate query: folding them in as EXISTS made this one slower
-        # than the two together; measured with bench/profile.py.)
-        token = (
-            self.get_model().objects.select_related("user", "user__member").filter(key=key).first()
-        )
+        token = token_authenticate(key=key)
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid token.")
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+            raise exceptions.AuthenticationFailed(
+                "Invalid token: unknown, revoked or expired. Ask for a new one at auth/token/."
+            )
         return (token.user, token)

@@ -55,8 +55,12 @@ def _is_api(request) -> bool:
 
 def not_found(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
 
 
 def server_error(request):

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -25,6 +26,14 @@ def _broker_answers() -> bool:
         return False
 
 
+def _cache_answers() -> bool:
+    try:
+        cache.set("healthz", "ok", timeout=10)
+        return cache.get("healthz") == "ok"
+    except Exception:
+        return False
+
+
 @never_cache
 @require_safe
 def healthz(request):
@@ -32,5 +41,11 @@ def healthz(request):
     if not settings.CELERY_TASK_ALWAYS_EAGER:  # a broker is configured
         checks["broker"] = _broker_answers()
     healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    status = "ok" if healthy else "unavailable"
+    if settings.CACHE_URL:
+        # Reported, not required: without the cache only rate limiting is off (it fails open).
+        checks["cache"] = _cache_answers()
+        if healthy and not checks["cache"]:
+            status = "degraded"
+    body = {"status": status, "checks": checks}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -1,9 +1,10 @@
 import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from ladder.validators import refuse_control_characters
 
 
 class Track(models.TextChoices):
@@ -11,10 +12,24 @@ class Track(models.TextChoices):
     MANAGEMENT = "management", "Management"
 
 
+MOVE_GOES_UP_CHECK = """
+IF EXISTS (
+    SELECT 1 FROM ladder_leveltransition t
+    JOIN ladder_level f ON f.id = t.from_level_id
+    JOIN ladder_level o ON o.id = t.to_level_id
+    WHERE ({where}) AND o.rank <= f.rank
+) THEN
+    RAISE EXCEPTION 'ladder: a move must go up the ladder (level %)', NEW.id
+        USING ERRCODE = 'check_violation';
+END IF;
+RETURN NULL;
+"""
+
+
 class Level(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     rank = models.PositiveSmallIntegerField(unique=True)
-    title = models.CharField(max_length=120)
+    title = models.CharField(max_length=120, validators=[refuse_control_characters])
     track = models.CharField(max_length=20, choices=Track.choices)
     position = models.TextField(blank=True)
     mission = models.TextField(blank=True)
@@ -23,6 +38,15 @@ class Level(models.Model):
     class Meta:
         ordering = ["rank"]
         constraints = [models.CheckConstraint(condition=Q(rank__gte=1), name="level_rank_positive")]
+        triggers = [
+            pgtrigger.Trigger(
+                name="level_rank_keeps_moves_up",
+                operation=pgtrigger.UpdateOf("rank"),
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=MOVE_GOES_UP_CHECK.format(where="NEW.id IN (t.from_level_id, t.to_level_id)"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -43,17 +67,21 @@ class LevelTransition(models.Model):
                 condition=~Q(from_level=F("to_level")), name="level_move_not_to_itself"
             ),
         ]
+        # "Only upwards" spans two tables, so it is a trigger rather than a CHECK; checked at
+        # commit, so an edit of several rows is judged as a whole. The rest of the ladder's rules
+        # (no skipping within a track) are ladder.services.ladder_problems.
+        triggers = [
+            pgtrigger.Trigger(
+                name="level_move_goes_up",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.After,
+                timing=pgtrigger.Deferred,
+                func=MOVE_GOES_UP_CHECK.format(where="t.id = NEW.id"),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_level.code} → {self.to_level.code}"
-
-    def clean(self) -> None:
-        # Ranks live on another table, so "only upwards" cannot be a CHECK constraint.
-        if self.from_level_id and self.to_level_id:
-            if self.from_level_id == self.to_level_id:
-                raise ValidationError("A move must go to another level.")
-            if self.to_level.rank <= self.from_level.rank:
-                raise ValidationError("A move must go up the ladder (to a higher rank).")
 
 
 class Member(models.Model):
@@ -144,3 +172,32 @@ class LevelChange(AppendOnlyModel):
         return (
             f"{self.member}: {self.from_level.code} → {self.to_level.code} ({self.effective_date})"
         )
+
+
+class MemberChange(AppendOnlyModel):
+    """The audit trail of people's records: who changed whose record, when, what, and by which
+    route (API, admin). Covers the member (manager, activity, level on creation) and the user
+    account behind it (names, e-mail, groups, staff status, password). Never updated or deleted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    route = models.CharField(max_length=20)
+    # {"field": {"from": old, "to": new}}; a password is recorded as changed, never its value.
+    changes = models.JSONField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "-at"], name="member_change_user_at")]
+        triggers = [
+            pgtrigger.Protect(
+                name="member_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+        verbose_name = "change to a person's record"
+        verbose_name_plural = "changes to people's records"
+
+    def __str__(self) -> str:
+        return f"{self.user} changed by {self.actor} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,10 @@
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ladder.models import Level, LevelTransition, Member
+from ladder.validators import refuse_control_characters
 
 
 class StrictSerializer(serializers.Serializer):
@@ -122,22 +124,36 @@ class LevelCodeField(LookupField):
         super().__init__(slug_field="code", queryset=Level.objects.all(), **kwargs)
 
 
+def NameField(**kwargs):  # noqa: N802 (a field factory, named like the fields it makes)
+    return serializers.CharField(
+        max_length=150, allow_blank=True, validators=[refuse_control_characters], **kwargs
+    )
+
+
 class MemberCreateSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
     email = serializers.EmailField(max_length=254)
-    first_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+    first_name = NameField(required=False, default="")
+    last_name = NameField(required=False, default="")
     level = LevelCodeField()
     manager = ManagerField()
     password = serializers.CharField(
         max_length=128, required=False, write_only=True, trim_whitespace=False
     )
+    level_since = serializers.DateField(
+        required=False, help_text="Since when the member is at this level (default today)."
+    )
+
+    def validate_level_since(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError("This date is in the future.", code="future_date")
+        return value
 
 
 class MemberUpdateSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254, required=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = NameField(required=False)
+    last_name = NameField(required=False)
     manager = ManagerField()
     is_active = serializers.BooleanField(required=False)
     # Accepted only so the service can refuse it with `level_read_only`.

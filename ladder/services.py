@@ -1,14 +1,17 @@
 """Writes to the ladder. Each service is one transaction."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.services import tokens_revoke_for
 from ladder import roles
 from ladder.errors import InvalidInput, NotAllowed
-from ladder.models import Level, LevelChange, Member
+from ladder.models import Level, LevelChange, LevelTransition, Member, MemberChange
 
 User = get_user_model()
 
@@ -16,6 +19,41 @@ User = get_user_model()
 def ensure_can_manage_members(actor) -> None:
     if not roles.is_hr(actor):
         raise NotAllowed("Only HR may create or change members.")
+
+
+def ensure_may_manage_user(actor, user) -> None:
+    """A superuser's account and place on the ladder are changed by superusers only."""
+    if user.is_superuser and not actor.is_superuser:
+        raise NotAllowed(
+            "Only a superuser may change a superuser's records.", code="superuser_protected"
+        )
+
+
+def member_change_record(*, actor, user, changes: dict, route: str) -> MemberChange | None:
+    """Append to the audit trail of people's records; nothing when nothing changed."""
+    if not changes:
+        return None
+    return MemberChange.objects.create(
+        user=user, actor=actor if actor.is_authenticated else None, route=route, changes=changes
+    )
+
+
+def _audit_value(value):
+    if isinstance(value, Member):
+        return value.user.get_username()
+    if isinstance(value, Level):
+        return value.code
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {
+        field: {"from": _audit_value(before.get(field)), "to": _audit_value(after[field])}
+        for field in after
+        if before.get(field) != after[field]
+    }
 
 
 def ensure_valid_manager(*, member: Member | None, manager: Member | None) -> None:
@@ -48,6 +86,8 @@ def member_create(
     level: Level,
     manager: Member | None = None,
     password: str | None = None,
+    level_since=None,
+    route: str = "api",
 ) -> Member:
     """Create a user and their place on the ladder. Without a password the user cannot log in
     until one is set (by HR in the admin, or by a password reset)."""
@@ -69,9 +109,46 @@ def member_create(
             user.save()
     except IntegrityError:  # a concurrent request took the username first
         raise InvalidInput("That username is taken.", code="username_taken") from None
-    return Member.objects.create(
-        user=user, level=level, manager=manager, level_since=timezone.localdate()
+    member = Member.objects.create(
+        user=user, level=level, manager=manager, level_since=level_since or timezone.localdate()
     )
+    _record_placement(actor=actor, member=member, route=route, password_set=bool(password))
+    return member
+
+
+def _record_placement(*, actor, member: Member, route: str, password_set: bool = False) -> None:
+    user = member.user
+    placed = {
+        "username": user.get_username(),
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "level": member.level,
+        "manager": member.manager,
+        "level_since": member.level_since,
+        "is_active": member.is_active,
+    }
+    changes = _diff({}, placed)
+    if password_set:
+        changes["password"] = {"from": None, "to": "set"}
+    member_change_record(actor=actor, user=user, changes=changes, route=route)
+
+
+@transaction.atomic
+def member_place(
+    *, actor, user, level: Level, manager: Member | None = None, level_since=None
+) -> Member:
+    """Put an existing user on the ladder (the admin's "add member")."""
+    ensure_can_manage_members(actor)
+    ensure_may_manage_user(actor, user)
+    ensure_valid_manager(member=None, manager=manager)
+    if Member.objects.filter(user=user).exists():
+        raise InvalidInput("This user is on the ladder already.", code="member_exists")
+    member = Member.objects.create(
+        user=user, level=level, manager=manager, level_since=level_since or timezone.localdate()
+    )
+    _record_placement(actor=actor, member=member, route="admin")
+    return member
 
 
 def user_grant_staff_for_roles(*, user) -> None:
@@ -87,9 +164,10 @@ MEMBER_UPDATABLE = {"manager", "email", "first_name", "last_name", "is_active"}
 
 
 @transaction.atomic
-def member_update(*, actor, member: Member, changes: dict) -> Member:
+def member_update(*, actor, member: Member, changes: dict, route: str = "api") -> Member:
     """Change who manages a member, their contact details, or whether they are active.
-    The level is not among them: it changes only through an approved promotion."""
+    The level is not among them: it changes only through an approved promotion. Every change is
+    kept in the audit trail; deactivating someone revokes their API tokens."""
     ensure_can_manage_members(actor)
     if "level" in changes:
         raise InvalidInput(
@@ -103,14 +181,26 @@ def member_update(*, actor, member: Member, changes: dict) -> Member:
         # close a loop that each one alone would not (SQLite's IMMEDIATE transactions queue).
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REPORTING_LINES_LOCK])
-    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    member = (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("user", "manager__user")
+        .get(pk=member.pk)
+    )
+    ensure_may_manage_user(actor, member.user)
+    user = member.user
+    before = {
+        "manager": member.manager,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": member.is_active,
+    }
     if "manager" in changes:
         manager = changes["manager"]
         if manager is not None:  # read again under the lock: the chain above may have moved
             manager = Member.objects.get(pk=manager.pk)
         ensure_valid_manager(member=member, manager=manager)
         member.manager = manager
-    user = member.user
     for field in ("email", "first_name", "last_name"):
         if field in changes:
             setattr(user, field, changes[field])
@@ -119,6 +209,10 @@ def member_update(*, actor, member: Member, changes: dict) -> Member:
         member.is_active = user.is_active = changes["is_active"]
     user.save()
     member.save()
+    after = {**before, **changes, "manager": member.manager}
+    member_change_record(actor=actor, user=user, changes=_diff(before, after), route=route)
+    if not member.is_active:
+        tokens_revoke_for(user=user)
     return member
 
 
@@ -137,3 +231,58 @@ def member_level_change(*, member: Member, to_level: Level, promotion=None) -> L
     member.level_since = today
     member.save(update_fields=["level", "level_since"])
     return change
+
+
+# --- The ladder's integrity ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelFacts:
+    key: object  # the level's id, or any marker for one not saved yet
+    code: str
+    rank: int
+    track: str
+
+
+def ladder_problems(*, levels: list[LevelFacts], moves: list[tuple[object, object]]) -> list[str]:
+    """What is wrong with a ladder of these levels and moves (from key, to key), active or not:
+    every move goes to a higher rank, and a move within one track goes to that track's next
+    level up (no skipping). Empty when the ladder holds. Pure: forms ask it about what they are
+    about to save, ensure_ladder_integrity about what is saved."""
+    by_key = {level.key: level for level in levels}
+    problems = []
+    for from_key, to_key in moves:
+        start, end = by_key[from_key], by_key[to_key]
+        move = f"{start.code} → {end.code}"
+        if end.rank <= start.rank:
+            problems.append(
+                f"The move {move} would go down or sideways "
+                f"(rank {start.rank} → {end.rank}); a move goes up the ladder."
+            )
+        elif start.track == end.track:
+            above = [lv for lv in levels if lv.track == start.track and lv.rank > start.rank]
+            following = min(above, key=lambda lv: lv.rank)
+            if following.key != end.key:
+                problems.append(
+                    f"The move {move} would skip {following.code}: within a track a move goes "
+                    "to the next level up."
+                )
+    return problems
+
+
+def ladder_as_saved() -> tuple[list[LevelFacts], list[tuple[object, object]]]:
+    levels = [
+        LevelFacts(key=pk, code=code, rank=rank, track=track)
+        for pk, code, rank, track in Level.objects.values_list("pk", "code", "rank", "track")
+    ]
+    moves = list(LevelTransition.objects.values_list("from_level_id", "to_level_id"))
+    return levels, moves
+
+
+def ensure_ladder_integrity() -> None:
+    """Raise unless the saved ladder holds; called inside every transaction that edits it, so
+    an edit that breaks it is rolled back, whatever form or route made it."""
+    levels, moves = ladder_as_saved()
+    problems = ladder_problems(levels=levels, moves=moves)
+    if problems:
+        raise InvalidInput(" ".join(problems), code="ladder_integrity")

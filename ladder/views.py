@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ladder import selectors, services
+from ladder.ids import ID_PATTERN
 from ladder.serializers import (
     LevelDetailSerializer,
     LevelSerializer,
@@ -43,6 +44,7 @@ class LevelTransitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class MemberViewSet(viewsets.GenericViewSet):
     serializer_class = MemberSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         return selectors.member_list_visible_to(user=self.request.user)

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db.models import Q
 
 from notifications import services
 from notifications.models import Notification
@@ -16,8 +17,10 @@ class DeliveryFilter(admin.SimpleListFilter):
             return queryset.filter(sent_at__isnull=False)
         if self.value() == "unsent":
             return queryset.filter(sent_at__isnull=True)
-        if self.value() == "failed":
-            return queryset.filter(sent_at__isnull=True).exclude(last_error="")
+        if self.value() == "failed":  # given up on, or failing and still retried
+            return queryset.filter(sent_at__isnull=True).filter(
+                Q(failed_at__isnull=False) | ~Q(last_error="")
+            )
         return queryset
 
 
@@ -43,6 +46,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "read_at",
         "attempts",
         "last_error",
+        "failed_at",
     ]
     readonly_fields = fields
 

@@ -30,6 +30,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Set when the message can never be sent as it is (no address, a header Django refuses):
+    # nothing retries it until a person sends it again from the admin.
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -85,7 +85,8 @@ def notifications_mark_enqueued(*, notification_ids: list[int]) -> None:
 def notification_send(*, notification_id: int) -> bool:
     """Deliver one notification by e-mail, at most once: the row is locked while sending and a
     row with `sent_at` is skipped. Returns whether an e-mail went out. SMTP and connection errors
-    are recorded on the row and raised again, for the task to retry."""
+    are recorded on the row and raised again, for the task to retry; a message that can never be
+    sent as it is (no address, a header Django refuses) is recorded as failed, not retried."""
     try:
         with transaction.atomic():
             notification = (
@@ -94,13 +95,15 @@ def notification_send(*, notification_id: int) -> bool:
                 .filter(pk=notification_id)
                 .first()
             )
-            if notification is None or notification.sent_at is not None:
+            if (
+                notification is None
+                or notification.sent_at is not None
+                or notification.failed_at is not None
+            ):
                 return False
             address = notification.recipient.email
             if not address:
-                notification.attempts = MAX_ATTEMPTS
-                notification.last_error = "The recipient has no e-mail address."
-                notification.save(update_fields=["attempts", "last_error"])
+                _fail(notification, "The recipient has no e-mail address.")
                 return False
             message = EmailMultiAlternatives(
                 subject=notification.subject,
@@ -110,7 +113,11 @@ def notification_send(*, notification_id: int) -> bool:
             )
             if notification.html_body:
                 message.attach_alternative(notification.html_body, "text/html")
-            message.send()
+            try:
+                message.send()
+            except PERMANENT_ERRORS as exc:
+                _fail(notification, f"Cannot be sent as it is: {exc!r}"[:2000])
+                return False
             notification.sent_at = timezone.now()
             notification.attempts += 1
             notification.last_error = ""
@@ -123,6 +130,17 @@ def notification_send(*, notification_id: int) -> bool:
         raise
 
 
+# Raised while building the message (BadHeaderError is a ValueError): sending again cannot help.
+PERMANENT_ERRORS = (ValueError, UnicodeError)
+
+
+def _fail(notification: Notification, error: str) -> None:
+    notification.attempts += 1
+    notification.last_error = error
+    notification.failed_at = timezone.now()
+    notification.save(update_fields=["attempts", "last_error", "failed_at"])
+
+
 def notifications_claim_undelivered(*, limit: int = 500) -> list[int]:
     """Rows still unsent `NOTIFICATIONS_SWEEP_SECONDS` after they were written (or last handed to
     a worker): the broker was down, or a worker died. Claims them by stamping `enqueued_at`;
@@ -132,7 +150,8 @@ def notifications_claim_undelivered(*, limit: int = 500) -> list[int]:
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, created_at__lte=cutoff)
+            .filter(sent_at__isnull=True, failed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .filter(created_at__lte=cutoff)
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff))
             .order_by("id")
             .values_list("id", flat=True)[:limit]
@@ -155,7 +174,7 @@ def notifications_send_again(*, notification_ids: list[int]) -> int:
             "id", flat=True
         )
     )
-    Notification.objects.filter(pk__in=ids).update(attempts=0, last_error="")
+    Notification.objects.filter(pk__in=ids).update(attempts=0, last_error="", failed_at=None)
     if ids:
         transaction.on_commit(lambda: notifications_publish(notification_ids=ids), robust=True)
     return len(ids)

@@ -24,6 +24,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     filterset_class = InboxFilter
     http_method_names = ["get", "post", "head", "options"]
+    lookup_value_regex = "[0-9]{1,18}"  # ids that fit a 64-bit integer; others are 404
 
     def get_queryset(self):
         return selectors.notification_inbox(user=self.request.user)

@@ -3,6 +3,9 @@ the stale-level guard and the audit trail hold here exactly as there. (django-fs
 FSMAdminMixin would call the model's transitions directly and skip all of that.)"""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -10,11 +13,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.services import tokens_revoke_for
+from ladder import roles
+from ladder import services as ladder_services
 from ladder.admin import ReadOnlyAdminMixin
 from ladder.errors import DomainError
 from ladder.models import Track
+from ladder.validators import refuse_control_characters
 from promotions import permissions, selectors, services
 from promotions.models import Decision, Promotion, PromotionEvent, Review
+
+User = get_user_model()
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -33,8 +42,21 @@ class EventInline(ReadOnlyInline):
     model = PromotionEvent
     verbose_name = "event"
     verbose_name_plural = "timeline"
-    fields = ["at", "from_state", "to_state", "actor", "note"]
+    fields = ["at", "from_state", "to_state", "actor", "note", "votes_at_decision"]
     readonly_fields = fields
+
+    @admin.display(description="votes at the decision")
+    def votes_at_decision(self, event):
+        if not event.votes:
+            return "—"
+        return format_html_join(
+            "",
+            "{}: {} ({})<br>",
+            (
+                (v["reviewer"], v["decision"], "counted" if v["counted"] else v["why_not"])
+                for v in event.votes
+            ),
+        )
 
 
 class CandidateOnlyEventInline(EventInline):
@@ -222,3 +244,105 @@ class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "promotion__to_level",
         "actor",
     ]
+
+
+class LadderUserAdmin(UserAdmin):
+    """User accounts. HR manages them and grants committee membership (the groups); superusers'
+    accounts are for superusers alone, and so are superuser status and raw permissions. It lives
+    with the promotions because committee membership decides who votes: while HR's own promotion
+    is open, this page is read-only for them (permissions.may_administer_accounts). Every change
+    is kept in the audit trail of people's records, and a deactivation or a new password revokes
+    the user's API tokens."""
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=roles.ROLE_GROUPS)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        for name in ("first_name", "last_name"):
+            if name in form.base_fields:
+                form.base_fields[name].validators.append(refuse_control_characters)
+        return form
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and permissions.may_administer_accounts(
+            request.user
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and permissions.may_administer_accounts(
+            request.user
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and permissions.may_administer_accounts(
+            request.user
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the form was saved
+            user = self.get_object(request, id)
+            ladder_services.member_change_record(
+                actor=request.user,
+                user=user,
+                changes={"password": {"from": None, "to": "changed"}},
+                route="admin",
+            )
+            tokens_revoke_for(user=user)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        request._account_changes = _account_changes(form)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        ladder_services.user_grant_staff_for_roles(user=user)
+        changes = {**getattr(request, "_account_changes", {}), **_group_changes(form)}
+        ladder_services.member_change_record(
+            actor=request.user, user=user, changes=changes, route="admin"
+        )
+        if not user.is_active or "password" in changes:
+            tokens_revoke_for(user=user)
+
+
+ACCOUNT_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff")
+
+
+def _account_changes(form) -> dict:
+    changes = {
+        field: {"from": form.initial.get(field), "to": form.cleaned_data.get(field)}
+        for field in ACCOUNT_FIELDS
+        if field in form.changed_data
+    }
+    if "password1" in form.changed_data:  # the add form: a first password
+        changes["password"] = {"from": None, "to": "set"}
+    return changes
+
+
+def _group_changes(form) -> dict:
+    if "groups" not in form.changed_data:
+        return {}
+    before = sorted(group.name for group in form.initial.get("groups", []))
+    after = sorted(group.name for group in form.cleaned_data.get("groups", []))
+    return {"groups": {"from": before, "to": after}}
+
+
+admin.site.unregister(User)
+admin.site.register(User, LadderUserAdmin)

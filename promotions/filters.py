@@ -1,11 +1,12 @@
 import django_filters
 
+from ladder.ids import IdFilter
 from promotions.models import Promotion, PromotionState
 
 
 class PromotionFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=PromotionState.choices)
-    candidate = django_filters.NumberFilter(field_name="candidate_id", min_value=1)
+    candidate = IdFilter(field_name="candidate_id", help_text="a member id")
     to_level = django_filters.CharFilter(field_name="to_level__code", max_length=40)
     mine = django_filters.ChoiceFilter(
         choices=[("nominated", "nominated")],

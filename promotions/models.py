@@ -125,6 +125,8 @@ class PromotionEvent(AppendOnlyModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     note = models.TextField(max_length=5000, blank=True)
+    # On a decision: every vote then on record, each counted or not (and why not).
+    votes = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

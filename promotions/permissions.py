@@ -5,7 +5,7 @@ The checks go 404 (may not see it), 403 (may not do it), 409 (not from this stat
 from ladder import roles
 from ladder.selectors import member_of
 from promotions.errors import ActionNotAllowed, PromotionNotFound, TransitionConflict
-from promotions.models import Promotion, PromotionState
+from promotions.models import OPEN_STATES, Promotion, PromotionState
 
 # The action names are those of the API's URLs.
 START_REVIEW = "start-review"
@@ -100,3 +100,26 @@ def ensure_can_nominate(user) -> None:
     me = member_of(user)
     if not (roles.is_hr(user) or (me is not None and me.reports.exists())):
         raise ActionNotAllowed("Only managers and HR may nominate.")
+
+
+def is_candidate_in_open_promotion(user) -> bool:
+    return (
+        user.is_authenticated
+        and Promotion.objects.filter(candidate__user=user, state__in=OPEN_STATES).exists()
+    )
+
+
+def may_administer_accounts(user) -> bool:
+    """Separation of duties: while HR's own promotion is open they may not change who is on the
+    committee, create staff users or set another user's password (each would let them approve
+    their own promotion through a second account). What stays trusted: docs/security.md."""
+    return not is_candidate_in_open_promotion(user)
+
+
+def ensure_may_administer_accounts(user) -> None:
+    if not may_administer_accounts(user):
+        raise ActionNotAllowed(
+            "While your own promotion is open you may not change committee membership, create "
+            "staff users or set passwords.",
+            code="conflict_of_interest",
+        )

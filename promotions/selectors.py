@@ -141,10 +141,18 @@ def active_moves() -> set[tuple[int, int]]:
 
 
 def approval_blocker(
-    promotion: Promotion, *, moves: set[tuple[int, int]] | None = None
+    promotion: Promotion,
+    *,
+    moves: set[tuple[int, int]] | None = None,
+    votes: list[dict] | None = None,
 ) -> TransitionConflict | None:
-    """Why an in-review promotion cannot be approved now, or None."""
-    approvals, rejections = promotion_vote_counts(promotion=promotion)
+    """Why an in-review promotion cannot be approved now, or None. `votes`: promotion_votes(),
+    when the caller has them already."""
+    if votes is None:
+        approvals, rejections = promotion_vote_counts(promotion=promotion)
+    else:
+        counted = [vote["decision"] for vote in votes if vote["counted"]]
+        approvals, rejections = counted.count(Decision.APPROVE), counted.count(Decision.REJECT)
     needed = settings.PROMOTIONS_MIN_APPROVALS
     if approvals < needed or approvals <= rejections:
         return TransitionConflict(
@@ -187,32 +195,57 @@ def with_available_transitions(*, user, promotions):
     return promotions
 
 
-def _attach_vote_counts(promotions: list[Promotion]) -> None:
+def promotion_votes(*, promotion: Promotion) -> list[dict]:
+    """Every vote on the promotion, each marked counted or not (and why not): what a decision
+    records, so the timeline shows which votes decided it."""
+    return _judge_votes([promotion])[promotion.pk]
+
+
+NOT_ELIGIBLE = "not counted: the reviewer is no longer an active committee or HR member"
+RECUSED = "not counted: the reviewer is now the candidate, the nominator or the candidate's manager"
+
+
+def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
     """One query for the reviews of all these promotions, one for which of their reviewers may
     still vote (looked up by id: a scan of every user cost more than the rest of the page)."""
-    votes = {promotion.pk: {"approve": 0, "reject": 0} for promotion in promotions}
     by_id = {promotion.pk: promotion for promotion in promotions}
+    judged: dict[int, list[dict]] = {promotion.pk: [] for promotion in promotions}
     reviews = list(
-        Review.objects.filter(promotion__in=promotions).values_list(
-            "promotion_id", "reviewer_id", "decision"
-        )
+        Review.objects.filter(promotion__in=promotions)
+        .order_by("created_at", "id")
+        .values_list("promotion_id", "reviewer_id", "reviewer__username", "decision")
     )
     # Eligible reviewers, with their member id (to spot one who now manages the candidate).
     member_of_eligible = dict(
-        User.objects.filter(pk__in={reviewer for _, reviewer, _ in reviews}, is_active=True)
+        User.objects.filter(pk__in={review[1] for review in reviews}, is_active=True)
         .filter(Q(is_superuser=True) | Q(groups__name__in=roles.ROLE_GROUPS))
         .values_list("id", "member__id")
     )
-    for promotion_id, reviewer_id, decision in reviews:
+    for promotion_id, reviewer_id, username, decision in reviews:
         promotion = by_id[promotion_id]
-        if reviewer_id not in member_of_eligible:
-            continue
         manager = promotion.candidate.manager_id
-        recused = reviewer_id in (promotion.candidate.user_id, promotion.nominated_by_id) or (
+        if reviewer_id not in member_of_eligible:
+            why_not = NOT_ELIGIBLE
+        elif reviewer_id in (promotion.candidate.user_id, promotion.nominated_by_id) or (
             manager is not None and member_of_eligible[reviewer_id] == manager
+        ):
+            why_not = RECUSED
+        else:
+            why_not = None
+        judged[promotion_id].append(
+            {
+                "reviewer": username,
+                "decision": decision,
+                "counted": why_not is None,
+                "why_not": why_not,
+            }
         )
-        if not recused:
-            votes[promotion_id][decision] += 1
+    return judged
+
+
+def _attach_vote_counts(promotions: list[Promotion]) -> None:
+    judged = _judge_votes(promotions)
     for promotion in promotions:
-        promotion.counted_approvals = votes[promotion.pk]["approve"]
-        promotion.counted_rejections = votes[promotion.pk]["reject"]
+        counted = [vote["decision"] for vote in judged[promotion.pk] if vote["counted"]]
+        promotion.counted_approvals = counted.count(Decision.APPROVE)
+        promotion.counted_rejections = counted.count(Decision.REJECT)

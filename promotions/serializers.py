@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ladder.serializers import LevelCodeField, StrictSerializer
@@ -68,16 +69,24 @@ class ReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RecordedVoteSerializer(serializers.Serializer):
+    reviewer = serializers.CharField()
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    counted = serializers.BooleanField()
+    why_not = serializers.CharField(allow_null=True)
+
+
 class EventSerializer(serializers.ModelSerializer):
-    """`actor` and `note` are the committee's: null for the candidate and the manager
-    (context `committee_view`)."""
+    """`actor`, `note` and `votes` are the committee's: null for the candidate and the manager
+    (context `committee_view`). `votes`, on a decision: the votes on record then, counted or not."""
 
     actor = serializers.SerializerMethodField()
     note = serializers.SerializerMethodField()
+    votes = serializers.SerializerMethodField()
 
     class Meta:
         model = PromotionEvent
-        fields = ["from_state", "to_state", "at", "actor", "note"]
+        fields = ["from_state", "to_state", "at", "actor", "note", "votes"]
         read_only_fields = fields
 
     def get_actor(self, event) -> str | None:
@@ -87,3 +96,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     def get_note(self, event) -> str | None:
         return event.note if self.context.get("committee_view") else None
+
+    @extend_schema_field(RecordedVoteSerializer(many=True, allow_null=True))
+    def get_votes(self, event):
+        return event.votes if self.context.get("committee_view") else None

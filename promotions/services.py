@@ -31,7 +31,7 @@ from promotions.models import (
     PromotionEvent,
     Review,
 )
-from promotions.selectors import approval_blocker
+from promotions.selectors import approval_blocker, promotion_votes
 
 
 def _locked(promotion: Promotion) -> Promotion:
@@ -49,19 +49,27 @@ def _locked(promotion: Promotion) -> Promotion:
     )
 
 
-def _record(promotion: Promotion, *, from_state, actor, note: str = "") -> PromotionEvent:
+def _record(
+    promotion: Promotion, *, from_state, actor, note: str = "", votes=None
+) -> PromotionEvent:
     return PromotionEvent.objects.create(
-        promotion=promotion, from_state=from_state, to_state=promotion.state, actor=actor, note=note
+        promotion=promotion,
+        from_state=from_state,
+        to_state=promotion.state,
+        actor=actor,
+        note=note,
+        votes=votes,
     )
 
 
-def _apply(promotion: Promotion, transition, *, actor, note: str) -> Promotion:
+def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) -> Promotion:
     """Run a state transition on a locked, checked promotion: save it, append its event and
-    write its notifications, all in the caller's transaction."""
+    write its notifications, all in the caller's transaction. A decision passes the votes on
+    record (promotion_votes), counted and not: its event keeps them."""
     from_state = promotion.state
     transition()
     promotion.save()
-    _record(promotion, from_state=from_state, actor=actor, note=note.strip())
+    _record(promotion, from_state=from_state, actor=actor, note=note.strip(), votes=votes)
     notify.notify_transition(promotion=promotion, note=note.strip())
     return promotion
 
@@ -159,13 +167,14 @@ def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promoti
         .select_related("user", "level", "manager")
         .get(pk=promotion.candidate_id)
     )
-    blocker = approval_blocker(promotion)
+    votes = promotion_votes(promotion=promotion)
+    blocker = approval_blocker(promotion, votes=votes)
     if blocker:
         raise blocker
     member_level_change(
         member=promotion.candidate, to_level=promotion.to_level, promotion=promotion
     )
-    return _apply(promotion, promotion.approve, actor=actor, note=note)
+    return _apply(promotion, promotion.approve, actor=actor, note=note, votes=votes)
 
 
 @transaction.atomic
@@ -174,7 +183,8 @@ def promotion_reject(*, promotion: Promotion, actor, note: str) -> Promotion:
     permissions.ensure_can(actor, permissions.REJECT, promotion)
     if not note.strip():
         raise InvalidInput("A note is required to reject.", code="note_required")
-    return _apply(promotion, promotion.reject, actor=actor, note=note)
+    votes = promotion_votes(promotion=promotion)
+    return _apply(promotion, promotion.reject, actor=actor, note=note, votes=votes)
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ladder.ids import ID_PATTERN
 from promotions import permissions, selectors, services
 from promotions.filters import PromotionFilter
 from promotions.serializers import (
@@ -22,6 +23,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
     extra_error_statuses = [409]
     extra_error_statuses_by_action = {"create": [422]}
     http_method_names = ["get", "post", "head", "options"]
+    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         return selectors.promotion_list_visible_to(user=self.request.user)
@@ -111,18 +113,19 @@ class PromotionViewSet(viewsets.GenericViewSet):
     def withdraw(self, request, pk=None):
         return self._transition(request, pk, permissions.WITHDRAW)
 
-    @extend_schema(methods=["GET"], request=None, responses={200: ReviewSerializer(many=True)})
-    @extend_schema(
-        methods=["POST"],
-        request=ReviewInputSerializer,
-        responses={200: ReviewSerializer, 201: ReviewSerializer},
-    )
-    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    @extend_schema(request=None, responses={200: ReviewSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def reviews(self, request, pk=None):
-        if request.method == "GET":
-            promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
-            reviews = selectors.promotion_reviews(user=request.user, promotion=promotion)
-            return Response(ReviewSerializer(reviews, many=True).data)
+        # One handler per method: HEAD runs this one (as GET), never the vote below.
+        promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
+        reviews = selectors.promotion_reviews(user=request.user, promotion=promotion)
+        return Response(ReviewSerializer(reviews, many=True).data)
+
+    @extend_schema(
+        request=ReviewInputSerializer, responses={200: ReviewSerializer, 201: ReviewSerializer}
+    )
+    @reviews.mapping.post
+    def review(self, request, pk=None):
         promotion = self._visible(pk)
         permissions.ensure_can(request.user, permissions.REVIEW, promotion)
         serializer = ReviewInputSerializer(data=request.data)

@@ -1,8 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_issue
 from ladder import roles
 from ladder.models import Level, Member
 
@@ -61,4 +61,4 @@ def committee_member(level: str | None = None, manager=None, **kwargs):
 
 
 def token_for(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return token_issue(user=user)

@@ -55,7 +55,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-local-only-pm-ladd
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.LadderAdminConfig",  # django.contrib.admin, on our own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -63,12 +63,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
     "pgtrigger",
+    "accounts",
     "ladder",
     "promotions",
     "notifications",
@@ -98,6 +98,7 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.errors.locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
@@ -174,13 +175,19 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.WriteRateThrottle"],
 }
 API_THROTTLE_RATES = {
     "writes": env_str("THROTTLE_WRITES", "120/min"),
     "login": env_str("THROTTLE_LOGIN", "20/min"),
 }
+# An API token unused for this long stops working (it is also revoked on a password change, on
+# deactivation and by DELETE auth/token/).
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 720, minimum=1)
+# Proxies in front of the service that append to X-Forwarded-For. 0: the header is ignored and
+# the client is the address that connected (a client can write anything in that header).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # The largest JSON body the API reads (413 beyond); the admin's forms have Django's own limit.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -191,6 +198,8 @@ if CACHE_URL:
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": CACHE_URL,
+        # A cache that does not answer must not hold a request up (throttling then fails open).
+        "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
     }
 
 SPECTACULAR_SETTINGS = {
@@ -260,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
     "promotions-remind-overdue": {
         "task": "promotions.tasks.promotions_remind_overdue",
         "schedule": 3600,  # hourly; each promotion reminds at most once a day
+    },
+    "accounts-purge-expired-tokens": {
+        "task": "accounts.tasks.api_tokens_purge_expired",
+        "schedule": 3600,
     },
     "promotions-purge-idempotency-keys": {
         "task": "promotions.tasks.promotions_purge_idempotency_keys",

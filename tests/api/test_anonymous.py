@@ -12,6 +12,7 @@ PUBLIC = {
     "/api/v1/schema/",
     "/api/v1/docs/",
     "/healthz",
+    "/api/",  # the catch-all of unknown API paths: a JSON 404 for anyone
 }
 # The admin has its own login page: anonymous visitors are redirected to it (tested below).
 ADMIN_PREFIX = "/admin/"

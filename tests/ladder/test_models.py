@@ -1,9 +1,9 @@
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from ladder.models import Level, LevelTransition
+from ladder.services import LevelFacts, ladder_problems
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +24,22 @@ def test_a_move_never_goes_to_its_own_level():
 
 
 def test_a_move_must_go_up_the_ladder():
-    move = LevelTransition(from_level=level("cpo"), to_level=level("pm"))
-    with pytest.raises(ValidationError, match="go up"):
-        move.full_clean()
-    LevelTransition(from_level=level("pm"), to_level=level("lead-pm")).full_clean()
+    # The rule's home is ladder.services (tests/ladder/test_integrity.py walks it through every
+    # form); the database holds it too, checked at commit.
+    assert "down or sideways" in " ".join(
+        ladder_problems(
+            levels=[LevelFacts(1, "cpo", 9, "management"), LevelFacts(2, "pm", 2, "ic")],
+            moves=[(1, 2)],
+        )
+    )
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_a_move_down_at_commit():
+    with pytest.raises(IntegrityError, match="go up the ladder"), transaction.atomic():
+        LevelTransition.objects.create(from_level=level("cpo"), to_level=level("pm"))
+    assert not LevelTransition.objects.filter(from_level__code="cpo").exists()
 
 
 def test_levels_in_use_cannot_be_deleted():

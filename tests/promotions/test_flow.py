@@ -73,8 +73,8 @@ def test_the_happy_path_over_the_api(as_user, people):
 
     timeline = as_user(people["candidate"]).get(f"/api/v1/promotions/{pid}/timeline/").json()
     assert [e["to_state"] for e in timeline] == ["nominated", "in_review", "approved"]
-    assert set(timeline[0]) == {"from_state", "to_state", "at", "actor", "note"}
-    assert all(e["actor"] is None and e["note"] is None for e in timeline)
+    assert set(timeline[0]) == {"from_state", "to_state", "at", "actor", "note", "votes"}
+    assert all(e["actor"] is None and e["note"] is None and e["votes"] is None for e in timeline)
     committee_timeline = committee.get(f"/api/v1/promotions/{pid}/timeline/").json()
     assert committee_timeline[-1]["note"] == "Congrats"
     assert committee_timeline[-1]["actor"] == people["committee"].username

@@ -42,8 +42,10 @@ TABLE = {
         "post": every(400),
         "patch": every(405),
         "put": every(405),
-        "delete": every(405),
+        "delete": private(204),  # revokes the token that signed the request
     },
+    # Any other /api/ path (the catch-all): a JSON 404, whoever asks.
+    "/api/": {method: every(404) for method in METHODS},
     "/api/v1/schema/": {
         "get": every(200),
         **{m: every(405) for m in ("post", "patch", "put", "delete")},

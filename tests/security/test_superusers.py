@@ -1,0 +1,123 @@
+"""A superuser's records are out of reach of everyone else, HR included, on every route: nothing
+that belongs to a superuser is created, changed or deactivated by a non-superuser."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from ladder.models import Level, Member, MemberChange
+from promotions import services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.fixture
+def root(people):
+    """A superuser who is also on the ladder, with a promotion, notifications and a token."""
+    user = factories.UserFactory(is_superuser=True, is_staff=True, username="root")
+    member = factories.MemberFactory(user=user, level=Level.objects.get(code="pm"))
+    member.manager = people["candidate_member"].manager
+    member.save()
+    services.promotion_nominate(
+        candidate=member,
+        to_level=Level.objects.get(code="senior-pm"),
+        nominated_by=people["hr"],
+        justification="Ready.",
+    )
+    factories.token_for(user)
+    return user
+
+
+def owned_by(user, model):
+    """The rows of `model` that belong to `user`: the account itself, or rows pointing at it or
+    at its place on the ladder."""
+    if model is User:
+        return model.objects.filter(pk=user.pk)
+    links = [
+        field.name
+        for field in model._meta.get_fields()
+        if getattr(field, "concrete", False)
+        and (field.many_to_one or field.one_to_one)
+        and field.related_model in (User, Member)
+    ]
+    rows = model.objects.none()
+    for name in links:
+        target = user if model._meta.get_field(name).related_model is User else user.member
+        rows |= model.objects.filter(**{name: target})
+    return rows
+
+
+def test_nothing_of_a_superusers_is_within_hrs_reach_in_any_admin(root, people):
+    request = RequestFactory().get("/admin/")
+    request.user = people["hr"]
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        for obj in owned_by(root, model):
+            visible = model_admin.get_queryset(request).filter(pk=obj.pk).exists()
+            writable = model_admin.has_change_permission(
+                request, obj
+            ) or model_admin.has_delete_permission(request, obj)
+            assert not (visible and writable), (model.__name__, obj)
+            checked += 1
+    assert checked >= 4  # the user, the member, the promotion, notifications, the token
+
+
+def test_hr_cannot_place_a_superuser_on_the_ladder_with_a_forged_id(people):
+    root = factories.UserFactory(is_superuser=True, is_staff=True)
+    client = Client()
+    client.force_login(people["hr"])
+    response = client.post(
+        "/admin/ladder/member/add/",
+        {
+            "user": root.pk,
+            "level": Level.objects.get(code="pm").pk,
+            "level_since": "2025-01-01",
+            "is_active": "on",
+            "level_changes-TOTAL_FORMS": "0",
+            "level_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert "user" in response.context["adminform"].form.errors
+    assert not Member.objects.filter(user=root).exists()
+
+
+def test_hr_cannot_change_or_deactivate_a_superuser_over_the_api(root, people, as_user):
+    hr = as_user(people["hr"])
+    for change in ({"email": "evil@example.com"}, {"is_active": False}, {"manager": None}):
+        response = hr.patch(f"/api/v1/members/{root.member.pk}/", change, format="json")
+        assert response.status_code == 403, change
+        assert response.json()["code"] == "superuser_protected"
+    root.refresh_from_db()
+    assert root.is_active and root.email != "evil@example.com"
+    assert not MemberChange.objects.filter(user=root).exists()
+
+
+def test_hr_cannot_reach_a_superusers_account_pages(root, people):
+    client = Client()
+    client.force_login(people["hr"])
+    for view in ("change", "password_change", "delete", "history"):
+        url = reverse(f"admin:auth_user_{view}", args=[root.pk])
+        response = client.post(url, {"password1": "x" * 20, "password2": "x" * 20, "post": "yes"})
+        assert response.status_code in (302, 403, 404), (view, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].endswith("/admin/")  # "doesn't exist" → admin index
+    root.refresh_from_db()
+    assert root.check_password(factories.PASSWORD)
+    member_change = reverse("admin:ladder_member_change", args=[root.member.pk])
+    response = client.post(member_change, {"manager": "", "is_active": ""})
+    assert response.status_code == 403
+    root.member.refresh_from_db()
+    assert root.member.is_active
+
+
+def test_a_superuser_may(root, as_user):
+    boss = as_user(factories.UserFactory(is_superuser=True, is_staff=True))
+    response = boss.patch(
+        f"/api/v1/members/{root.member.pk}/", {"email": "r@example.com"}, format="json"
+    )
+    assert response.status_code == 200
