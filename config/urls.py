@@ -6,6 +6,7 @@ from config.auth_views import TokenView
 from config.errors import api_not_found
 from config.health import healthz
 
+
 class DocsView(SpectacularSwaggerView):
     # An HTML page: OPTIONS has nothing to describe (DRF's answer to it cannot be rendered as HTML).
     http_method_names = ["get", "head"]

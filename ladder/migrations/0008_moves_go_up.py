@@ -6,18 +6,41 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ladder', '0007_level_title_single_line'),
+        ("ladder", "0007_level_title_single_line"),
     ]
 
     operations = [
         pgtrigger.migrations.AddTrigger(
-            model_name='level',
-            trigger=pgtrigger.compiler.Trigger(name='level_rank_keeps_moves_up', sql=pgtrigger.compiler.UpsertTriggerSql(constraint='CONSTRAINT', func="\nIF EXISTS (\n    SELECT 1 FROM ladder_leveltransition t\n    JOIN ladder_level f ON f.id = t.from_level_id\n    JOIN ladder_level o ON o.id = t.to_level_id\n    WHERE (NEW.id IN (t.from_level_id, t.to_level_id)) AND o.rank <= f.rank\n) THEN\n    RAISE EXCEPTION 'ladder: a move must go up the ladder (level %)', NEW.id\n        USING ERRCODE = 'check_violation';\nEND IF;\nRETURN NULL;\n", hash='05b960e6fa735fd7aecb09dea55af38211f23474', operation='UPDATE OF "rank"', pgid='pgtrigger_level_rank_keeps_moves_up_1196f', table='ladder_level', timing='DEFERRABLE INITIALLY DEFERRED', when='AFTER')),
+            model_name="level",
+            trigger=pgtrigger.compiler.Trigger(
+                name="level_rank_keeps_moves_up",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    constraint="CONSTRAINT",
+                    func="\nIF EXISTS (\n    SELECT 1 FROM ladder_leveltransition t\n    JOIN ladder_level f ON f.id = t.from_level_id\n    JOIN ladder_level o ON o.id = t.to_level_id\n    WHERE (NEW.id IN (t.from_level_id, t.to_level_id)) AND o.rank <= f.rank\n) THEN\n    RAISE EXCEPTION 'ladder: a move must go up the ladder (level %)', NEW.id\n        USING ERRCODE = 'check_violation';\nEND IF;\nRETURN NULL;\n",
+                    hash="05b960e6fa735fd7aecb09dea55af38211f23474",
+                    operation='UPDATE OF "rank"',
+                    pgid="pgtrigger_level_rank_keeps_moves_up_1196f",
+                    table="ladder_level",
+                    timing="DEFERRABLE INITIALLY DEFERRED",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='leveltransition',
-            trigger=pgtrigger.compiler.Trigger(name='level_move_goes_up', sql=pgtrigger.compiler.UpsertTriggerSql(constraint='CONSTRAINT', func="\nIF EXISTS (\n    SELECT 1 FROM ladder_leveltransition t\n    JOIN ladder_level f ON f.id = t.from_level_id\n    JOIN ladder_level o ON o.id = t.to_level_id\n    WHERE (t.id = NEW.id) AND o.rank <= f.rank\n) THEN\n    RAISE EXCEPTION 'ladder: a move must go up the ladder (level %)', NEW.id\n        USING ERRCODE = 'check_violation';\nEND IF;\nRETURN NULL;\n", hash='b1288e25021c527e81942a805061965c7f4ece99', operation='INSERT OR UPDATE', pgid='pgtrigger_level_move_goes_up_5b823', table='ladder_leveltransition', timing='DEFERRABLE INITIALLY DEFERRED', when='AFTER')),
+            model_name="leveltransition",
+            trigger=pgtrigger.compiler.Trigger(
+                name="level_move_goes_up",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    constraint="CONSTRAINT",
+                    func="\nIF EXISTS (\n    SELECT 1 FROM ladder_leveltransition t\n    JOIN ladder_level f ON f.id = t.from_level_id\n    JOIN ladder_level o ON o.id = t.to_level_id\n    WHERE (t.id = NEW.id) AND o.rank <= f.rank\n) THEN\n    RAISE EXCEPTION 'ladder: a move must go up the ladder (level %)', NEW.id\n        USING ERRCODE = 'check_violation';\nEND IF;\nRETURN NULL;\n",
+                    hash="b1288e25021c527e81942a805061965c7f4ece99",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_level_move_goes_up_5b823",
+                    table="ladder_leveltransition",
+                    timing="DEFERRABLE INITIALLY DEFERRED",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]

@@ -25,7 +25,8 @@ def test_the_reported_case_leaves_a_trace(people, in_review, as_user):
     hr = as_user(people["hr"])
     url = f"/api/v1/members/{rejecter.member.pk}/"
     assert hr.patch(url, {"is_active": False}, format="json").status_code == 200
-    assert hr.post(f"/api/v1/promotions/{promotion.pk}/approve/", {}, format="json").status_code == 200
+    approve = hr.post(f"/api/v1/promotions/{promotion.pk}/approve/", {}, format="json")
+    assert approve.status_code == 200
     assert hr.patch(url, {"is_active": True}, format="json").status_code == 200
 
     trail = list(MemberChange.objects.filter(user=rejecter).order_by("at", "id"))
