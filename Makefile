@@ -6,10 +6,11 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format demo migrate worker beat install install-dev clean
+.PHONY: help run serve test lint format demo migrate worker beat install install-dev clean
 
 help:
 	@echo "make run      start the server on 127.0.0.1:$(PORT) (SQLite, tasks in-process, e-mail to console)"
+	@echo "make serve    the same with gunicorn (WEB_CONCURRENCY processes): for more than a trial"
 	@echo "make demo     create demo users (HR, committee, a manager and reports) and print their logins"
 	@echo "make test     the whole test suite (PostgreSQL + Redis at 127.0.0.1 when they answer)"
 	@echo "make lint     ruff check + ruff format --check"
@@ -46,6 +47,12 @@ run: migrate
 	@echo "  No users yet? In another terminal: make demo   (prints logins for demo users)"
 	@echo ""
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# More than a trial: gunicorn, as in the container image (WEB_CONCURRENCY processes).
+serve: migrate
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	DEBUG=$${DEBUG:-false} $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) \
+		--workers $${WEB_CONCURRENCY:-4} --access-logfile -
 
 demo: migrate
 	PORT=$(PORT) $(MANAGE) demo

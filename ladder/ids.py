@@ -2,6 +2,8 @@
 SQLite raises OverflowError (a 500) where PostgreSQL would find nothing, so every route and filter
 that takes an id takes it through here."""
 
+import re
+
 import django_filters
 from django import forms
 from drf_spectacular.types import OpenApiTypes
@@ -12,11 +14,20 @@ MAX_ID = 2**63 - 1
 ID_PATTERN = "[0-9]{1,18}"
 
 
+class IdField(forms.IntegerField):
+    """ASCII digits only: Django's IntegerField would also take `4.0` and `٤`."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(r"[0-9]{1,19}", str(value)):
+            raise forms.ValidationError("Give a whole number, e.g. 42.", code="invalid")
+        return super().to_python(value)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     """A filter on an id: a whole number from 1 to MAX_ID, else 400 (not `4.0`, not 2**64)."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)

@@ -6,6 +6,7 @@ from functools import partial
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -245,3 +246,36 @@ def test_two_deliveries_of_one_row_at_once_send_one_email(no_worker, people, nom
     deliver = partial(services.notification_send, notification_id=row.pk)
     assert sorted(at_once(deliver, deliver)) == [False, True]
     assert [m.to for m in mail.outbox].count([people["committee"].email]) == 1
+
+
+def test_a_poisoned_message_is_recorded_as_failed_and_never_retried(people, nominate):
+    """A name written before names were checked (or straight into the database): Django refuses
+    the header, so the message can never go as it is. Recorded once, left for a person."""
+    user = people["candidate"]
+    type(user).objects.filter(pk=user.pk).update(first_name="Eve\r\nBcc: attacker@evil.example")
+    promotion_services.promotion_nominate(
+        candidate=type(people["candidate_member"]).objects.get(pk=people["candidate_member"].pk),
+        to_level=Level.objects.get(code="senior-pm"),
+        nominated_by=people["manager"],
+        justification="Ready.",
+    )
+    row = Notification.objects.get(recipient=people["committee"])
+    assert "\n" in row.subject
+    assert services.notification_send(notification_id=row.pk) is False
+    row.refresh_from_db()
+    assert (row.sent_at, row.attempts) == (None, 1)
+    assert row.failed_at is not None and "BadHeaderError" in row.last_error
+    assert mail.outbox == []
+    Notification.objects.update(created_at=timezone.now() - timedelta(days=1))
+    assert row.pk not in services.notifications_claim_undelivered()
+    assert services.notification_send(notification_id=row.pk) is False  # not tried again
+    row.refresh_from_db()
+    assert row.attempts == 1
+    admin = Client()
+    admin.force_login(people["hr"])
+    failed = admin.get("/admin/notifications/notification/?delivery=failed")
+    assert row in failed.context["cl"].result_list
+    # A person fixes the name and sends it again: a fresh start.
+    services.notifications_send_again(notification_ids=[row.pk])
+    row.refresh_from_db()
+    assert (row.failed_at, row.attempts, row.last_error) == (None, 0, "")
