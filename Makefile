@@ -6,19 +6,24 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format demo migrate worker beat install install-dev clean
+.PHONY: help run serve test lint typecheck lint-openapi format demo migrate worker beat install \
+	install-dev install-node lock clean
 
 help:
 	@echo "make run      start the server on 127.0.0.1:$(PORT) (SQLite, tasks in-process, e-mail to console)"
 	@echo "make serve    the same with gunicorn (WEB_CONCURRENCY processes): for more than a trial"
 	@echo "make demo     create demo users (HR, committee, a manager and reports) and print their logins"
 	@echo "make test     the whole test suite (PostgreSQL + Redis at 127.0.0.1 when they answer)"
-	@echo "make lint     ruff check + ruff format --check"
+	@echo "make lint     ruff check, ruff format --check, make typecheck, make lint-openapi"
+	@echo "make typecheck  mypy"
+	@echo "make lint-openapi  the OpenAPI schema: drf-spectacular, openapi-spec-validator, redocly"
+	@echo "make lock     regenerate requirements.lock and requirements-dev.lock (hashed) from pyproject.toml"
 	@echo "make migrate  apply database migrations"
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
 	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
+	@echo "make screenshots  PNGs of the committee's list and desk (Chromium) into docs/screenshots/"
 	@echo "make bench    100,000 promotions served by gunicorn; latency vs the floor (PostgreSQL + Redis)"
 
 $(BIN)/python:
@@ -26,17 +31,35 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamps: reinstall only when a lock file changes.
+# Stamps: reinstall only when a lock file changes. --require-hashes: pip installs nothing that is
+# not pinned in the lock, and checks every file it downloads against the lock's hashes.
+# requirements-dev.lock holds the runtime packages too, at the same versions.
 $(VENV)/.installed-runtime: requirements.lock | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
 $(VENV)/.installed-dev: requirements.lock requirements-dev.lock | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.installed-runtime
+
+# The OpenAPI linter (@redocly/cli) and what it needs, exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev
+install-node: node_modules/.installed
+
+# Both locks from pyproject.toml, with every file's hash, for every platform (--universal).
+# Versions already pinned stay where the ranges allow; move them with
+# `make lock UPGRADE=--upgrade` or `make lock UPGRADE="--upgrade-package django"`.
+# The dev lock is resolved under the runtime lock (-c), so both pin the same runtime versions.
+LOCK_FLAGS := --universal --generate-hashes --quiet --custom-compile-command "make lock"
+lock: $(VENV)/.installed-dev
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) $(UPGRADE) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements.lock $(LOCK_FLAGS) $(UPGRADE) \
+		-o requirements-dev.lock
 
 migrate: install
 	$(MANAGE) migrate --noinput
@@ -63,6 +86,22 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory typecheck
+	@$(MAKE) --no-print-directory lint-openapi
+
+# mypy reads its configuration ([tool.mypy]) from pyproject.toml.
+typecheck: install-dev
+	$(BIN)/mypy
+
+# The schema as served, generated without warnings, then checked by two validators: the
+# OpenAPI specification's (openapi-spec-validator) and redocly's recommended rules (redocly.yaml).
+OPENAPI_SCHEMA := build/openapi.yaml
+lint-openapi: install-dev install-node
+	@mkdir -p $(dir $(OPENAPI_SCHEMA))
+	$(MANAGE) spectacular --file $(OPENAPI_SCHEMA) --validate --fail-on-warn
+	$(BIN)/openapi-spec-validator $(OPENAPI_SCHEMA)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		node_modules/.bin/redocly lint --config redocly.yaml $(OPENAPI_SCHEMA)
 
 format: install-dev
 	$(BIN)/ruff check --fix .
@@ -75,7 +114,7 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache node_modules build
 
 .PHONY: bench-notifications
 bench-notifications: install-dev  ## 10,000 notifications through one worker on Redis (needs PostgreSQL + Redis)
@@ -88,3 +127,9 @@ fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_
 .PHONY: bench
 bench: install-dev  ## 100,000 promotions, gunicorn, reads and writes against the floor (PostgreSQL + Redis)
 	$(BIN)/python bench/load.py
+
+.PHONY: screenshots
+screenshots: install-dev  ## the committee's list and desk in Chromium at 1280 px, into docs/screenshots/
+	@mkdir -p docs/screenshots
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
+		tests/promotions/test_admin_browser.py -k finds_what_needs -p no:cacheprovider -q

@@ -11,8 +11,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "last_used_at"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
-    fields = ["user", "created_at", "last_used_at"]
-    readonly_fields = fields
+    fields = ("user", "created_at", "last_used_at")
+    readonly_fields = ("user", "created_at", "last_used_at")
 
     def has_add_permission(self, request):
         return False

@@ -46,12 +46,38 @@ class LadderAdminSite(admin.AdminSite):
     site_header = "PM Ladder"
     site_title = "PM Ladder"
     index_title = "Promotions and the career ladder"
+    index_template = "admin/ladder_index.html"
+
+    def index(self, request, extra_context=None):
+        """The committee's index says how many promotions wait on the user's vote."""
+        from ladder import roles
+        from promotions.selectors import awaiting_vote_of
+
+        if roles.sees_everyone(request.user):
+            waiting = awaiting_vote_of(user=request.user).count()
+            extra_context = {**(extra_context or {}), "awaiting_my_vote": waiting}
+        return super().index(request, extra_context)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedFiltersOnly):
             admin_class = type(admin_class.__name__, (OfferedFiltersOnly, admin_class), {})
         super().register(model_or_iterable, admin_class, **options)
+
+    def password_change(self, request, extra_context=None):
+        """A user's own password change, kept in the audit trail of people's records (older API
+        tokens stop working by themselves: they were issued under the old password)."""
+        from ladder.services import member_change_record
+
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            member_change_record(
+                actor=request.user,
+                user=request.user,
+                changes={"password": {"from": None, "to": "changed"}},
+                route="admin",
+            )
+        return response
 
 
 class LadderAdminConfig(AdminConfig):

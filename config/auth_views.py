@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke, tokens_revoke_for
+from config.errors import ErrorCode
 from config.parsers import JSONParser
 from config.throttling import LoginRateThrottle
 
@@ -22,7 +23,6 @@ class TokenView(APIView):
     that authenticates the request (signed in by session: every token of the user)."""
 
     parser_classes = [JSONParser]
-    extra_error_statuses = [429]
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "DELETE" else [AllowAny()]
@@ -32,6 +32,13 @@ class TokenView(APIView):
 
     @extend_schema(request=AuthTokenSerializer, responses={200: TokenSerializer})
     def post(self, request):
+        """Log in: exchange a username and password for an API token.
+
+        Public (no credentials needed). Answers a new token; send it as `Authorization: Token
+        <key>`. The key is shown once and never stored. Wrong credentials are 400
+        `authorization`. Requests are throttled per client address (429 `throttled`), and
+        repeated failures lock the username out from that address for a while (429
+        `locked_out`)."""
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)
@@ -45,6 +52,10 @@ class TokenView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):
+        """Log out: revoke the token that signs this request.
+
+        Signed in by session instead, every token of the user is revoked (signing out of the API
+        everywhere)."""
         if isinstance(request.auth, ApiToken):
             token_revoke(token=request.auth)
         else:
@@ -55,4 +66,4 @@ class TokenView(APIView):
 class LockedOut(exceptions.APIException):
     status_code = 429
     default_detail = "Too many failed logins: try again later."
-    default_code = "locked_out"
+    default_code = ErrorCode.LOCKED_OUT

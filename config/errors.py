@@ -1,4 +1,7 @@
-"""One place that turns errors into JSON bodies with `detail` and a machine-readable `code`."""
+"""One place that turns errors into JSON bodies with `detail` and a machine-readable `code`, and
+the registry of every code the API answers (the OpenAPI schema's `ErrorCode`)."""
+
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
@@ -6,9 +9,71 @@ from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-from ladder.errors import DomainError
+from core import errors as core_errors
+from core.errors import DomainError
+from ladder import errors as ladder_errors
+from notifications import errors as notifications_errors
+from promotions import errors as promotions_errors
+
+
+class ErrorCode(StrEnum):
+    """Codes of the HTTP layer: DRF's own (exceptions and field validation, Django's validators
+    in filters), the middleware, pagination, filters and authentication. The apps' own codes are
+    in their `errors` modules."""
+
+    # The request as a whole
+    PARSE_ERROR = "parse_error"
+    JSON_TOO_DEEP = "json_too_deep"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    NOT_ACCEPTABLE = "not_acceptable"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    BAD_CONTENT_LENGTH = "bad_content_length"
+    REQUEST_TOO_LARGE = "request_too_large"
+    NUL_CHARACTER = "nul_character"
+    SERVER_ERROR = "server_error"
+    # Who asks
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    AUTHORIZATION = "authorization"  # auth/token/: wrong username or password
+    PERMISSION_DENIED = "permission_denied"
+    CSRF_FAILED = "csrf_failed"
+    THROTTLED = "throttled"
+    LOCKED_OUT = "locked_out"
+    # Where
+    NOT_FOUND = "not_found"
+    NO_SUCH_PAGE = "no_such_page"
+    INVALID_PAGE = "invalid_page"
+    INVALID_PAGE_SIZE = "invalid_page_size"
+    # Fields of a body or a query string
+    INVALID = "invalid"
+    REQUIRED = "required"
+    NULL = "null"
+    BLANK = "blank"
+    MAX_LENGTH = "max_length"
+    MIN_LENGTH = "min_length"
+    MAX_VALUE = "max_value"
+    MIN_VALUE = "min_value"
+    MAX_STRING_LENGTH = "max_string_length"
+    INVALID_CHOICE = "invalid_choice"
+    DOES_NOT_EXIST = "does_not_exist"
+    INCORRECT_TYPE = "incorrect_type"
+    DATETIME = "datetime"  # a date field given a datetime
+    NULL_CHARACTERS_NOT_ALLOWED = "null_characters_not_allowed"
+    SURROGATE_CHARACTERS_NOT_ALLOWED = "surrogate_characters_not_allowed"
+
+
+REGISTRIES = (
+    ErrorCode,
+    core_errors.ErrorCode,
+    ladder_errors.ErrorCode,
+    promotions_errors.ErrorCode,
+    notifications_errors.ErrorCode,
+)
+# Every code an error body may carry, in order: OpenAPI documents `Error.code` as this enum.
+ERROR_CODES: list[str] = sorted({str(code) for registry in REGISTRIES for code in registry})
 
 STATUS_BY_KIND = {
     DomainError.INVALID: status.HTTP_400_BAD_REQUEST,
@@ -21,7 +86,7 @@ STATUS_BY_KIND = {
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        body = {"detail": exc.message, "code": exc.code, **exc.extra}
+        body = {"detail": exc.message, "code": str(exc.code), **exc.extra}
         return Response(body, status=STATUS_BY_KIND[exc.kind])
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -34,8 +99,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
             "detail": _first(exc.detail, "Invalid input."),
-            "code": _first(exc.get_codes(), "invalid"),
-            "errors": exc.detail,
+            "code": _first(exc.get_codes(), ErrorCode.INVALID),
+            "errors": field_errors(exc.detail),
         }
     else:
         response.data = {"detail": str(exc.detail), "code": exc.get_codes()}
@@ -49,6 +114,30 @@ def _first(nested, default: str) -> str:
     return str(nested) if nested else default
 
 
+def field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's error structure as one flat object: field → list of messages. A nested field is named
+    by its path (`reviews.0.comment`); errors of no field are under `non_field_errors`."""
+    here = prefix or api_settings.NON_FIELD_ERRORS_KEY
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in field_errors(value, name).items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    if isinstance(detail, list):
+        flat = {}
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list):
+                name = f"{prefix}.{index}" if prefix else str(index)
+                for field, messages in field_errors(item, name).items():
+                    flat.setdefault(field, []).extend(messages)
+            else:
+                flat.setdefault(here, []).append(str(item))
+        return flat
+    return {here: [str(detail)]}
+
+
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
@@ -60,18 +149,19 @@ def not_found(request, exception=None):
 
 
 def api_not_found(request, *args, **kwargs):
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return JsonResponse({"detail": "Not found.", "code": ErrorCode.NOT_FOUND}, status=404)
 
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+        body = {"detail": "Server error.", "code": ErrorCode.SERVER_ERROR}
+        return JsonResponse(body, status=500)
     return defaults.server_error(request)
 
 
 def csrf_failure(request, reason=""):
     if _is_api(request):
-        body = {"detail": f"CSRF failed: {reason}", "code": "csrf_failed"}
+        body = {"detail": f"CSRF failed: {reason}", "code": ErrorCode.CSRF_FAILED}
         return JsonResponse(body, status=403)
     return html_csrf_failure(request, reason=reason)
 
@@ -80,5 +170,5 @@ def locked_out(request, credentials=None, *args, **kwargs):
     """django-axes: too many failed logins for this username from this address."""
     detail = "Too many failed logins: try again later."
     if _is_api(request):
-        return JsonResponse({"detail": detail, "code": "locked_out"}, status=429)
+        return JsonResponse({"detail": detail, "code": ErrorCode.LOCKED_OUT}, status=429)
     return HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")

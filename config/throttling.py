@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
+    scope: str
+
     def get_rate(self):
         return settings.API_THROTTLE_RATES[self.scope]
 

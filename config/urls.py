@@ -1,6 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from config.auth_views import TokenView
 from config.errors import api_not_found
@@ -12,7 +16,35 @@ class DocsView(SpectacularSwaggerView):
     http_method_names = ["get", "head"]
 
 
-api_v1 = [
+@extend_schema(exclude=True)  # a map for people browsing the API, not an operation of it
+class ApiRootView(APIView):
+    """The API's collections. Signed in to the admin, open this page in the browser and follow
+    the links; everyone else gets them as JSON. The reference is at `docs/` (the OpenAPI
+    schema at `schema/`)."""
+
+    name = "PM Ladder API"
+    http_method_names = ["get", "head", "options"]
+
+    LINKS = {
+        "ladder/levels": "level-list",
+        "ladder/transitions": "level-transition-list",
+        "members": "member-list",
+        "members/me": "member-me",
+        "promotions": "promotion-list",
+        "notifications": "notification-list",
+        "auth/token": "auth-token",
+        "schema": "schema",
+        "docs": "docs",
+    }
+
+    def get(self, request):
+        return Response(
+            {label: reverse(name, request=request) for label, name in self.LINKS.items()}
+        )
+
+
+api_v1: list[URLPattern | URLResolver] = [
+    re_path(r"^$", ApiRootView.as_view(), name="api-root"),
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", DocsView.as_view(url_name="schema"), name="docs"),

@@ -1,12 +1,19 @@
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html_join
 
-from ladder import services
+from accounts.services import tokens_revoke_for
+from ladder import roles, services
 from ladder.errors import DomainError
 from ladder.models import Level, LevelChange, LevelTransition, Member, MemberChange
+from ladder.validators import refuse_control_characters
 
 User = get_user_model()
 
@@ -102,7 +109,7 @@ class LevelTransitionForm(forms.ModelForm):
         fields = ["from_level", "to_level", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end = cleaned.get("from_level"), cleaned.get("to_level")
         if start and end:
             before = (self.instance.from_level_id, self.instance.to_level_id)
@@ -124,19 +131,24 @@ class LevelTransitionAdmin(LadderIntegrityAdmin):
 
 
 class MemberAdminForm(forms.ModelForm):
-    actor = None  # the user editing; set by MemberAdmin.get_form
+    actor: Any = None  # the user editing; set by MemberAdmin.get_form
 
     class Meta:
         model = Member
         fields = ["user", "level", "manager", "level_since", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         # The services' own checks, asked here so that a refusal is a message on the form.
         try:
             user = self.instance.user if self.instance.pk else cleaned.get("user")
             if user is not None:
                 services.ensure_may_manage_user(self.actor, user)
+            if self.instance.pk:
+                if user == self.actor and not self.actor.is_superuser:
+                    raise forms.ValidationError("You may not change your own record.")
+                if {"is_active", "manager"} & set(self.changed_data):
+                    services.ensure_may_administer_accounts(self.actor)
             services.ensure_valid_manager(
                 member=self.instance if self.instance.pk else None, manager=cleaned.get("manager")
             )
@@ -147,8 +159,7 @@ class MemberAdminForm(forms.ModelForm):
 
 class LevelChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = LevelChange
-    fields = ["from_level", "to_level", "effective_date"]
-    readonly_fields = fields
+    fields = readonly_fields = ("from_level", "to_level", "effective_date")
     extra = 0
     can_delete = False
 
@@ -164,7 +175,7 @@ class MemberAdmin(admin.ModelAdmin):
     inlines = [LevelChangeInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form = cast(type[MemberAdminForm], super().get_form(request, obj, change=change, **kwargs))
         form.actor = request.user
         return form
 
@@ -180,9 +191,14 @@ class MemberAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Placing someone on the ladder sets their level; after that only a promotion moves it.
-        if obj:
-            return ["user", "level", "level_since", "change_history"]
-        return []
+        if obj is None:
+            return []
+        readonly = ["user", "level", "level_since"]
+        if request.user.has_perm(
+            "ladder.view_memberchange"
+        ):  # HR's audit trail, not the committee's
+            readonly.append("change_history")
+        return readonly
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.user.is_superuser and not request.user.is_superuser:
@@ -248,3 +264,130 @@ class LevelChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["to_level"]
     list_select_related = ["member__user", "from_level", "to_level"]
     search_fields = ["member__user__username"]
+
+
+class LadderUserAdmin(UserAdmin):
+    """User accounts. HR manages them and grants committee membership (the groups); the accounts
+    of superusers, and of anyone with rights beyond the two roles, are for superusers alone, and
+    so are superuser status and raw permissions. While HR has a conflict of interest (their own
+    promotion is open: roles.account_conflict) this page is read-only for them. Every change is
+    kept in the audit trail of people's records; a deactivation or a new password revokes the
+    user's API tokens."""
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        if request.user.is_superuser:
+            return users
+        beyond_roles = Group.objects.exclude(name__in=roles.ROLE_GROUPS)
+        return users.filter(is_superuser=False, user_permissions__isnull=True).exclude(
+            groups__in=beyond_roles
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=roles.ROLE_GROUPS)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name in ("first_name", "last_name"):
+            if name in form.base_fields:
+                form.base_fields[name].validators.append(refuse_control_characters)
+        return form
+
+    def _free_of_conflict(self, request) -> bool:
+        return roles.account_conflict(request.user) is None
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and self._free_of_conflict(request)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._free_of_conflict(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._free_of_conflict(request)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the form was saved
+            user = self.get_object(request, id)
+            services.member_change_record(
+                actor=request.user, user=user, changes=PASSWORD_CHANGED, route="admin"
+            )
+            tokens_revoke_for(user=user)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        request._account_changes = _account_changes(form)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        changes = {
+            **getattr(request, "_account_changes", {}),
+            **_many_changes(form, "groups"),
+            **_many_changes(form, "user_permissions"),
+        }
+        if services.user_grant_staff_for_roles(user=user):
+            changes["is_staff"] = {"from": False, "to": True}
+        member = Member.objects.filter(user=user).first()
+        if member is not None and "is_active" in changes and member.is_active != user.is_active:
+            # The member follows their login (and that service keeps its own audit row).
+            del changes["is_active"]
+            services.member_update(
+                actor=request.user,
+                member=member,
+                changes={"is_active": user.is_active},
+                route="admin",
+            )
+        services.member_change_record(actor=request.user, user=user, changes=changes, route="admin")
+        if not user.is_active or "password" in changes:
+            tokens_revoke_for(user=user)
+
+
+PASSWORD_CHANGED = {"password": {"from": None, "to": "changed"}}
+ACCOUNT_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "date_joined",
+)
+
+
+def _account_changes(form) -> dict:
+    changes = {
+        field: {
+            "from": services.audit_value(form.initial.get(field)),
+            "to": services.audit_value(form.cleaned_data.get(field)),
+        }
+        for field in ACCOUNT_FIELDS
+        if field in form.changed_data
+    }
+    if "password1" in form.changed_data:  # the add form: a first password
+        changes["password"] = {"from": None, "to": "set"}
+    return changes
+
+
+def _many_changes(form, field: str) -> dict:
+    if field not in form.changed_data:
+        return {}
+    before = sorted(str(item) for item in form.initial.get(field, []))
+    after = sorted(str(item) for item in form.cleaned_data.get(field, []))
+    return {field: {"from": before, "to": after}}
+
+
+admin.site.unregister(User)
+admin.site.register(User, LadderUserAdmin)

@@ -1,49 +1,38 @@
-"""Domain errors. Each carries a machine-readable `code` and a `kind` that config/errors.py maps
-to an HTTP status, so services never import DRF."""
+"""The ladder's error codes, and the domain errors every app raises (defined in core.errors,
+re-exported here where the apps have always imported them from)."""
+
+from enum import StrEnum
+
+from core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, Unprocessable
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "ErrorCode",
+    "InvalidInput",
+    "NotAllowed",
+    "NotFound",
+    "Unprocessable",
+]
 
 
-class DomainError(Exception):
-    INVALID = "invalid"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    CONFLICT = "conflict"
-    UNPROCESSABLE = "unprocessable"
+class ErrorCode(StrEnum):
+    """Codes of the ladder and of people's records (members)."""
 
-    kind = INVALID
-    code = "invalid"
-    default_message = "Invalid request."
-
-    def __init__(self, message: str | None = None, *, code: str | None = None, **extra):
-        self.message = message or self.default_message
-        if code:
-            self.code = code
-        self.extra = extra
-        super().__init__(self.message)
-
-
-class InvalidInput(DomainError):
-    kind = DomainError.INVALID
-
-
-class NotAllowed(DomainError):
-    kind = DomainError.FORBIDDEN
-    code = "permission_denied"
-    default_message = "You do not have permission to perform this action."
-
-
-class NotFound(DomainError):
-    kind = DomainError.NOT_FOUND
-    code = "not_found"
-    default_message = "Not found."
-
-
-class Conflict(DomainError):
-    kind = DomainError.CONFLICT
-    code = "conflict"
-    default_message = "The request conflicts with the current state."
-
-
-class Unprocessable(DomainError):
-    kind = DomainError.UNPROCESSABLE
-    code = "unprocessable"
-    default_message = "The request cannot be processed as sent."
+    SUPERUSER_PROTECTED = "superuser_protected"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    OWN_RECORD = "own_record"
+    MANAGER_INACTIVE = "manager_inactive"
+    MANAGER_CYCLE = "manager_cycle"
+    USERNAME_TAKEN = "username_taken"
+    PASSWORD_INVALID = "password_invalid"
+    MEMBER_EXISTS = "member_exists"
+    LEVEL_READ_ONLY = "level_read_only"
+    LADDER_INTEGRITY = "ladder_integrity"
+    NO_SUCH_MEMBER = "no_such_member"
+    NO_SUCH_LEVEL = "no_such_level"
+    NO_MEMBER_RECORD = "no_member_record"
+    # Raised by the serializers and validators (as DRF validation codes).
+    UNKNOWN_FIELD = "unknown_field"
+    FUTURE_DATE = "future_date"
+    CONTROL_CHARACTER = "control_character"

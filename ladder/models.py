@@ -123,6 +123,12 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise TypeError(f"{self.model.__name__} rows are never deleted.")
 
 
+def append_only_trigger(name: str) -> pgtrigger.Protect:
+    """The database refuses UPDATE and DELETE on the table: not even SQL from the application's
+    connection rewrites the record."""
+    return pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete)
+
+
 class AppendOnlyModel(models.Model):
     """A record that is written once: saving it again or deleting it raises."""
 
@@ -159,12 +165,7 @@ class LevelChange(AppendOnlyModel):
 
     class Meta:
         ordering = ["member", "effective_date", "id"]
-        # Also in the database: not even SQL from the application's connection rewrites history.
-        triggers = [
-            pgtrigger.Protect(
-                name="level_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            )
-        ]
+        triggers = [append_only_trigger("level_change_append_only")]
         verbose_name = "career history entry"
         verbose_name_plural = "career history"
 
@@ -191,11 +192,7 @@ class MemberChange(AppendOnlyModel):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["user", "-at"], name="member_change_user_at")]
-        triggers = [
-            pgtrigger.Protect(
-                name="member_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            )
-        ]
+        triggers = [append_only_trigger("member_change_append_only")]
         verbose_name = "change to a person's record"
         verbose_name_plural = "changes to people's records"
 

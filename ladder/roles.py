@@ -1,6 +1,9 @@
-"""Who is who. The one place that knows the group names (DESIGN.md, "Roles")."""
+"""Who is who. The one place that knows the group names (docs/design.md, "Roles")."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, AnonymousUser, Group
 
 COMMITTEE_GROUP = "Promotion committee"
 HR_GROUP = "HR"
@@ -16,16 +19,45 @@ def _group_names(user) -> set[str]:
     return user._ladder_group_names
 
 
-def is_hr(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_hr(user: AbstractUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or HR_GROUP in _group_names(user)
 
 
-def is_committee(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_committee(user: AbstractUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return COMMITTEE_GROUP in _group_names(user)
+
+
+def outranks_hr(user) -> bool:
+    """A superuser, or an account holding rights beyond the two roles (raw permissions, another
+    group): its records are for superusers, or HR could take over more than HR may do."""
+    if user.is_superuser:
+        return True
+    return user.user_permissions.exists() or user.groups.exclude(name__in=ROLE_GROUPS).exists()
+
+
+# --- Separation of duties ----------------------------------------------------------------------
+# Apps that know of a conflict of interest register a check here (promotions: "your own promotion
+# is open"); the ladder asks them before account work, without importing them.
+_account_conflict_checks: list[Callable[[Any], str | None]] = []
+
+
+def register_account_conflict_check(check: Callable[[Any], str | None]) -> None:
+    if check not in _account_conflict_checks:
+        _account_conflict_checks.append(check)
+
+
+def account_conflict(user) -> str | None:
+    """Why `user` may not administer accounts now (committee membership, passwords, who is
+    active, who manages whom), or None."""
+    for check in _account_conflict_checks:
+        reason = check(user)
+        if reason:
+            return reason
+    return None
 
 
 def sees_everyone(user) -> bool:

@@ -14,11 +14,30 @@ def level_list() -> QuerySet[Level]:
     return Level.objects.order_by("rank")
 
 
-def level_next_levels(*, level: Level) -> QuerySet[Level]:
+# --- Which moves are allowed: one table, asked one way ------------------------------------------
+
+
+def active_move_rows() -> QuerySet[LevelTransition]:
+    """What "an allowed move" means: a LevelTransition that is active."""
+    return LevelTransition.objects.filter(is_active=True)
+
+
+def active_moves() -> set[tuple[int, int]]:
+    """(from_level_id, to_level_id) of every active move: a small table, read once per request."""
+    return set(active_move_rows().values_list("from_level_id", "to_level_id"))
+
+
+def move_is_allowed(
+    *, from_level_id: int, to_level_id: int, moves: set[tuple[int, int]] | None = None
+) -> bool:
+    """Whether from → to is an active allowed move (`moves`: active_moves(), if already read)."""
+    return (from_level_id, to_level_id) in (active_moves() if moves is None else moves)
+
+
+def level_next_levels(*, level: Level) -> list[Level]:
     """The levels one active move away from `level`, lowest rank first."""
-    return Level.objects.filter(moves_in__from_level=level, moves_in__is_active=True).order_by(
-        "rank"
-    )
+    targets = active_move_rows().filter(from_level=level).values("to_level_id")
+    return list(Level.objects.filter(pk__in=targets).order_by("rank"))
 
 
 def level_transition_list() -> QuerySet[LevelTransition]:
@@ -66,20 +85,17 @@ def member_get_visible_to(*, user, member_id) -> Member:
 
 
 def level_get(*, code: str) -> Level:
-    """One level, with `next_levels` attached."""
+    """One level by its code."""
     try:
         level = Level.objects.get(code=code)
     except Level.DoesNotExist:
         raise NotFound("No such level.", code="no_such_level") from None
-    level.next_levels = list(level_next_levels(level=level))
     return level
 
 
 def member_me(*, user) -> Member:
-    """The requesting user's own record, with `next_levels` attached."""
+    """The requesting user's own record."""
     me = member_of(user)
     if me is None:
         raise NotFound("You have no member record.", code="no_member_record")
-    me = member_list_visible_to(user=user).get(pk=me.pk)
-    me.next_levels = list(level_next_levels(level=me.level))
-    return me
+    return member_list_visible_to(user=user).get(pk=me.pk)

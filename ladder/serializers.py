@@ -34,16 +34,31 @@ class LevelSerializer(serializers.ModelSerializer):
         fields = ["code", "rank", "title", "track", "position", "mission", "goal"]
 
 
+@extend_schema_field(LevelRefSerializer(many=True))
+class NextLevelsField(serializers.Field):
+    """The levels one active move away, as the view read them (context `next_levels`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return LevelRefSerializer(self.context["next_levels"], many=True).data
+
+
 class LevelDetailSerializer(LevelSerializer):
-    next_levels = LevelRefSerializer(many=True, read_only=True)
+    next_levels = NextLevelsField()
 
     class Meta(LevelSerializer.Meta):
         fields = [*LevelSerializer.Meta.fields, "next_levels"]
 
 
 class LevelTransitionSerializer(serializers.ModelSerializer):
-    from_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    to_level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    from_level: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    to_level: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = LevelTransition
@@ -56,7 +71,9 @@ class MemberSerializer(serializers.ModelSerializer):
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
     name = serializers.CharField(read_only=True)
-    level = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    level: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     level_title = serializers.CharField(source="level.title", read_only=True)
     manager = serializers.CharField(
         source="manager.user.username", read_only=True, allow_null=True, default=None
@@ -81,7 +98,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberMeSerializer(MemberSerializer):
-    next_levels = LevelRefSerializer(many=True, read_only=True)
+    next_levels = NextLevelsField()
 
     class Meta(MemberSerializer.Meta):
         fields = [*MemberSerializer.Meta.fields, "next_levels"]

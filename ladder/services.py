@@ -1,5 +1,6 @@
 """Writes to the ladder. Each service is one transaction."""
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from accounts.services import tokens_revoke_for
 from ladder import roles
-from ladder.errors import InvalidInput, NotAllowed
+from ladder.errors import ErrorCode, InvalidInput, NotAllowed
 from ladder.models import Level, LevelChange, LevelTransition, Member, MemberChange
 
 User = get_user_model()
@@ -22,11 +23,21 @@ def ensure_can_manage_members(actor) -> None:
 
 
 def ensure_may_manage_user(actor, user) -> None:
-    """A superuser's account and place on the ladder are changed by superusers only."""
-    if user.is_superuser and not actor.is_superuser:
+    """The records of a superuser (or of an account with rights beyond HR's) are changed by
+    superusers only."""
+    if not actor.is_superuser and roles.outranks_hr(user):
         raise NotAllowed(
-            "Only a superuser may change a superuser's records.", code="superuser_protected"
+            "Only a superuser may change the records of this account.",
+            code=ErrorCode.SUPERUSER_PROTECTED,
         )
+
+
+def ensure_may_administer_accounts(actor) -> None:
+    """Separation of duties (roles.account_conflict): e.g. while HR's own promotion is open they
+    change no committee membership, password, activity or reporting line."""
+    reason = roles.account_conflict(actor)
+    if reason:
+        raise NotAllowed(reason, code=ErrorCode.CONFLICT_OF_INTEREST)
 
 
 def member_change_record(*, actor, user, changes: dict, route: str) -> MemberChange | None:
@@ -38,19 +49,21 @@ def member_change_record(*, actor, user, changes: dict, route: str) -> MemberCha
     )
 
 
-def _audit_value(value):
+def audit_value(value):
     if isinstance(value, Member):
         return value.user.get_username()
     if isinstance(value, Level):
         return value.code
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    if isinstance(value, bool | int | float | str | None):
+        return value
+    return str(value)
 
 
 def _diff(before: dict, after: dict) -> dict:
     return {
-        field: {"from": _audit_value(before.get(field)), "to": _audit_value(after[field])}
+        field: {"from": audit_value(before.get(field)), "to": audit_value(after[field])}
         for field in after
         if before.get(field) != after[field]
     }
@@ -60,16 +73,17 @@ def ensure_valid_manager(*, member: Member | None, manager: Member | None) -> No
     if manager is None:
         return
     if not manager.is_active:
-        raise InvalidInput("The manager is not an active member.", code="manager_inactive")
+        raise InvalidInput("The manager is not an active member.", code=ErrorCode.MANAGER_INACTIVE)
     if member is None:
         return
     # Walk up from the new manager: meeting `member` means the change would close a loop.
-    seen, boss = set(), manager
+    seen: set[int] = set()
+    boss: Member | None = manager
     while boss is not None and boss.pk not in seen:
         if boss.pk == member.pk:
             raise InvalidInput(
                 "A member cannot be managed by themselves or by one of their own reports.",
-                code="manager_cycle",
+                code=ErrorCode.MANAGER_CYCLE,
             )
         seen.add(boss.pk)
         boss = boss.manager
@@ -94,13 +108,13 @@ def member_create(
     ensure_can_manage_members(actor)
     ensure_valid_manager(member=None, manager=manager)
     if User.objects.filter(username__iexact=username).exists():
-        raise InvalidInput("That username is taken.", code="username_taken")
+        raise InvalidInput("That username is taken.", code=ErrorCode.USERNAME_TAKEN)
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     if password:
         try:
             validate_password(password, user=user)
         except ValidationError as exc:
-            raise InvalidInput(" ".join(exc.messages), code="password_invalid") from None
+            raise InvalidInput(" ".join(exc.messages), code=ErrorCode.PASSWORD_INVALID) from None
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -108,7 +122,7 @@ def member_create(
         with transaction.atomic():
             user.save()
     except IntegrityError:  # a concurrent request took the username first
-        raise InvalidInput("That username is taken.", code="username_taken") from None
+        raise InvalidInput("That username is taken.", code=ErrorCode.USERNAME_TAKEN) from None
     member = Member.objects.create(
         user=user, level=level, manager=manager, level_since=level_since or timezone.localdate()
     )
@@ -143,7 +157,7 @@ def member_place(
     ensure_may_manage_user(actor, user)
     ensure_valid_manager(member=None, manager=manager)
     if Member.objects.filter(user=user).exists():
-        raise InvalidInput("This user is on the ladder already.", code="member_exists")
+        raise InvalidInput("This user is on the ladder already.", code=ErrorCode.MEMBER_EXISTS)
     member = Member.objects.create(
         user=user, level=level, manager=manager, level_since=level_since or timezone.localdate()
     )
@@ -151,11 +165,14 @@ def member_place(
     return member
 
 
-def user_grant_staff_for_roles(*, user) -> None:
-    """HR and committee members work in the admin, so they must be staff."""
+def user_grant_staff_for_roles(*, user) -> bool:
+    """HR and committee members work in the admin, so they must be staff. Returns whether the
+    user was made staff now."""
     if not user.is_staff and user.groups.filter(name__in=roles.ROLE_GROUPS).exists():
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+        return True
+    return False
 
 
 REPORTING_LINES_LOCK = 7_104_2026  # an arbitrary advisory-lock key of our own
@@ -169,9 +186,14 @@ def member_update(*, actor, member: Member, changes: dict, route: str = "api") -
     The level is not among them: it changes only through an approved promotion. Every change is
     kept in the audit trail; deactivating someone revokes their API tokens."""
     ensure_can_manage_members(actor)
+    if member.user_id == actor.pk and not actor.is_superuser:
+        raise NotAllowed("You may not change your own record.", code=ErrorCode.OWN_RECORD)
+    if {"is_active", "manager"} & set(changes):
+        # Who is active and who manages whom decide whose votes count and who is recused.
+        ensure_may_administer_accounts(actor)
     if "level" in changes:
         raise InvalidInput(
-            "The level changes only through an approved promotion.", code="level_read_only"
+            "The level changes only through an approved promotion.", code=ErrorCode.LEVEL_READ_ONLY
         )
     unknown = set(changes) - MEMBER_UPDATABLE
     if unknown:
@@ -238,13 +260,16 @@ def member_level_change(*, member: Member, to_level: Level, promotion=None) -> L
 
 @dataclass(frozen=True)
 class LevelFacts:
-    key: object  # the level's id, or any marker for one not saved yet
+    key: Hashable  # the level's id, or any marker for one not saved yet
     code: str
     rank: int
     track: str
 
 
-def ladder_problems(*, levels: list[LevelFacts], moves: list[tuple[object, object]]) -> list[str]:
+Move = tuple[Hashable, Hashable]  # (from level key, to level key)
+
+
+def ladder_problems(*, levels: list[LevelFacts], moves: list[Move]) -> list[str]:
     """What is wrong with a ladder of these levels and moves (from key, to key), active or not:
     every move goes to a higher rank, and a move within one track goes to that track's next
     level up (no skipping). Empty when the ladder holds. Pure: forms ask it about what they are
@@ -270,19 +295,27 @@ def ladder_problems(*, levels: list[LevelFacts], moves: list[tuple[object, objec
     return problems
 
 
-def ladder_as_saved() -> tuple[list[LevelFacts], list[tuple[object, object]]]:
+def ladder_as_saved() -> tuple[list[LevelFacts], list[Move]]:
     levels = [
         LevelFacts(key=pk, code=code, rank=rank, track=track)
         for pk, code, rank, track in Level.objects.values_list("pk", "code", "rank", "track")
     ]
-    moves = list(LevelTransition.objects.values_list("from_level_id", "to_level_id"))
+    moves: list[Move] = list(LevelTransition.objects.values_list("from_level_id", "to_level_id"))
     return levels, moves
+
+
+LADDER_EDITS_LOCK = 7_104_2027  # an advisory-lock key of our own
 
 
 def ensure_ladder_integrity() -> None:
     """Raise unless the saved ladder holds; called inside every transaction that edits it, so
-    an edit that breaks it is rolled back, whatever form or route made it."""
+    an edit that breaks it is rolled back, whatever form or route made it. Checks queue on a
+    lock held to commit: each sees the edits committed before it (two edits, each sound alone,
+    cannot together break the ladder)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LADDER_EDITS_LOCK])
     levels, moves = ladder_as_saved()
     problems = ladder_problems(levels=levels, moves=moves)
     if problems:
-        raise InvalidInput(" ".join(problems), code="ladder_integrity")
+        raise InvalidInput(" ".join(problems), code=ErrorCode.LADDER_INTEGRITY)

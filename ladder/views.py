@@ -28,8 +28,23 @@ class LevelViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return LevelDetailSerializer if self.action == "retrieve" else LevelSerializer
 
+    def list(self, request, *args, **kwargs):
+        """List the ladder's levels.
+
+        For any signed-in user. Every level, lowest rank first, with its track (`ic`, the
+        individual contributors', or `management`), position, mission and goal. HR edits the
+        ladder in the admin."""
+        return super().list(request, *args, **kwargs)
+
     def retrieve(self, request, code=None):
-        return Response(LevelDetailSerializer(selectors.level_get(code=code)).data)
+        """Get one level, with the levels one can move to from it.
+
+        For any signed-in user. `code` is the level's code (e.g. `senior-pm`); `next_levels` are
+        the targets of the active moves from this level, lowest rank first. An unknown code is
+        404 `no_such_level`."""
+        level = selectors.level_get(code=code)
+        next_levels = selectors.level_next_levels(level=level)
+        return Response(LevelDetailSerializer(level, context={"next_levels": next_levels}).data)
 
 
 @extend_schema(tags=["ladder"])
@@ -38,6 +53,14 @@ class LevelTransitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.level_transition_list()
+
+    def list(self, request, *args, **kwargs):
+        """List the moves between levels.
+
+        For any signed-in user. Every move of the ladder (from level, to level), active or not:
+        a nomination may only ask for an active move, and a promotion whose move has been
+        deactivated meanwhile cannot be approved (409 `move_inactive`)."""
+        return super().list(request, *args, **kwargs)
 
 
 @extend_schema(tags=["members"])
@@ -50,15 +73,33 @@ class MemberViewSet(viewsets.GenericViewSet):
         return selectors.member_list_visible_to(user=self.request.user)
 
     def list(self, request):
+        """List the members you may see.
+
+        HR and the committee see everyone; a manager sees themselves and their direct reports;
+        any other member sees only themselves; a user with no member record sees no one. In
+        order of id, paginated."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
+        """Get one member.
+
+        For whoever may see them (see the list). A member you may not see is 404
+        `no_such_member`, exactly like one that does not exist."""
         member = selectors.member_get_visible_to(user=request.user, member_id=pk)
         return Response(MemberSerializer(member).data)
 
     @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
     def create(self, request):
+        """Put a new person on the ladder (HR).
+
+        Creates the user and their member record at the given level, reporting to `manager` (a
+        username, or null). Without a `password` the user cannot log in until HR sets one in the
+        admin. Only HR may call this (403 `permission_denied` for anyone else). 400 codes:
+        `username_taken` (usernames are unique regardless of case), `password_invalid`,
+        `manager_inactive`, `future_date` for a `level_since` after today, `unknown_field`, and
+        the field codes (`required`, `invalid`, `does_not_exist`, ...). The change is recorded
+        in the audit trail of people's records."""
         services.ensure_can_manage_members(request.user)
         serializer = MemberCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -67,6 +108,16 @@ class MemberViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer})
     def partial_update(self, request, pk=None):
+        """Change a member's manager, contact details or active flag (HR).
+
+        The member must be visible to you (404 `no_such_member`), and you must be HR (403
+        `permission_denied`). 403 too: your own record (`own_record`), a superuser's records
+        (`superuser_protected`), and the manager or active flag during a conflict of interest,
+        e.g. while your own promotion is open (`conflict_of_interest`). The level is not
+        changed here but by an approved promotion (400 `level_read_only`); a reporting line may
+        not loop (400 `manager_cycle`) nor end at an inactive manager (400 `manager_inactive`).
+        Deactivating a member ends their login and revokes their API tokens. Every change is
+        recorded in the audit trail."""
         member = selectors.member_get_visible_to(user=request.user, member_id=pk)
         services.ensure_can_manage_members(request.user)
         serializer = MemberUpdateSerializer(data=request.data, partial=True)
@@ -80,4 +131,11 @@ class MemberViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: MemberMeSerializer})
     @action(detail=False, methods=["get"])
     def me(self, request):
-        return Response(MemberMeSerializer(selectors.member_me(user=request.user)).data)
+        """Get your own member record: your level and where you can go next.
+
+        For any signed-in user with a place on the ladder: your level, since when, your manager,
+        and `next_levels`, the levels one active move away. A user with no member record (e.g.
+        HR staff) gets 404 `no_member_record`."""
+        me = selectors.member_me(user=request.user)
+        next_levels = selectors.level_next_levels(level=me.level)
+        return Response(MemberMeSerializer(me, context={"next_levels": next_levels}).data)

@@ -35,7 +35,7 @@ class NotificationAdmin(admin.ModelAdmin):
     actions = ["send_again"]
     # No bodies: a committee message can carry a note that an HR user who is the candidate must
     # not read; delivery needs only the envelope.
-    fields = [
+    fields = readonly_fields = (
         "recipient",
         "kind",
         "promotion",
@@ -47,8 +47,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
         "failed_at",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request):
         return False
@@ -61,6 +60,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send again (unsent ones)", permissions=["view"])
     def send_again(self, request, queryset):
+        if not request.user.is_superuser:
+            queryset = queryset.exclude(recipient__is_superuser=True)  # superusers' own business
         count = services.notifications_send_again(
             notification_ids=list(queryset.values_list("id", flat=True))
         )

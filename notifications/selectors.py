@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
-from django.http import Http404
 
+from notifications.errors import NotificationNotFound
 from notifications.models import Notification
 
 
@@ -15,4 +15,4 @@ def notification_get_for(*, user, notification_id) -> Notification:
     try:
         return notification_inbox(user=user).get(pk=notification_id)
     except (Notification.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such notification.") from None
+        raise NotificationNotFound() from None

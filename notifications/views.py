@@ -30,12 +30,20 @@ class NotificationViewSet(viewsets.GenericViewSet):
         return selectors.notification_inbox(user=self.request.user)
 
     def list(self, request):
+        """List your notifications, newest first.
+
+        Your own inbox only: review requests, decisions and reminders about promotions.
+        `unread=true` keeps the unread ones, `unread=false` the read ones. Paginated."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
     def read(self, request, pk=None):
+        """Mark one of your notifications as read.
+
+        Idempotent: marking it again changes nothing. Someone else's notification is 404
+        `no_such_notification`, like one that does not exist."""
         notification = selectors.notification_get_for(user=request.user, notification_id=pk)
         notification = services.notification_mark_read(notification=notification)
         return Response(NotificationSerializer(notification).data)

@@ -1,15 +1,38 @@
+from enum import StrEnum
+
 from ladder.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unprocessable
 
 
+class ErrorCode(StrEnum):
+    """Codes of nominations, reviews and transitions."""
+
+    NO_SUCH_PROMOTION = "no_such_promotion"
+    NO_SUCH_MEMBER = "no_such_member"
+    INVALID_STATE = "invalid_state"
+    INVALID_MOVE = "invalid_move"
+    PROMOTION_ALREADY_OPEN = "promotion_already_open"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    SELF_NOMINATION = "self_nomination"
+    CANDIDATE_INACTIVE = "candidate_inactive"
+    JUSTIFICATION_REQUIRED = "justification_required"
+    INVALID_DECISION = "invalid_decision"
+    COMMENT_REQUIRED = "comment_required"
+    NOTE_REQUIRED = "note_required"
+    QUORUM_NOT_MET = "quorum_not_met"
+    LEVEL_CHANGED = "level_changed"
+    MOVE_INACTIVE = "move_inactive"
+
+
 class PromotionNotFound(NotFound):
-    code = "no_such_promotion"
+    code = ErrorCode.NO_SUCH_PROMOTION
     default_message = "No such promotion."
 
 
 class CandidateNotFound(InvalidInput):
     """A candidate the nominator may not see: 400, and no hint whether they exist."""
 
-    code = "no_such_member"
+    code = ErrorCode.NO_SUCH_MEMBER
     default_message = "No such member."
 
 
@@ -18,23 +41,23 @@ class ActionNotAllowed(NotAllowed):
 
 
 class TransitionConflict(Conflict):
-    code = "invalid_state"
+    code = ErrorCode.INVALID_STATE
 
 
 class InvalidLevelMove(InvalidInput):
-    code = "invalid_move"
+    code = ErrorCode.INVALID_MOVE
 
 
 class PromotionAlreadyOpen(Conflict):
-    code = "promotion_already_open"
+    code = ErrorCode.PROMOTION_ALREADY_OPEN
     default_message = "This member already has an open promotion."
 
 
 class IdempotencyKeyReused(Unprocessable):
-    code = "idempotency_key_reused"
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
     default_message = "This Idempotency-Key was used before with another request body."
 
 
 class InvalidIdempotencyKey(InvalidInput):
-    code = "invalid_idempotency_key"
+    code = ErrorCode.INVALID_IDEMPOTENCY_KEY
     default_message = "An Idempotency-Key is 1 to 255 printable ASCII characters."

@@ -1,11 +1,12 @@
-import pgtrigger
+from typing import cast
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-from ladder.models import AppendOnlyModel, Level, Member
+from ladder.models import AppendOnlyModel, Level, Member, append_only_trigger
 
 
 class PromotionState(models.TextChoices):
@@ -17,6 +18,10 @@ class PromotionState(models.TextChoices):
 
 
 OPEN_STATES = (PromotionState.NOMINATED, PromotionState.IN_REVIEW)
+
+# The longest justification, comment or note: the models, the API and the admin's forms all take
+# it from here.
+TEXT_LIMIT = 5000
 
 
 class Promotion(models.Model):
@@ -30,7 +35,7 @@ class Promotion(models.Model):
     nominated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="nominations"
     )
-    justification = models.TextField(max_length=5000)
+    justification = models.TextField(max_length=TEXT_LIMIT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -68,6 +73,21 @@ class Promotion(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    @classmethod
+    def source_states(cls, transition: str) -> set[str]:
+        """The states `transition` may start from, as the state machine declares them."""
+        field = cast(FSMField, cls._meta.get_field("state"))
+        return {str(t.source) for t in field.get_all_transitions(cls) if t.name == transition}
+
+    @classmethod
+    def states_accepting_votes(cls) -> set[str]:
+        """Votes are cast while the committee can decide: where `approve` may start."""
+        return cls.source_states("approve")
+
+    @property
+    def accepts_votes(self) -> bool:
+        return self.state in self.states_accepting_votes()
+
     # Transitions touch only this row; services add events, level changes and notifications.
     @transition(field=state, source=PromotionState.NOMINATED, target=PromotionState.IN_REVIEW)
     def start_review(self) -> None:
@@ -99,7 +119,7 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promotion_reviews"
     )
     decision = models.CharField(max_length=10, choices=Decision.choices)
-    comment = models.TextField(max_length=5000, blank=True)
+    comment = models.TextField(max_length=TEXT_LIMIT, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -124,7 +144,7 @@ class PromotionEvent(AppendOnlyModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
-    note = models.TextField(max_length=5000, blank=True)
+    note = models.TextField(max_length=TEXT_LIMIT, blank=True)
     # On a decision: every vote then on record, each counted or not (and why not).
     votes = models.JSONField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
@@ -132,12 +152,7 @@ class PromotionEvent(AppendOnlyModel):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["promotion", "at"], name="event_promotion_at")]
-        # Also in the database: not even SQL from the application's connection rewrites it.
-        triggers = [
-            pgtrigger.Protect(
-                name="promotion_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            )
-        ]
+        triggers = [append_only_trigger("promotion_event_append_only")]
 
     def __str__(self) -> str:
         return f"#{self.promotion_id}: {self.from_state or '∅'} → {self.to_state}"

@@ -1,10 +1,8 @@
-"""Who hears of what (DESIGN.md, "Notifications"), and what the message says. Called by the
+"""Who hears of what (docs/notifications.md), and what the message says. Called by the
 promotion services inside their transaction; the notifications app delivers after commit.
 
 Committee notes go only to the committee: messages to the candidate, the nominator and the
 candidate's manager say what happened, never why the committee decided it."""
-
-from datetime import timedelta
 
 from django.conf import settings
 from django.urls import reverse
@@ -13,7 +11,9 @@ from django.utils.html import format_html, format_html_join
 
 from ladder.selectors import committee_user_ids
 from notifications.services import notifications_create
-from promotions.models import OPEN_STATES, Promotion, PromotionState
+from promotions.models import Promotion, PromotionState
+from promotions.permissions import involved_user_ids
+from promotions.selectors import overdue
 
 REVIEW_REQUESTED = "review_requested"
 REMINDER = "review_reminder"
@@ -26,17 +26,9 @@ KIND_BY_STATE = {
 DECISIONS = {PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.WITHDRAWN}
 
 
-def _involved_user_ids(promotion: Promotion) -> set[int]:
-    candidate = promotion.candidate
-    ids = {candidate.user_id, promotion.nominated_by_id}
-    if candidate.manager is not None:
-        ids.add(candidate.manager.user_id)
-    return ids
-
-
 def _committee_ids(promotion: Promotion) -> list[int]:
     """The committee, without those recused from this promotion."""
-    involved = _involved_user_ids(promotion)
+    involved = involved_user_ids(promotion)
     return [uid for uid in committee_user_ids() if uid not in involved]
 
 
@@ -133,14 +125,11 @@ def notify_overdue(*, now=None) -> int:
     """Remind the committee of promotions open longer than PROMOTIONS_REVIEW_SLA_DAYS, at most
     once a day per promotion (a unique key per promotion, day and recipient)."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.PROMOTIONS_REVIEW_SLA_DAYS)
-    overdue = Promotion.objects.filter(
-        state__in=OPEN_STATES, created_at__lte=cutoff
-    ).select_related(
+    promotions = overdue(now=now).select_related(
         "candidate__user", "candidate__manager", "from_level", "to_level", "nominated_by"
     )
     reminded = 0
-    for promotion in overdue:
+    for promotion in promotions:
         days = (now - promotion.created_at).days
         admin_link, _ = _links(promotion)
         text, html = _compose(

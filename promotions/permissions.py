@@ -2,12 +2,21 @@
 
 The checks go 404 (may not see it), 403 (may not do it), 409 (not from this state)."""
 
-from ladder import roles
-from ladder.selectors import member_of
-from promotions.errors import ActionNotAllowed, PromotionNotFound, TransitionConflict
-from promotions.models import OPEN_STATES, Promotion, PromotionState
+from django.db.models import Q
+from django_fsm import can_proceed
 
-# The action names are those of the API's URLs.
+from ladder import roles
+from ladder.errors import ErrorCode as LadderErrorCode
+from ladder.selectors import member_of
+from promotions.errors import (
+    ActionNotAllowed,
+    PromotionNotFound,
+    TransitionConflict,
+)
+from promotions.models import OPEN_STATES, Promotion
+
+# The action names are those of the API's URLs; each transition is the model's method of that
+# name (django-fsm-2), which alone knows the states it starts from.
 START_REVIEW = "start-review"
 APPROVE = "approve"
 REJECT = "reject"
@@ -15,13 +24,50 @@ WITHDRAW = "withdraw"
 REVIEW = "review"
 TRANSITIONS = (START_REVIEW, APPROVE, REJECT, WITHDRAW)
 
-SOURCE_STATES = {
-    START_REVIEW: {PromotionState.NOMINATED},
-    REVIEW: {PromotionState.IN_REVIEW},
-    APPROVE: {PromotionState.IN_REVIEW},
-    REJECT: {PromotionState.IN_REVIEW},
-    WITHDRAW: {PromotionState.NOMINATED, PromotionState.IN_REVIEW},
-}
+
+def state_allows(action: str, promotion: Promotion) -> bool:
+    """Whether the promotion's state lets `action` start, asked of the state machine itself."""
+    if action == REVIEW:
+        return promotion.accepts_votes
+    return can_proceed(getattr(promotion, action.replace("-", "_")), check_conditions=False)
+
+
+# --- Who is involved in a promotion (recused from the committee's work on it) ----------------
+# One rule, in the three forms its callers need, side by side: for one user and one promotion,
+# as a database filter over promotions, and as the set of user ids for one promotion.
+
+
+def is_involved_ids(*, user_id: int, member_id: int | None, promotion: Promotion) -> bool:
+    """The candidate, the nominator, or the candidate's manager."""
+    candidate = promotion.candidate
+    return user_id in (candidate.user_id, promotion.nominated_by_id) or (
+        member_id is not None and candidate.manager_id == member_id
+    )
+
+
+def is_involved(user, promotion: Promotion) -> bool:
+    if not user.is_authenticated:
+        return False
+    me = member_of(user)
+    return is_involved_ids(user_id=user.pk, member_id=me.pk if me else None, promotion=promotion)
+
+
+def involving(user) -> Q:
+    """Promotions in which `user` is involved, as a filter."""
+    involved = Q(candidate__user=user) | Q(nominated_by=user)
+    me = member_of(user)
+    if me is not None:
+        involved |= Q(candidate__manager=me)
+    return involved
+
+
+def involved_user_ids(promotion: Promotion) -> set[int]:
+    """The users involved in one promotion (its candidate's manager loaded)."""
+    candidate = promotion.candidate
+    ids = {candidate.user_id, promotion.nominated_by_id}
+    if candidate.manager is not None:
+        ids.add(candidate.manager.user_id)
+    return ids
 
 
 def is_candidate(user, promotion: Promotion) -> bool:
@@ -30,21 +76,6 @@ def is_candidate(user, promotion: Promotion) -> bool:
 
 def is_nominator(user, promotion: Promotion) -> bool:
     return user.is_authenticated and promotion.nominated_by_id == user.pk
-
-
-def is_candidates_manager(user, promotion: Promotion) -> bool:
-    me = member_of(user)
-    return me is not None and promotion.candidate.manager_id == me.pk
-
-
-def is_involved(user, promotion: Promotion) -> bool:
-    """Candidate, nominator or the candidate's manager: such a user is recused from the committee's
-    work on this promotion and sees it as a candidate or manager would."""
-    return (
-        is_candidate(user, promotion)
-        or is_nominator(user, promotion)
-        or is_candidates_manager(user, promotion)
-    )
 
 
 def can_see(user, promotion: Promotion) -> bool:
@@ -72,7 +103,7 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
         raise PromotionNotFound()
     if not _may(user, action, promotion):
         raise ActionNotAllowed(f"You may not {action.replace('-', ' ')} this promotion.")
-    if promotion.state not in SOURCE_STATES[action]:
+    if not state_allows(action, promotion):
         raise TransitionConflict(
             f"A promotion that is {promotion.get_state_display().lower()} cannot "
             f"{'be reviewed' if action == REVIEW else action.replace('-', ' ')}.",
@@ -82,7 +113,7 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
 def allows(user, action: str, promotion: Promotion) -> bool:
     """The same checks as ensure_can, without building errors (asked for every row of a page)."""
     return (
-        promotion.state in SOURCE_STATES[action]
+        state_allows(action, promotion)
         and can_see(user, promotion)
         and _may(user, action, promotion)
     )
@@ -93,6 +124,16 @@ def ensure_can_read_reviews(user, promotion: Promotion) -> None:
         raise PromotionNotFound()
     if not sees_committee_work(user, promotion):
         raise ActionNotAllowed("Reviews are for the committee.")
+
+
+def ensure_may_open_or_withdraw(actor, candidate) -> None:
+    """A superuser's case is opened and withdrawn by superusers only (the committee reviews and
+    decides it as any other)."""
+    if candidate.user.is_superuser and not actor.is_superuser:
+        raise ActionNotAllowed(
+            "Only a superuser may open or withdraw a superuser's promotion.",
+            code=LadderErrorCode.SUPERUSER_PROTECTED,
+        )
 
 
 def ensure_can_nominate(user) -> None:
@@ -109,17 +150,15 @@ def is_candidate_in_open_promotion(user) -> bool:
     )
 
 
-def may_administer_accounts(user) -> bool:
-    """Separation of duties: while HR's own promotion is open they may not change who is on the
-    committee, create staff users or set another user's password (each would let them approve
-    their own promotion through a second account). What stays trusted: docs/security.md."""
-    return not is_candidate_in_open_promotion(user)
-
-
-def ensure_may_administer_accounts(user) -> None:
-    if not may_administer_accounts(user):
-        raise ActionNotAllowed(
-            "While your own promotion is open you may not change committee membership, create "
-            "staff users or set passwords.",
-            code="conflict_of_interest",
+def open_promotion_conflict(user) -> str | None:
+    """Separation of duties, registered with ladder.roles (promotions/apps.py): while HR's own
+    promotion is open they may not change who is on the committee, create staff users, set
+    another user's password, or change who is active or who manages whom (each would let them
+    sway or approve their own promotion through another account). What stays trusted:
+    docs/security.md."""
+    if is_candidate_in_open_promotion(user):
+        return (
+            "While your own promotion is open you may not change committee membership, "
+            "passwords, who is active or who manages whom."
         )
+    return None

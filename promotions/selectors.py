@@ -1,17 +1,25 @@
 """Reads, scoped to the requesting user."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from ladder import roles
 from ladder.errors import NotFound
-from ladder.models import LevelTransition, Member
-from ladder.selectors import member_get_visible_to, member_of
+from ladder.models import Member
+from ladder.selectors import active_moves, member_get_visible_to, member_of, move_is_allowed
 from promotions import permissions
-from promotions.errors import CandidateNotFound, PromotionNotFound, TransitionConflict
-from promotions.models import Decision, Promotion, PromotionEvent, Review
+from promotions.errors import (
+    CandidateNotFound,
+    ErrorCode,
+    PromotionNotFound,
+    TransitionConflict,
+)
+from promotions.models import OPEN_STATES, Decision, Promotion, PromotionEvent, Review
 
 User = get_user_model()
 
@@ -80,15 +88,6 @@ def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
 ACCESS_COLUMNS = ["state", "nominated_by_id", "candidate__user_id", "candidate__manager_id"]
 
 
-def involving(user) -> Q:
-    """Promotions where `user` is the candidate, the nominator or the candidate's manager."""
-    involved = Q(candidate__user=user) | Q(nominated_by=user)
-    me = member_of(user)
-    if me is not None:
-        involved |= Q(candidate__manager=me)
-    return involved
-
-
 def promotion_get_visible_to(*, user, promotion_id, light: bool = False) -> Promotion:
     promotions = promotion_list_visible_to(user=user)
     if light:
@@ -116,12 +115,10 @@ def promotion_timeline(*, promotion: Promotion) -> QuerySet[PromotionEvent]:
     return promotion.events.select_related("actor").order_by("at", "id")
 
 
-def promotion_vote_counts(*, promotion: Promotion) -> tuple[int, int]:
-    """(approvals, rejections) that count toward the quorum: votes of reviewers who are still
-    active committee or HR members and are not (or no longer) recused from this promotion."""
-    if not hasattr(promotion, "counted_approvals"):
-        _attach_vote_counts([promotion])
-    return promotion.counted_approvals, promotion.counted_rejections
+def counted_votes(votes: list[dict]) -> tuple[int, int]:
+    """(approvals, rejections) that count toward the quorum, of promotion_votes()."""
+    counted = [vote["decision"] for vote in votes if vote["counted"]]
+    return counted.count(Decision.APPROVE), counted.count(Decision.REJECT)
 
 
 def candidate_for_nomination(*, user, member_id) -> Member:
@@ -133,13 +130,6 @@ def candidate_for_nomination(*, user, member_id) -> Member:
         raise CandidateNotFound() from None
 
 
-def active_moves() -> set[tuple[int, int]]:
-    """(from_level_id, to_level_id) of every active move: a small table, read once per request."""
-    return set(
-        LevelTransition.objects.filter(is_active=True).values_list("from_level_id", "to_level_id")
-    )
-
-
 def approval_blocker(
     promotion: Promotion,
     *,
@@ -149,50 +139,47 @@ def approval_blocker(
     """Why an in-review promotion cannot be approved now, or None. `votes`: promotion_votes(),
     when the caller has them already."""
     if votes is None:
-        approvals, rejections = promotion_vote_counts(promotion=promotion)
-    else:
-        counted = [vote["decision"] for vote in votes if vote["counted"]]
-        approvals, rejections = counted.count(Decision.APPROVE), counted.count(Decision.REJECT)
+        votes = promotion_votes(promotion=promotion)
+    approvals, rejections = counted_votes(votes)
     needed = settings.PROMOTIONS_MIN_APPROVALS
     if approvals < needed or approvals <= rejections:
         return TransitionConflict(
             f"Approval needs at least {needed} approving review(s) and more approvals than "
             f"rejections; it has {approvals} approval(s) and {rejections} rejection(s).",
-            code="quorum_not_met",
+            code=ErrorCode.QUORUM_NOT_MET,
         )
     candidate = promotion.candidate
     if candidate.level_id != promotion.from_level_id:
         return TransitionConflict(
             f"The candidate is now at {candidate.level.code}, not {promotion.from_level.code}.",
-            code="level_changed",
+            code=ErrorCode.LEVEL_CHANGED,
         )
-    moves = active_moves() if moves is None else moves
-    if (promotion.from_level_id, promotion.to_level_id) not in moves:
+    if not move_is_allowed(
+        from_level_id=promotion.from_level_id, to_level_id=promotion.to_level_id, moves=moves
+    ):
         return TransitionConflict(
             f"The move {promotion.from_level.code} → {promotion.to_level.code} has been "
             "deactivated.",
-            code="move_inactive",
+            code=ErrorCode.MOVE_INACTIVE,
         )
     return None
 
 
-def with_available_transitions(*, user, promotions):
-    """Set `available_transitions` on each promotion: the transitions `user` may call now
-    (approve only once it would succeed). Returns the promotions."""
+def available_transitions(*, user, promotions) -> dict[int, list[str]]:
+    """For each promotion's id, the transitions `user` may call now (approve only once it would
+    succeed)."""
     allowed = {
         promotion.pk: [a for a in permissions.TRANSITIONS if permissions.allows(user, a, promotion)]
         for promotion in promotions
     }
     approvable = [p for p in promotions if permissions.APPROVE in allowed[p.pk]]
     if approvable:  # one query for the votes, one for the moves, whatever the page size
-        _attach_vote_counts(approvable)
+        votes = _judge_votes(approvable)
         moves = active_moves()
         for promotion in approvable:
-            if approval_blocker(promotion, moves=moves):
+            if approval_blocker(promotion, moves=moves, votes=votes[promotion.pk]):
                 allowed[promotion.pk].remove(permissions.APPROVE)
-    for promotion in promotions:
-        promotion.available_transitions = allowed[promotion.pk]
-    return promotions
+    return allowed
 
 
 def promotion_votes(*, promotion: Promotion) -> list[dict]:
@@ -223,11 +210,10 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
     )
     for promotion_id, reviewer_id, username, decision in reviews:
         promotion = by_id[promotion_id]
-        manager = promotion.candidate.manager_id
         if reviewer_id not in member_of_eligible:
             why_not = NOT_ELIGIBLE
-        elif reviewer_id in (promotion.candidate.user_id, promotion.nominated_by_id) or (
-            manager is not None and member_of_eligible[reviewer_id] == manager
+        elif permissions.is_involved_ids(
+            user_id=reviewer_id, member_id=member_of_eligible[reviewer_id], promotion=promotion
         ):
             why_not = RECUSED
         else:
@@ -243,9 +229,21 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
     return judged
 
 
-def _attach_vote_counts(promotions: list[Promotion]) -> None:
-    judged = _judge_votes(promotions)
-    for promotion in promotions:
-        counted = [vote["decision"] for vote in judged[promotion.pk] if vote["counted"]]
-        promotion.counted_approvals = counted.count(Decision.APPROVE)
-        promotion.counted_rejections = counted.count(Decision.REJECT)
+def awaiting_vote_of(*, user, promotions: QuerySet[Promotion] | None = None) -> QuerySet[Promotion]:
+    """What waits on `user`'s vote: promotions accepting votes, where they are not recused and
+    have not voted yet (committee and HR only)."""
+    promotions = Promotion.objects.all() if promotions is None else promotions
+    if not roles.sees_everyone(user):
+        return promotions.none()
+    return (
+        promotions.filter(state__in=Promotion.states_accepting_votes())
+        .exclude(permissions.involving(user))
+        .exclude(reviews__reviewer=user)
+    )
+
+
+def overdue(*, now=None, promotions: QuerySet[Promotion] | None = None) -> QuerySet[Promotion]:
+    """Open promotions older than PROMOTIONS_REVIEW_SLA_DAYS."""
+    promotions = Promotion.objects.all() if promotions is None else promotions
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PROMOTIONS_REVIEW_SLA_DAYS)
+    return promotions.filter(state__in=OPEN_STATES, created_at__lte=cutoff)

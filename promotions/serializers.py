@@ -2,10 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ladder.serializers import LevelCodeField, StrictSerializer
-from promotions.models import Decision, Promotion, PromotionEvent, Review
+from promotions.models import TEXT_LIMIT, Decision, Promotion, PromotionEvent, Review
 from promotions.permissions import TRANSITIONS
-
-TEXT_LIMIT = 5000
 
 
 class CandidateSerializer(serializers.Serializer):
@@ -19,9 +17,7 @@ class PromotionSerializer(serializers.ModelSerializer):
     from_level = serializers.CharField(source="from_level.code", read_only=True)
     to_level = serializers.CharField(source="to_level.code", read_only=True)
     nominated_by = serializers.CharField(source="nominated_by.username", read_only=True)
-    available_transitions = serializers.ListField(
-        child=serializers.ChoiceField(choices=TRANSITIONS), read_only=True
-    )
+    available_transitions = serializers.SerializerMethodField()
 
     class Meta:
         model = Promotion
@@ -39,6 +35,11 @@ class PromotionSerializer(serializers.ModelSerializer):
             "available_transitions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=TRANSITIONS)))
+    def get_available_transitions(self, promotion) -> list[str]:
+        """The actions of the URLs the viewer may call now (selectors.available_transitions)."""
+        return self.context["available_transitions"][promotion.pk]
 
 
 class NominationSerializer(StrictSerializer):

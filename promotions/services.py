@@ -6,18 +6,20 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ladder import roles
 from ladder.errors import InvalidInput
-from ladder.models import Level, LevelTransition, Member
-from ladder.selectors import level_next_levels
+from ladder.models import Level, Member
+from ladder.selectors import level_next_levels, move_is_allowed
 from ladder.services import member_level_change
 from promotions import notify, permissions
 from promotions.errors import (
     ActionNotAllowed,
+    ErrorCode,
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     InvalidLevelMove,
@@ -76,9 +78,7 @@ def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) ->
 
 def ensure_valid_move(*, from_level: Level, to_level: Level) -> None:
     """400 unless from → to is an active allowed move; the message names the allowed moves."""
-    if LevelTransition.objects.filter(
-        from_level=from_level, to_level=to_level, is_active=True
-    ).exists():
+    if move_is_allowed(from_level_id=from_level.pk, to_level_id=to_level.pk):
         return
     allowed = [level.code for level in level_next_levels(level=from_level)]
     if allowed:
@@ -103,17 +103,20 @@ def promotion_nominate(
         .get(pk=candidate.pk)
     )
     if candidate.user_id == nominated_by.pk:
-        raise ActionNotAllowed("You cannot nominate yourself.", code="self_nomination")
+        raise ActionNotAllowed("You cannot nominate yourself.", code=ErrorCode.SELF_NOMINATION)
     manages = candidate.manager is not None and candidate.manager.user_id == nominated_by.pk
     if not (manages or roles.is_hr(nominated_by)):
         raise ActionNotAllowed("Only the candidate's direct manager or HR may nominate them.")
+    permissions.ensure_may_open_or_withdraw(nominated_by, candidate)
     if Promotion.objects.filter(candidate=candidate, state__in=OPEN_STATES).exists():
         raise PromotionAlreadyOpen()
     if not candidate.is_active:
-        raise InvalidInput("The candidate is not an active member.", code="candidate_inactive")
+        raise InvalidInput(
+            "The candidate is not an active member.", code=ErrorCode.CANDIDATE_INACTIVE
+        )
     ensure_valid_move(from_level=candidate.level, to_level=to_level)
     if not justification.strip():
-        raise InvalidInput("A justification is required.", code="justification_required")
+        raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
     try:
         with transaction.atomic():
             promotion = Promotion.objects.create(
@@ -145,9 +148,9 @@ def promotion_review(
     promotion = _locked(promotion)
     permissions.ensure_can(reviewer, permissions.REVIEW, promotion)
     if decision not in Decision.values:
-        raise InvalidInput("The decision is approve or reject.", code="invalid_decision")
+        raise InvalidInput("The decision is approve or reject.", code=ErrorCode.INVALID_DECISION)
     if decision == Decision.REJECT and not comment.strip():
-        raise InvalidInput("A comment is required to reject.", code="comment_required")
+        raise InvalidInput("A comment is required to reject.", code=ErrorCode.COMMENT_REQUIRED)
     review, created = Review.objects.update_or_create(
         promotion=promotion,
         reviewer=reviewer,
@@ -178,11 +181,11 @@ def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promoti
 
 
 @transaction.atomic
-def promotion_reject(*, promotion: Promotion, actor, note: str) -> Promotion:
+def promotion_reject(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     promotion = _locked(promotion)
     permissions.ensure_can(actor, permissions.REJECT, promotion)
     if not note.strip():
-        raise InvalidInput("A note is required to reject.", code="note_required")
+        raise InvalidInput("A note is required to reject.", code=ErrorCode.NOTE_REQUIRED)
     votes = promotion_votes(promotion=promotion)
     return _apply(promotion, promotion.reject, actor=actor, note=note, votes=votes)
 
@@ -191,10 +194,15 @@ def promotion_reject(*, promotion: Promotion, actor, note: str) -> Promotion:
 def promotion_withdraw(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     promotion = _locked(promotion)
     permissions.ensure_can(actor, permissions.WITHDRAW, promotion)
+    permissions.ensure_may_open_or_withdraw(actor, promotion.candidate)
     return _apply(promotion, promotion.withdraw, actor=actor, note=note)
 
 
-TRANSITION_SERVICES = {
+class TransitionService(Protocol):
+    def __call__(self, *, promotion: Promotion, actor, note: str = "") -> Promotion: ...
+
+
+TRANSITION_SERVICES: dict[str, TransitionService] = {
     permissions.START_REVIEW: promotion_start_review,
     permissions.APPROVE: promotion_approve,
     permissions.REJECT: promotion_reject,

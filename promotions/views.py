@@ -20,8 +20,17 @@ from promotions.serializers import (
 class PromotionViewSet(viewsets.GenericViewSet):
     serializer_class = PromotionSerializer
     filterset_class = PromotionFilter
-    extra_error_statuses = [409]
-    extra_error_statuses_by_action = {"create": [422]}
+    # Besides those of every operation (config/schema.py): 409 where the promotion's state
+    # decides, 422 for a reused Idempotency-Key, 403 for reviews read by the wrong people.
+    extra_error_statuses_by_action = {
+        "create": [409, 422],
+        "start_review": [409],
+        "approve": [409],
+        "reject": [409],
+        "withdraw": [409],
+        "review": [409],
+        "reviews": [403],
+    }
     http_method_names = ["get", "post", "head", "options"]
     lookup_value_regex = ID_PATTERN
 
@@ -34,18 +43,31 @@ class PromotionViewSet(viewsets.GenericViewSet):
     def _represent(self, promotion, *, reread: bool = True) -> dict:
         if reread:  # after a write: fresh state, vote counts and related rows
             promotion = self._visible(promotion.pk)
-        selectors.with_available_transitions(user=self.request.user, promotions=[promotion])
-        return PromotionSerializer(promotion).data
+        allowed = selectors.available_transitions(user=self.request.user, promotions=[promotion])
+        return PromotionSerializer(promotion, context={"available_transitions": allowed}).data
 
     def _respond(self, promotion, status_code=status.HTTP_200_OK):
         return Response(self._represent(promotion), status=status_code)
 
     def list(self, request):
+        """List the promotions you may see.
+
+        HR and the committee see every promotion; anyone else sees their own, those they
+        nominated and those of their direct reports. Filter by `state`, `candidate` (a member
+        id), `to_level` (a level code) or `mine=nominated`. Each promotion lists in
+        `available_transitions` what you may do with it now. Newest first, paginated."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        selectors.with_available_transitions(user=request.user, promotions=page)
-        return self.get_paginated_response(PromotionSerializer(page, many=True).data)
+        allowed = selectors.available_transitions(user=request.user, promotions=page)
+        context = {"available_transitions": allowed}
+        return self.get_paginated_response(
+            PromotionSerializer(page, many=True, context=context).data
+        )
 
     def retrieve(self, request, pk=None):
+        """Get one promotion.
+
+        For HR, the committee, the candidate, the nominator and the candidate's manager. Anyone
+        else gets 404 `no_such_promotion`, exactly as for a promotion that does not exist."""
         return Response(self._represent(self._visible(pk), reread=False))
 
     @extend_schema(
@@ -62,6 +84,17 @@ class PromotionViewSet(viewsets.GenericViewSet):
         ],
     )
     def create(self, request):
+        """Nominate a member for a move up the ladder.
+
+        For the candidate's direct manager, or HR; never oneself (403 `self_nomination`). Anyone
+        without direct reports who is not HR gets 403 `permission_denied` before the body is
+        read, and so does a manager naming someone else's report. A candidate you may not see is
+        400 `no_such_member`. The move must be an active one from the candidate's level (400
+        `invalid_move`, with `allowed_moves`); 400 `candidate_inactive` and
+        `justification_required` too. A member has at most one open promotion (409
+        `promotion_already_open`). The committee is notified. With an `Idempotency-Key`, a
+        retry answers the first response again; the key with another body is 422
+        `idempotency_key_reused`."""
         permissions.ensure_can_nominate(request.user)
         serializer = NominationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -96,26 +129,54 @@ class PromotionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
     @action(detail=True, methods=["post"], url_path="start-review")
     def start_review(self, request, pk=None):
+        """Start the committee's review of a nominated promotion.
+
+        For committee members and HR who are not involved in it (involved: the candidate, the
+        nominator, the candidate's manager; they get 403). Only from `nominated` (409
+        `invalid_state`). An optional `note` is kept in the timeline for the committee."""
         return self._transition(request, pk, permissions.START_REVIEW)
 
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
+        """Approve a promotion in review: the candidate moves up.
+
+        For committee members and HR who are not involved in it (403 otherwise). Only from
+        `in_review` (409 `invalid_state`), with enough counted approving reviews and more
+        approvals than rejections (409 `quorum_not_met`), the candidate still at the level they
+        were nominated from (409 `level_changed`) and the move still active (409
+        `move_inactive`). The candidate's level and career history change in the same
+        transaction; candidate and nominator are notified."""
         return self._transition(request, pk, permissions.APPROVE)
 
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        """Reject a promotion in review, with a note.
+
+        For committee members and HR who are not involved in it (403 otherwise). Only from
+        `in_review` (409 `invalid_state`); a `note` saying why is required (400
+        `note_required`). Candidate and nominator are notified; the note stays the
+        committee's."""
         return self._transition(request, pk, permissions.REJECT)
 
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
+        """Withdraw a nomination.
+
+        For the nominator, and for HR unless they are the candidate (403 otherwise). From
+        `nominated` or `in_review` (409 `invalid_state` once decided or withdrawn)."""
         return self._transition(request, pk, permissions.WITHDRAW)
 
     @extend_schema(request=None, responses={200: ReviewSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def reviews(self, request, pk=None):
+        """List the committee's reviews of a promotion.
+
+        For committee members and HR who are not involved in the promotion. The candidate, the
+        nominator and the candidate's manager may see the promotion but not its reviews (403
+        `permission_denied`); anyone else gets 404 `no_such_promotion`."""
         # One handler per method: HEAD runs this one (as GET), never the vote below.
         promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
         reviews = selectors.promotion_reviews(user=request.user, promotion=promotion)
@@ -126,6 +187,11 @@ class PromotionViewSet(viewsets.GenericViewSet):
     )
     @reviews.mapping.post
     def review(self, request, pk=None):
+        """Record or change your review (your vote) on a promotion in review.
+
+        For committee members and HR who are not involved in the promotion (403 otherwise), while
+        it is `in_review` (409 `invalid_state`). One review per reviewer: the first answers 201,
+        a change 200. A `reject` needs a `comment` (400 `comment_required`)."""
         promotion = self._visible(pk)
         permissions.ensure_can(request.user, permissions.REVIEW, promotion)
         serializer = ReviewInputSerializer(data=request.data)
@@ -141,6 +207,11 @@ class PromotionViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: EventSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def timeline(self, request, pk=None):
+        """Get a promotion's timeline: every state change, oldest first.
+
+        For whoever may see the promotion (404 `no_such_promotion` otherwise). `actor`, `note`
+        and `votes` (the votes on record at a decision) are the committee's: null for the
+        candidate, the nominator and the candidate's manager."""
         promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
         events = selectors.promotion_timeline(promotion=promotion)
         committee_view = permissions.sees_committee_work(request.user, promotion)

@@ -5,7 +5,6 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from ladder.models import Level
-from promotions import services
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -129,20 +128,22 @@ def people(db):
 @pytest.fixture
 def nominate(people):
     def make(candidate=None, to="senior-pm", by=None):
-        return services.promotion_nominate(
-            candidate=candidate or people["candidate_member"],
-            to_level=Level.objects.get(code=to),
-            nominated_by=by or people["manager"],
-            justification="Owns checkout end to end; mentors two APMs.",
+        return factories.promotion(
+            candidate=candidate or people["candidate_member"], to=to, by=by or people["manager"]
         )
 
     return make
 
 
 @pytest.fixture
-def in_review(people, nominate):
-    def make(**kwargs):
-        promotion = nominate(**kwargs)
-        return services.promotion_start_review(promotion=promotion, actor=people["committee"])
+def in_review(people):
+    def make(candidate=None, to="senior-pm", by=None):
+        return factories.promotion(
+            candidate=candidate or people["candidate_member"],
+            to=to,
+            by=by or people["manager"],
+            state="in_review",
+            actor=people["committee"],
+        )
 
     return make

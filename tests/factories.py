@@ -62,3 +62,73 @@ def committee_member(level: str | None = None, manager=None, **kwargs):
 
 def token_for(user) -> str:
     return token_issue(user=user)
+
+
+# --- Promotions, built through the services (as people would) -------------------------------
+# One set of builders for the whole suite: a promotion in any state, with votes, without each
+# module writing its own cast. Defaults make a fresh team when none is given.
+
+JUSTIFICATION = "Owns checkout end to end; mentors two APMs."
+
+
+def team(*, level: str = "pm", manager_level: str = "group-pm"):
+    """A manager (a member) with one report at `level`: (candidate member, manager member)."""
+    manager = MemberFactory(level=Level.objects.get(code=manager_level))
+    candidate = MemberFactory(level=Level.objects.get(code=level), manager=manager)
+    return candidate, manager
+
+
+def promotion(
+    *,
+    candidate=None,
+    to: str | None = None,
+    by=None,
+    state: str = "nominated",
+    votes=(),
+    actor=None,
+    note: str = "",
+    justification: str = JUSTIFICATION,
+):
+    """A promotion brought to `state` (nominated, in_review, approved, rejected, withdrawn) through
+    the services. `candidate`: a member (default: a new pm with a new manager); `to`: a level code
+    (default: the candidate's first allowed move); `by`: the nominator (default: the manager);
+    `votes`: (reviewer, decision) pairs cast in review; `actor`: who starts the review and
+    decides (default: a new committee member)."""
+    from ladder.selectors import level_next_levels
+    from promotions import services
+
+    if candidate is None:
+        candidate, _ = team()
+    to_level = Level.objects.get(code=to) if to else level_next_levels(level=candidate.level)[0]
+    nominator = by or candidate.manager.user
+    result = services.promotion_nominate(
+        candidate=candidate, to_level=to_level, nominated_by=nominator, justification=justification
+    )
+    if state == "nominated":
+        return result
+    if state == "withdrawn":
+        return services.promotion_withdraw(promotion=result, actor=nominator, note=note)
+    actor = actor or committee_member()
+    result = services.promotion_start_review(promotion=result, actor=actor)
+    for reviewer, decision in votes:
+        review(result, reviewer, decision)
+    if state == "in_review":
+        return result
+    if state == "approved":
+        if not any(decision == "approve" for _, decision in votes):
+            review(result, committee_member(), "approve")
+        return services.promotion_approve(promotion=result, actor=actor, note=note)
+    if state == "rejected":
+        return services.promotion_reject(promotion=result, actor=actor, note=note or "Not yet.")
+    raise ValueError(f"No such state to build: {state}")
+
+
+def review(promotion, reviewer, decision: str = "approve", comment: str = ""):
+    """A vote, through the service (a reject gets a comment if none is given)."""
+    from promotions import services
+
+    if decision == "reject" and not comment:
+        comment = "Not yet."
+    return services.promotion_review(
+        promotion=promotion, reviewer=reviewer, decision=decision, comment=comment
+    )[0]

@@ -6,6 +6,7 @@ in-process, e-mail printed to the console.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -174,9 +175,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["config.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON for every client; the browsable API only for users signed in by session (the admin's
+    # login), and only when they ask for HTML (config/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "config.renderers.SessionBrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.WriteRateThrottle"],
+    # No `?format=`: the docs and schema pages would answer an unknown format in HTML or YAML.
+    "URL_FORMAT_OVERRIDE": None,
 }
 API_THROTTLE_RATES = {
     "writes": env_str("THROTTLE_WRITES", "120/min"),
@@ -193,7 +201,9 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Throttle counters must be shared by all processes: use Redis when CACHE_URL names it.
 CACHE_URL = env_str("CACHE_URL", "")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 if CACHE_URL:
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -204,14 +214,57 @@ if CACHE_URL:
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "PM Ladder API",
-    "DESCRIPTION": "Promotions of Product Managers along a nine-level career ladder.",
+    "DESCRIPTION": (
+        "Promotions of Product Managers along a nine-level career ladder: managers nominate "
+        "their reports, the promotion committee reviews and decides, HR manages people's "
+        "records, and everyone reads their own level and promotions.\n\n"
+        "**Authentication**: `POST /api/v1/auth/token/` with a username and password answers a "
+        "token; send it as `Authorization: Token <key>` (the `tokenAuth` scheme).\n\n"
+        "**Errors** answer JSON with `detail` (for people) and `code` (for programs, one of "
+        "`ErrorCodeEnum`); validation errors add `errors`, the messages per field.\n\n"
+        "Paths are shown without a trailing slash; every route accepts it too."
+    ),
     "VERSION": "1.0.0",
+    "CONTACT": {"name": "PM Ladder maintainers"},
+    "LICENSE": {"name": "MIT", "url": "https://opensource.org/licenses/MIT"},
+    # Relative: the paths carry /api/v1, and the API answers wherever the schema was fetched.
+    "SERVERS": [{"url": "/", "description": "The server that serves this schema."}],
+    "TAGS": [
+        {"name": "auth", "description": "Get and revoke API tokens."},
+        {
+            "name": "ladder",
+            "description": "The career ladder: its nine levels and the allowed moves between "
+            "them. Read-only; HR edits the ladder in the admin.",
+        },
+        {
+            "name": "members",
+            "description": "People on the ladder: their level, manager and history. Everyone "
+            "sees themselves, managers their direct reports, HR and the committee everyone; "
+            "only HR creates and changes members.",
+        },
+        {
+            "name": "promotions",
+            "description": "Nominations and their way through review to a decision: nominate, "
+            "start review, review, approve or reject, withdraw; and their timeline.",
+        },
+        {
+            "name": "notifications",
+            "description": "Each user's inbox: review requests, decisions and reminders.",
+        },
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"PromotionStateEnum": "promotions.models.PromotionState"},
+    "ENUM_NAME_OVERRIDES": {
+        "PromotionStateEnum": "promotions.models.PromotionState",
+        "ErrorCodeEnum": "config.errors.ERROR_CODES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.postprocess",
+    ],
 }
 
 # --- Celery ---------------------------------------------------------------------------------

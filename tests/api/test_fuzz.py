@@ -18,7 +18,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ladder.models import Level
-from promotions import services
 from tests import factories
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
@@ -52,13 +51,7 @@ def tokens(db, keep_test_connection):
     member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
     committee = factories.committee_member(level="vp-product")
     hr = factories.hr_user()
-    promotion = services.promotion_nominate(
-        candidate=member,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=manager.user,
-        justification="Ready.",
-    )
-    services.promotion_start_review(promotion=promotion, actor=committee)
+    factories.promotion(candidate=member, to="senior-pm", state="in_review", actor=committee)
     users = {"member": member.user, "manager": manager.user, "committee": committee, "hr": hr}
     return {role: factories.token_for(user) for role, user in users.items()}
 

@@ -10,6 +10,7 @@ from django.test import Client
 from ladder.models import Level, LevelTransition
 from ladder.services import ensure_ladder_integrity
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,45 @@ def test_the_database_refuses_a_rank_that_turns_a_move_down():
         cursor.execute("UPDATE ladder_level SET rank = 50 WHERE code = 'pm'")
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as COMMIT would
     assert level("pm").rank == 2
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sound_edits_at_once_cannot_break_the_ladder_together():
+    """Each edit is sound alone; together they would leave group-pm → vp-product skipping
+    head-of-product. The checks queue on a lock and each sees the other's commit."""
+    hr_user = factories.hr_user()
+    head = level("head-of-product")
+    Level.objects.filter(pk=head.pk).update(track="ic")  # a sound ladder still
+    ensure_ladder_integrity()
+    head.refresh_from_db()
+
+    def client():
+        c = Client()
+        c.force_login(hr_user)
+        return c
+
+    def back_to_management():
+        return client().post(
+            f"/admin/ladder/level/{head.pk}/change/", level_form(head, track="management")
+        )
+
+    def add_skip_within_management():
+        return client().post(
+            "/admin/ladder/leveltransition/add/",
+            {
+                "from_level": level("group-pm").pk,
+                "to_level": level("vp-product").pk,
+                "is_active": "on",
+            },
+        )
+
+    at_once(back_to_management, add_skip_within_management)
+    ensure_ladder_integrity()  # whatever the order, the saved ladder holds
+    applied = [
+        level("head-of-product").track == "management",
+        LevelTransition.objects.filter(
+            from_level__code="group-pm", to_level__code="vp-product"
+        ).exists(),
+    ]
+    assert applied.count(True) == 1, applied

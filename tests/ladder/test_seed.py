@@ -1,4 +1,4 @@
-"""The data migration seeds the ladder of DESIGN.md, with texts from the ladder definition."""
+"""The data migration seeds the ladder of docs/design.md, with texts from the ladder definition."""
 
 import re
 from pathlib import Path

@@ -187,7 +187,7 @@ def test_another_users_notification_is_404(as_user, people, nominate):
     client = as_user(people["committee2"])
     response = client.post(f"/api/v1/notifications/{row.pk}/read/")
     assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert response.json()["code"] == "no_such_notification"
     row.refresh_from_db()
     assert row.read_at is None
     assert row.pk not in [n["id"] for n in client.get("/api/v1/notifications/").json()["results"]]

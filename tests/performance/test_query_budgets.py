@@ -6,7 +6,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ladder.models import Level
-from promotions import services
 from promotions.models import Review
 from tests import factories
 
@@ -26,13 +25,7 @@ def make_promotions(n: int, committee, hr, reviews_each: int = 1):
     promotions = []
     for _ in range(n):
         member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
-        promotion = services.promotion_nominate(
-            candidate=member,
-            to_level=Level.objects.get(code="senior-pm"),
-            nominated_by=manager.user,
-            justification="Ready.",
-        )
-        promotion = services.promotion_start_review(promotion=promotion, actor=hr)
+        promotion = factories.promotion(candidate=member, state="in_review", actor=hr)
         Review.objects.bulk_create(
             Review(promotion=promotion, reviewer=r, decision="approve") for r in reviewers
         )

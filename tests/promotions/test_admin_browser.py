@@ -1,17 +1,24 @@
-"""End to end in a real browser: headless Chromium (Debian's) driven by Playwright against a live
-server. A committee member logs in, filters to promotions in review, opens one, records a review
-and approves it."""
+"""The committee's desk in a real browser: headless Chromium (Debian's) driven by Playwright
+against a live server. What a person must use is checked as a person would meet it: at 1024,
+1280, 1440 and 1920 px wide, every input and button of the review and decision forms has a box of
+real size inside the viewport once scrolled into view, and is clicked without `force`; the review
+can be recorded by keyboard alone. With SCREENSHOT_DIR set (`make screenshots`), the pages are
+saved as PNGs."""
 
 import os
 import re
+from datetime import date
 
 import pytest
 
-from ladder.models import Level
+from ladder.models import Level, LevelChange
 from promotions import services
+from promotions.models import Promotion
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
+WIDTHS = [1024, 1280, 1440, 1920]
+HEIGHT = 800
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,31 +32,9 @@ def allow_orm_beside_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def test_committee_member_approves_in_the_admin(live_server, allow_orm_beside_playwright):
-    from playwright.sync_api import expect, sync_playwright
-
-    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
-    candidate = factories.MemberFactory(
-        level=Level.objects.get(code="pm"),
-        manager=manager,
-        user__first_name="Robin",
-        user__last_name="Candidate",
-    )
-    reviewer = factories.committee_member(username="cora")
-    waiting = factories.MemberFactory(manager=manager, level=Level.objects.get(code="associate-pm"))
-    services.promotion_nominate(  # stays nominated: the filter must hide it
-        candidate=waiting,
-        to_level=Level.objects.get(code="pm"),
-        nominated_by=manager.user,
-        justification="Not yet in review.",
-    )
-    promotion = services.promotion_nominate(
-        candidate=candidate,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=manager.user,
-        justification="Led the checkout rewrite.",
-    )
-    services.promotion_start_review(promotion=promotion, actor=reviewer)
+@pytest.fixture
+def chromium(allow_orm_beside_playwright):
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -63,32 +48,151 @@ def test_committee_member_approves_in_the_admin(live_server, allow_orm_beside_pl
                 "--disable-sync",
             ],
         )
-        page = browser.new_page()
-        page.goto(f"{live_server.url}/admin/login/?next=/admin/promotions/promotion/")
-        page.fill("#id_username", "cora")
-        page.fill("#id_password", factories.PASSWORD)
-        page.click("input[type=submit]")
-        expect(page).to_have_url(re.compile(r"/admin/promotions/promotion/$"))
-
-        page.locator("#changelist-filter").get_by_role("link", name="In review").click()
-        expect(page).to_have_url(re.compile(r"state__exact=in_review"))
-        rows = page.locator("#result_list tbody tr")
-        expect(rows).to_have_count(1)
-        rows.first.get_by_role("link", name="Robin Candidate").click()
-
-        expect(page.locator("body")).to_contain_text("Led the checkout rewrite.")
-        page.check("input[name=decision][value=approve]")
-        page.fill("#id_comment", "Clear senior scope.")
-        page.click("input[name=record-review]")
-        expect(page.locator(".messagelist")).to_contain_text("Your review is recorded.")
-
-        page.click("button[name=action][value=approve]")
-        expect(page.locator(".messagelist")).to_contain_text("now approved")
-        expect(page.locator(".field-state")).to_contain_text("Approved")
-        expect(page.locator(".field-candidate_level")).to_contain_text("Senior Product Manager")
-        if os.environ.get("SCREENSHOT_DIR"):
-            page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "approved.png"))
+        yield browser
         browser.close()
 
-    candidate.refresh_from_db()
-    assert candidate.level.code == "senior-pm"
+
+@pytest.fixture
+def desk_world(db):
+    """A promotion in review with a vote already cast by another committee member, a candidate
+    with a career behind them, and one nomination still waiting (the filters must hide it)."""
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    candidate = factories.MemberFactory(
+        level=Level.objects.get(code="pm"),
+        manager=manager,
+        level_since=date(2024, 3, 1),
+        user__first_name="Robin",
+        user__last_name="Candidate",
+    )
+    LevelChange.objects.create(
+        member=candidate,
+        from_level=Level.objects.get(code="associate-pm"),
+        to_level=Level.objects.get(code="pm"),
+        effective_date=date(2024, 3, 1),
+    )
+    reviewer = factories.committee_member(username="cora", first_name="Cora", last_name="Mendes")
+    colleague = factories.committee_member(username="chen")
+    waiting = factories.MemberFactory(manager=manager, level=Level.objects.get(code="associate-pm"))
+    services.promotion_nominate(
+        candidate=waiting,
+        to_level=Level.objects.get(code="pm"),
+        nominated_by=manager.user,
+        justification="Not yet in review.",
+    )
+    promotion = services.promotion_nominate(
+        candidate=candidate,
+        to_level=Level.objects.get(code="senior-pm"),
+        nominated_by=manager.user,
+        justification=(
+            "Led the checkout rewrite across payments, risk and mobile: conversion up 4 points.\n"
+            "Mentors two associate PMs; runs the quarterly roadmap review for the growth area."
+        ),
+    )
+    services.promotion_start_review(promotion=promotion, actor=colleague)
+    services.promotion_review(
+        promotion=promotion, reviewer=colleague, decision="approve", comment="Senior scope."
+    )
+    return promotion, reviewer
+
+
+def log_in(page, base_url: str, username: str, next_path: str):
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", factories.PASSWORD)
+    page.click("input[type=submit]")
+
+
+def assert_usable(page, locator, width: int):
+    """Scrolled into view, the control has a real box inside the viewport; then it is clicked
+    as a person would click it (no `force`)."""
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    assert box is not None, locator
+    assert box["width"] >= 14 and box["height"] >= 14, (locator, box)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, (locator, box, width)
+    assert box["y"] >= 0 and box["y"] + box["height"] <= HEIGHT, (locator, box)
+    assert locator.is_visible() and locator.is_enabled()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_desk_forms_are_usable_at_every_width(live_server, chromium, desk_world, width):
+    from playwright.sync_api import expect
+
+    promotion, reviewer = desk_world
+    page = chromium.new_page(viewport={"width": width, "height": HEIGHT})
+    desk = f"/admin/promotions/promotion/{promotion.pk}/change/"
+    log_in(page, live_server.url, "cora", desk)
+    expect(page.locator("#summary")).to_contain_text("Robin Candidate")
+    expect(page.locator(".expectation")).to_contain_text("Senior Product Manager")
+    expect(page.locator("#career")).to_contain_text("Junior Product Manager")
+    expect(page.locator("#votes")).to_contain_text("Senior scope.")
+
+    review = page.locator("#your-review")
+    decide = page.locator("#transitions")
+    controls = [
+        review.locator("input[name=decision][value=approve]"),
+        review.locator("input[name=decision][value=reject]"),
+        review.locator("textarea[name=comment]"),
+        review.locator("input[name=record-review]"),
+        decide.locator("textarea[name=note]"),
+        *[decide.locator("button[name=action]").nth(i) for i in range(2)],
+    ]
+    expect(decide.locator("button[name=action]")).to_have_count(2)  # approve, reject
+    for control in controls:
+        assert_usable(page, control, width)
+
+    # Both forms sit inside the main column, whatever the width.
+    main = page.locator("#content-main").bounding_box()
+    for form in (review, decide):
+        box = form.bounding_box()
+        assert box["x"] >= main["x"] and box["x"] + box["width"] <= main["x"] + main["width"] + 1
+
+    # The review by keyboard alone: choose, type, tab to the button, Enter.
+    review.locator("input[name=decision][value=approve]").focus()
+    page.keyboard.press("Space")
+    review.locator("textarea[name=comment]").focus()
+    page.keyboard.type("Clear senior scope.")
+    page.keyboard.press("Tab")
+    expect(review.locator("input[name=record-review]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".messagelist")).to_contain_text("Your review is recorded.")
+    expect(page.locator("#votes")).to_contain_text("Clear senior scope.")
+
+    button = page.locator("#transitions button[value=approve]")
+    assert_usable(page, button, width)
+    button.click()
+    expect(page.locator(".messagelist")).to_contain_text("now approved")
+    expect(page.locator(".field-state")).to_contain_text("Approved")
+    expect(page.locator(".field-candidate_level")).to_contain_text("Senior Product Manager")
+    assert Promotion.objects.get(pk=promotion.pk).state == "approved"
+
+
+def test_the_committee_finds_what_needs_its_vote(live_server, chromium, desk_world):
+    from playwright.sync_api import expect
+
+    promotion, reviewer = desk_world
+    page = chromium.new_page(viewport={"width": 1280, "height": HEIGHT})
+    log_in(page, live_server.url, "cora", "/admin/")
+    expect(page.locator("#awaiting-vote")).to_contain_text("1 promotion awaits your vote")
+    page.locator("#awaiting-vote a").click()
+    expect(page).to_have_url(re.compile(r"needs_my_vote=yes"))
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    screenshots = os.environ.get("SCREENSHOT_DIR")
+    if screenshots:
+        page.goto(f"{live_server.url}/admin/promotions/promotion/")
+        page.screenshot(path=os.path.join(screenshots, "committee-list.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/promotions/promotion/?needs_my_vote=yes")
+    rows.first.get_by_role("link", name="Robin Candidate").click()
+    expect(page.locator("#your-review")).to_be_visible()
+    if screenshots:
+        page.screenshot(path=os.path.join(screenshots, "desk-in-review.png"), full_page=True)
+    page.check("#your-review input[name=decision][value=approve]")
+    page.click("#your-review input[name=record-review]")
+    page.fill("#transitions textarea[name=note]", "Congratulations.")
+    page.click("#transitions button[value=approve]")
+    expect(page.locator(".field-state")).to_contain_text("Approved")
+    if screenshots:
+        page.screenshot(path=os.path.join(screenshots, "desk-approved.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.locator("#awaiting-vote")).to_contain_text("Nothing awaits your vote")

@@ -1,6 +1,7 @@
 """Every transition × role × state: the status code, and on refusal an unchanged database.
 
-The expectations are written out by hand from DESIGN.md, not derived from the code under test."""
+The expectations are written out by hand from docs/design.md, not derived from the code under
+test."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -87,23 +88,10 @@ def cast(db):
 
 
 def promotion_in(state: str, *, candidate: Member, nominator, voter) -> Promotion:
-    promotion = services.promotion_nominate(
-        candidate=candidate,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=nominator,
-        justification="Ready for the next step.",
+    votes = [] if state in ("nominated", "withdrawn") else [(voter, "approve")]
+    return factories.promotion(
+        candidate=candidate, to="senior-pm", by=nominator, state=state, votes=votes, actor=voter
     )
-    if state == "withdrawn":
-        return services.promotion_withdraw(promotion=promotion, actor=nominator)
-    if state == "nominated":
-        return promotion
-    promotion = services.promotion_start_review(promotion=promotion, actor=voter)
-    services.promotion_review(promotion=promotion, reviewer=voter, decision="approve")
-    if state == "approved":
-        return services.promotion_approve(promotion=promotion, actor=voter)
-    if state == "rejected":
-        return services.promotion_reject(promotion=promotion, actor=voter, note="No.")
-    return promotion
 
 
 def snapshot(promotion: Promotion):

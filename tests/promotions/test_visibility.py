@@ -16,16 +16,9 @@ SECRET_REJECT = "reject-44de-only-for-the-committee"
 @pytest.fixture
 def reviewed(people, in_review):
     promotion = in_review()
-    services.promotion_review(
-        promotion=promotion,
-        reviewer=people["committee"],
-        decision="approve",
-        comment=SECRET_COMMENT,
-    )
-    services.promotion_review(
-        promotion=promotion, reviewer=people["committee2"], decision="reject", comment=SECRET_REJECT
-    )
-    services.promotion_review(promotion=promotion, reviewer=people["hr"], decision="approve")
+    factories.review(promotion, people["committee"], "approve", SECRET_COMMENT)
+    factories.review(promotion, people["committee2"], "reject", SECRET_REJECT)
+    factories.review(promotion, people["hr"], "approve")
     return services.promotion_approve(
         promotion=promotion, actor=people["committee"], note=SECRET_NOTE
     )
@@ -65,21 +58,11 @@ def test_the_committee_sees_reviews_and_notes(as_user, people, reviewed):
 def test_a_committee_member_who_manages_the_candidate_sees_it_as_a_manager(as_user, people):
     boss = factories.committee_member(level="group-pm")
     candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=boss.member)
-    promotion = services.promotion_nominate(
-        candidate=candidate,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=people["hr"],
-        justification="HR nominates.",
-    )
+    promotion = factories.promotion(candidate=candidate, by=people["hr"])
     promotion = services.promotion_start_review(
         promotion=promotion, actor=people["committee"], note=SECRET_NOTE
     )
-    services.promotion_review(
-        promotion=promotion,
-        reviewer=people["committee"],
-        decision="approve",
-        comment=SECRET_COMMENT,
-    )
+    factories.review(promotion, people["committee"], "approve", SECRET_COMMENT)
     client = as_user(boss)
     base = f"/api/v1/promotions/{promotion.id}/"
     assert client.get(base + "reviews/").status_code == 403

@@ -110,10 +110,15 @@ def test_account_changes_in_the_user_admin_are_audited(people):
         "date_joined_1": "10:00:00",
     }
     assert client.post(url, form).status_code == 302
-    change = MemberChange.objects.get(user=user)
-    assert change.changes["email"]["to"] == "new@example.com"
-    assert change.changes["is_active"] == {"from": True, "to": False}
-    assert change.changes["is_staff"] == {"from": False, "to": True}
+    rows = MemberChange.objects.filter(user=user)
+    assert {(row.actor, row.route) for row in rows} == {(people["hr"], "admin")}
+    changes = {field: c for row in rows for field, c in row.changes.items()}
+    assert changes["email"]["to"] == "new@example.com"
+    assert changes["is_active"] == {"from": True, "to": False}
+    assert changes["is_staff"] == {"from": False, "to": True}
+    # The member follows their login: deactivated on the ladder too.
+    people["candidate_member"].refresh_from_db()
+    assert people["candidate_member"].is_active is False
 
 
 def test_member_creation_over_the_api_is_audited(people, as_user):
@@ -137,3 +142,62 @@ def test_the_database_refuses_to_rewrite_the_audit_trail(people, as_user):
     for sql in ("UPDATE ladder_memberchange SET route = 'x'", "DELETE FROM ladder_memberchange"):
         with pytest.raises((InternalError, ProgrammingError)), connection.cursor() as cursor:
             cursor.execute(sql)
+
+
+def test_the_committee_does_not_read_hrs_audit_trail(people, as_user):
+    member = people["candidate_member"]
+    as_user(people["hr"]).patch(
+        f"/api/v1/members/{member.pk}/", {"email": "secret@example.com"}, format="json"
+    )
+    client = Client()
+    client.force_login(people["committee"])
+    page = client.get(reverse("admin:ladder_member_change", args=[member.pk])).content.decode()
+    assert "Change history" not in page and "secret@example.com" not in page
+    assert client.get("/admin/ladder/memberchange/").status_code == 403
+
+
+def test_a_users_own_password_change_is_audited(people):
+    user = people["committee"]
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "x-Very-long-9",
+            "new_password2": "x-Very-long-9",
+        },
+    )
+    assert response.status_code == 302
+    change = MemberChange.objects.get(user=user)
+    assert (change.actor, change.changes) == (user, {"password": {"from": None, "to": "changed"}})
+
+
+def test_superuser_rights_granted_in_the_admin_are_audited(people):
+    from django.contrib.auth.models import Permission
+
+    boss = factories.UserFactory(is_superuser=True, is_staff=True)
+    user = people["candidate"]
+    client = Client()
+    client.force_login(boss)
+    permission = Permission.objects.get(codename="change_group")
+    form = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "user_permissions": [permission.pk],
+        "date_joined_0": "2025-01-01",
+        "date_joined_1": "10:00:00",
+    }
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    assert client.post(url, form).status_code == 302
+    changes = {
+        f: c for row in MemberChange.objects.filter(user=user) for f, c in row.changes.items()
+    }
+    assert changes["is_superuser"] == {"from": False, "to": True}
+    assert changes["user_permissions"]["to"] == [str(permission)]
+    assert "date_joined" in changes

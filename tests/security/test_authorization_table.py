@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from ladder.models import Level
 from notifications.models import Notification
-from promotions import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +42,14 @@ TABLE = {
         "patch": every(405),
         "put": every(405),
         "delete": private(204),  # revokes the token that signed the request
+    },
+    # The API's root: the collections, for the browsable API.
+    "/api/v1/": {
+        "get": private(200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
     },
     # Any other /api/ path (the catch-all): a JSON 404, whoever asks.
     "/api/": {method: every(404) for method in METHODS},
@@ -199,12 +206,7 @@ def world(db):
     other = factories.MemberFactory(level=Level.objects.get(code="pm"))
     committee = factories.committee_member(level="vp-product")
     hr = factories.hr_user()
-    promotion = services.promotion_nominate(
-        candidate=member,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=manager.user,
-        justification="Ready.",
-    )
+    promotion = factories.promotion(candidate=member, to="senior-pm")
     notification = Notification.objects.get(recipient=committee, promotion=promotion)
     users = {
         "member": member.user,

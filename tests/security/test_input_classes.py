@@ -132,3 +132,11 @@ def test_integers_beyond_64_bits_on_sqlite_too():
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Ran on sqlite3" in result.stdout
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_a_format_parameter_changes_nothing(client):
+    for path in ("/api/v1/docs/?format=json", "/api/v1/schema/?format=xml"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    response = Client().get("/api/v1/nope/?format=html")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"

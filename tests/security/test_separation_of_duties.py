@@ -90,3 +90,58 @@ def test_another_hr_user_may_while_one_is_a_candidate(hr_candidate, people):
         {"username": "newbie", "password1": "x-Very-long-9", "password2": "x-Very-long-9"},
     )
     assert response.status_code == 302
+
+
+@pytest.fixture
+def in_review_with_split_votes(hr_candidate, people):
+    hr, promotion, client = hr_candidate
+    promotion = services.promotion_start_review(promotion=promotion, actor=people["committee"])
+    rejecter = factories.committee_member(level="vp-product")
+    services.promotion_review(
+        promotion=promotion, reviewer=rejecter, decision="reject", comment="Not yet."
+    )
+    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    return hr, promotion, client, rejecter
+
+
+def test_hr_candidate_cannot_sway_the_votes_through_member_records(
+    in_review_with_split_votes, people, as_user
+):
+    """Deactivating the rejecting reviewer, or making them the candidate's manager (recused), or
+    reactivating a dormant committee account: each would change whose votes count."""
+    hr, promotion, client, rejecter = in_review_with_split_votes
+    api = as_user(hr)
+    for member, change in (
+        (rejecter.member, {"is_active": False}),
+        (rejecter.member, {"manager": people["manager"].username}),
+        (people["candidate_member"], {"is_active": False}),
+    ):
+        response = api.patch(f"/api/v1/members/{member.pk}/", change, format="json")
+        assert response.status_code == 403, change
+        assert response.json()["code"] == "conflict_of_interest"
+    own = api.patch(
+        f"/api/v1/members/{hr.member.pk}/", {"manager": rejecter.username}, format="json"
+    )
+    assert own.status_code == 403 and own.json()["code"] == "own_record"
+    response = client.post(
+        reverse("admin:ladder_member_change", args=[rejecter.member.pk]),
+        {"manager": "", "level_changes-TOTAL_FORMS": "0", "level_changes-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 200  # the form again, with the refusal
+    assert "promotion is open" in str(response.context["adminform"].form.errors)
+    rejecter.member.refresh_from_db()
+    assert rejecter.member.is_active and rejecter.is_active
+    approve = as_user(people["committee2"]).post(
+        f"/api/v1/promotions/{promotion.pk}/approve/", {}, format="json"
+    )
+    assert approve.status_code == 409  # one approval, one rejection: no quorum
+
+
+def test_a_colleague_may_still_change_names_and_addresses(hr_candidate, people, as_user):
+    hr, promotion, client = hr_candidate
+    response = as_user(hr).patch(
+        f"/api/v1/members/{people['candidate_member'].pk}/",
+        {"email": "new@example.com"},
+        format="json",
+    )
+    assert response.status_code == 200

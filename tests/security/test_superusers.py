@@ -22,10 +22,10 @@ def root(people):
     member = factories.MemberFactory(user=user, level=Level.objects.get(code="pm"))
     member.manager = people["candidate_member"].manager
     member.save()
-    services.promotion_nominate(
+    services.promotion_nominate(  # a superuser's case is opened by a superuser
         candidate=member,
         to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=people["hr"],
+        nominated_by=factories.UserFactory(is_superuser=True, is_staff=True),
         justification="Ready.",
     )
     factories.token_for(user)
@@ -121,3 +121,35 @@ def test_a_superuser_may(root, as_user):
         f"/api/v1/members/{root.member.pk}/", {"email": "r@example.com"}, format="json"
     )
     assert response.status_code == 200
+
+
+def test_hr_cannot_open_or_withdraw_a_superusers_case(root, people, as_user):
+    hr = as_user(people["hr"])
+    response = hr.post(
+        "/api/v1/promotions/",
+        {"candidate": root.member.pk, "to_level": "senior-pm", "justification": "x"},
+        format="json",
+    )
+    assert response.status_code in (403, 409)  # refused (an open case exists as well)
+    promotion = root.member.promotions.get()
+    response = hr.post(f"/api/v1/promotions/{promotion.pk}/withdraw/", {}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "superuser_protected"
+
+
+def test_accounts_with_rights_beyond_hrs_are_for_superusers(people):
+    from django.contrib.auth.models import Group, Permission
+
+    auditor = factories.UserFactory(is_staff=True)
+    auditor.groups.add(Group.objects.create(name="Auditors"))
+    powerful = factories.UserFactory(is_staff=True)
+    powerful.user_permissions.add(Permission.objects.get(codename="change_group"))
+    client = Client()
+    client.force_login(people["hr"])
+    for user in (auditor, powerful):
+        url = reverse("admin:auth_user_password_change", args=[user.pk])
+        response = client.post(url, {"password1": "x-Very-long-9", "password2": "x-Very-long-9"})
+        assert response.status_code in (302, 404)
+        user.refresh_from_db()
+        assert user.check_password(factories.PASSWORD)  # unchanged
+    assert list(auditor.groups.values_list("name", flat=True)) == ["Auditors"]

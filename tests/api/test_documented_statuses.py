@@ -1,0 +1,262 @@
+"""Every status the API answers is documented for that operation in the OpenAPI schema, and every
+error body is the schema's `Error` (a generated client raises on anything else).
+
+Each operation of the schema is driven for each role (as tests/security/test_authorization_table.py
+does for every route), with the promotion in each state that matters, and with bad input
+(unknown fields, malformed JSON, bad query parameters, a NUL character), a valid body (which
+reaches the conflicts: 409), an unacceptable `Accept` (406), a body that is not JSON (415) or too
+large (413), a bad token (401) and objects that do not exist (404). Throttling (429) and a
+reused Idempotency-Key (422) have tests of their own."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from config.errors import ERROR_CODES
+from ladder.models import Level
+from notifications.models import Notification
+from promotions import services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "member", "manager", "other", "committee", "hr")
+STATES = ("nominated", "in_review", "decided")
+SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+OPERATIONS = {
+    operation["operationId"]: (path, method)
+    for path, operations in SCHEMA["paths"].items()
+    for method, operation in operations.items()
+}
+NO_SUCH = {"id": "999999999", "code": "no-such-level"}
+
+
+def documented(operation_id: str) -> set[int]:
+    path, method = OPERATIONS[operation_id]
+    return {int(status) for status in SCHEMA["paths"][path][method]["responses"]}
+
+
+def cases():
+    for operation_id, (path, _) in OPERATIONS.items():
+        on_a_promotion = path.startswith("/api/v1/promotions/{id}")
+        for state in STATES if on_a_promotion else STATES[:1]:
+            for role in ROLES:
+                yield pytest.param(operation_id, role, state, id=f"{operation_id}-{role}-{state}")
+
+
+def assert_is_an_error_body(response):
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert set(body) <= {"detail", "code", "errors", "allowed_moves"}, body
+    assert isinstance(body["detail"], str), body
+    assert body["code"] in ERROR_CODES, body
+    if "errors" in body:
+        assert isinstance(body["errors"], dict), body
+        for field, messages in body["errors"].items():
+            assert isinstance(field, str), body
+            assert isinstance(messages, list), body
+            assert all(isinstance(message, str) for message in messages), body
+    if "allowed_moves" in body:
+        assert all(isinstance(code, str) for code in body["allowed_moves"]), body
+
+
+class World:
+    """A manager, their report (the candidate, `member`), another member, the committee (two
+    members: `committee` and a second one who does the setup), HR; one promotion of the member,
+    nominated by the manager, brought to the state a test asks for."""
+
+    def __init__(self):
+        self.manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+        self.member = factories.MemberFactory(
+            level=Level.objects.get(code="pm"), manager=self.manager
+        )
+        self.other = factories.MemberFactory(level=Level.objects.get(code="pm"))
+        self.committee = factories.committee_member(level="vp-product")
+        self.committee2 = factories.committee_member()
+        self.hr = factories.hr_user()
+        self.users = {
+            "member": self.member.user,
+            "manager": self.manager.user,
+            "other": self.other.user,
+            "committee": self.committee,
+            "hr": self.hr,
+        }
+        self.promotion = services.promotion_nominate(
+            candidate=self.member,
+            to_level=Level.objects.get(code="senior-pm"),
+            nominated_by=self.manager.user,
+            justification="Ready.",
+        )
+
+    def bring_to(self, state: str) -> None:
+        if state in ("in_review", "decided"):
+            services.promotion_start_review(promotion=self.promotion, actor=self.committee2)
+        if state == "decided":
+            services.promotion_review(
+                promotion=self.promotion, reviewer=self.committee2, decision="approve"
+            )
+            services.promotion_approve(promotion=self.promotion, actor=self.committee2)
+
+    def client(self, role: str, token: str | None = None) -> APIClient:
+        client = APIClient()
+        if token:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        elif role != "anonymous":
+            key = factories.token_for(self.users[role])
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    def url(self, path: str, *, missing: bool = False) -> str:
+        notification = Notification.objects.filter(recipient=self.committee).first()
+        ids = {
+            "members": self.member.pk,
+            "promotions": self.promotion.pk,
+            "notifications": notification.pk,
+        }
+
+        def concrete(match):
+            if missing:
+                return NO_SUCH[match.group(1)]
+            if match.group(1) == "code":
+                return "pm"
+            return str(ids[path.split("/")[3]])
+
+        return re.sub(r"\{(id|code)\}", concrete, path)
+
+    def valid_bodies(self, operation_id: str, role: str) -> list[dict | None]:
+        """Well-formed bodies that get past validation, to reach permissions and conflicts."""
+        user = self.users.get(role, self.member.user)
+        return {
+            "auth_token_create": [{"username": user.username, "password": factories.PASSWORD}],
+            "members_create": [
+                {"username": f"new-{role}", "email": "n@example.com", "level": "pm"}
+            ],
+            "members_partial_update": [{"first_name": "Ann"}, {"level": "cpo"}],
+            "promotions_create": [
+                {"candidate": self.member.pk, "to_level": "senior-pm", "justification": "Ready."},
+                {"candidate": self.member.pk, "to_level": "cpo", "justification": "Ready."},
+                {"candidate": self.other.pk, "to_level": "senior-pm", "justification": "Ready."},
+            ],
+            "promotions_start_review_create": [{"note": ""}],
+            "promotions_approve_create": [{"note": ""}],
+            "promotions_reject_create": [{"note": ""}, {"note": "Not yet."}],
+            "promotions_withdraw_create": [{"note": ""}],
+            "promotions_reviews_create": [
+                {"decision": "reject"},
+                {"decision": "approve"},
+                {"decision": "approve", "comment": "Again."},
+            ],
+        }.get(operation_id, [None])
+
+
+def probes(world: World, operation_id: str, role: str):
+    """(description, client, method, url, kwargs) of each request to make, the ones that change
+    something last."""
+    path, method = OPERATIONS[operation_id]
+    client = world.client(role)
+    url = world.url(path)
+    has_body = method in ("post", "put", "patch")
+    parameters = {
+        parameter["name"]
+        for parameter in SCHEMA["paths"][path][method].get("parameters", [])
+        if parameter["in"] == "query"
+    }
+    yield "bad token", world.client(role, token="not-a-token"), method, url, {}
+    yield "a NUL in the query string", client, method, f"{url}?x=%00", {}
+    yield "not JSON accepted", client, method, url, {"HTTP_ACCEPT": "application/xml"}
+    if "{" in path:
+        yield "no such object", client, method, world.url(path, missing=True), {}
+    if "page" in parameters:
+        yield "page 0", client, method, f"{url}?page=0", {}
+        yield "a page past the last", client, method, f"{url}?page=999", {}
+        yield "page_size too big", client, method, f"{url}?page_size=100000", {}
+    for name in sorted(parameters - {"page", "page_size"}):
+        yield f"bad {name}", client, method, f"{url}?{name}=%E2%9C%97%20nope", {}
+        yield f"blank {name}", client, method, f"{url}?{name}=", {}
+    if has_body:
+        yield "an unknown field", client, method, url, {"data": {"nope": 1}, "format": "json"}
+        yield "a list for a body", client, method, url, {"data": [1], "format": "json"}
+        yield (
+            "malformed JSON",
+            client,
+            method,
+            url,
+            {"data": "{", "content_type": "application/json"},
+        )
+        yield "not JSON", client, method, url, {"data": "x=1", "content_type": "text/plain"}
+        yield "too large", client, method, url, {"CONTENT_LENGTH": "99999999"}
+    yield "as is", client, method, url, {"format": "json"} if has_body else {}
+    if has_body or method == "delete":
+        for body in world.valid_bodies(operation_id, role):
+            kwargs = {"data": body, "format": "json"} if body is not None else {}
+            yield f"valid {body}", client, method, url, kwargs
+
+
+@pytest.mark.parametrize(("operation_id", "role", "state"), list(cases()))
+def test_every_answer_is_documented(operation_id, role, state):
+    world = World()
+    world.bring_to(state)
+    allowed = documented(operation_id)
+    for description, client, method, url, kwargs in probes(world, operation_id, role):
+        response = getattr(client, method)(url, **kwargs)
+        assert response.status_code in allowed, (
+            f"{method.upper()} {url} ({description}) answered {response.status_code}, "
+            f"documented: {sorted(allowed)}: {response.content[:300]!r}"
+        )
+        if response.status_code >= 400:
+            assert_is_an_error_body(response)
+
+
+@pytest.fixture
+def throttled(settings):
+    cache.clear()
+    settings.API_THROTTLE_RATES = {"writes": "1/min", "login": "1/min"}
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
+def test_throttling_is_documented_where_it_applies(throttled, operation_id):
+    world = World()
+    path, method = OPERATIONS[operation_id]
+    client = APIClient()
+    if operation_id != "auth_token_create":
+        client.force_authenticate(world.hr)  # a token would be gone after DELETE auth/token/
+    url = world.url(path)
+    statuses = [getattr(client, method)(url, {}, format="json").status_code for _ in range(2)]
+    if method in ("get", "head"):
+        assert 429 not in statuses  # reads are not throttled
+        return
+    assert statuses[-1] == 429
+    assert 429 in documented(operation_id)
+
+
+def test_a_reused_idempotency_key_is_documented():
+    world = World()
+    client = world.client("manager")
+    services.promotion_withdraw(promotion=world.promotion, actor=world.manager.user)
+    body = {"candidate": world.member.pk, "to_level": "senior-pm", "justification": "Ready."}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "key-1"}
+    first = client.post("/api/v1/promotions", body, format="json", **headers)
+    assert first.status_code == 201
+    again = client.post("/api/v1/promotions", body, format="json", **headers)
+    assert again.status_code == 201 and again.json() == first.json()
+    other = client.post(
+        "/api/v1/promotions", {**body, "justification": "Other."}, format="json", **headers
+    )
+    assert other.status_code == 422
+    assert_is_an_error_body(other)
+    bad_key = client.post(
+        "/api/v1/promotions", body, format="json", HTTP_IDEMPOTENCY_KEY="\u00e9" * 3
+    )
+    assert bad_key.status_code == 400
+    assert {201, 400, 422} <= documented("promotions_create")
+
+
+def test_the_walk_covers_every_operation_of_the_schema():
+    assert len(OPERATIONS) == 22
+    walked = {operation_id for operation_id, *_ in (case.values for case in cases())}
+    assert walked == set(OPERATIONS)

@@ -1,0 +1,176 @@
+"""A Python client generated from our OpenAPI schema (openapi-python-client) drives a promotion
+from login to the candidate's new level against a live server, with nothing but the client: the
+schema is good enough for code generators, not just for people.
+
+The clients raise on any status the schema does not document (`raise_on_unexpected_status`), and
+parse every body into the schema's models (an error code missing from `ErrorCodeEnum` would fail
+to parse)."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+
+from tests import factories
+
+pytestmark = [
+    pytest.mark.services,
+    # Real commits, so the server's own connection sees the test's users; serialized_rollback
+    # restores the seeded ladder afterwards.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+PACKAGE = "ladder_api_client"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The generated package, imported (its modules are forgotten afterwards)."""
+    root = tmp_path_factory.mktemp("generated")
+    schema = root / "schema.yaml"
+    call_command("spectacular", "--file", str(schema), "--validate", "--fail-on-warn")
+    config = root / "config.yaml"
+    config.write_text("post_hooks: []\n")  # no ruff run over the generated code
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "openapi_python_client",
+            "generate",
+            "--path",
+            str(schema),
+            "--output-path",
+            str(root / PACKAGE),
+            "--meta",
+            "none",
+            "--config",
+            str(config),
+            "--fail-on-warning",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    sys.path.insert(0, str(root))
+    try:
+        yield importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(root))
+        for name in [name for name in sys.modules if name.split(".")[0] == PACKAGE]:
+            del sys.modules[name]
+
+
+def api(name: str):
+    """An operation module of the generated package, e.g. api("promotions.promotions_create")."""
+    return importlib.import_module(f"{PACKAGE}.api.{name}")
+
+
+def models():
+    return importlib.import_module(f"{PACKAGE}.models")
+
+
+@pytest.fixture
+def company(db, settings):
+    settings.PROMOTIONS_MIN_APPROVALS = 2  # two committee members must approve
+    manager = factories.MemberFactory(level__code="group-pm")
+    candidate = factories.MemberFactory(level__code="pm", manager=manager)
+    other = factories.MemberFactory(level__code="pm")
+    committee = [factories.committee_member(level="vp-product") for _ in range(2)]
+    return {
+        "manager": manager.user.username,
+        "candidate": candidate.user.username,
+        "other": other.user.username,
+        "reviewers": [user.username for user in committee],
+    }
+
+
+def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server, company):
+    client_module = importlib.import_module(f"{PACKAGE}.client")
+    m = models()
+    anonymous = client_module.Client(base_url=live_server.url, raise_on_unexpected_status=True)
+
+    def log_in(username: str):
+        body = m.AuthTokenRequest(username=username, password=factories.PASSWORD)
+        token = api("auth.auth_token_create").sync(client=anonymous, body=body)
+        assert isinstance(token, m.Token), token
+        return client_module.AuthenticatedClient(
+            base_url=live_server.url,
+            token=token.token,
+            prefix="Token",
+            raise_on_unexpected_status=True,
+        )
+
+    wrong = api("auth.auth_token_create").sync(
+        client=anonymous, body=m.AuthTokenRequest(username=company["manager"], password="no")
+    )
+    assert isinstance(wrong, m.Error) and wrong.code == m.ErrorCodeEnum.AUTHORIZATION
+
+    manager = log_in(company["manager"])
+    candidate = log_in(company["candidate"])
+    other = log_in(company["other"])
+    first, second = (log_in(username) for username in company["reviewers"])
+
+    # The manager finds their report and nominates them.
+    members = api("members.members_list").sync(client=manager)
+    candidate_id = next(x.id for x in members.results if x.username == company["candidate"])
+    nomination = m.NominationRequest(
+        candidate=candidate_id, to_level="senior-pm", justification="Owns checkout end to end."
+    )
+    promotion = api("promotions.promotions_create").sync(client=manager, body=nomination)
+    assert isinstance(promotion, m.Promotion), promotion
+    assert promotion.state == m.PromotionStateEnum.NOMINATED
+    again = api("promotions.promotions_create").sync(client=manager, body=nomination)
+    assert isinstance(again, m.Error) and again.code == m.ErrorCodeEnum.PROMOTION_ALREADY_OPEN
+
+    # The committee: start the review, two approving reviews, approve.
+    note = m.TransitionNoteRequest(note="")
+    started = api("promotions.promotions_start_review_create").sync(
+        id=promotion.id, client=first, body=note
+    )
+    assert started.state == m.PromotionStateEnum.IN_REVIEW
+    early = api("promotions.promotions_approve_create").sync(
+        id=promotion.id, client=first, body=note
+    )
+    assert isinstance(early, m.Error) and early.code == m.ErrorCodeEnum.QUORUM_NOT_MET
+    for reviewer in (first, second):
+        review = api("promotions.promotions_reviews_create").sync(
+            id=promotion.id,
+            client=reviewer,
+            body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE),
+        )
+        assert isinstance(review, m.Review), review
+    reviews = api("promotions.promotions_reviews_list").sync(id=promotion.id, client=first)
+    assert len(reviews) == 2
+    approved = api("promotions.promotions_approve_create").sync(
+        id=promotion.id, client=second, body=m.TransitionNoteRequest(note="Well deserved.")
+    )
+    assert approved.state == m.PromotionStateEnum.APPROVED
+
+    # The candidate reads their promotion, its timeline and their new level.
+    mine = api("promotions.promotions_retrieve").sync(id=promotion.id, client=candidate)
+    assert mine.state == m.PromotionStateEnum.APPROVED and mine.decided_at is not None
+    timeline = api("promotions.promotions_timeline_list").sync(id=promotion.id, client=candidate)
+    assert [event.from_state for event in timeline][0] is None  # the nomination: null → nominated
+    assert timeline[-1].to_state == m.PromotionStateEnum.APPROVED
+    assert all(event.actor is None and event.votes is None for event in timeline)
+    me = api("members.members_me_retrieve").sync(client=candidate)
+    assert me.level == "senior-pm"
+    # The reviews are the committee's: a documented 403, parsed as an error.
+    refused = api("promotions.promotions_reviews_list").sync_detailed(
+        id=promotion.id, client=candidate
+    )
+    assert refused.status_code == 403
+    assert refused.parsed.code == m.ErrorCodeEnum.PERMISSION_DENIED
+
+    # Another PM may not see it: 404, as if it did not exist.
+    hidden = api("promotions.promotions_retrieve").sync_detailed(id=promotion.id, client=other)
+    assert hidden.status_code == 404
+    assert hidden.parsed.code == m.ErrorCodeEnum.NO_SUCH_PROMOTION
+
+    # Logging out revokes the token: the same client is now refused (a documented 401).
+    assert api("auth.auth_token_destroy").sync_detailed(client=other).status_code == 204
+    after = api("members.members_me_retrieve").sync_detailed(client=other)
+    assert after.status_code == 401
+    assert after.parsed.code == m.ErrorCodeEnum.AUTHENTICATION_FAILED
