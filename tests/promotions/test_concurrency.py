@@ -8,7 +8,6 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange
-from promotions import services
 from promotions.models import Promotion, PromotionEvent
 from tests import factories
 from tests.concurrency import at_once
@@ -35,7 +34,7 @@ def client_for(user) -> APIClient:
 def test_twenty_approvals_at_once_exactly_one_wins(people, in_review):
     assert connection.vendor == "postgresql"
     promotion = in_review()
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     committee = [factories.committee_member() for _ in range(THREADS - 1)] + [people["hr"]]
 
     statuses = post_all_at_once(
@@ -68,7 +67,7 @@ def test_twenty_nominations_of_one_candidate_exactly_one_wins(people):
 
 def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_review):
     promotion = in_review()
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     url = f"/api/v1/promotions/{promotion.id}/"
     attempts = {
         "approve": (people["committee"], {}),

@@ -7,7 +7,6 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from promotions import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +54,7 @@ def test_a_recused_user_cannot_read_vote_counts_by_filtering(people, in_review):
     """The reported case: the candidate, on the committee, filters their own promotion's row."""
     candidate = factories.committee_member(level="pm", manager=people["candidate_member"].manager)
     promotion = in_review(candidate=candidate.member)
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     client = Client()
     client.force_login(candidate)
     base = changelist(promotion.__class__)

@@ -18,10 +18,8 @@ def test_the_reported_case_leaves_a_trace(people, in_review, as_user):
     """HR deactivates the rejecting reviewer, approves, reactivates them."""
     promotion = in_review()
     approver, rejecter = people["committee"], factories.committee_member(level="vp-product")
-    services.promotion_review(promotion=promotion, reviewer=approver, decision="approve")
-    services.promotion_review(
-        promotion=promotion, reviewer=rejecter, decision="reject", comment="Not yet."
-    )
+    factories.review(promotion, approver, "approve")
+    factories.review(promotion, rejecter, "reject", "Not yet.")
     hr = as_user(people["hr"])
     url = f"/api/v1/members/{rejecter.member.pk}/"
     assert hr.patch(url, {"is_active": False}, format="json").status_code == 200
@@ -46,7 +44,7 @@ def test_the_reported_case_leaves_a_trace(people, in_review, as_user):
 
 def test_the_candidate_and_manager_never_see_the_votes(people, in_review, as_user):
     promotion = in_review()
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     services.promotion_approve(promotion=promotion, actor=people["committee2"])
     for who in ("candidate", "manager"):
         timeline = as_user(people[who]).get(f"/api/v1/promotions/{promotion.pk}/timeline/").json()
@@ -55,9 +53,7 @@ def test_the_candidate_and_manager_never_see_the_votes(people, in_review, as_use
 
 def test_a_rejection_records_its_votes_too(people, in_review):
     promotion = in_review()
-    services.promotion_review(
-        promotion=promotion, reviewer=people["committee"], decision="reject", comment="No."
-    )
+    factories.review(promotion, people["committee"], "reject", "No.")
     services.promotion_reject(promotion=promotion, actor=people["committee2"], note="No.")
     event = promotion.events.get(to_state="rejected")
     assert event.votes == [

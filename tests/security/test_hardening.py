@@ -28,16 +28,12 @@ def admin_client(user) -> Client:
 def own_promotion(people):
     """A committee member who is themselves the candidate, with a promotion in review."""
     candidate = factories.committee_member(level="pm", manager=people["candidate_member"].manager)
-    promotion = services.promotion_nominate(
-        candidate=candidate.member,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=people["manager"],
-        justification="Ready.",
-    )
     promotion = services.promotion_start_review(
-        promotion=promotion, actor=people["committee"], note="SECRET-NOTE"
+        promotion=factories.promotion(candidate=candidate.member, by=people["manager"]),
+        actor=people["committee"],
+        note="SECRET-NOTE",
     )
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     return candidate, promotion
 
 

@@ -19,12 +19,7 @@ pytestmark = pytest.mark.django_db
 def hr_candidate(people):
     hr = people["hr"]
     factories.MemberFactory(user=hr, level=Level.objects.get(code="pm"))
-    promotion = services.promotion_nominate(
-        candidate=hr.member,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=factories.hr_user(),
-        justification="Ready.",
-    )
+    promotion = factories.promotion(candidate=hr.member, by=factories.hr_user())
     client = Client()
     client.force_login(hr)
     return hr, promotion, client
@@ -97,10 +92,8 @@ def in_review_with_split_votes(hr_candidate, people):
     hr, promotion, client = hr_candidate
     promotion = services.promotion_start_review(promotion=promotion, actor=people["committee"])
     rejecter = factories.committee_member(level="vp-product")
-    services.promotion_review(
-        promotion=promotion, reviewer=rejecter, decision="reject", comment="Not yet."
-    )
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, rejecter, "reject", "Not yet.")
+    factories.review(promotion, people["committee"], "approve")
     return hr, promotion, client, rejecter
 
 
