@@ -12,7 +12,7 @@ from django.utils.html import format_html_join
 from accounts.services import tokens_revoke_for
 from ladder import roles, services
 from ladder.errors import DomainError
-from ladder.models import Level, LevelChange, LevelTransition, Member, MemberChange
+from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member, MemberChange
 from ladder.validators import refuse_control_characters
 
 User = get_user_model()
@@ -94,13 +94,34 @@ class LadderIntegrityAdmin(admin.ModelAdmin):
         services.ensure_ladder_integrity()
 
 
+class CriterionInline(admin.TabularInline):
+    """What a promotion to this level is judged against. Reword or deactivate; never delete (a
+    packet or review may refer to one)."""
+
+    model = Criterion
+    fields = ["order", "code", "title", "description", "is_active"]
+    extra = 0
+    can_delete = False
+
+
 @admin.register(Level)
 class LevelAdmin(LadderIntegrityAdmin):
     list_display = ["rank", "code", "title", "track"]
     list_display_links = ["code"]
     list_filter = ["track"]
     ordering = ["rank"]
-    inlines = [MoveOutInline]
+    inlines = [CriterionInline, MoveOutInline]
+
+
+@admin.register(Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    list_display = ["level", "order", "title", "code", "is_active"]
+    list_filter = ["level", "is_active"]
+    list_select_related = ["level"]
+    search_fields = ["title", "description", "code"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: packets and reviews keep referring to it
 
 
 class LevelTransitionForm(forms.ModelForm):

@@ -84,6 +84,29 @@ class LevelTransition(models.Model):
         return f"{self.from_level.code} → {self.to_level.code}"
 
 
+class Criterion(models.Model):
+    """What a promotion to a level is judged against: an assessable clause of the level's mission
+    or goal in the ladder definition, quoted in `description`. HR rewords or deactivates them;
+    a packet version keeps the titles it was written against, so no old packet changes."""
+
+    level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="criteria")
+    code = models.SlugField(max_length=60)
+    title = models.CharField(max_length=120, validators=[refuse_control_characters])
+    description = models.TextField()
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["level__rank", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "code"], name="unique_criterion_per_level")
+        ]
+        verbose_name_plural = "criteria"
+
+    def __str__(self) -> str:
+        return f"{self.level.code}: {self.title}"
+
+
 class Member(models.Model):
     """A person on the ladder: one per user."""
 

@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 
 from ladder import roles
 from ladder.errors import NotFound
-from ladder.models import Level, LevelTransition, Member
+from ladder.models import Criterion, Level, LevelTransition, Member
 
 User = get_user_model()
 
@@ -82,6 +82,11 @@ def member_get_visible_to(*, user, member_id) -> Member:
         return member_list_visible_to(user=user).get(pk=member_id)
     except (Member.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such member.", code="no_such_member") from None
+
+
+def level_criteria(*, level: Level) -> list[Criterion]:
+    """What a promotion to `level` is judged against now: its active criteria, in order."""
+    return list(level.criteria.filter(is_active=True).order_by("order", "id"))
 
 
 def level_get(*, code: str) -> Level:

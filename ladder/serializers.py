@@ -3,7 +3,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ladder.models import Level, LevelTransition, Member
+from ladder.models import Criterion, Level, LevelTransition, Member
 from ladder.validators import refuse_control_characters
 
 
@@ -45,11 +45,30 @@ class NextLevelsField(serializers.Field):
         return LevelRefSerializer(self.context["next_levels"], many=True).data
 
 
+class CriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Criterion
+        fields = ["code", "title", "description"]
+        read_only_fields = fields
+
+
+@extend_schema_field(CriterionSerializer(many=True))
+class CriteriaField(serializers.Field):
+    """The level's active criteria, in order, as the view read them (context `criteria`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return CriterionSerializer(self.context["criteria"], many=True).data
+
+
 class LevelDetailSerializer(LevelSerializer):
     next_levels = NextLevelsField()
+    criteria = CriteriaField(help_text="What a promotion to this level is judged against.")
 
     class Meta(LevelSerializer.Meta):
-        fields = [*LevelSerializer.Meta.fields, "next_levels"]
+        fields = [*LevelSerializer.Meta.fields, "next_levels", "criteria"]
 
 
 class LevelTransitionSerializer(serializers.ModelSerializer):

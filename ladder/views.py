@@ -40,11 +40,15 @@ class LevelViewSet(viewsets.ReadOnlyModelViewSet):
         """Get one level, with the levels one can move to from it.
 
         For any signed-in user. `code` is the level's code (e.g. `senior-pm`); `next_levels` are
-        the targets of the active moves from this level, lowest rank first. An unknown code is
-        404 `no_such_level`."""
+        the targets of the active moves from this level, lowest rank first; `criteria` what a
+        promotion to this level is judged against (active ones, in order, each quoting the
+        ladder definition). An unknown code is 404 `no_such_level`."""
         level = selectors.level_get(code=code)
-        next_levels = selectors.level_next_levels(level=level)
-        return Response(LevelDetailSerializer(level, context={"next_levels": next_levels}).data)
+        context = {
+            "next_levels": selectors.level_next_levels(level=level),
+            "criteria": selectors.level_criteria(level=level),
+        }
+        return Response(LevelDetailSerializer(level, context=context).data)
 
 
 @extend_schema(tags=["ladder"])

@@ -33,6 +33,7 @@ def level_form(lv: Level, moves=(), **changes) -> dict:
     rows = [(m.pk, m.to_level_id, m.is_active) for m in existing] + [
         (None, to.pk, True) for to in moves
     ]
+    data["criteria-TOTAL_FORMS"] = data["criteria-INITIAL_FORMS"] = "0"  # left as they are
     data["moves_out-TOTAL_FORMS"] = str(len(rows))
     data["moves_out-INITIAL_FORMS"] = str(len(existing))
     for i, (pk, to, active) in enumerate(rows):
