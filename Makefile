@@ -132,4 +132,4 @@ bench: install-dev  ## 100,000 promotions, gunicorn, reads and writes against th
 screenshots: install-dev  ## the committee's list and desk in Chromium at 1280 px, into docs/screenshots/
 	@mkdir -p docs/screenshots
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
-		tests/promotions/test_admin_browser.py -k finds_what_needs -p no:cacheprovider -q
+		tests/promotions/test_admin_browser.py -k "finds_what_needs or compares_packet" -p no:cacheprovider -q

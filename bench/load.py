@@ -172,8 +172,17 @@ def plan(world: dict, rng: random.Random) -> dict[str, list]:
     codes = dict(
         __import__("ladder.models", fromlist=["Level"]).Level.objects.values_list("id", "code")
     )
+    from ladder.models import Criterion
+
+    criteria: dict[str, list[str]] = {}
+    for level, code in Criterion.objects.filter(is_active=True).values_list("level__code", "code"):
+        criteria.setdefault(level, []).append(code)
     for request, i in zip(nominations, free, strict=False):
-        request[3]["to_level"] = codes[world["moves"][world["level_of"][i]][0]]
+        to_level = codes[world["moves"][world["level_of"][i]][0]]
+        request[3]["to_level"] = to_level
+        request[3]["evidence"] = [
+            {"criterion": c, "text": "Shipped it.", "links": []} for c in criteria[to_level]
+        ]
     in_review = Promotion.objects.filter(state="in_review").select_related("candidate")
     approvals = []
     for promotion in in_review[:WRITES]:

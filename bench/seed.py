@@ -24,6 +24,7 @@ TABLES = [
     "notifications_notification",
     "promotions_promotionevent",
     "promotions_review",
+    "promotions_packetversion",
     "ladder_levelchange",
     "promotions_promotion",
     "ladder_member",
@@ -233,14 +234,41 @@ def seed(rng: random.Random) -> dict:
             "created_at",
             "updated_at",
             "decided_at",
+            "packet_version",
+            "changes_requested_note",
         ],
-        promotions,
+        (row + (1, "") for row in promotions),
+    )
+    # Version 1 of each packet (no evidence: as a promotion from before packets).
+    sha = hashlib.sha256(b"bench").hexdigest()
+    copy(
+        "promotions_packetversion",
+        [
+            "promotion_id",
+            "number",
+            "justification",
+            "evidence",
+            "submitted_by_id",
+            "submitted_at",
+            "sha256",
+        ],
+        ((row[0], 1, row[6], "[]", row[5], row[7], sha) for row in promotions),
     )
     progress(f"{len(promotions)} promotions", started)
     copy(
         "promotions_review",
-        ["id", "promotion_id", "reviewer_id", "decision", "comment", "created_at", "updated_at"],
-        reviews,
+        [
+            "id",
+            "promotion_id",
+            "reviewer_id",
+            "decision",
+            "comment",
+            "created_at",
+            "updated_at",
+            "packet_version",
+            "ratings",
+        ],
+        (row + (1, "{}") for row in reviews),
     )
     progress(f"{len(reviews)} reviews", started)
     copy(

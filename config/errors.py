@@ -62,6 +62,10 @@ class ErrorCode(StrEnum):
     INCORRECT_TYPE = "incorrect_type"
     DATETIME = "datetime"  # a date field given a datetime
     NULL_CHARACTERS_NOT_ALLOWED = "null_characters_not_allowed"
+    # Lists in a body (evidence, links, ratings)
+    NOT_A_LIST = "not_a_list"
+    EMPTY = "empty"
+    DUPLICATE = "duplicate"
     SURROGATE_CHARACTERS_NOT_ALLOWED = "surrogate_characters_not_allowed"
 
 

@@ -33,6 +33,16 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="On `invalid_move`: the level codes the candidate may move to.",
     )
+    missing_criteria = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="On `evidence_missing` and `ratings_missing`: the criterion codes without one.",
+    )
+    unknown_criteria = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="On `unknown_criterion`: the codes that are no criterion here.",
+    )
 
 
 def _error(description: str) -> OpenApiResponse:

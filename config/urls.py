@@ -1,3 +1,5 @@
+import threading
+
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.utils import extend_schema
@@ -9,6 +11,18 @@ from rest_framework.views import APIView
 from config.auth_views import TokenView
 from config.errors import api_not_found
 from config.health import healthz
+
+
+class SchemaView(SpectacularAPIView):
+    """drf-spectacular's generator is not thread-safe (two threads generating at once fail with
+    an AttributeError, a 500): one generation at a time per process."""
+
+    _generating = threading.Lock()
+    schema = None  # the schema's own endpoint is not part of the document
+
+    def get(self, request, *args, **kwargs):
+        with self._generating:
+            return super().get(request, *args, **kwargs)
 
 
 class DocsView(SpectacularSwaggerView):
@@ -46,7 +60,7 @@ class ApiRootView(APIView):
 api_v1: list[URLPattern | URLResolver] = [
     re_path(r"^$", ApiRootView.as_view(), name="api-root"),
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
-    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     re_path(r"^docs/?$", DocsView.as_view(url_name="schema"), name="docs"),
     path("", include("ladder.urls")),
     path("", include("promotions.urls")),

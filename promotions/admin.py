@@ -14,7 +14,7 @@ from django.utils import timezone
 from ladder.admin import ReadOnlyAdminMixin
 from ladder.errors import DomainError
 from ladder.models import Track
-from promotions import permissions, selectors, services
+from promotions import packets, permissions, selectors, services
 from promotions.desk import promotion_desk
 from promotions.forms import DecisionForm, ReviewForm
 from promotions.models import Promotion, PromotionEvent
@@ -66,8 +66,8 @@ class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     through the desk's forms (act_view), which call the services."""
 
     change_form_template = "admin/promotions/promotion/desk.html"
-    list_display = ["id", "candidate", "move", "state", "nominated_by", "days_open", "votes"]
-    list_display_links = ["id", "candidate"]
+    list_display = ["candidate", "move", "state", "nominated_by", "days_open", "votes"]
+    list_display_links = ["candidate"]
     list_filter = [NeedsMyVoteFilter, OverdueFilter, "state", "to_level", TrackFilter]
     search_fields = [
         "candidate__user__username",
@@ -79,18 +79,7 @@ class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = readonly_fields = ("state",)
 
     def get_queryset(self, request):
-        promotions = (
-            super()
-            .get_queryset(request)
-            .select_related(
-                "candidate__user",
-                "candidate__level",
-                "candidate__manager",
-                "from_level",
-                "to_level",
-                "nominated_by",
-            )
-        )
+        promotions = super().get_queryset(request).select_related(*selectors.PROMOTION_WITH_PEOPLE)
         # A recused viewer sees their own promotion without its votes (as in the API).
         involved = ExpressionWrapper(permissions.involving(request.user), BooleanField())
         return selectors.with_vote_counts(promotions).annotate(viewer_involved=involved)
@@ -104,7 +93,7 @@ class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         end = promotion.decided_at or timezone.now()
         return (end - promotion.created_at).days
 
-    @admin.display(description="votes for / against")
+    @admin.display(description="votes (for / against)")
     def votes(self, promotion):
         if promotion.viewer_involved:
             return "—"
@@ -123,16 +112,28 @@ class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         promotion = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if promotion is not None and self.has_view_permission(request, promotion):
-            desk = promotion_desk(user=request.user, promotion=promotion)
+            desk = promotion_desk(
+                user=request.user,
+                promotion=promotion,
+                version=request.GET.get("version"),
+                compare=request.GET.get("compare"),
+            )
             my_review = desk.my_review
+            initial = None
+            if my_review:
+                initial = {"decision": my_review.decision, "comment": my_review.comment}
+                initial.update({f"rating_{c}": r for c, r in my_review.ratings.items()})
             extra_context.update(
                 desk=desk,
                 review_form=ReviewForm(
-                    initial={"decision": my_review.decision, "comment": my_review.comment}
-                    if my_review
-                    else None
+                    initial=initial,
+                    criteria=packets.packet_current(promotion=promotion).evidence,
                 ),
                 decision_form=DecisionForm(),
+                decide_buttons=[
+                    (action, action.replace("-", " ").capitalize())
+                    for action in desk.available_transitions
+                ],
                 act_url=reverse("admin:promotions_promotion_act", args=[promotion.pk]),
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -149,10 +150,16 @@ class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         try:
             form: forms.Form | None
             if action == permissions.REVIEW:
-                form = ReviewForm(request.POST)
+                form = ReviewForm(
+                    request.POST, criteria=packets.packet_current(promotion=promotion).evidence
+                )
                 if form.is_valid():
                     services.promotion_review(
-                        promotion=promotion, reviewer=request.user, **form.cleaned_data
+                        promotion=promotion,
+                        reviewer=request.user,
+                        decision=form.cleaned_data["decision"],
+                        comment=form.cleaned_data["comment"],
+                        ratings=form.ratings(),
                     )
                     messages.success(request, "Your review is recorded.")
             elif action in services.TRANSITION_SERVICES:

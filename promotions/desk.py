@@ -1,14 +1,18 @@
 """What the committee's desk in the admin shows of one promotion, for one viewer: a read, shaped
 as a small typed object rather than attributes hung on the model."""
 
+import difflib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from ladder.models import Level, LevelChange, Member
-from promotions import permissions, selectors
-from promotions.models import Promotion, PromotionEvent, Review
+from promotions import packets, permissions, selectors
+from promotions.models import PacketVersion, Promotion, PromotionEvent, Rating, Review
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,21 @@ class Vote:
     at: object
     counted: bool
     why_not: str | None
+    packet_version: int
+    stale: bool
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One criterion of the packet as the committee reads it."""
+
+    criterion: str
+    title: str
+    expectation: str
+    text: SafeString  # with the differences to the compared version marked
+    links: list[str]
+    changed: bool
+    ratings: dict[str, int]  # {rating label: count} on the shown version, for the committee
 
 
 @dataclass(frozen=True)
@@ -28,7 +47,12 @@ class Desk:
     target: Level
     months_in_level: int
     career: list[LevelChange]
-    committee_view: bool  # votes, reviewers, actors and notes: the committee's, never the recused
+    committee_view: bool  # votes, reviewers, actors, notes, ratings: never for the recused
+    versions: list[PacketVersion]
+    shown: PacketVersion
+    compared: PacketVersion | None
+    justification: SafeString
+    case: list[CaseRow]
     votes: list[Vote] = field(default_factory=list)
     events: list[PromotionEvent] = field(default_factory=list)
     may_review: bool = False
@@ -40,18 +64,39 @@ def months_between(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
 
-def promotion_desk(*, user, promotion: Promotion) -> Desk:
+def marked_differences(old: str | None, new: str) -> SafeString:
+    """`new`, its words added since `old` in <ins>, those removed in <del> (escaped)."""
+    if old is None or old == new:
+        return format_html("{}", new)
+    before, after = old.split(" "), new.split(" ")
+    parts = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=before, b=after).get_opcodes():
+        if op in ("delete", "replace"):
+            parts.append(f"<del>{escape(' '.join(before[a1:a2]))}</del>")
+        if op in ("insert", "replace"):
+            parts.append(f"<ins>{escape(' '.join(after[b1:b2]))}</ins>")
+        if op == "equal":
+            parts.append(str(escape(" ".join(after[b1:b2]))))
+    return mark_safe(" ".join(parts))  # noqa: S308 (every piece escaped above)
+
+
+def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) -> Desk:
     candidate = promotion.candidate
     committee_view = permissions.sees_committee_work(user, promotion)
+    versions = packets.packet_versions(promotion=promotion)
+    by_number: dict[int | None, PacketVersion] = {v.number: v for v in versions}
+    shown = by_number.get(_number(version)) or by_number[promotion.packet_version]
+    compared = by_number.get(_number(compare)) if compare else by_number.get(shown.number - 1)
     votes: list[Vote] = []
     my_review = None
+    ratings: dict[str, Counter] = {}
     if committee_view:
         reviews = {
-            r.reviewer.get_username(): r
+            (r.reviewer.get_username(), r.packet_version): r
             for r in promotion.reviews.select_related("reviewer").order_by("created_at", "id")
         }
         for judged in selectors.promotion_votes(promotion=promotion):
-            review = reviews[judged["reviewer"]]
+            review = reviews[(judged["reviewer"], judged["packet_version"])]
             votes.append(
                 Vote(
                     reviewer=judged["reviewer"],
@@ -60,10 +105,38 @@ def promotion_desk(*, user, promotion: Promotion) -> Desk:
                     at=review.updated_at,
                     counted=judged["counted"],
                     why_not=judged["why_not"],
+                    packet_version=review.packet_version,
+                    stale=judged["stale"],
                 )
             )
-            if review.reviewer_id == user.pk:
+            if review.reviewer_id == user.pk and review.packet_version == promotion.packet_version:
                 my_review = review
+            if review.packet_version == shown.number:
+                for code, rating in review.ratings.items():
+                    ratings.setdefault(code, Counter())[rating] += 1
+    old = {item["criterion"]: item for item in compared.evidence} if compared else {}
+    case = [
+        CaseRow(
+            criterion=item["criterion"],
+            title=item["title"],
+            expectation=item["expectation"],
+            text=marked_differences(
+                old[item["criterion"]]["text"] if item["criterion"] in old else None,
+                item["text"],
+            )
+            if compared
+            else format_html("{}", item["text"]),
+            links=item["links"],
+            changed=bool(compared) and old.get(item["criterion"], {}).get("text") != item["text"],
+            ratings={
+                label: ratings.get(item["criterion"], Counter())[value]
+                for value, label in Rating.choices
+            }
+            if committee_view
+            else {},
+        )
+        for item in shown.evidence
+    ]
     return Desk(
         promotion=promotion,
         candidate=candidate,
@@ -71,6 +144,13 @@ def promotion_desk(*, user, promotion: Promotion) -> Desk:
         months_in_level=months_between(candidate.level_since, timezone.localdate()),
         career=list(candidate.level_changes.select_related("from_level", "to_level")),
         committee_view=committee_view,
+        versions=versions,
+        shown=shown,
+        compared=compared,
+        justification=marked_differences(
+            compared.justification if compared else None, shown.justification
+        ),
+        case=case,
         votes=votes,
         events=list(selectors.promotion_timeline(promotion=promotion)),
         may_review=permissions.allows(user, permissions.REVIEW, promotion),
@@ -79,3 +159,8 @@ def promotion_desk(*, user, promotion: Promotion) -> Desk:
             promotion.pk
         ],
     )
+
+
+def _number(value) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 9 else None

@@ -22,6 +22,12 @@ class ErrorCode(StrEnum):
     QUORUM_NOT_MET = "quorum_not_met"
     LEVEL_CHANGED = "level_changed"
     MOVE_INACTIVE = "move_inactive"
+    EVIDENCE_MISSING = "evidence_missing"
+    UNKNOWN_CRITERION = "unknown_criterion"
+    EVIDENCE_INVALID = "evidence_invalid"
+    NO_SUCH_VERSION = "no_such_version"
+    PACKET_UNCHANGED = "packet_unchanged"
+    RATINGS_MISSING = "ratings_missing"
 
 
 class PromotionNotFound(NotFound):

@@ -3,7 +3,7 @@
 
 from django import forms
 
-from promotions.models import TEXT_LIMIT, Decision
+from promotions.models import TEXT_LIMIT, Decision, Rating
 
 
 class ReviewForm(forms.Form):
@@ -22,6 +22,28 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
+    def __init__(self, *args, criteria=(), **kwargs):
+        """`criteria`: the current packet version's evidence items; a rating field each."""
+        super().__init__(*args, **kwargs)
+        for item in criteria:
+            self.fields[f"rating_{item['criterion']}"] = forms.ChoiceField(
+                choices=Rating.choices,
+                widget=forms.RadioSelect,
+                label=item["title"],
+                error_messages={"required": f"Rate “{item['title']}”."},
+            )
+
+    def rating_fields(self):
+        return [self[name] for name in self.fields if name.startswith("rating_")]
+
+    def ratings(self) -> dict[str, str]:
+        prefix = "rating_"
+        return {
+            name.removeprefix(prefix): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(prefix)
+        }
+
 
 class DecisionForm(forms.Form):
     """One note for whichever button is pressed; the buttons are the available transitions."""
@@ -29,6 +51,9 @@ class DecisionForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=TEXT_LIMIT,
-        label="Note (required to reject; never shown to the candidate)",
+        label=(
+            "Note (required to reject or to request changes: the nominator reads what to "
+            "change; the candidate never sees a note)"
+        ),
         widget=forms.Textarea(attrs={"rows": 3}),
     )

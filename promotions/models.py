@@ -12,12 +12,17 @@ from ladder.models import AppendOnlyModel, Level, Member, append_only_trigger
 class PromotionState(models.TextChoices):
     NOMINATED = "nominated", "Nominated"
     IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-OPEN_STATES = (PromotionState.NOMINATED, PromotionState.IN_REVIEW)
+OPEN_STATES = (
+    PromotionState.NOMINATED,
+    PromotionState.IN_REVIEW,
+    PromotionState.CHANGES_REQUESTED,
+)
 
 # The longest justification, comment or note: the models, the API and the admin's forms all take
 # it from here.
@@ -35,7 +40,12 @@ class Promotion(models.Model):
     nominated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="nominations"
     )
+    # The current packet's summary (its version is `packet_version`; every version is kept).
     justification = models.TextField(max_length=TEXT_LIMIT)
+    packet_version = models.PositiveIntegerField(default=1)
+    # What the committee asked the nominator to change, and on which packet version.
+    changes_requested_note = models.TextField(max_length=TEXT_LIMIT, blank=True)
+    changes_requested_version = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -88,6 +98,11 @@ class Promotion(models.Model):
     def accepts_votes(self) -> bool:
         return self.state in self.states_accepting_votes()
 
+    @property
+    def accepts_packets(self) -> bool:
+        """A new packet version: before review starts, or when changes were requested."""
+        return self.state in (PromotionState.NOMINATED, PromotionState.CHANGES_REQUESTED)
+
     # Transitions touch only this row; services add events, level changes and notifications.
     @transition(field=state, source=PromotionState.NOMINATED, target=PromotionState.IN_REVIEW)
     def start_review(self) -> None:
@@ -101,6 +116,18 @@ class Promotion(models.Model):
     def reject(self) -> None:
         self.decided_at = timezone.now()
 
+    @transition(
+        field=state, source=PromotionState.IN_REVIEW, target=PromotionState.CHANGES_REQUESTED
+    )
+    def request_changes(self) -> None:
+        self.changes_requested_version = self.packet_version
+
+    @transition(
+        field=state, source=PromotionState.CHANGES_REQUESTED, target=PromotionState.IN_REVIEW
+    )
+    def resubmit(self) -> None:
+        pass
+
     @transition(field=state, source=list(OPEN_STATES), target=PromotionState.WITHDRAWN)
     def withdraw(self) -> None:
         self.decided_at = timezone.now()
@@ -111,8 +138,49 @@ class Decision(models.TextChoices):
     REJECT = "reject", "Reject"
 
 
+class PacketVersion(AppendOnlyModel):
+    """One submission of a promotion's packet: the justification and, for every criterion of the
+    target level active then, the evidence (text and links) with the criterion's code, title and
+    expectation as they were. Numbered from 1, never edited or deleted (nor by SQL)."""
+
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.PROTECT, related_name="packet_versions"
+    )
+    number = models.PositiveIntegerField()
+    justification = models.TextField(max_length=TEXT_LIMIT)
+    # [{"criterion", "title", "expectation", "text", "links": [...]}], in the criteria's order.
+    evidence = models.JSONField(default=list)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["promotion", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "number"], name="one_packet_number")
+        ]
+        triggers = [append_only_trigger("packet_version_append_only")]
+
+    def __str__(self) -> str:
+        return f"#{self.promotion_id} packet v{self.number}"
+
+    @property
+    def criteria(self) -> list[str]:
+        return [item["criterion"] for item in self.evidence]
+
+
+class Rating(models.TextChoices):
+    NOT_YET = "not_yet", "Not yet"
+    MEETS = "meets", "Meets"
+    EXCEEDS = "exceeds", "Exceeds"
+
+
 class Review(models.Model):
-    """A committee member's vote on a promotion in review: one per reviewer, changeable."""
+    """A committee member's vote on one packet version of a promotion in review: one per reviewer
+    and version, changeable; with a rating per criterion of that version. A vote on an older
+    version is stale: kept, shown, not counted."""
 
     promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="reviews")
     reviewer = models.ForeignKey(
@@ -120,6 +188,9 @@ class Review(models.Model):
     )
     decision = models.CharField(max_length=10, choices=Decision.choices)
     comment = models.TextField(max_length=TEXT_LIMIT, blank=True)
+    packet_version = models.PositiveIntegerField(default=1)
+    # {"<criterion code>": "not_yet" | "meets" | "exceeds"}
+    ratings = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,7 +198,8 @@ class Review(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["promotion", "reviewer"], name="one_review_per_reviewer"
+                fields=["promotion", "reviewer", "packet_version"],
+                name="one_review_per_reviewer_and_version",
             ),
         ]
 

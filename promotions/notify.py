@@ -17,6 +17,8 @@ from promotions.selectors import overdue
 
 REVIEW_REQUESTED = "review_requested"
 REMINDER = "review_reminder"
+CHANGES_REQUESTED = "changes_requested"
+RESUBMITTED = "resubmitted"
 KIND_BY_STATE = {
     PromotionState.IN_REVIEW: "review_started",
     PromotionState.APPROVED: "approved",
@@ -77,9 +79,13 @@ def notify_nominated(*, promotion: Promotion) -> None:
     )
 
 
-def notify_transition(*, promotion: Promotion, note: str = "") -> None:
-    """Review started, approved, rejected, withdrawn."""
+def notify_transition(*, promotion: Promotion, from_state: str | None, note: str = "") -> None:
+    """Review started, approved, rejected, withdrawn; changes requested, resubmitted."""
     state = promotion.state
+    if state == PromotionState.CHANGES_REQUESTED:
+        return _notify_changes_requested(promotion=promotion, note=note)
+    if from_state == PromotionState.CHANGES_REQUESTED:
+        return _notify_resubmitted(promotion=promotion)
     kind = KIND_BY_STATE[state]
     admin_link, api_link = _links(promotion)
     subject = (
@@ -111,6 +117,63 @@ def notify_transition(*, promotion: Promotion, note: str = "") -> None:
         )
 
 
+def _notify_changes_requested(*, promotion: Promotion, note: str) -> None:
+    """The note is the nominator's to read; the candidate and their manager hear of the state."""
+    admin_link, api_link = _links(promotion)
+    name, level = promotion.candidate.name, promotion.to_level.title
+    subject = f"Changes requested: {name}, {promotion.from_level.code} → {promotion.to_level.code}"
+    text, html = _compose(
+        promotion,
+        f"The committee asks for changes to the case for {name} ({level}) before deciding. "
+        "Submit a new version of the packet, then send it back to review.",
+        [("What to change", note)],
+        api_link,
+    )
+    notifications_create(
+        recipient_ids=[promotion.nominated_by_id],
+        kind=CHANGES_REQUESTED,
+        subject=subject,
+        body=text,
+        html_body=html,
+        promotion_id=promotion.pk,
+    )
+    others = involved_user_ids(promotion) - {promotion.nominated_by_id}
+    text, html = _compose(
+        promotion, f"The committee has asked for changes to {name}'s case.", [], api_link
+    )
+    notifications_create(
+        recipient_ids=others,
+        kind=CHANGES_REQUESTED,
+        subject=subject,
+        body=text,
+        html_body=html,
+        promotion_id=promotion.pk,
+    )
+
+
+def _notify_resubmitted(*, promotion: Promotion) -> None:
+    """The committee, and each reviewer whose vote went stale: look again."""
+    admin_link, _ = _links(promotion)
+    older = promotion.reviews.exclude(packet_version=promotion.packet_version)
+    stale = set(older.values_list("reviewer_id", flat=True)) - involved_user_ids(promotion)
+    text, html = _compose(
+        promotion,
+        f"A new version of the packet (v{promotion.packet_version}) is back in review: please "
+        "look again. Votes on older versions no longer count.",
+        [],
+        admin_link,
+    )
+    notifications_create(
+        recipient_ids={*_committee_ids(promotion), *stale},
+        kind=RESUBMITTED,
+        subject=f"Back in review, look again: {promotion.candidate.name}, "
+        f"v{promotion.packet_version}",
+        body=text,
+        html_body=html,
+        promotion_id=promotion.pk,
+    )
+
+
 def _headline(promotion: Promotion) -> str:
     name, level = promotion.candidate.name, promotion.to_level.title
     return {
@@ -131,16 +194,21 @@ def notify_overdue(*, now=None) -> int:
     reminded = 0
     for promotion in promotions:
         days = (now - promotion.created_at).days
-        admin_link, _ = _links(promotion)
+        admin_link, api_link = _links(promotion)
+        # A case sent back waits on its nominator, not on the committee.
+        waits_on_nominator = promotion.state == PromotionState.CHANGES_REQUESTED
         text, html = _compose(
             promotion,
             f"This promotion has been open for {days} days "
-            f"(the committee aims for {settings.PROMOTIONS_REVIEW_SLA_DAYS}).",
+            f"(the committee aims for {settings.PROMOTIONS_REVIEW_SLA_DAYS})"
+            + (": it waits on your new version of the packet." if waits_on_nominator else "."),
             [],
-            admin_link,
+            api_link if waits_on_nominator else admin_link,
         )
         rows = notifications_create(
-            recipient_ids=_committee_ids(promotion),
+            recipient_ids=(
+                [promotion.nominated_by_id] if waits_on_nominator else _committee_ids(promotion)
+            ),
             kind=REMINDER,
             subject=f"Overdue review: {promotion.candidate.name}, open {days} days",
             body=text,

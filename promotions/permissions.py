@@ -21,14 +21,20 @@ START_REVIEW = "start-review"
 APPROVE = "approve"
 REJECT = "reject"
 WITHDRAW = "withdraw"
+REQUEST_CHANGES = "request-changes"
+RESUBMIT = "resubmit"
+TRANSITIONS = (START_REVIEW, APPROVE, REJECT, WITHDRAW, REQUEST_CHANGES, RESUBMIT)
+# Not transitions: a vote, and a new packet version.
 REVIEW = "review"
-TRANSITIONS = (START_REVIEW, APPROVE, REJECT, WITHDRAW)
+SUBMIT_PACKET = "submit-packet"
 
 
 def state_allows(action: str, promotion: Promotion) -> bool:
     """Whether the promotion's state lets `action` start, asked of the state machine itself."""
     if action == REVIEW:
         return promotion.accepts_votes
+    if action == SUBMIT_PACKET:
+        return promotion.accepts_packets
     return can_proceed(getattr(promotion, action.replace("-", "_")), check_conditions=False)
 
 
@@ -87,14 +93,17 @@ def sees_committee_work(user, promotion: Promotion) -> bool:
     return roles.sees_everyone(user) and not is_involved(user, promotion)
 
 
+NOMINATORS_WORK = (WITHDRAW, RESUBMIT, SUBMIT_PACKET)
+
+
 def _may(user, action: str, promotion: Promotion) -> bool:
-    if action == WITHDRAW:
-        # The nominator may take back their own nomination; HR may withdraw any, but not as the
-        # candidate.
+    if action in NOMINATORS_WORK:
+        # The nominator's case: theirs to take back, rewrite and send again; HR may too, but
+        # not as the candidate.
         return is_nominator(user, promotion) or (
             roles.is_hr(user) and not is_candidate(user, promotion)
         )
-    # start-review, review, approve, reject: the committee's work.
+    # start-review, review, approve, reject, request-changes: the committee's work.
     return sees_committee_work(user, promotion)
 
 

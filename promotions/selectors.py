@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,7 +26,11 @@ User = get_user_model()
 
 def _vote_count(decision: str):
     votes = (
-        Review.objects.filter(promotion=OuterRef("pk"), decision=decision)
+        Review.objects.filter(
+            promotion=OuterRef("pk"),
+            packet_version=OuterRef("packet_version"),  # votes on the current version
+            decision=decision,
+        )
         .order_by()
         .values("promotion")
         .annotate(n=Count("*"))
@@ -47,6 +51,9 @@ LIST_COLUMNS = [
     "created_at",
     "updated_at",
     "decided_at",
+    "packet_version",
+    "changes_requested_note",
+    "changes_requested_version",
     "candidate__user_id",
     "candidate__manager_id",
     "candidate__level_id",
@@ -85,7 +92,34 @@ def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
     return promotions.filter(scope)
 
 
-ACCESS_COLUMNS = ["state", "nominated_by_id", "candidate__user_id", "candidate__manager_id"]
+ACCESS_COLUMNS = [
+    "state",
+    "packet_version",
+    "nominated_by_id",
+    "candidate__user_id",
+    "candidate__manager_id",
+]
+
+
+# What a check or a page of one promotion reads beside the row: its people and levels.
+PROMOTION_WITH_PEOPLE = (
+    "candidate__user",
+    "candidate__level",
+    "candidate__manager",
+    "from_level",
+    "to_level",
+    "nominated_by",
+)
+
+
+def promotion_locked(promotion: Promotion) -> Promotion:
+    """The promotion's row, locked until the caller's transaction ends, with what the checks
+    read: every write to a promotion starts here, so writes to one promotion queue."""
+    return (
+        Promotion.objects.select_for_update(of=("self",))
+        .select_related(*PROMOTION_WITH_PEOPLE)
+        .get(pk=promotion.pk)
+    )
 
 
 def promotion_get_visible_to(*, user, promotion_id, light: bool = False) -> Promotion:
@@ -165,9 +199,19 @@ def approval_blocker(
     return None
 
 
+def resubmit_blocker(promotion: Promotion) -> TransitionConflict | None:
+    """Why a promotion with changes requested cannot go back to review yet, or None."""
+    if promotion.packet_version <= (promotion.changes_requested_version or 0):
+        return TransitionConflict(
+            "Submit a new packet version first: nothing changed since changes were requested.",
+            code=ErrorCode.PACKET_UNCHANGED,
+        )
+    return None
+
+
 def available_transitions(*, user, promotions) -> dict[int, list[str]]:
-    """For each promotion's id, the transitions `user` may call now (approve only once it would
-    succeed)."""
+    """For each promotion's id, the transitions `user` may call now (approve and resubmit only
+    once they would succeed)."""
     allowed = {
         promotion.pk: [a for a in permissions.TRANSITIONS if permissions.allows(user, a, promotion)]
         for promotion in promotions
@@ -179,6 +223,9 @@ def available_transitions(*, user, promotions) -> dict[int, list[str]]:
         for promotion in approvable:
             if approval_blocker(promotion, moves=moves, votes=votes[promotion.pk]):
                 allowed[promotion.pk].remove(permissions.APPROVE)
+    for promotion in promotions:
+        if permissions.RESUBMIT in allowed[promotion.pk] and resubmit_blocker(promotion):
+            allowed[promotion.pk].remove(permissions.RESUBMIT)
     return allowed
 
 
@@ -189,6 +236,7 @@ def promotion_votes(*, promotion: Promotion) -> list[dict]:
 
 
 NOT_ELIGIBLE = "not counted: the reviewer is no longer an active committee or HR member"
+STALE = "not counted: cast on an older version of the packet"
 RECUSED = "not counted: the reviewer is now the candidate, the nominator or the candidate's manager"
 
 
@@ -200,7 +248,9 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
     reviews = list(
         Review.objects.filter(promotion__in=promotions)
         .order_by("created_at", "id")
-        .values_list("promotion_id", "reviewer_id", "reviewer__username", "decision")
+        .values_list(
+            "promotion_id", "reviewer_id", "reviewer__username", "decision", "packet_version"
+        )
     )
     # Eligible reviewers, with their member id (to spot one who now manages the candidate).
     member_of_eligible = dict(
@@ -208,9 +258,11 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
         .filter(Q(is_superuser=True) | Q(groups__name__in=roles.ROLE_GROUPS))
         .values_list("id", "member__id")
     )
-    for promotion_id, reviewer_id, username, decision in reviews:
+    for promotion_id, reviewer_id, username, decision, version in reviews:
         promotion = by_id[promotion_id]
-        if reviewer_id not in member_of_eligible:
+        if version != promotion.packet_version:
+            why_not = STALE
+        elif reviewer_id not in member_of_eligible:
             why_not = NOT_ELIGIBLE
         elif permissions.is_involved_ids(
             user_id=reviewer_id, member_id=member_of_eligible[reviewer_id], promotion=promotion
@@ -224,6 +276,8 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
                 "decision": decision,
                 "counted": why_not is None,
                 "why_not": why_not,
+                "packet_version": version,
+                "stale": why_not == STALE,
             }
         )
     return judged
@@ -238,7 +292,7 @@ def awaiting_vote_of(*, user, promotions: QuerySet[Promotion] | None = None) -> 
     return (
         promotions.filter(state__in=Promotion.states_accepting_votes())
         .exclude(permissions.involving(user))
-        .exclude(reviews__reviewer=user)
+        .exclude(reviews__reviewer=user, reviews__packet_version=F("packet_version"))
     )
 
 

@@ -2,8 +2,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ladder.serializers import LevelCodeField, StrictSerializer
-from promotions.models import TEXT_LIMIT, Decision, Promotion, PromotionEvent, Review
-from promotions.permissions import TRANSITIONS
+from promotions.models import (
+    TEXT_LIMIT,
+    Decision,
+    PacketVersion,
+    Promotion,
+    PromotionEvent,
+    Rating,
+    Review,
+)
+from promotions.packets import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
+from promotions.permissions import TRANSITIONS, is_nominator
 
 
 class CandidateSerializer(serializers.Serializer):
@@ -18,6 +27,7 @@ class PromotionSerializer(serializers.ModelSerializer):
     to_level = serializers.CharField(source="to_level.code", read_only=True)
     nominated_by = serializers.CharField(source="nominated_by.username", read_only=True)
     available_transitions = serializers.SerializerMethodField()
+    changes_requested_note = serializers.SerializerMethodField()
 
     class Meta:
         model = Promotion
@@ -29,12 +39,22 @@ class PromotionSerializer(serializers.ModelSerializer):
             "state",
             "nominated_by",
             "justification",
+            "packet_version",
             "created_at",
             "updated_at",
             "decided_at",
+            "changes_requested_note",
             "available_transitions",
         ]
         read_only_fields = fields
+
+    def get_changes_requested_note(self, promotion) -> str | None:
+        """What the committee asked to change: for the nominator only (the committee reads it
+        in the timeline; the candidate and their manager see the state, not the note)."""
+        viewer = self.context.get("viewer")
+        if viewer is None or not is_nominator(viewer, promotion):
+            return None
+        return promotion.changes_requested_note or None
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=TRANSITIONS)))
     def get_available_transitions(self, promotion) -> list[str]:
@@ -42,10 +62,49 @@ class PromotionSerializer(serializers.ModelSerializer):
         return self.context["available_transitions"][promotion.pk]
 
 
-class NominationSerializer(StrictSerializer):
+class EvidenceInputSerializer(StrictSerializer):
+    criterion = serializers.CharField(max_length=60, help_text="A criterion code of the level.")
+    text = serializers.CharField(max_length=EVIDENCE_TEXT_LIMIT)
+    links = serializers.ListField(
+        child=serializers.URLField(max_length=2000),
+        max_length=EVIDENCE_LINKS_LIMIT,
+        required=False,
+        default=list,
+        help_text="Absolute http(s) URLs, at most five.",
+    )
+
+
+class PacketInputSerializer(StrictSerializer):
+    justification = serializers.CharField(max_length=TEXT_LIMIT)
+    evidence = EvidenceInputSerializer(
+        many=True,
+        help_text="One entry for every active criterion of the target level "
+        "(GET ladder/levels/{code}/ lists them).",
+    )
+
+
+class NominationSerializer(PacketInputSerializer):
     candidate = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     to_level = LevelCodeField()
-    justification = serializers.CharField(max_length=TEXT_LIMIT)
+
+
+class EvidenceSerializer(serializers.Serializer):
+    criterion = serializers.CharField()
+    title = serializers.CharField(help_text="The criterion's title when this version was written.")
+    expectation = serializers.CharField(help_text="What the ladder definition asks for.")
+    text = serializers.CharField()
+    links = serializers.ListField(child=serializers.URLField())
+
+
+class PacketVersionSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="number", read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True)
+
+    class Meta:
+        model = PacketVersion
+        fields = ["version", "justification", "evidence", "submitted_by", "submitted_at", "sha256"]
+        read_only_fields = fields
 
 
 class TransitionNoteSerializer(StrictSerializer):
@@ -54,20 +113,54 @@ class TransitionNoteSerializer(StrictSerializer):
     )
 
 
+class RatingSerializer(StrictSerializer):
+    criterion = serializers.CharField(max_length=60)
+    rating = serializers.ChoiceField(choices=Rating.choices)
+
+
 class ReviewInputSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = serializers.CharField(
         max_length=TEXT_LIMIT, required=False, allow_blank=True, default=""
     )
+    ratings = RatingSerializer(
+        many=True, help_text="A rating for every criterion of the current packet version."
+    )
+
+    def validate_ratings(self, value) -> dict[str, str]:
+        codes = [item["criterion"] for item in value]
+        if len(codes) != len(set(codes)):
+            raise serializers.ValidationError("One rating per criterion.", code="duplicate")
+        return {item["criterion"]: item["rating"] for item in value}
 
 
 class ReviewSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    stale = serializers.SerializerMethodField()
+    ratings = serializers.SerializerMethodField()
 
     class Meta:
         model = Review
-        fields = ["id", "reviewer", "decision", "comment", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "reviewer",
+            "decision",
+            "comment",
+            "packet_version",
+            "stale",
+            "ratings",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
+
+    def get_stale(self, review) -> bool:
+        """Cast on an older packet version: kept, not counted."""
+        return review.packet_version != review.promotion.packet_version
+
+    @extend_schema_field(RatingSerializer(many=True))
+    def get_ratings(self, review):
+        return [{"criterion": code, "rating": rating} for code, rating in review.ratings.items()]
 
 
 class RecordedVoteSerializer(serializers.Serializer):

@@ -33,22 +33,13 @@ from promotions.models import (
     PromotionEvent,
     Review,
 )
-from promotions.selectors import approval_blocker, promotion_votes
-
-
-def _locked(promotion: Promotion) -> Promotion:
-    return (
-        Promotion.objects.select_for_update(of=("self",))
-        .select_related(
-            "candidate__user",
-            "candidate__level",
-            "candidate__manager",
-            "from_level",
-            "to_level",
-            "nominated_by",
-        )
-        .get(pk=promotion.pk)
-    )
+from promotions.packets import packet_evidence, packet_ratings, packet_version_create
+from promotions.selectors import (
+    approval_blocker,
+    promotion_locked,
+    promotion_votes,
+    resubmit_blocker,
+)
 
 
 def _record(
@@ -72,7 +63,7 @@ def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) ->
     transition()
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note.strip(), votes=votes)
-    notify.notify_transition(promotion=promotion, note=note.strip())
+    notify.notify_transition(promotion=promotion, from_state=from_state, note=note.strip())
     return promotion
 
 
@@ -93,9 +84,11 @@ def ensure_valid_move(*, from_level: Level, to_level: Level) -> None:
 
 @transaction.atomic
 def promotion_nominate(
-    *, candidate: Member, to_level: Level, nominated_by, justification: str
+    *, candidate: Member, to_level: Level, nominated_by, justification: str, evidence: list[dict]
 ) -> Promotion:
-    """Nominate a member for a move up the ladder: by their direct manager or HR, never oneself."""
+    """Nominate a member for a move up the ladder: by their direct manager or HR, never oneself,
+    with a packet (version 1): the justification and evidence for every active criterion of the
+    target level."""
     # Two nominations of one member queue on this lock; the partial unique index is the backstop.
     candidate = (
         Member.objects.select_for_update(of=("self",))
@@ -117,6 +110,7 @@ def promotion_nominate(
     ensure_valid_move(from_level=candidate.level, to_level=to_level)
     if not justification.strip():
         raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
+    packet_evidence(to_level=to_level, evidence=evidence)  # 400 before anything is written
     try:
         with transaction.atomic():
             promotion = Promotion.objects.create(
@@ -128,6 +122,12 @@ def promotion_nominate(
             )
     except IntegrityError:
         raise PromotionAlreadyOpen() from None
+    packet_version_create(
+        promotion=promotion,
+        submitted_by=nominated_by,
+        justification=justification,
+        evidence=evidence,
+    )
     _record(promotion, from_state=None, actor=nominated_by)
     notify.notify_nominated(promotion=promotion)
     return promotion
@@ -135,26 +135,35 @@ def promotion_nominate(
 
 @transaction.atomic
 def promotion_start_review(*, promotion: Promotion, actor, note: str = "") -> Promotion:
-    promotion = _locked(promotion)
+    promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.START_REVIEW, promotion)
     return _apply(promotion, promotion.start_review, actor=actor, note=note)
 
 
 @transaction.atomic
 def promotion_review(
-    *, promotion: Promotion, reviewer, decision: str, comment: str = ""
+    *,
+    promotion: Promotion,
+    reviewer,
+    decision: str,
+    comment: str = "",
+    ratings: dict[str, str] | None = None,
 ) -> tuple[Review, bool]:
-    """Record or change the reviewer's vote. Returns the review and whether it is new."""
-    promotion = _locked(promotion)
+    """Record or change the reviewer's vote on the current packet version, with a rating for each
+    of its criteria. Returns the review and whether it is new (a first vote on this version is
+    new, also when the reviewer's vote on an older version stays on record, stale)."""
+    promotion = promotion_locked(promotion)
     permissions.ensure_can(reviewer, permissions.REVIEW, promotion)
     if decision not in Decision.values:
         raise InvalidInput("The decision is approve or reject.", code=ErrorCode.INVALID_DECISION)
     if decision == Decision.REJECT and not comment.strip():
         raise InvalidInput("A comment is required to reject.", code=ErrorCode.COMMENT_REQUIRED)
+    ratings = packet_ratings(promotion=promotion, ratings=ratings or {})
     review, created = Review.objects.update_or_create(
         promotion=promotion,
         reviewer=reviewer,
-        defaults={"decision": decision, "comment": comment.strip()},
+        packet_version=promotion.packet_version,
+        defaults={"decision": decision, "comment": comment.strip(), "ratings": ratings},
     )
     return review, created
 
@@ -162,7 +171,7 @@ def promotion_review(
 @transaction.atomic
 def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     """Approve: the candidate moves to the new level, with career history, in this transaction."""
-    promotion = _locked(promotion)
+    promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.APPROVE, promotion)
     # The candidate's row is locked too: their level must not move under us.
     promotion.candidate = (
@@ -182,7 +191,7 @@ def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promoti
 
 @transaction.atomic
 def promotion_reject(*, promotion: Promotion, actor, note: str = "") -> Promotion:
-    promotion = _locked(promotion)
+    promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.REJECT, promotion)
     if not note.strip():
         raise InvalidInput("A note is required to reject.", code=ErrorCode.NOTE_REQUIRED)
@@ -192,10 +201,32 @@ def promotion_reject(*, promotion: Promotion, actor, note: str = "") -> Promotio
 
 @transaction.atomic
 def promotion_withdraw(*, promotion: Promotion, actor, note: str = "") -> Promotion:
-    promotion = _locked(promotion)
+    promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.WITHDRAW, promotion)
     permissions.ensure_may_open_or_withdraw(actor, promotion.candidate)
     return _apply(promotion, promotion.withdraw, actor=actor, note=note)
+
+
+@transaction.atomic
+def promotion_request_changes(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    """Send the case back to its nominator, saying what to change (the note is theirs to read)."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.REQUEST_CHANGES, promotion)
+    if not note.strip():
+        raise InvalidInput("Say what to change: a note is required.", code=ErrorCode.NOTE_REQUIRED)
+    promotion.changes_requested_note = note.strip()
+    return _apply(promotion, promotion.request_changes, actor=actor, note=note)
+
+
+@transaction.atomic
+def promotion_resubmit(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    """Back to review, once a new packet version was submitted since changes were requested."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.RESUBMIT, promotion)
+    blocker = resubmit_blocker(promotion)
+    if blocker:
+        raise blocker
+    return _apply(promotion, promotion.resubmit, actor=actor, note=note)
 
 
 class TransitionService(Protocol):
@@ -207,6 +238,8 @@ TRANSITION_SERVICES: dict[str, TransitionService] = {
     permissions.APPROVE: promotion_approve,
     permissions.REJECT: promotion_reject,
     permissions.WITHDRAW: promotion_withdraw,
+    permissions.REQUEST_CHANGES: promotion_request_changes,
+    permissions.RESUBMIT: promotion_resubmit,
 }
 
 

@@ -4,11 +4,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ladder.ids import ID_PATTERN
-from promotions import permissions, selectors, services
+from promotions import packets, permissions, selectors, services
 from promotions.filters import PromotionFilter
 from promotions.serializers import (
     EventSerializer,
     NominationSerializer,
+    PacketInputSerializer,
+    PacketVersionSerializer,
     PromotionSerializer,
     ReviewInputSerializer,
     ReviewSerializer,
@@ -28,6 +30,9 @@ class PromotionViewSet(viewsets.GenericViewSet):
         "approve": [409],
         "reject": [409],
         "withdraw": [409],
+        "request_changes": [409],
+        "resubmit": [409],
+        "packet_submit": [409],
         "review": [409],
         "reviews": [403],
     }
@@ -44,7 +49,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         if reread:  # after a write: fresh state, vote counts and related rows
             promotion = self._visible(promotion.pk)
         allowed = selectors.available_transitions(user=self.request.user, promotions=[promotion])
-        return PromotionSerializer(promotion, context={"available_transitions": allowed}).data
+        context = {"available_transitions": allowed, "viewer": self.request.user}
+        return PromotionSerializer(promotion, context=context).data
 
     def _respond(self, promotion, status_code=status.HTTP_200_OK):
         return Response(self._represent(promotion), status=status_code)
@@ -58,7 +64,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
         `available_transitions` what you may do with it now. Newest first, paginated."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         allowed = selectors.available_transitions(user=request.user, promotions=page)
-        context = {"available_transitions": allowed}
+        context = {"available_transitions": allowed, "viewer": request.user}
         return self.get_paginated_response(
             PromotionSerializer(page, many=True, context=context).data
         )
@@ -91,7 +97,10 @@ class PromotionViewSet(viewsets.GenericViewSet):
         read, and so does a manager naming someone else's report. A candidate you may not see is
         400 `no_such_member`. The move must be an active one from the candidate's level (400
         `invalid_move`, with `allowed_moves`); 400 `candidate_inactive` and
-        `justification_required` too. A member has at most one open promotion (409
+        `justification_required` too. `evidence` has an entry for every active criterion of the
+        target level (400 `evidence_missing` naming the missing ones, `unknown_criterion`,
+        `evidence_invalid`): it becomes version 1 of the packet. A member has at most one open
+        promotion (409
         `promotion_already_open`). The committee is notified. With an `Idempotency-Key`, a
         retry answers the first response again; the key with another body is 422
         `idempotency_key_reused`."""
@@ -106,6 +115,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
             "to_level": data["to_level"],
             "nominated_by": request.user,
             "justification": data["justification"],
+            "evidence": data["evidence"],
         }
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -169,6 +179,95 @@ class PromotionViewSet(viewsets.GenericViewSet):
         `nominated` or `in_review` (409 `invalid_state` once decided or withdrawn)."""
         return self._transition(request, pk, permissions.WITHDRAW)
 
+    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, pk=None):
+        """Send a promotion in review back to its nominator, saying what to change.
+
+        For committee members and HR who are not involved in the promotion (403 otherwise),
+        while it is `in_review` (409 `invalid_state`). The `note` is required (400
+        `note_required`): the nominator reads it (in their notification and as
+        `changes_requested_note`); the candidate and their manager see the state only."""
+        return self._transition(request, pk, permissions.REQUEST_CHANGES)
+
+    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        """Send a reworked promotion back to review.
+
+        For the nominator or HR (403 otherwise), from `changes_requested` (409 `invalid_state`),
+        once a new packet version was submitted since changes were requested (409
+        `packet_unchanged`). Votes on older versions stay on record as stale and no longer
+        count; the committee, and each reviewer whose vote went stale, are told to look again."""
+        return self._transition(request, pk, permissions.RESUBMIT)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: PacketVersionSerializer})
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def packet(self, request, pk=None):
+        """Get a promotion's packet: its current version.
+
+        For whoever may see the promotion, the candidate included (it is their case; 404
+        otherwise): the justification and, for each criterion of the target level, its title and
+        expectation as they were when this version was written, the evidence and its links."""
+        promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
+        return Response(PacketVersionSerializer(packets.packet_current(promotion=promotion)).data)
+
+    @extend_schema(
+        methods=["POST"],
+        request=PacketInputSerializer,
+        responses={201: PacketVersionSerializer},
+    )
+    @packet.mapping.post
+    def packet_submit(self, request, pk=None):
+        """Submit a new version of the packet.
+
+        For the nominator or HR (403 otherwise), while the promotion is `nominated` or
+        `changes_requested` (409 `invalid_state`). The same rules as a nomination's evidence
+        (400 `evidence_missing`, `unknown_criterion`, `evidence_invalid`). Versions are
+        numbered, never edited or deleted."""
+        promotion = self._visible(pk)
+        permissions.ensure_can(request.user, permissions.SUBMIT_PACKET, promotion)
+        serializer = PacketInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = packets.packet_submit(
+            promotion=promotion, actor=request.user, **serializer.validated_data
+        )
+        return Response(PacketVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: PacketVersionSerializer(many=True)})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="packet/versions",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def packet_versions(self, request, pk=None):
+        """List every version of a promotion's packet, oldest first.
+
+        For whoever may see the promotion, the candidate included (404 otherwise): each version
+        as it was submitted, never edited; the committee compares them on its desk."""
+        promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
+        versions = packets.packet_versions(promotion=promotion)
+        return Response(PacketVersionSerializer(versions, many=True).data)
+
+    @extend_schema(request=None, responses={200: PacketVersionSerializer})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"packet/versions/(?P<number>[0-9]{1,9})",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def packet_version(self, request, pk=None, number=None):
+        """Get one version of a promotion's packet.
+
+        For whoever may see the promotion (404 otherwise); an unknown version is 404
+        `no_such_version`."""
+        promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
+        version = packets.packet_version_get(promotion=promotion, number=number)
+        return Response(PacketVersionSerializer(version).data)
+
     @extend_schema(request=None, responses={200: ReviewSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def reviews(self, request, pk=None):
@@ -190,8 +289,10 @@ class PromotionViewSet(viewsets.GenericViewSet):
         """Record or change your review (your vote) on a promotion in review.
 
         For committee members and HR who are not involved in the promotion (403 otherwise), while
-        it is `in_review` (409 `invalid_state`). One review per reviewer: the first answers 201,
-        a change 200. A `reject` needs a `comment` (400 `comment_required`)."""
+        it is `in_review` (409 `invalid_state`). One review per reviewer and packet version: the
+        first on the current version answers 201 (a vote on an older version stays on record,
+        stale), a change 200. `ratings` rates every criterion of the current version (400
+        `ratings_missing`); a `reject` needs a `comment` (400 `comment_required`)."""
         promotion = self._visible(pk)
         permissions.ensure_can(request.user, permissions.REVIEW, promotion)
         serializer = ReviewInputSerializer(data=request.data)

@@ -71,6 +71,25 @@ def token_for(user) -> str:
 JUSTIFICATION = "Owns checkout end to end; mentors two APMs."
 
 
+def evidence_for(level, text: str = "Led it end to end.", links=()) -> list[dict]:
+    """An entry for every active criterion of `level` (a Level or its code), as a packet needs."""
+    from ladder.selectors import level_criteria
+
+    if isinstance(level, str):
+        level = Level.objects.get(code=level)
+    return [
+        {"criterion": c.code, "text": f"{text} ({c.title})", "links": list(links)}
+        for c in level_criteria(level=level)
+    ]
+
+
+def ratings_for(promotion, rating: str = "meets") -> dict[str, str]:
+    """A rating for every criterion of the promotion's current packet version."""
+    from promotions.packets import packet_current
+
+    return dict.fromkeys(packet_current(promotion=promotion).criteria, rating)
+
+
 def team(*, level: str = "pm", manager_level: str = "group-pm"):
     """A manager (a member) with one report at `level`: (candidate member, manager member)."""
     manager = MemberFactory(level=Level.objects.get(code=manager_level))
@@ -102,7 +121,11 @@ def promotion(
     to_level = Level.objects.get(code=to) if to else level_next_levels(level=candidate.level)[0]
     nominator = by or candidate.manager.user
     result = services.promotion_nominate(
-        candidate=candidate, to_level=to_level, nominated_by=nominator, justification=justification
+        candidate=candidate,
+        to_level=to_level,
+        nominated_by=nominator,
+        justification=justification,
+        evidence=evidence_for(to_level),
     )
     if state == "nominated":
         return result
@@ -130,5 +153,14 @@ def review(promotion, reviewer, decision: str = "approve", comment: str = ""):
     if decision == "reject" and not comment:
         comment = "Not yet."
     return services.promotion_review(
-        promotion=promotion, reviewer=reviewer, decision=decision, comment=comment
+        promotion=promotion,
+        reviewer=reviewer,
+        decision=decision,
+        comment=comment,
+        ratings=ratings_for(promotion, "meets" if decision == "approve" else "not_yet"),
     )[0]
+
+
+def ratings_body(promotion, rating: str = "meets") -> list[dict]:
+    """`ratings` as the API takes them: one per criterion of the current packet version."""
+    return [{"criterion": c, "rating": r} for c, r in ratings_for(promotion, rating).items()]

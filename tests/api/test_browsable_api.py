@@ -26,6 +26,7 @@ def committee_browser(db):
         to_level=Level.objects.get(code="senior-pm"),
         nominated_by=manager.user,
         justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
     )
     services.promotion_start_review(promotion=promotion, actor=committee)
     browser = Client()
@@ -47,6 +48,9 @@ def pages(promotion, candidate):
         f"/api/v1/promotions/{promotion.pk}/",
         f"/api/v1/promotions/{promotion.pk}/reviews/",
         f"/api/v1/promotions/{promotion.pk}/timeline/",
+        f"/api/v1/promotions/{promotion.pk}/packet/",
+        f"/api/v1/promotions/{promotion.pk}/packet/versions/",
+        f"/api/v1/promotions/{promotion.pk}/packet/versions/1/",
         "/api/v1/notifications/",
     ]
 
@@ -117,14 +121,14 @@ def test_a_committee_member_reviews_through_the_browsable_api(committee_browser)
     assert b"csrfmiddlewaretoken" in page.content or b"csrfToken" in page.content
     refused = browser.post(
         f"/api/v1/promotions/{promotion.pk}/reviews/",
-        {"decision": "approve"},
+        {"decision": "approve", "ratings": factories.ratings_body(promotion)},
         content_type="application/json",
     )
     assert refused.status_code == 403  # no CSRF token
     token = browser.cookies["csrftoken"].value
     response = browser.post(
         f"/api/v1/promotions/{promotion.pk}/reviews/",
-        {"decision": "approve"},
+        {"decision": "approve", "ratings": factories.ratings_body(promotion)},
         content_type="application/json",
         HTTP_X_CSRFTOKEN=token,
         HTTP_ACCEPT="application/json",

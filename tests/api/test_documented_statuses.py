@@ -16,6 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from config.errors import ERROR_CODES
+from config.schema import ErrorSerializer
 from ladder.models import Level
 from notifications.models import Notification
 from promotions import services
@@ -24,14 +25,14 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "member", "manager", "other", "committee", "hr")
-STATES = ("nominated", "in_review", "decided")
+STATES = ("nominated", "in_review", "changes_requested", "decided")
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 OPERATIONS = {
     operation["operationId"]: (path, method)
     for path, operations in SCHEMA["paths"].items()
     for method, operation in operations.items()
 }
-NO_SUCH = {"id": "999999999", "code": "no-such-level"}
+NO_SUCH = {"id": "999999999", "code": "no-such-level", "number": "999999999"}
 
 
 def documented(operation_id: str) -> set[int]:
@@ -50,7 +51,7 @@ def cases():
 def assert_is_an_error_body(response):
     body = response.json()
     assert isinstance(body, dict), body
-    assert set(body) <= {"detail", "code", "errors", "allowed_moves"}, body
+    assert set(body) <= set(ErrorSerializer().fields), body  # the schema's `Error`
     assert isinstance(body["detail"], str), body
     assert body["code"] in ERROR_CODES, body
     if "errors" in body:
@@ -59,8 +60,9 @@ def assert_is_an_error_body(response):
             assert isinstance(field, str), body
             assert isinstance(messages, list), body
             assert all(isinstance(message, str) for message in messages), body
-    if "allowed_moves" in body:
-        assert all(isinstance(code, str) for code in body["allowed_moves"]), body
+    for listed in ("allowed_moves", "missing_criteria", "unknown_criteria"):
+        if listed in body:
+            assert all(isinstance(code, str) for code in body[listed]), body
 
 
 class World:
@@ -89,15 +91,18 @@ class World:
             to_level=Level.objects.get(code="senior-pm"),
             nominated_by=self.manager.user,
             justification="Ready.",
+            evidence=factories.evidence_for("senior-pm"),
         )
 
     def bring_to(self, state: str) -> None:
-        if state in ("in_review", "decided"):
+        if state in ("in_review", "changes_requested", "decided"):
             services.promotion_start_review(promotion=self.promotion, actor=self.committee2)
-        if state == "decided":
-            services.promotion_review(
-                promotion=self.promotion, reviewer=self.committee2, decision="approve"
+        if state == "changes_requested":
+            services.promotion_request_changes(
+                promotion=self.promotion, actor=self.committee2, note="Add metrics."
             )
+        if state == "decided":
+            factories.review(self.promotion, self.committee2, "approve")
             services.promotion_approve(promotion=self.promotion, actor=self.committee2)
 
     def client(self, role: str, token: str | None = None) -> APIClient:
@@ -122,13 +127,17 @@ class World:
                 return NO_SUCH[match.group(1)]
             if match.group(1) == "code":
                 return "pm"
+            if match.group(1) == "number":
+                return "1"
             return str(ids[path.split("/")[3]])
 
-        return re.sub(r"\{(id|code)\}", concrete, path)
+        return re.sub(r"\{(id|code|number)\}", concrete, path)
 
     def valid_bodies(self, operation_id: str, role: str) -> list[dict | None]:
         """Well-formed bodies that get past validation, to reach permissions and conflicts."""
         user = self.users.get(role, self.member.user)
+        evidence = factories.evidence_for("senior-pm")
+        ratings = factories.ratings_body(self.promotion)
         return {
             "auth_token_create": [{"username": user.username, "password": factories.PASSWORD}],
             "members_create": [
@@ -136,18 +145,42 @@ class World:
             ],
             "members_partial_update": [{"first_name": "Ann"}, {"level": "cpo"}],
             "promotions_create": [
-                {"candidate": self.member.pk, "to_level": "senior-pm", "justification": "Ready."},
-                {"candidate": self.member.pk, "to_level": "cpo", "justification": "Ready."},
-                {"candidate": self.other.pk, "to_level": "senior-pm", "justification": "Ready."},
+                {
+                    "candidate": self.member.pk,
+                    "to_level": "senior-pm",
+                    "justification": "Ready.",
+                    "evidence": evidence,
+                },
+                {
+                    "candidate": self.member.pk,
+                    "to_level": "cpo",
+                    "justification": "Ready.",
+                    "evidence": evidence,
+                },
+                {
+                    "candidate": self.other.pk,
+                    "to_level": "senior-pm",
+                    "justification": "Ready.",
+                    "evidence": [],
+                },
+                {
+                    "candidate": self.other.pk,
+                    "to_level": "senior-pm",
+                    "justification": "Ready.",
+                    "evidence": evidence,
+                },
             ],
             "promotions_start_review_create": [{"note": ""}],
             "promotions_approve_create": [{"note": ""}],
             "promotions_reject_create": [{"note": ""}, {"note": "Not yet."}],
             "promotions_withdraw_create": [{"note": ""}],
+            "promotions_request_changes_create": [{"note": ""}, {"note": "Add metrics."}],
+            "promotions_packet_create": [{"justification": "Reworked.", "evidence": evidence}],
+            "promotions_resubmit_create": [{"note": ""}],
             "promotions_reviews_create": [
-                {"decision": "reject"},
-                {"decision": "approve"},
-                {"decision": "approve", "comment": "Again."},
+                {"decision": "reject", "ratings": ratings},
+                {"decision": "approve", "ratings": ratings},
+                {"decision": "approve", "comment": "Again.", "ratings": ratings},
             ],
         }.get(operation_id, [None])
 
@@ -238,7 +271,12 @@ def test_a_reused_idempotency_key_is_documented():
     world = World()
     client = world.client("manager")
     services.promotion_withdraw(promotion=world.promotion, actor=world.manager.user)
-    body = {"candidate": world.member.pk, "to_level": "senior-pm", "justification": "Ready."}
+    body = {
+        "candidate": world.member.pk,
+        "to_level": "senior-pm",
+        "justification": "Ready.",
+        "evidence": factories.evidence_for("senior-pm"),
+    }
     headers = {"HTTP_IDEMPOTENCY_KEY": "key-1"}
     first = client.post("/api/v1/promotions", body, format="json", **headers)
     assert first.status_code == 201
@@ -257,6 +295,6 @@ def test_a_reused_idempotency_key_is_documented():
 
 
 def test_the_walk_covers_every_operation_of_the_schema():
-    assert len(OPERATIONS) == 22
+    assert len(OPERATIONS) == 28
     walked = {operation_id for operation_id, *_ in (case.values for case in cases())}
     assert walked == set(OPERATIONS)

@@ -115,12 +115,37 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
     # The manager finds their report and nominates them.
     members = api("members.members_list").sync(client=manager)
     candidate_id = next(x.id for x in members.results if x.username == company["candidate"])
+    # The packet: evidence for every criterion of the target level, as the ladder lists them.
+    level = api("ladder.ladder_levels_retrieve").sync(code="senior-pm", client=manager)
+    assert isinstance(level, m.LevelDetail) and level.criteria, level
+    evidence = [
+        m.EvidenceInputRequest(
+            criterion=criterion.code,
+            text=f"Checkout: {criterion.title}.",
+            links=["https://example.com/checkout"],
+        )
+        for criterion in level.criteria
+    ]
+    missing = api("promotions.promotions_create").sync(
+        client=manager,
+        body=m.NominationRequest(
+            candidate=candidate_id,
+            to_level="senior-pm",
+            justification="Owns checkout end to end.",
+            evidence=evidence[1:],
+        ),
+    )
+    assert isinstance(missing, m.Error) and missing.code == m.ErrorCodeEnum.EVIDENCE_MISSING
     nomination = m.NominationRequest(
-        candidate=candidate_id, to_level="senior-pm", justification="Owns checkout end to end."
+        candidate=candidate_id,
+        to_level="senior-pm",
+        justification="Owns checkout end to end.",
+        evidence=evidence,
     )
     promotion = api("promotions.promotions_create").sync(client=manager, body=nomination)
     assert isinstance(promotion, m.Promotion), promotion
     assert promotion.state == m.PromotionStateEnum.NOMINATED
+    assert promotion.packet_version == 1
     again = api("promotions.promotions_create").sync(client=manager, body=nomination)
     assert isinstance(again, m.Error) and again.code == m.ErrorCodeEnum.PROMOTION_ALREADY_OPEN
 
@@ -134,15 +159,67 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
         id=promotion.id, client=first, body=note
     )
     assert isinstance(early, m.Error) and early.code == m.ErrorCodeEnum.QUORUM_NOT_MET
+    # Each reviewer rates every criterion of the packet they read.
+    packet = api("promotions.promotions_packet_retrieve").sync(id=promotion.id, client=first)
+    assert isinstance(packet, m.PacketVersion) and packet.version == 1, packet
+    assert [e.criterion for e in packet.evidence] == [c.code for c in level.criteria]
+    ratings = [
+        m.RatingRequest(criterion=entry.criterion, rating=m.RatingEnum.MEETS)
+        for entry in packet.evidence
+    ]
+    unrated = api("promotions.promotions_reviews_create").sync(
+        id=promotion.id,
+        client=first,
+        body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE, ratings=ratings[1:]),
+    )
+    assert isinstance(unrated, m.Error) and unrated.code == m.ErrorCodeEnum.RATINGS_MISSING
     for reviewer in (first, second):
         review = api("promotions.promotions_reviews_create").sync(
             id=promotion.id,
             client=reviewer,
-            body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE),
+            body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE, ratings=ratings),
         )
         assert isinstance(review, m.Review), review
+        assert review.packet_version == 1 and review.stale is False
     reviews = api("promotions.promotions_reviews_list").sync(id=promotion.id, client=first)
     assert len(reviews) == 2
+
+    # The send-back loop: changes requested, a new version, resubmitted; the votes on v1 are
+    # stale, so the committee votes again on v2.
+    sent_back = api("promotions.promotions_request_changes_create").sync(
+        id=promotion.id, client=first, body=m.TransitionNoteRequest(note="Add the numbers.")
+    )
+    assert sent_back.state == m.PromotionStateEnum.CHANGES_REQUESTED
+    mine = api("promotions.promotions_retrieve").sync(id=promotion.id, client=manager)
+    assert mine.changes_requested_note == "Add the numbers."
+    unchanged = api("promotions.promotions_resubmit_create").sync(
+        id=promotion.id, client=manager, body=note
+    )
+    assert isinstance(unchanged, m.Error) and unchanged.code == m.ErrorCodeEnum.PACKET_UNCHANGED
+    version = api("promotions.promotions_packet_create").sync(
+        id=promotion.id,
+        client=manager,
+        body=m.PacketInputRequest(justification="Owns checkout; conversion +4.", evidence=evidence),
+    )
+    assert isinstance(version, m.PacketVersion) and version.version == 2, version
+    back = api("promotions.promotions_resubmit_create").sync(
+        id=promotion.id, client=manager, body=note
+    )
+    assert back.state == m.PromotionStateEnum.IN_REVIEW and back.packet_version == 2
+    stale = api("promotions.promotions_reviews_list").sync(id=promotion.id, client=first)
+    assert all(review.stale for review in stale)
+    for reviewer in (first, second):
+        review = api("promotions.promotions_reviews_create").sync(
+            id=promotion.id,
+            client=reviewer,
+            body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE, ratings=ratings),
+        )
+        assert isinstance(review, m.Review) and review.packet_version == 2, review
+    versions = api("promotions.promotions_packet_versions_list").sync(
+        id=promotion.id, client=candidate
+    )
+    assert [v.version for v in versions] == [1, 2]
+
     approved = api("promotions.promotions_approve_create").sync(
         id=promotion.id, client=second, body=m.TransitionNoteRequest(note="Well deserved.")
     )

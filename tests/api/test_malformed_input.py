@@ -6,6 +6,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 NUL = "bad\x00value"
+EVIDENCE = [{"criterion": "owns-outcomes", "text": "Shipped it.", "links": []}]
 
 
 @pytest.fixture
@@ -23,8 +24,31 @@ def hr(as_user, ladder_people):
             {"username": "ok", "email": "a@b.co", "level": "pm", "manager": NUL},
         ),
         ("post", "/api/v1/members/", {"username": NUL, "email": "a@b.co", "level": "pm"}),
-        ("post", "/api/v1/promotions/", {"candidate": 1, "to_level": NUL, "justification": "x"}),
-        ("post", "/api/v1/promotions/", {"candidate": 1, "to_level": "pm", "justification": NUL}),
+        (
+            "post",
+            "/api/v1/promotions/",
+            {"candidate": 1, "to_level": NUL, "justification": "x", "evidence": EVIDENCE},
+        ),
+        (
+            "post",
+            "/api/v1/promotions/",
+            {"candidate": 1, "to_level": "pm", "justification": NUL, "evidence": EVIDENCE},
+        ),
+        (
+            "post",
+            "/api/v1/promotions/",
+            {
+                "candidate": 1,
+                "to_level": "pm",
+                "justification": "x",
+                "evidence": [{"criterion": NUL, "text": NUL, "links": [NUL]}],
+            },
+        ),
+        (
+            "post",
+            "/api/v1/promotions/",
+            {"candidate": 1, "to_level": "pm", "justification": "x", "evidence": NUL},
+        ),
         (
             "post",
             "/api/v1/promotions/",

@@ -85,7 +85,15 @@ def test_reading_reviews_documents_its_403_and_reads_no_409(schema):
             assert "409" not in operation["responses"], path
             assert "415" not in operation["responses"], path
             assert "429" not in operation["responses"], path
-    for action in ("start-review", "approve", "reject", "withdraw", "reviews"):
+    for action in (
+        "start-review",
+        "approve",
+        "reject",
+        "withdraw",
+        "request-changes",
+        "resubmit",
+        "reviews",
+    ):
         assert "409" in schema["paths"][f"{promotion}/{action}"]["post"]["responses"]
 
 
@@ -96,6 +104,7 @@ def test_filters_and_ids_have_their_real_types(schema):
     assert parameters["page"]["type"] == parameters["page_size"]["type"] == "integer"
     assert parameters["state"]["enum"] == [
         "approved",
+        "changes_requested",
         "in_review",
         "nominated",
         "rejected",

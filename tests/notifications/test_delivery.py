@@ -17,6 +17,7 @@ from ladder.models import Level
 from notifications import services
 from notifications.models import Notification
 from notifications.tasks import notifications_sweep
+from promotions.models import Promotion
 from tests import factories
 from tests.notifications.conftest import (
     close_worker_connection,
@@ -52,7 +53,12 @@ def company(db):
 def nominate(company) -> dict:
     response = client_for(company["manager"].user).post(
         "/api/v1/promotions/",
-        {"candidate": company["candidate"].id, "to_level": "senior-pm", "justification": "Ready."},
+        {
+            "candidate": company["candidate"].id,
+            "to_level": "senior-pm",
+            "justification": "Ready.",
+            "evidence": factories.evidence_for("senior-pm"),
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -85,7 +91,9 @@ def test_nomination_reaches_each_reviewer_once_and_decisions_reach_candidate_and
     reviewer = client_for(reviewers[0])
     url = f"/api/v1/promotions/{promotion['id']}/"
     assert reviewer.post(url + "start-review/").status_code == 200
-    reviewer.post(url + "reviews/", {"decision": "approve"}, format="json")
+    ratings = factories.ratings_body(Promotion.objects.get(pk=promotion["id"]))
+    vote = {"decision": "approve", "ratings": ratings}
+    assert reviewer.post(url + "reviews/", vote, format="json").status_code == 201
     assert (
         reviewer.post(
             url + "approve/", {"note": "secret-committee-note"}, format="json"
@@ -111,6 +119,7 @@ def test_a_transaction_that_rolls_back_sends_nothing(redis_broker, worker, compa
             to_level=Level.objects.get(code="senior-pm"),
             nominated_by=company["manager"].user,
             justification="Ready.",
+            evidence=factories.evidence_for("senior-pm"),
         )
         raise RuntimeError("something later in the request failed")
     time.sleep(2)

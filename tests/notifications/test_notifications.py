@@ -43,9 +43,7 @@ def test_decisions_reach_candidate_nominator_and_manager_without_notes(people, i
         level=Level.objects.get(code="pm"), manager=people["candidate_member"].manager
     )
     promotion = in_review(candidate=hr_nominated, by=people["hr"])
-    promotion_services.promotion_review(
-        promotion=promotion, reviewer=people["committee"], decision="approve"
-    )
+    factories.review(promotion, people["committee"], "approve")
     promotion_services.promotion_approve(
         promotion=promotion, actor=people["committee"], note="committee-only-note"
     )
@@ -78,13 +76,19 @@ def test_the_nomination_makes_the_same_queries_for_a_committee_of_1_and_of_50(
         candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
         client = as_user(manager.user)
         client.get("/api/v1/members/me/")  # warm up: token, session, content types
+        evidence = factories.evidence_for("senior-pm")
         with (
             django_capture_on_commit_callbacks(execute=False) as callbacks,
             CaptureQueriesContext(connection) as queries,
         ):
             response = client.post(
                 "/api/v1/promotions/",
-                {"candidate": candidate.id, "to_level": "senior-pm", "justification": "x"},
+                {
+                    "candidate": candidate.id,
+                    "to_level": "senior-pm",
+                    "justification": "x",
+                    "evidence": evidence,
+                },
                 format="json",
             )
         assert response.status_code == 201
@@ -258,6 +262,7 @@ def test_a_poisoned_message_is_recorded_as_failed_and_never_retried(people, nomi
         to_level=Level.objects.get(code="senior-pm"),
         nominated_by=people["manager"],
         justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
     )
     row = Notification.objects.get(recipient=people["committee"])
     assert "\n" in row.subject

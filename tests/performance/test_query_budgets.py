@@ -26,8 +26,16 @@ def make_promotions(n: int, committee, hr, reviews_each: int = 1):
     for _ in range(n):
         member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
         promotion = factories.promotion(candidate=member, state="in_review", actor=hr)
+        ratings = factories.ratings_for(promotion)
         Review.objects.bulk_create(
-            Review(promotion=promotion, reviewer=r, decision="approve") for r in reviewers
+            Review(
+                promotion=promotion,
+                reviewer=r,
+                decision="approve",
+                packet_version=promotion.packet_version,
+                ratings=ratings,
+            )
+            for r in reviewers
         )
         promotions.append(promotion)
     return manager, promotions
@@ -98,7 +106,11 @@ def test_reviews_and_timeline_cost_the_same_for_1_or_100_reviews(staff, warm):
 # Fixed budgets, measured on PostgreSQL and SQLite alike (savepoints included).
 # Nominate and approve include writing the notification rows (delivery happens after commit).
 # Detail and approve read who may still vote (the quorum counts only current committee and HR).
-BUDGETS = {"detail": 6, "nominate": 18, "review": 12, "approve": 16}
+# Nominate writes version 1 of the packet (+5: the target level's criteria, read once to refuse
+# bad evidence before anything is written and again when the version is made; the last version
+# number; the version's row; the promotion's packet_version). A review reads the current packet
+# version for the criteria it must rate (+1).
+BUDGETS = {"detail": 6, "nominate": 23, "review": 13, "approve": 16}
 
 
 def test_fixed_budgets(staff, warm):
@@ -108,7 +120,10 @@ def test_fixed_budgets(staff, warm):
 
     detail, _ = count_queries(client, "get", f"/api/v1/promotions/{promotion.id}/")
     review, _ = count_queries(
-        warm(hr), "post", f"/api/v1/promotions/{promotion.id}/reviews/", {"decision": "approve"}
+        warm(hr),
+        "post",
+        f"/api/v1/promotions/{promotion.id}/reviews/",
+        {"decision": "approve", "ratings": factories.ratings_body(promotion)},
     )
     approve, _ = count_queries(client, "post", f"/api/v1/promotions/{promotion.id}/approve/", {})
 
@@ -118,7 +133,12 @@ def test_fixed_budgets(staff, warm):
         warm(manager.user),
         "post",
         "/api/v1/promotions/",
-        {"candidate": candidate.id, "to_level": "senior-pm", "justification": "Ready."},
+        {
+            "candidate": candidate.id,
+            "to_level": "senior-pm",
+            "justification": "Ready.",
+            "evidence": factories.evidence_for("senior-pm"),
+        },
     )
     measured = {"detail": detail, "nominate": nominate, "review": review, "approve": approve}
     assert measured == BUDGETS

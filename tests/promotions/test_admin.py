@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from ladder.models import LevelChange
-from promotions import services
+from promotions import packets, services
 from promotions.models import Promotion, PromotionEvent, Review
 from tests import factories
 
@@ -28,6 +28,11 @@ def act_url(promotion) -> str:
     return f"/admin/promotions/promotion/{promotion.pk}/act/"
 
 
+def rated(promotion, rating: str = "meets") -> dict:
+    """The desk's rating fields, one per criterion of the current packet version."""
+    return {f"rating_{c}": r for c, r in factories.ratings_for(promotion, rating).items()}
+
+
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
@@ -45,7 +50,7 @@ def test_a_committee_member_reviews_and_approves_from_the_change_page(people, in
 
     response = client.post(
         act_url(promotion),
-        {"action": "review", "decision": "approve", "comment": "Ready"},
+        {"action": "review", "decision": "approve", "comment": "Ready", **rated(promotion)},
         follow=True,
     )
     assert "Your review is recorded." in messages_of(response)
@@ -93,7 +98,9 @@ def test_a_recused_committee_member_sees_no_button_and_a_forged_post_is_refused(
     assert response.status_code == 200
     assert any(m.startswith("Refused:") for m in messages_of(response))
     response = client.post(
-        act_url(promotion), {"action": "review", "decision": "approve"}, follow=True
+        act_url(promotion),
+        {"action": "review", "decision": "approve", **rated(promotion)},
+        follow=True,
     )
     assert any(m.startswith("Refused:") for m in messages_of(response))
     assert Promotion.objects.get(pk=promotion.pk).state == "in_review"
@@ -108,11 +115,14 @@ def test_a_recused_committee_member_sees_no_button_and_a_forged_post_is_refused(
         ({"action": "start-review"}, "cannot start review"),
         ({"action": "review", "decision": "reject", "comment": ""}, "comment is required"),
         ({"action": "review", "decision": "perhaps"}, "approve or reject"),
+        ({"action": "request-changes", "note": ""}, "a note is required"),
         ({"action": "explode"}, "Unknown action"),
     ],
 )
 def test_refused_actions_show_the_reason_never_a_500(people, in_review, post, refusal):
     promotion = in_review()
+    if post["action"] == "review":
+        post = {**post, **rated(promotion)}
     response = admin_client(people["committee"]).post(act_url(promotion), post, follow=True)
     assert response.status_code == 200
     assert any(refusal in m for m in messages_of(response)), messages_of(response)
@@ -137,7 +147,7 @@ def test_a_member_without_committee_rights_cannot_open_the_page(people, in_revie
 
 def test_the_list_shows_the_committees_columns_and_filters(people, in_review, nominate):
     promotion = in_review()
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     client = admin_client(people["committee"])
     response = client.get("/admin/promotions/promotion/?state__exact=in_review")
     html = response.content.decode()
@@ -186,3 +196,38 @@ def test_the_change_page_shows_justification_level_and_history(people, in_review
     assert "candidate's current level" in html.lower()
     assert "Product Manager" in html
     assert "timeline" in html.lower()
+
+
+def test_a_review_without_a_rating_per_criterion_is_refused(people, in_review):
+    promotion = in_review()
+    ratings = rated(promotion)
+    ratings.pop(next(iter(ratings)))
+    response = admin_client(people["committee"]).post(
+        act_url(promotion), {"action": "review", "decision": "approve", **ratings}, follow=True
+    )
+    assert any(m.startswith("Refused: Rate") for m in messages_of(response)), messages_of(response)
+    assert not Review.objects.exists()
+
+
+def test_the_desk_shows_the_packet_its_versions_and_stale_votes(people, in_review):
+    promotion = in_review()
+    factories.review(promotion, people["committee"], "approve")
+    services.promotion_request_changes(
+        promotion=promotion, actor=people["committee2"], note="Say more about mentoring."
+    )
+    evidence = factories.evidence_for("senior-pm")
+    evidence[1]["text"] = "Mentors two associate PMs every week."
+    packets.packet_submit(
+        promotion=promotion, actor=people["manager"], justification="Reworked.", evidence=evidence
+    )
+    services.promotion_resubmit(promotion=promotion, actor=people["manager"])
+    client = admin_client(people["committee2"])
+    html = client.get(change_url(promotion)).content.decode()
+    assert "packet v2" in html and "v1</a>" in html
+    assert "<ins>Mentors two associate PMs every week.</ins>" in html  # compared with v1
+    assert "stale" in html  # the approve on v1 no longer counts
+    assert 'name="rating_mentors-juniors"' in html
+    old = client.get(change_url(promotion) + "?version=1").content.decode()
+    assert "packet v1" in old
+    candidate = admin_client(people["candidate"]).get(change_url(promotion))
+    assert candidate.status_code == 302  # not staff: no desk at all

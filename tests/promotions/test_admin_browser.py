@@ -73,25 +73,18 @@ def desk_world(db):
     reviewer = factories.committee_member(username="cora", first_name="Cora", last_name="Mendes")
     colleague = factories.committee_member(username="chen")
     waiting = factories.MemberFactory(manager=manager, level=Level.objects.get(code="associate-pm"))
-    services.promotion_nominate(
-        candidate=waiting,
-        to_level=Level.objects.get(code="pm"),
-        nominated_by=manager.user,
-        justification="Not yet in review.",
-    )
-    promotion = services.promotion_nominate(
+    factories.promotion(candidate=waiting, to="pm", justification="Not yet in review.")
+    promotion = factories.promotion(
         candidate=candidate,
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=manager.user,
+        to="senior-pm",
         justification=(
             "Led the checkout rewrite across payments, risk and mobile: conversion up 4 points.\n"
             "Mentors two associate PMs; runs the quarterly roadmap review for the growth area."
         ),
+        state="in_review",
+        actor=colleague,
     )
-    services.promotion_start_review(promotion=promotion, actor=colleague)
-    services.promotion_review(
-        promotion=promotion, reviewer=colleague, decision="approve", comment="Senior scope."
-    )
+    factories.review(promotion, colleague, "approve", "Senior scope.")
     return promotion, reviewer
 
 
@@ -105,7 +98,7 @@ def log_in(page, base_url: str, username: str, next_path: str):
 def assert_usable(page, locator, width: int):
     """Scrolled into view, the control has a real box inside the viewport; then it is clicked
     as a person would click it (no `force`)."""
-    locator.scroll_into_view_if_needed()
+    locator.evaluate("element => element.scrollIntoView({block: 'center', inline: 'center'})")
     box = locator.bounding_box()
     assert box is not None, locator
     assert box["width"] >= 14 and box["height"] >= 14, (locator, box)
@@ -129,15 +122,19 @@ def test_the_desk_forms_are_usable_at_every_width(live_server, chromium, desk_wo
 
     review = page.locator("#your-review")
     decide = page.locator("#transitions")
+    ratings = review.locator("input[type=radio][name^=rating_]")
+    expect(ratings).to_have_count(15)  # five criteria of senior-pm, three ratings each
     controls = [
+        *[ratings.nth(i) for i in range(15)],
         review.locator("input[name=decision][value=approve]"),
         review.locator("input[name=decision][value=reject]"),
         review.locator("textarea[name=comment]"),
         review.locator("input[name=record-review]"),
         decide.locator("textarea[name=note]"),
-        *[decide.locator("button[name=action]").nth(i) for i in range(2)],
+        *[decide.locator("button[name=action]").nth(i) for i in range(3)],
     ]
-    expect(decide.locator("button[name=action]")).to_have_count(2)  # approve, reject
+    # approve, reject, request changes
+    expect(decide.locator("button[name=action]")).to_have_count(3)
     for control in controls:
         assert_usable(page, control, width)
 
@@ -147,7 +144,10 @@ def test_the_desk_forms_are_usable_at_every_width(live_server, chromium, desk_wo
         box = form.bounding_box()
         assert box["x"] >= main["x"] and box["x"] + box["width"] <= main["x"] + main["width"] + 1
 
-    # The review by keyboard alone: choose, type, tab to the button, Enter.
+    # The review by keyboard alone: rate each criterion, choose, type, tab to the button, Enter.
+    for meets in review.locator("input[type=radio][name^=rating_][value=meets]").all():
+        meets.focus()
+        page.keyboard.press("Space")
     review.locator("input[name=decision][value=approve]").focus()
     page.keyboard.press("Space")
     review.locator("textarea[name=comment]").focus()
@@ -187,6 +187,8 @@ def test_the_committee_finds_what_needs_its_vote(live_server, chromium, desk_wor
     expect(page.locator("#your-review")).to_be_visible()
     if screenshots:
         page.screenshot(path=os.path.join(screenshots, "desk-in-review.png"), full_page=True)
+    for meets in page.locator("#your-review input[name^=rating_][value=meets]").all():
+        meets.check()
     page.check("#your-review input[name=decision][value=approve]")
     page.click("#your-review input[name=record-review]")
     page.fill("#transitions textarea[name=note]", "Congratulations.")
@@ -196,3 +198,42 @@ def test_the_committee_finds_what_needs_its_vote(live_server, chromium, desk_wor
         page.screenshot(path=os.path.join(screenshots, "desk-approved.png"), full_page=True)
     page.goto(f"{live_server.url}/admin/")
     expect(page.locator("#awaiting-vote")).to_contain_text("Nothing awaits your vote")
+
+
+def test_the_desk_compares_packet_versions(live_server, chromium, desk_world):
+    """Sent back, reworked, resubmitted: the committee reads v2 with its changes marked against
+    v1, the stale vote marked, and switches to v1 by keyboard."""
+    from playwright.sync_api import expect
+
+    from promotions import packets
+
+    promotion, reviewer = desk_world
+    nominator = promotion.nominated_by
+    services.promotion_request_changes(
+        promotion=promotion, actor=reviewer, note="Show the mentoring in numbers."
+    )
+    evidence = factories.evidence_for("senior-pm")
+    evidence[1]["text"] = "Mentors two associate PMs weekly; both now lead discovery alone."
+    evidence[1]["links"] = ["https://wiki.example.com/mentoring-notes"]
+    packets.packet_submit(
+        promotion=promotion,
+        actor=nominator,
+        justification="Reworked: the mentoring, in numbers.",
+        evidence=evidence,
+    )
+    services.promotion_resubmit(promotion=promotion, actor=nominator)
+    page = chromium.new_page(viewport={"width": 1280, "height": HEIGHT})
+    log_in(page, live_server.url, "cora", f"/admin/promotions/promotion/{promotion.pk}/change/")
+    mentoring = page.locator("#criterion-mentors-juniors")
+    expect(mentoring.locator("ins")).to_contain_text("both now lead discovery alone")
+    expect(mentoring.locator(".changed-mark")).to_be_visible()
+    expect(page.locator("#votes")).to_contain_text("stale")
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(
+            path=os.path.join(os.environ["SCREENSHOT_DIR"], "desk-two-versions.png"),
+            full_page=True,
+        )
+    version_one = page.locator(".versions a", has_text="v1")
+    version_one.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#justification-title")).to_contain_text("packet v1")

@@ -56,6 +56,7 @@ def test_twenty_nominations_of_one_candidate_exactly_one_wins(people):
         "candidate": people["candidate_member"].id,
         "to_level": "senior-pm",
         "justification": "Everyone agrees.",
+        "evidence": factories.evidence_for("senior-pm"),
     }
 
     statuses = post_all_at_once(clients, "/api/v1/promotions/", payload)
@@ -73,6 +74,7 @@ def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_revie
         "approve": (people["committee"], {}),
         "reject": (people["committee2"], {"note": "No"}),
         "withdraw": (people["manager"], {}),
+        "request-changes": (people["hr"], {"note": "Add numbers."}),
     }
     calls = [
         partial(client_for(user).post, url + action + "/", payload, format="json")
@@ -81,10 +83,18 @@ def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_revie
     results = dict(zip(attempts, at_once(*calls), strict=True))
 
     codes = sorted(r.status_code for r in results.values())
-    assert codes == [200, 409, 409]
+    assert codes == [200, 409, 409, 409]
     final = Promotion.objects.get(pk=promotion.pk).state
     winner = next(name for name, r in results.items() if r.status_code == 200)
-    assert final == {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}[winner]
+    assert (
+        final
+        == {
+            "approve": "approved",
+            "reject": "rejected",
+            "withdraw": "withdrawn",
+            "request-changes": "changes_requested",
+        }[winner]
+    )
     assert PromotionEvent.objects.filter(promotion=promotion).count() == 3
     moved = (
         Level.objects.get(code="senior-pm")

@@ -2,6 +2,7 @@ import pytest
 
 from ladder.models import LevelChange
 from promotions.models import Promotion, PromotionEvent
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +12,12 @@ def test_the_happy_path_over_the_api(as_user, people):
     manager = as_user(people["manager"])
     response = manager.post(
         "/api/v1/promotions/",
-        {"candidate": candidate.id, "to_level": "senior-pm", "justification": "Ready."},
+        {
+            "candidate": candidate.id,
+            "to_level": "senior-pm",
+            "justification": "Ready.",
+            "evidence": factories.evidence_for("senior-pm"),
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -26,30 +32,35 @@ def test_the_happy_path_over_the_api(as_user, people):
         "name": candidate.name,
     }
     assert body["available_transitions"] == ["withdraw"]
+    assert body["packet_version"] == 1
+    assert body["changes_requested_note"] is None
     pid = body["id"]
+    ratings = factories.ratings_body(Promotion.objects.get(pk=pid))
 
     committee = as_user(people["committee"])
     detail = committee.get(f"/api/v1/promotions/{pid}/").json()
     assert detail["available_transitions"] == ["start-review"]
     assert committee.post(f"/api/v1/promotions/{pid}/start-review/").status_code == 200
     detail = committee.get(f"/api/v1/promotions/{pid}/").json()
-    assert detail["available_transitions"] == ["reject"]  # approve waits for a review
+    # approve waits for a review
+    assert detail["available_transitions"] == ["reject", "request-changes"]
 
     review = committee.post(
         f"/api/v1/promotions/{pid}/reviews/",
-        {"decision": "approve", "comment": "Yes"},
+        {"decision": "approve", "comment": "Yes", "ratings": ratings},
         format="json",
     )
     assert review.status_code == 201
     again = committee.post(
         f"/api/v1/promotions/{pid}/reviews/",
-        {"decision": "approve", "comment": "Yes!"},
+        {"decision": "approve", "comment": "Yes!", "ratings": ratings},
         format="json",
     )
     assert again.status_code == 200
     assert committee.get(f"/api/v1/promotions/{pid}/").json()["available_transitions"] == [
         "approve",
         "reject",
+        "request-changes",
     ]
     approved = committee.post(
         f"/api/v1/promotions/{pid}/approve/", {"note": "Congrats"}, format="json"
@@ -84,7 +95,12 @@ def test_one_open_promotion_per_candidate(nominate, as_user, people):
     nominate()
     response = as_user(people["manager"]).post(
         "/api/v1/promotions/",
-        {"candidate": people["candidate_member"].id, "to_level": "senior-pm", "justification": "x"},
+        {
+            "candidate": people["candidate_member"].id,
+            "to_level": "senior-pm",
+            "justification": "x",
+            "evidence": factories.evidence_for("senior-pm"),
+        },
         format="json",
     )
     assert response.status_code == 409

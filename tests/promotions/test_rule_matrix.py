@@ -8,14 +8,24 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange, Member
-from promotions import services
-from promotions.models import Promotion, PromotionEvent, Review
+from promotions import packets, services
+from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-STATES = ["nominated", "in_review", "approved", "rejected", "withdrawn"]
-OPEN = {"nominated", "in_review"}
+# `reworked`: changes_requested, with a new packet version submitted since (resubmit may go on).
+STATES = [
+    "nominated",
+    "in_review",
+    "changes_requested",
+    "reworked",
+    "approved",
+    "rejected",
+    "withdrawn",
+]
+CHANGES_REQUESTED = {"changes_requested", "reworked"}
+OPEN = {"nominated", "in_review"} | CHANGES_REQUESTED
 ROLES = [
     "candidate",
     "manager",
@@ -25,7 +35,7 @@ ROLES = [
     "hr",
     "anonymous",
 ]
-ACTIONS = ["start-review", "review", "approve", "reject", "withdraw"]
+ACTIONS = ["start-review", "review", "approve", "reject", "withdraw", "request-changes", "resubmit"]
 SUCCESS = {"review": 201}
 
 
@@ -41,26 +51,51 @@ def expected(role: str, action: str, state: str) -> int:
         "approve": {"in_review"},
         "reject": {"in_review"},
         "withdraw": OPEN,
+        "request-changes": {"in_review"},
+        "resubmit": {"reworked"},  # changes_requested without a new version: 409 too
     }[action]
     may = {
         "candidate": set(),
-        "manager": {"withdraw"},  # the nominator
-        "recused_committee": {"withdraw"},  # the nominator of their own report's promotion
-        "committee": {"start-review", "review", "approve", "reject"},
-        "hr": {"start-review", "review", "approve", "reject", "withdraw"},
+        "manager": {"withdraw", "resubmit"},  # the nominator
+        # The nominator of their own report's promotion: involved, so no committee work on it.
+        "recused_committee": {"withdraw", "resubmit"},
+        "committee": {"start-review", "review", "approve", "reject", "request-changes"},
+        "hr": {
+            "start-review",
+            "review",
+            "approve",
+            "reject",
+            "withdraw",
+            "request-changes",
+            "resubmit",
+        },
     }[role]
     if action not in may:
         return 403
     return ok if state in source else 409
 
 
-PAYLOAD = {
-    "start-review": {},
-    "review": {"decision": "approve", "comment": "Strong case."},
-    "approve": {"note": "Agreed."},
-    "reject": {"note": "Not yet."},
-    "withdraw": {"note": "Timing."},
-}
+def expected_code(action: str, state: str) -> str:
+    """The code of a 409."""
+    if action == "resubmit" and state == "changes_requested":
+        return "packet_unchanged"
+    return "invalid_state"
+
+
+def payload(action: str, promotion: Promotion) -> dict:
+    return {
+        "start-review": {},
+        "review": {
+            "decision": "approve",
+            "comment": "Strong case.",
+            "ratings": factories.ratings_body(promotion),
+        },
+        "approve": {"note": "Agreed."},
+        "reject": {"note": "Not yet."},
+        "withdraw": {"note": "Timing."},
+        "request-changes": {"note": "Add the adoption numbers."},
+        "resubmit": {"note": "Numbers added."},
+    }[action]
 
 
 @pytest.fixture
@@ -89,9 +124,22 @@ def cast(db):
 
 def promotion_in(state: str, *, candidate: Member, nominator, voter) -> Promotion:
     votes = [] if state in ("nominated", "withdrawn") else [(voter, "approve")]
-    return factories.promotion(
-        candidate=candidate, to="senior-pm", by=nominator, state=state, votes=votes, actor=voter
+    built = "in_review" if state in CHANGES_REQUESTED else state
+    promotion = factories.promotion(
+        candidate=candidate, to="senior-pm", by=nominator, state=built, votes=votes, actor=voter
     )
+    if state in CHANGES_REQUESTED:
+        promotion = services.promotion_request_changes(
+            promotion=promotion, actor=voter, note="Show the adoption numbers."
+        )
+    if state == "reworked":
+        packets.packet_submit(
+            promotion=promotion,
+            actor=nominator,
+            justification="Ready, with numbers.",
+            evidence=factories.evidence_for("senior-pm", text="With adoption numbers."),
+        )
+    return Promotion.objects.get(pk=promotion.pk)
 
 
 def snapshot(promotion: Promotion):
@@ -99,8 +147,15 @@ def snapshot(promotion: Promotion):
     return (
         promotion.state,
         promotion.decided_at,
+        promotion.packet_version,
+        promotion.changes_requested_note,
         PromotionEvent.objects.count(),
-        list(Review.objects.values_list("reviewer_id", "decision", "comment").order_by("id")),
+        PacketVersion.objects.count(),
+        list(
+            Review.objects.values_list(
+                "reviewer_id", "decision", "comment", "packet_version", "ratings"
+            ).order_by("id")
+        ),
         list(Member.objects.values_list("id", "level_id").order_by("id")),
         LevelChange.objects.count(),
     )
@@ -131,11 +186,13 @@ def test_transition_matrix(cast, role, action, state):
     url = f"/api/v1/promotions/{promotion.pk}/{'reviews' if action == 'review' else action}/"
     before = snapshot(promotion)
 
-    response = client.post(url, PAYLOAD[action], format="json")
+    response = client.post(url, payload(action, promotion), format="json")
 
     want = expected(role, action, state)
     assert response.status_code == want, response.json()
     assert {"detail", "code"} <= set(response.json()) or want in {200, 201}
+    if want == 409:
+        assert response.json()["code"] == expected_code(action, state)
     if want >= 400:
         assert snapshot(promotion) == before
     else:
@@ -165,14 +222,20 @@ def test_nomination_matrix(cast, role):
             "candidate": cast["candidate_member"].id,
             "to_level": "senior-pm",
             "justification": "Ready.",
+            "evidence": factories.evidence_for("senior-pm"),
         },
         format="json",
     )
     assert response.status_code == NOMINATE_EXPECTED[role], response.json()
+    counts = (
+        Promotion.objects.count(),
+        PromotionEvent.objects.count(),
+        PacketVersion.objects.count(),
+    )
     if response.status_code == 201:
-        assert (Promotion.objects.count(), PromotionEvent.objects.count()) == (1, 1)
+        assert counts == (1, 1, 1)
     else:
-        assert (Promotion.objects.count(), PromotionEvent.objects.count()) == before
+        assert counts == (*before, 0)
     if response.status_code == 400:
         assert response.json()["code"] == "no_such_member"
 
@@ -185,5 +248,25 @@ def test_a_manager_cannot_nominate_themselves(cast):
             to_level=Level.objects.get(code="senior-pm"),
             nominated_by=cast["hr"],
             justification="Me.",
+            evidence=factories.evidence_for("senior-pm"),
         )
     assert Promotion.objects.count() == 0
+
+
+@pytest.mark.parametrize("note", ["", "   "])
+def test_requesting_changes_needs_a_note(cast, note):
+    promotion = promotion_in(
+        "in_review",
+        candidate=cast["candidate_member"],
+        nominator=cast["manager"],
+        voter=cast["voter"],
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(cast['committee'])}")
+    before = snapshot(promotion)
+    response = client.post(
+        f"/api/v1/promotions/{promotion.pk}/request-changes/", {"note": note}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "note_required"
+    assert snapshot(promotion) == before

@@ -9,10 +9,23 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+def evidence(to_level) -> list[dict]:
+    """Valid evidence for `to_level` when it names a level (else for senior-pm): what is refused
+    is then the move or the level, not the packet."""
+    if isinstance(to_level, str) and Level.objects.filter(code=to_level).exists():
+        return factories.evidence_for(to_level)
+    return factories.evidence_for("senior-pm")
+
+
 def nominate_over_api(as_user, user, candidate, to_level, justification="Ready."):
     return as_user(user).post(
         "/api/v1/promotions/",
-        {"candidate": candidate.id, "to_level": to_level, "justification": justification},
+        {
+            "candidate": candidate.id,
+            "to_level": to_level,
+            "justification": justification,
+            "evidence": evidence(to_level),
+        },
         format="json",
     )
 
@@ -95,6 +108,7 @@ def test_nomination_refuses_bad_input(as_user, people, change, code):
         "candidate": people["candidate_member"].id,
         "to_level": "senior-pm",
         "justification": "Ready.",
+        "evidence": factories.evidence_for("senior-pm"),
         **change,
     }
     response = as_user(people["manager"]).post("/api/v1/promotions/", payload, format="json")
@@ -150,7 +164,9 @@ def test_reject_needs_a_note(as_user, people, in_review):
 def test_a_reject_review_needs_a_comment(as_user, people, in_review):
     promotion = in_review()
     response = as_user(people["committee"]).post(
-        f"/api/v1/promotions/{promotion.id}/reviews/", {"decision": "reject"}, format="json"
+        f"/api/v1/promotions/{promotion.id}/reviews/",
+        {"decision": "reject", "ratings": factories.ratings_body(promotion, "not_yet")},
+        format="json",
     )
     assert response.status_code == 400
     assert response.json()["code"] == "comment_required"
@@ -161,7 +177,9 @@ def test_a_reject_review_needs_a_comment(as_user, people, in_review):
 def test_a_review_decision_is_approve_or_reject(as_user, people, in_review, decision):
     promotion = in_review()
     response = as_user(people["committee"]).post(
-        f"/api/v1/promotions/{promotion.id}/reviews/", {"decision": decision}, format="json"
+        f"/api/v1/promotions/{promotion.id}/reviews/",
+        {"decision": decision, "ratings": factories.ratings_body(promotion)},
+        format="json",
     )
     assert response.status_code == 400
     assert Review.objects.count() == 0
@@ -170,7 +188,9 @@ def test_a_review_decision_is_approve_or_reject(as_user, people, in_review, deci
 def test_reviews_only_while_in_review(as_user, people, nominate):
     promotion = nominate()
     response = as_user(people["committee"]).post(
-        f"/api/v1/promotions/{promotion.id}/reviews/", {"decision": "approve"}, format="json"
+        f"/api/v1/promotions/{promotion.id}/reviews/",
+        {"decision": "approve", "ratings": factories.ratings_body(promotion)},
+        format="json",
     )
     assert response.status_code == 409
     assert Review.objects.count() == 0
@@ -181,20 +201,32 @@ def test_approval_needs_the_quorum(as_user, people, in_review, settings):
     promotion = in_review()
     committee = as_user(people["committee"])
     url = f"/api/v1/promotions/{promotion.id}/"
-    committee.post(url + "reviews/", {"decision": "approve"}, format="json")
+    vote = {"decision": "approve", "ratings": factories.ratings_body(promotion)}
+    assert committee.post(url + "reviews/", vote, format="json").status_code == 201
     response = committee.post(url + "approve/", {}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "quorum_not_met"
-    as_user(people["committee2"]).post(url + "reviews/", {"decision": "approve"}, format="json")
+    second = as_user(people["committee2"]).post(url + "reviews/", vote, format="json")
+    assert second.status_code == 201
     assert committee.post(url + "approve/", {}, format="json").status_code == 200
 
 
 def test_approval_needs_more_approvals_than_rejections(as_user, people, in_review):
     promotion = in_review()
     url = f"/api/v1/promotions/{promotion.id}/"
-    as_user(people["committee"]).post(url + "reviews/", {"decision": "approve"}, format="json")
-    as_user(people["committee2"]).post(
-        url + "reviews/", {"decision": "reject", "comment": "Scope too narrow"}, format="json"
+    approve = {"decision": "approve", "ratings": factories.ratings_body(promotion)}
+    reject = {
+        "decision": "reject",
+        "comment": "Scope too narrow",
+        "ratings": factories.ratings_body(promotion, "not_yet"),
+    }
+    assert (
+        as_user(people["committee"]).post(url + "reviews/", approve, format="json").status_code
+        == 201
+    )
+    assert (
+        as_user(people["committee2"]).post(url + "reviews/", reject, format="json").status_code
+        == 201
     )
     response = as_user(people["hr"]).post(url + "approve/", {}, format="json")
     assert response.status_code == 409
@@ -204,7 +236,7 @@ def test_approval_needs_more_approvals_than_rejections(as_user, people, in_revie
 
 def test_approval_refused_when_the_candidate_level_changed(as_user, people, in_review):
     promotion = in_review()
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     member_level_change(
         member=people["candidate_member"], to_level=Level.objects.get(code="senior-pm")
     )
@@ -216,7 +248,7 @@ def test_approval_refused_when_the_candidate_level_changed(as_user, people, in_r
 
 def test_approval_refused_when_the_move_was_deactivated(as_user, people, in_review):
     promotion = in_review()
-    services.promotion_review(promotion=promotion, reviewer=people["committee"], decision="approve")
+    factories.review(promotion, people["committee"], "approve")
     LevelTransition.objects.filter(from_level__code="pm", to_level__code="senior-pm").update(
         is_active=False
     )

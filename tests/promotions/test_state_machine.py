@@ -1,5 +1,6 @@
-"""A hypothesis stateful test: random roles nominate, start reviews, review, approve, reject and
-withdraw, through the services. After every step the invariants of the workflow hold."""
+"""A hypothesis stateful test: random roles nominate, start reviews, review, approve, reject,
+withdraw, request changes, submit new packet versions and resubmit, through the services. After
+every step the invariants of the workflow hold."""
 
 import pytest
 from django.db import transaction
@@ -11,14 +12,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ladder.errors import DomainError
 from ladder.models import Level, LevelChange, Member
 from ladder.selectors import level_next_levels
-from promotions import services
-from promotions.models import OPEN_STATES, Promotion, PromotionEvent
+from promotions import packets, services
+from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
 from tests import factories
 
 LEVEL_CODES = ["associate-pm", "pm", "senior-pm", "lead-pm", "principal-pm", "group-pm", "cpo"]
 ROLES = ["manager", "other_manager", "committee1", "committee2", "hr", "candidate"]
 COMMITTEE_WORK = ["committee1", "committee2", "hr"]
 TERMINAL = {"approved", "rejected", "withdrawn"}
+TRANSITIONS = ["start-review", "approve", "reject", "withdraw", "request-changes", "resubmit"]
 NEXT = "the next level up"
 
 
@@ -79,6 +81,7 @@ class PromotionWorkflow(RuleBasedStateMachine):
                 to_level=Level.objects.get(code=to),
                 nominated_by=self.actor(role, member),
                 justification="Because.",
+                evidence=factories.evidence_for(to),
             )
         )
         self.successful_transitions += done
@@ -86,7 +89,7 @@ class PromotionWorkflow(RuleBasedStateMachine):
     @precondition(lambda self: Promotion.objects.exists())
     @rule(
         pick=st.integers(0, 50),
-        action=st.sampled_from(["start-review", "approve", "reject", "withdraw"]),
+        action=st.sampled_from(TRANSITIONS),
         role=st.one_of(st.sampled_from(COMMITTEE_WORK), st.sampled_from(ROLES)),
     )
     def transition(self, pick, action, role):
@@ -101,6 +104,8 @@ class PromotionWorkflow(RuleBasedStateMachine):
             self.successful_transitions += 1
             if action == "approve":
                 self.levels[promotion.candidate_id] = promotion.to_level_id
+            if action == "resubmit":  # only with a version newer than the one sent back
+                assert promotion.packet_version > (promotion.changes_requested_version or 0)
         else:
             assert after == before
 
@@ -109,16 +114,54 @@ class PromotionWorkflow(RuleBasedStateMachine):
         pick=st.integers(0, 50),
         role=st.one_of(st.sampled_from(COMMITTEE_WORK), st.sampled_from(ROLES)),
         decision=st.sampled_from(["approve", "reject"]),
+        every_criterion=st.booleans(),
     )
-    def review(self, pick, role, decision):
+    def review(self, pick, role, decision, every_criterion):
         promotions = self.promotions()
         promotion = promotions[pick % len(promotions)]
         reviewer = self.actor(role, promotion.candidate)
-        self.attempt(
+        ratings = factories.ratings_for(promotion, "meets" if decision == "approve" else "not_yet")
+        if not every_criterion:
+            ratings.popitem()
+        before = list(Review.objects.values_list("id", "decision", "ratings").order_by("id"))
+        done = self.attempt(
             lambda: services.promotion_review(
-                promotion=promotion, reviewer=reviewer, decision=decision, comment="Reasons."
+                promotion=promotion,
+                reviewer=reviewer,
+                decision=decision,
+                comment="Reasons.",
+                ratings=ratings,
             )
         )
+        if not every_criterion:
+            assert not done  # ratings_missing (or refused earlier): nothing recorded
+        if not done:
+            assert list(Review.objects.values_list("id", "decision", "ratings").order_by("id")) == (
+                before
+            )
+
+    @precondition(lambda self: Promotion.objects.exists())
+    @rule(
+        pick=st.integers(0, 50),
+        role=st.one_of(st.sampled_from(["manager", "hr"]), st.sampled_from(ROLES)),
+    )
+    def submit_packet(self, pick, role):
+        """A new packet version: by the nominator or HR while nominated or changes requested."""
+        promotions = self.promotions()
+        promotion = promotions[pick % len(promotions)]
+        before = PacketVersion.objects.filter(promotion=promotion).count()
+        done = self.attempt(
+            lambda: packets.packet_submit(
+                promotion=promotion,
+                actor=self.actor(role, promotion.candidate),
+                justification="Reworked.",
+                evidence=factories.evidence_for(promotion.to_level, text="Reworked."),
+            )
+        )
+        after = PacketVersion.objects.filter(promotion=promotion).count()
+        assert after == before + done
+        if done:
+            assert promotion.state in ("nominated", "changes_requested")
 
     @precondition(lambda self: Promotion.objects.filter(state__in=OPEN_STATES).exists())
     @rule(pick=st.integers(0, 50), role=st.sampled_from(COMMITTEE_WORK))
@@ -133,10 +176,25 @@ class PromotionWorkflow(RuleBasedStateMachine):
         actor = self.users[role]
         if promotion.state == "nominated":
             action = "start-review"
+        elif promotion.state == "changes_requested":
+            # The nominator's usual next step: a new version, then back to review (HR may too).
+            actor = self.users["hr"]
+            self.attempt(
+                lambda: packets.packet_submit(
+                    promotion=promotion,
+                    actor=actor,
+                    justification="Reworked.",
+                    evidence=factories.evidence_for(promotion.to_level, text="Reworked."),
+                )
+            )
+            action = "resubmit"
         else:
             self.attempt(
                 lambda: services.promotion_review(
-                    promotion=promotion, reviewer=actor, decision="approve"
+                    promotion=promotion,
+                    reviewer=actor,
+                    decision="approve",
+                    ratings=factories.ratings_for(promotion),
                 )
             )
             action = "approve"
@@ -147,10 +205,25 @@ class PromotionWorkflow(RuleBasedStateMachine):
             if action == "approve":
                 self.levels[promotion.candidate_id] = promotion.to_level_id
 
+    @precondition(lambda self: Promotion.objects.filter(state="in_review").exists())
+    @rule(pick=st.integers(0, 50), role=st.sampled_from(COMMITTEE_WORK))
+    def send_back(self, pick, role):
+        """The committee asks for changes, so that runs reach changes_requested and resubmit."""
+        in_review = list(
+            Promotion.objects.filter(state="in_review").select_related("candidate").order_by("id")
+        )
+        promotion = in_review[pick % len(in_review)]
+        done = self.attempt(
+            lambda: services.promotion_request_changes(
+                promotion=promotion, actor=self.users[role], note="Show the numbers."
+            )
+        )
+        self.successful_transitions += done
+
     @precondition(lambda self: Promotion.objects.filter(state__in=TERMINAL).exists())
     @rule(
         pick=st.integers(0, 50),
-        action=st.sampled_from(["start-review", "approve", "reject", "withdraw", "review"]),
+        action=st.sampled_from([*TRANSITIONS, "review", "submit-packet"]),
     )
     def terminal_states_refuse_everything_with_409(self, pick, action):
         closed = list(Promotion.objects.filter(state__in=TERMINAL).order_by("id"))
@@ -158,7 +231,19 @@ class PromotionWorkflow(RuleBasedStateMachine):
         hr = self.referee
         with pytest.raises(DomainError) as refused, transaction.atomic():
             if action == "review":
-                services.promotion_review(promotion=promotion, reviewer=hr, decision="approve")
+                services.promotion_review(
+                    promotion=promotion,
+                    reviewer=hr,
+                    decision="approve",
+                    ratings=factories.ratings_for(promotion),
+                )
+            elif action == "submit-packet":
+                packets.packet_submit(
+                    promotion=promotion,
+                    actor=hr,
+                    justification="Too late.",
+                    evidence=factories.evidence_for(promotion.to_level),
+                )
             else:
                 services.TRANSITION_SERVICES[action](promotion=promotion, actor=hr, note="n")
         assert refused.value.kind == DomainError.CONFLICT
@@ -179,6 +264,23 @@ class PromotionWorkflow(RuleBasedStateMachine):
             .filter(n__gt=1)
         )
         assert not counts.exists()
+
+    @invariant()
+    def packet_versions_are_numbered_from_one_and_the_last_is_current(self):
+        for promotion in Promotion.objects.all():
+            numbers = list(
+                promotion.packet_versions.order_by("number").values_list("number", flat=True)
+            )
+            assert numbers == list(range(1, promotion.packet_version + 1))
+            assert (
+                promotion.reviews.filter(packet_version__gt=promotion.packet_version).count() == 0
+            )
+
+    @invariant()
+    def changes_are_requested_with_a_note_for_the_version_under_review(self):
+        for promotion in Promotion.objects.exclude(changes_requested_version=None):
+            assert promotion.changes_requested_note
+            assert promotion.changes_requested_version <= promotion.packet_version
 
     @invariant()
     def one_event_per_successful_transition(self):

@@ -35,7 +35,14 @@ def leaks(text: str, people, reviewers=("committee", "committee2", "hr")) -> lis
 def test_candidate_and_manager_see_no_committee_work(as_user, people, reviewed, who):
     client = as_user(people[who])
     base = f"/api/v1/promotions/{reviewed.id}/"
-    for url in [base, "/api/v1/promotions/", base + "timeline/"]:
+    for url in [
+        base,
+        "/api/v1/promotions/",
+        base + "timeline/",
+        base + "packet/",
+        base + "packet/versions/",
+        base + "packet/versions/1/",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert leaks(response.content.decode(), people) == [], url
@@ -78,3 +85,25 @@ def test_other_members_cannot_see_a_promotion(as_user, people, reviewed):
     assert client.get(f"/api/v1/promotions/{reviewed.id}/timeline/").status_code == 404
     assert client.get(f"/api/v1/promotions/{reviewed.id}/reviews/").status_code == 404
     assert client.get("/api/v1/promotions/").json()["count"] == 0
+
+
+def test_the_note_asking_for_changes_is_the_nominators_not_the_candidates(as_user, people):
+    candidate = factories.MemberFactory(
+        level=Level.objects.get(code="pm"), manager=people["candidate_member"].manager
+    )
+    promotion = factories.promotion(
+        candidate=candidate, by=people["hr"], state="in_review", actor=people["committee"]
+    )
+    services.promotion_request_changes(
+        promotion=promotion, actor=people["committee"], note=SECRET_NOTE
+    )
+    base = f"/api/v1/promotions/{promotion.id}/"
+    for who in (candidate.user, people["manager"]):  # the candidate, their manager
+        urls = [base, "/api/v1/promotions/", base + "timeline/", base + "packet/"]
+        for url in [*urls, "/api/v1/notifications/"]:
+            response = as_user(who).get(url)
+            assert response.status_code == 200, url
+            assert SECRET_NOTE not in response.content.decode(), url
+        assert as_user(who).get(base).json()["state"] == "changes_requested"
+        assert as_user(who).get(base).json()["changes_requested_note"] is None
+    assert as_user(people["hr"]).get(base).json()["changes_requested_note"] == SECRET_NOTE

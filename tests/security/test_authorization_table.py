@@ -145,6 +145,44 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    "/api/v1/promotions/{pk}/request-changes/": {
+        # The committee's work (the nominator is involved); a nominated promotion is not in review.
+        "post": row(401, 403, 403, 404, 409, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/resubmit/": {
+        # The nominator's or HR's; only from changes_requested.
+        "post": row(401, 403, 409, 404, 403, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/packet/": {
+        "get": row(401, 200, 200, 404, 200, 200),  # the candidate reads their case too
+        # A new version: the nominator or HR, while nominated; an empty body is 400.
+        "post": row(401, 403, 400, 404, 403, 400),
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/packet/versions/": {
+        "get": row(401, 200, 200, 404, 200, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/packet/versions/{number}/": {
+        "get": row(401, 200, 200, 404, 200, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/promotions/{pk}/reviews/": {
         "get": row(401, 403, 403, 404, 200, 200),
         "post": row(401, 403, 403, 404, 409, 409),
@@ -222,8 +260,8 @@ def world(db):
 def concrete(route: str, ids: dict) -> str:
     if "{pk}" in route:
         collection = route.split("/")[3]
-        return route.replace("{pk}", str(ids[collection]))
-    return route.replace("{code}", "pm")
+        route = route.replace("{pk}", str(ids[collection]))
+    return route.replace("{code}", "pm").replace("{number}", "1")
 
 
 CASES = [

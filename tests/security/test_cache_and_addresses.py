@@ -8,6 +8,7 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from config.client_address import client_address
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,7 @@ def test_writes_and_logins_go_through_when_the_cache_is_down(cache_down, people,
             "candidate": people["candidate_member"].pk,
             "to_level": "senior-pm",
             "justification": "Ready.",
+            "evidence": factories.evidence_for("senior-pm"),
         },
         format="json",
     )

@@ -87,9 +87,7 @@ def test_hr_cannot_manage_superusers(people):
 
 def test_a_vote_stops_counting_when_its_reviewer_leaves_the_committee(people, in_review, as_user):
     promotion = in_review()
-    services.promotion_review(
-        promotion=promotion, reviewer=people["committee2"], decision="approve"
-    )
+    factories.review(promotion, people["committee2"], "approve")
     people["committee2"].groups.remove(Group.objects.get(name="Promotion committee"))
     response = as_user(people["committee"]).post(f"/api/v1/promotions/{promotion.id}/approve/")
     assert response.status_code == 409
@@ -101,7 +99,7 @@ def test_a_vote_stops_counting_when_its_reviewer_becomes_the_candidates_manager(
 ):
     promotion = in_review()
     boss = factories.committee_member(level="group-pm")
-    services.promotion_review(promotion=promotion, reviewer=boss, decision="approve")
+    factories.review(promotion, boss, "approve")
     candidate = people["candidate_member"]
     candidate.manager = boss.member
     candidate.save()

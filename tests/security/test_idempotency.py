@@ -16,6 +16,7 @@ def body(people, justification="Ready."):
         "candidate": people["candidate_member"].id,
         "to_level": "senior-pm",
         "justification": justification,
+        "evidence": factories.evidence_for("senior-pm"),
     }
 
 

@@ -28,7 +28,12 @@ def test_an_id_filter_takes_whole_numbers_from_1_to_2_63(hr, value):
 
 
 def test_a_huge_id_in_a_body_is_400(hr):
-    body = {"candidate": int(HUGE), "to_level": "senior-pm", "justification": "x"}
+    body = {
+        "candidate": int(HUGE),
+        "to_level": "senior-pm",
+        "justification": "x",
+        "evidence": factories.evidence_for("senior-pm"),
+    }
     assert hr.post("/api/v1/promotions/", body, format="json").status_code == 400
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from tests import factories
 from tests.factories import PASSWORD, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +38,15 @@ def test_text_fields_have_length_caps(as_user, people, in_review):
     assert response.json()["code"] == "max_length"
     response = client.post(
         f"/api/v1/promotions/{promotion.id}/reviews/",
-        {"decision": "approve", "comment": "c" * 5001},
+        {
+            "decision": "approve",
+            "comment": "c" * 5001,
+            "ratings": factories.ratings_body(promotion),
+        },
         format="json",
     )
     assert response.status_code == 400
+    assert response.json()["code"] == "max_length"
 
 
 def test_writes_are_throttled_per_user(as_user, ladder_people, settings):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from promotions.models import Promotion
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,7 @@ def test_nomination_refuses_fields_it_does_not_take(as_user, people, extra):
         "candidate": people["candidate_member"].id,
         "to_level": "senior-pm",
         "justification": "Ready.",
+        "evidence": factories.evidence_for("senior-pm"),
         **extra,
     }
     response = as_user(people["hr"]).post("/api/v1/promotions/", payload, format="json")

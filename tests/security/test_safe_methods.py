@@ -13,7 +13,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
-from promotions import services
 from promotions.models import Review
 from tests import factories
 from tests.security.test_authorization_table import ROLES, TABLE, concrete
@@ -80,7 +79,11 @@ def test_head_on_reviews_records_no_vote_even_for_the_committee(cast):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(users['committee'])}")
     path = f"/api/v1/promotions/{promotion.pk}/reviews/"
-    vote = {"decision": "approve", "comment": "forged"}
+    vote = {
+        "decision": "approve",
+        "comment": "forged",
+        "ratings": factories.ratings_body(promotion),
+    }
     response = client.generic("HEAD", path, json.dumps(vote), content_type="application/json")
     assert response.status_code == 200
     assert not Review.objects.exists()
@@ -102,7 +105,7 @@ VIEWS_OF_ONE = ("change", "history", "delete")
 
 def test_head_on_every_admin_page_answers_as_get_and_writes_nothing(cast):
     users, ids, promotion = cast
-    services.promotion_review(promotion=promotion, reviewer=users["committee"], decision="approve")
+    factories.review(promotion, users["committee"], "approve")
     superuser = factories.UserFactory(is_superuser=True, is_staff=True)
     client = Client()
     client.force_login(superuser)

@@ -27,6 +27,7 @@ def root(people):
         to_level=Level.objects.get(code="senior-pm"),
         nominated_by=factories.UserFactory(is_superuser=True, is_staff=True),
         justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
     )
     factories.token_for(user)
     return user
@@ -127,7 +128,12 @@ def test_hr_cannot_open_or_withdraw_a_superusers_case(root, people, as_user):
     hr = as_user(people["hr"])
     response = hr.post(
         "/api/v1/promotions/",
-        {"candidate": root.member.pk, "to_level": "senior-pm", "justification": "x"},
+        {
+            "candidate": root.member.pk,
+            "to_level": "senior-pm",
+            "justification": "x",
+            "evidence": factories.evidence_for("senior-pm"),
+        },
         format="json",
     )
     assert response.status_code in (403, 409)  # refused (an open case exists as well)

@@ -1,0 +1,170 @@
+import os
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from ladder import roles, services
+from ladder.models import Level, Member
+from ladder.selectors import level_criteria
+from promotions import packets
+from promotions import services as promotions
+from promotions.models import Promotion
+
+DEMO_PASSWORD = "ladder-demo-2026"
+
+# username, first name, last name, level code, manager username, groups
+PEOPLE = [
+    ("hr", "Hana", "Reyes", None, None, [roles.HR_GROUP]),
+    ("committee1", "Cora", "Mendes", "vp-product", None, [roles.COMMITTEE_GROUP]),
+    ("committee2", "Chen", "Okafor", "head-of-product", "committee1", [roles.COMMITTEE_GROUP]),
+    ("manager", "Maya", "Lindqvist", "group-pm", "committee2", []),
+    ("alex", "Alex", "Moreau", "associate-pm", "manager", []),
+    ("sam", "Sam", "Novak", "pm", "manager", []),
+    ("priya", "Priya", "Shah", "senior-pm", "manager", []),
+]
+
+
+# Real-looking evidence, by criterion code of the target levels the demo's reports aim at.
+EVIDENCE = {
+    "owns-product-area": "Owns mobile onboarding since March: roadmap, metrics, releases.",
+    "works-with-squad": "Runs the onboarding squad's rituals with design, 4 engineers and data.",
+    "autonomous-in-scope": "Shipped the new sign-up flow without escalations; set its own OKRs.",
+    "balances-needs": "Traded a 2-week delay for accessibility fixes; churn in week 1 fell 6%.",
+    "complex-challenges": "Led the checkout rewrite across payments, risk and mobile teams.",
+    "mentors-juniors": "Mentors two associate PMs; both now run discovery on their own.",
+    "strategic-depth": "Wrote the 2027 payments strategy adopted by the leadership team.",
+    "point-of-reference": "Other squads ask for her review of their pricing experiments.",
+    "influences-roadmap": "Moved fraud tooling up the roadmap with a cost-of-delay case.",
+    "product-architect": "Designed the shared entitlement model now used by four products.",
+    "critical-issues": "Took over the billing incident task force and closed it in 3 weeks.",
+    "methodological-direction": "Introduced opportunity-solution trees across the PM group.",
+    "influences-pms": "Runs the monthly PM critique; 9 PMs present there regularly.",
+    "product-consistency": "Aligned navigation and naming across web, iOS and Android.",
+    "sparring-partner": "Prepares the quarterly portfolio review with the VP Product.",
+}
+LINK = "https://wiki.example.com/pm-ladder/demo/"
+
+
+def _evidence(level, *, extra: str = "") -> list[dict]:
+    return [
+        {
+            "criterion": c.code,
+            "text": EVIDENCE.get(c.code, f"Evidence for {c.title.lower()}.") + extra,
+            "links": [f"{LINK}{c.code}"],
+        }
+        for c in level_criteria(level=level)
+    ]
+
+
+def demo_promotions() -> list[str]:
+    """A promotion in review with a vote (sam), one sent back for changes (alex), and one with
+    two packet versions, back in review with a stale vote (priya). Skipped for who has one."""
+    User = get_user_model()
+    manager = User.objects.get(username="manager")
+    cora, chen = User.objects.get(username="committee1"), User.objects.get(username="committee2")
+    made = []
+
+    def nominate(username: str, to: str):
+        member = Member.objects.get(user__username=username)
+        if Promotion.objects.filter(candidate=member).exists():
+            return None
+        level = Level.objects.get(code=to)
+        promotion = promotions.promotion_nominate(
+            candidate=member,
+            to_level=level,
+            nominated_by=manager,
+            justification=f"{member.name} has worked at the {level.title} level for a year.",
+            evidence=_evidence(level),
+        )
+        made.append(f"{username} → {to}")
+        return promotions.promotion_start_review(promotion=promotion, actor=cora)
+
+    def rate(promotion, reviewer, decision, comment=""):
+        ratings = dict.fromkeys(packets.packet_current(promotion=promotion).criteria, "meets")
+        promotions.promotion_review(
+            promotion=promotion,
+            reviewer=reviewer,
+            decision=decision,
+            comment=comment,
+            ratings=ratings,
+        )
+
+    sam = nominate("sam", "senior-pm")
+    if sam:
+        rate(sam, cora, "approve", "Senior scope, clearly.")
+    alex = nominate("alex", "pm")
+    if alex:
+        promotions.promotion_request_changes(
+            promotion=alex, actor=chen, note="Add the metrics of the onboarding experiment."
+        )
+    priya = nominate("priya", "lead-pm")
+    if priya:
+        rate(priya, cora, "approve")
+        promotions.promotion_request_changes(
+            promotion=priya, actor=chen, note="Show the product-architecture work in numbers."
+        )
+        packets.packet_submit(
+            promotion=priya,
+            actor=manager,
+            justification="Reworked with numbers: four products on the entitlement model.",
+            evidence=_evidence(priya.to_level, extra=" Numbers in the linked review."),
+        )
+        promotions.promotion_resubmit(promotion=priya, actor=manager)
+    return made
+
+
+class Command(BaseCommand):
+    help = (
+        "Creates demo users (HR, two committee members, a manager and three reports) and their "
+        "promotions (one in review, one sent back for changes, one with two versions). Idempotent."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="run even with DEBUG off (never in production)"
+        )
+
+    @transaction.atomic
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Demo users have a published password: refusing with DEBUG off.")
+        User = get_user_model()
+        for username, first, last, level_code, manager_name, groups in PEOPLE:
+            user, _ = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                },
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            user.groups.add(*(Group.objects.get(name=name) for name in groups))
+            services.user_grant_staff_for_roles(user=user)
+            if level_code and not Member.objects.filter(user=user).exists():
+                manager = Member.objects.get(user__username=manager_name) if manager_name else None
+                Member.objects.create(
+                    user=user, level=Level.objects.get(code=level_code), manager=manager
+                )
+
+        made = demo_promotions()
+        if made:
+            self.stdout.write(f"Demo promotions: {', '.join(made)}.")
+        self.stdout.write(self.style.SUCCESS("Demo users are ready. Password for all of them:"))
+        self.stdout.write(f"    {DEMO_PASSWORD}\n")
+        for username, first, last, level_code, manager_name, groups in PEOPLE:
+            role = ", ".join(groups) or ("manager" if username == "manager" else "member")
+            where = f"at {level_code}" if level_code else "not on the ladder"
+            boss = f", reports to {manager_name}" if manager_name else ""
+            self.stdout.write(f"    {username:<11} {first} {last}: {role}, {where}{boss}")
+        base = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+        self.stdout.write(
+            f"\nAdmin: {base}/admin/  API docs: {base}/api/v1/docs/\n"
+            "Token: curl -X POST -H 'Content-Type: application/json' "
+            f"""-d '{{"username": "alex", "password": "{DEMO_PASSWORD}"}}' """
+            f"{base}/api/v1/auth/token/"
+        )

@@ -1,0 +1,185 @@
+"""Promotion packets: the case for a promotion, judged against the target level's criteria.
+
+A packet is the justification plus evidence for every active criterion of the target level; each
+submission is an immutable, numbered version that keeps the criteria's titles and expectations as
+they were. Writes here are services (one transaction each, the promotion's row locked), reads are
+selectors; the state machine's own rules stay in services.py and permissions.py."""
+
+import hashlib
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+
+from ladder.errors import InvalidInput
+from ladder.models import Level
+from ladder.selectors import level_criteria
+from promotions import permissions
+from promotions.errors import ErrorCode, PromotionNotFound
+from promotions.models import PacketVersion, Promotion, Rating
+from promotions.selectors import promotion_locked
+
+EVIDENCE_TEXT_LIMIT = 2000
+EVIDENCE_LINKS_LIMIT = 5
+_url = URLValidator(schemes=["http", "https"])
+
+
+def packet_evidence(*, to_level: Level, evidence: list[dict]) -> list[dict]:
+    """The evidence as a version keeps it, in the criteria's order, or 400: one entry for every
+    active criterion of `to_level` (`evidence_missing` names the missing ones), none for another
+    (`unknown_criterion`), each with a text (at most 2,000 characters) and at most five absolute
+    http(s) links (`evidence_invalid`)."""
+    criteria = level_criteria(level=to_level)
+    by_code = {criterion.code: criterion for criterion in criteria}
+    given = [item.get("criterion") for item in evidence]
+    unknown = sorted({str(code) for code in given if code not in by_code})
+    if unknown:
+        raise InvalidInput(
+            f"Not a criterion of {to_level.code}: {', '.join(unknown)}.",
+            code=ErrorCode.UNKNOWN_CRITERION,
+            unknown_criteria=unknown,
+        )
+    if len(given) != len(set(given)):
+        raise InvalidInput("One entry per criterion.", code=ErrorCode.EVIDENCE_INVALID)
+    missing = [c.code for c in criteria if c.code not in given]
+    if missing:
+        raise InvalidInput(
+            f"Evidence is missing for: {', '.join(missing)}.",
+            code=ErrorCode.EVIDENCE_MISSING,
+            missing_criteria=missing,
+        )
+    items = {item["criterion"]: item for item in evidence}
+    kept = []
+    for criterion in criteria:
+        item = items[criterion.code]
+        text = str(item.get("text") or "").strip()
+        links = list(item.get("links") or [])
+        if not text or len(text) > EVIDENCE_TEXT_LIMIT:
+            raise InvalidInput(
+                f"{criterion.code}: a text of 1 to {EVIDENCE_TEXT_LIMIT} characters.",
+                code=ErrorCode.EVIDENCE_INVALID,
+            )
+        if len(links) > EVIDENCE_LINKS_LIMIT:
+            raise InvalidInput(
+                f"{criterion.code}: at most {EVIDENCE_LINKS_LIMIT} links.",
+                code=ErrorCode.EVIDENCE_INVALID,
+            )
+        for link in links:
+            try:
+                _url(link)
+            except ValidationError:
+                raise InvalidInput(
+                    f"{criterion.code}: {str(link)[:80]} is not an absolute http(s) URL.",
+                    code=ErrorCode.EVIDENCE_INVALID,
+                ) from None
+        kept.append(
+            {
+                "criterion": criterion.code,
+                "title": criterion.title,
+                "expectation": criterion.description,
+                "text": text,
+                "links": links,
+            }
+        )
+    return kept
+
+
+def packet_sha256(*, justification: str, evidence: list[dict]) -> str:
+    """Of the canonical JSON of what was submitted (sorted keys, no spaces, UTF-8)."""
+    submitted = [
+        {"criterion": e["criterion"], "text": e["text"], "links": e["links"]} for e in evidence
+    ]
+    canonical = json.dumps(
+        {"justification": justification, "evidence": submitted},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def packet_version_create(
+    *, promotion: Promotion, submitted_by, justification: str, evidence: list[dict]
+) -> PacketVersion:
+    """Append the next version to a locked promotion (the caller's transaction): validated
+    against the target level's criteria as they are now."""
+    justification = justification.strip()
+    if not justification:
+        raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
+    kept = packet_evidence(to_level=promotion.to_level, evidence=evidence)
+    number = (
+        PacketVersion.objects.filter(promotion=promotion)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    ) + 1
+    version = PacketVersion.objects.create(
+        promotion=promotion,
+        number=number,
+        justification=justification,
+        evidence=kept,
+        submitted_by=submitted_by,
+        sha256=packet_sha256(justification=justification, evidence=kept),
+    )
+    promotion.packet_version = number
+    promotion.justification = justification
+    promotion.save(update_fields=["packet_version", "justification", "updated_at"])
+    return version
+
+
+@transaction.atomic
+def packet_submit(
+    *, promotion: Promotion, actor, justification: str, evidence: list[dict]
+) -> PacketVersion:
+    """A new version of the packet: by the nominator or HR, while the promotion is nominated or
+    changes were requested (409 otherwise)."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.SUBMIT_PACKET, promotion)
+    return packet_version_create(
+        promotion=promotion, submitted_by=actor, justification=justification, evidence=evidence
+    )
+
+
+def packet_ratings(*, promotion: Promotion, ratings: dict[str, str]) -> dict[str, str]:
+    """A rating (not_yet, meets, exceeds) for every criterion of the current version, or 400
+    `ratings_missing` naming those without one (`unknown_criterion` for others)."""
+    criteria = packet_current(promotion=promotion).criteria
+    unknown = sorted(set(ratings) - set(criteria))
+    if unknown:
+        raise InvalidInput(
+            f"Not a criterion of this packet: {', '.join(unknown)}.",
+            code=ErrorCode.UNKNOWN_CRITERION,
+            unknown_criteria=unknown,
+        )
+    missing = [code for code in criteria if code not in ratings]
+    if missing:
+        raise InvalidInput(
+            f"Rate every criterion of the packet; missing: {', '.join(missing)}.",
+            code=ErrorCode.RATINGS_MISSING,
+            missing_criteria=missing,
+        )
+    invalid = sorted(code for code, rating in ratings.items() if rating not in Rating.values)
+    if invalid:
+        raise InvalidInput(
+            f"A rating is not_yet, meets or exceeds ({', '.join(invalid)}).",
+            code=ErrorCode.RATINGS_MISSING,
+            missing_criteria=invalid,
+        )
+    return {code: ratings[code] for code in criteria}
+
+
+def packet_current(*, promotion: Promotion) -> PacketVersion:
+    return packet_version_get(promotion=promotion, number=promotion.packet_version)
+
+
+def packet_versions(*, promotion: Promotion) -> list[PacketVersion]:
+    return list(promotion.packet_versions.select_related("submitted_by").order_by("number"))
+
+
+def packet_version_get(*, promotion: Promotion, number) -> PacketVersion:
+    try:
+        return promotion.packet_versions.select_related("submitted_by").get(number=number)
+    except (PacketVersion.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise PromotionNotFound("No such packet version.", code=ErrorCode.NO_SUCH_VERSION) from None
