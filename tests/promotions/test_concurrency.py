@@ -74,8 +74,9 @@ def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_revie
         "approve": (people["committee"], {}),
         "reject": (people["committee2"], {"note": "No"}),
         "withdraw": (people["manager"], {}),
-        "request-changes": (people["hr"], {"note": "Add numbers."}),
     }
+    # (request-changes is not in this race: after it, withdraw is still a legal next step, so two
+    # may rightly succeed; tests/promotions/test_packets.py races it against itself.)
     calls = [
         partial(client_for(user).post, url + action + "/", payload, format="json")
         for action, (user, payload) in attempts.items()
@@ -83,18 +84,10 @@ def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_revie
     results = dict(zip(attempts, at_once(*calls), strict=True))
 
     codes = sorted(r.status_code for r in results.values())
-    assert codes == [200, 409, 409, 409]
+    assert codes == [200, 409, 409]
     final = Promotion.objects.get(pk=promotion.pk).state
     winner = next(name for name, r in results.items() if r.status_code == 200)
-    assert (
-        final
-        == {
-            "approve": "approved",
-            "reject": "rejected",
-            "withdraw": "withdrawn",
-            "request-changes": "changes_requested",
-        }[winner]
-    )
+    assert final == {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}[winner]
     assert PromotionEvent.objects.filter(promotion=promotion).count() == 3
     moved = (
         Level.objects.get(code="senior-pm")
