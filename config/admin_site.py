@@ -50,6 +50,7 @@ class LadderAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         """The committee's index says how many promotions wait on the user's vote."""
+        # Imported here: this module is loaded with the app registry, before models can be.
         from ladder import roles
         from promotions.selectors import awaiting_vote_of
 
