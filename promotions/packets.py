@@ -99,34 +99,32 @@ def packet_sha256(*, justification: str, evidence: list[dict]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def packet_version_create(
-    *, promotion: Promotion, submitted_by, justification: str, evidence: list[dict]
+def _append(
+    *, promotion: Promotion, number: int, submitted_by, justification: str, evidence: list[dict]
 ) -> PacketVersion:
-    """Append the next version to a locked promotion (the caller's transaction): validated
-    against the target level's criteria as they are now."""
-    justification = justification.strip()
-    if not justification:
-        raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
-    kept = packet_evidence(to_level=promotion.to_level, evidence=evidence)
-    number = (
-        PacketVersion.objects.filter(promotion=promotion)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-        or 0
-    ) + 1
-    version = PacketVersion.objects.create(
+    """Write version `number`; `evidence` as packet_evidence kept it."""
+    return PacketVersion.objects.create(
         promotion=promotion,
         number=number,
         justification=justification,
-        evidence=kept,
+        evidence=evidence,
         submitted_by=submitted_by,
-        sha256=packet_sha256(justification=justification, evidence=kept),
+        sha256=packet_sha256(justification=justification, evidence=evidence),
     )
-    promotion.packet_version = number
-    promotion.justification = justification
-    promotion.save(update_fields=["packet_version", "justification", "updated_at"])
-    return version
+
+
+def packet_first_version(
+    *, promotion: Promotion, submitted_by, evidence: list[dict]
+) -> PacketVersion:
+    """Version 1, written with the nomination (the caller's transaction), of its justification
+    and of `evidence` as packet_evidence kept it."""
+    return _append(
+        promotion=promotion,
+        number=1,
+        submitted_by=submitted_by,
+        justification=promotion.justification,
+        evidence=evidence,
+    )
 
 
 @transaction.atomic
@@ -134,12 +132,26 @@ def packet_submit(
     *, promotion: Promotion, actor, justification: str, evidence: list[dict]
 ) -> PacketVersion:
     """A new version of the packet: by the nominator or HR, while the promotion is nominated or
-    changes were requested (409 otherwise)."""
+    changes were requested (409 otherwise), validated against the target level's criteria as
+    they are now."""
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.SUBMIT_PACKET, promotion)
-    return packet_version_create(
-        promotion=promotion, submitted_by=actor, justification=justification, evidence=evidence
+    justification = justification.strip()
+    if not justification:
+        raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
+    kept = packet_evidence(to_level=promotion.to_level, evidence=evidence)
+    # The locked row names the current version: the next one follows it.
+    version = _append(
+        promotion=promotion,
+        number=promotion.packet_version + 1,
+        submitted_by=actor,
+        justification=justification,
+        evidence=kept,
     )
+    promotion.packet_version = version.number
+    promotion.justification = justification
+    promotion.save(update_fields=["packet_version", "justification", "updated_at"])
+    return version
 
 
 def packet_ratings(*, promotion: Promotion, ratings: dict[str, str]) -> dict[str, str]:

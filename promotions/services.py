@@ -33,7 +33,7 @@ from promotions.models import (
     PromotionEvent,
     Review,
 )
-from promotions.packets import packet_evidence, packet_ratings, packet_version_create
+from promotions.packets import packet_evidence, packet_first_version, packet_ratings
 from promotions.selectors import (
     approval_blocker,
     promotion_locked,
@@ -110,7 +110,7 @@ def promotion_nominate(
     ensure_valid_move(from_level=candidate.level, to_level=to_level)
     if not justification.strip():
         raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
-    packet_evidence(to_level=to_level, evidence=evidence)  # 400 before anything is written
+    evidence = packet_evidence(to_level=to_level, evidence=evidence)  # 400 before any write
     try:
         with transaction.atomic():
             promotion = Promotion.objects.create(
@@ -122,12 +122,7 @@ def promotion_nominate(
             )
     except IntegrityError:
         raise PromotionAlreadyOpen() from None
-    packet_version_create(
-        promotion=promotion,
-        submitted_by=nominated_by,
-        justification=justification,
-        evidence=evidence,
-    )
+    packet_first_version(promotion=promotion, submitted_by=nominated_by, evidence=evidence)
     _record(promotion, from_state=None, actor=nominated_by)
     notify.notify_nominated(promotion=promotion)
     return promotion

@@ -110,7 +110,7 @@ def test_reviews_and_timeline_cost_the_same_for_1_or_100_reviews(staff, warm):
 # bad evidence before anything is written and again when the version is made; the last version
 # number; the version's row; the promotion's packet_version). A review reads the current packet
 # version for the criteria it must rate (+1).
-BUDGETS = {"detail": 6, "nominate": 23, "review": 13, "approve": 16}
+BUDGETS = {"detail": 6, "nominate": 20, "review": 13, "approve": 16}
 
 
 def test_fixed_budgets(staff, warm):
