@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html_join
 
@@ -102,6 +103,11 @@ class CriterionInline(admin.TabularInline):
     fields = ["order", "code", "title", "description", "is_active"]
     extra = 0
     can_delete = False
+    # Inline rows sit in the main column: the admin's default widths overflowed it at 1280 px.
+    formfield_overrides = {
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 22})},
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 36})},
+    }
 
 
 @admin.register(Level)
