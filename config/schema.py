@@ -13,6 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 
 from config.errors import ERROR_CODES
 from ladder.ids import ID_PATTERN
+from promotions.cycle_serializers import ReasonSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -43,6 +44,11 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="On `unknown_criterion`: the codes that are no criterion here.",
     )
+    reasons = ReasonSerializer(
+        many=True,
+        required=False,
+        help_text="On `not_eligible`: every reason the member may not be nominated now.",
+    )
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -60,7 +66,10 @@ ERRORS = {
     ),
     404: _error("No such object, or one you may not see (on lists: a page past the last one)."),
     406: _error("The `Accept` header asks for something other than JSON."),
-    409: _error("Not possible from the promotion's current state (see `code`)."),
+    409: _error(
+        "Not possible now: the state of the promotion or cycle, or the member's eligibility "
+        "(see `code`)."
+    ),
     413: _error("Request body too large."),
     415: _error("Unsupported media type: send JSON (`Content-Type: application/json`)."),
     422: _error("The Idempotency-Key was used before with another request body."),

@@ -34,6 +34,8 @@ class Level(models.Model):
     position = models.TextField(blank=True)
     mission = models.TextField(blank=True)
     goal = models.TextField(blank=True)
+    # Eligibility: the months a member spends at this level before a move up (0: no minimum).
+    min_months_in_level = models.PositiveSmallIntegerField(default=12)
 
     class Meta:
         ordering = ["rank"]

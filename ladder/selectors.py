@@ -1,5 +1,8 @@
 """Reads, scoped to the requesting user."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
@@ -66,9 +69,22 @@ def member_of(user) -> Member | None:
     return user._ladder_member
 
 
+# Apps that know more of a member register it here as an annotation (promotions: a pending
+# promotion), so member records show it without the ladder importing those apps.
+_member_annotations: dict[str, Callable[[], Any]] = {}
+
+
+def register_member_annotation(name: str, expression: Callable[[], Any]) -> None:
+    _member_annotations[name] = expression
+
+
 def member_list_visible_to(*, user) -> QuerySet[Member]:
     """HR and committee: everyone; a manager: self and direct reports; a member: self."""
-    members = Member.objects.select_related("user", "level", "manager__user").order_by("id")
+    members = (
+        Member.objects.select_related("user", "level", "manager__user")
+        .annotate(**{name: make() for name, make in _member_annotations.items()})
+        .order_by("id")
+    )
     if roles.sees_everyone(user):
         return members
     me = member_of(user)

@@ -84,6 +84,12 @@ class LevelTransitionSerializer(serializers.ModelSerializer):
         fields = ["from_level", "to_level", "is_active"]
 
 
+class PendingPromotionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    to_level = serializers.CharField()
+    effective_on = serializers.DateField()
+
+
 class MemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
@@ -97,6 +103,7 @@ class MemberSerializer(serializers.ModelSerializer):
     manager = serializers.CharField(
         source="manager.user.username", read_only=True, allow_null=True, default=None
     )
+    pending_promotion = serializers.SerializerMethodField()
 
     class Meta:
         model = Member
@@ -112,8 +119,14 @@ class MemberSerializer(serializers.ModelSerializer):
             "level_since",
             "manager",
             "is_active",
+            "pending_promotion",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PendingPromotionSerializer(allow_null=True))
+    def get_pending_promotion(self, member) -> dict | None:
+        """An approved promotion not yet effective: the level changes on `effective_on`."""
+        return getattr(member, "pending_promotion", None)
 
 
 class MemberMeSerializer(MemberSerializer):

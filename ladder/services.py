@@ -238,19 +238,21 @@ def member_update(*, actor, member: Member, changes: dict, route: str = "api") -
     return member
 
 
-def member_level_change(*, member: Member, to_level: Level, promotion=None) -> LevelChange:
-    """Move a member to a new level and keep the change as career history. Called by an approved
-    promotion, inside its transaction."""
-    today = timezone.localdate()
+def member_level_change(
+    *, member: Member, to_level: Level, promotion=None, effective_date=None
+) -> LevelChange:
+    """Move a member to a new level and keep the change as career history, dated the day it took
+    effect (default today). Called by an approved promotion, inside its transaction."""
+    effective_date = effective_date or timezone.localdate()
     change = LevelChange.objects.create(
         member=member,
         from_level=member.level,
         to_level=to_level,
-        effective_date=today,
+        effective_date=effective_date,
         promotion=promotion,
     )
     member.level = to_level
-    member.level_since = today
+    member.level_since = effective_date
     member.save(update_fields=["level", "level_since"])
     return change
 

@@ -6,7 +6,9 @@ class PromotionsConfig(AppConfig):
     name = "promotions"
 
     def ready(self) -> None:
-        from ladder import roles
+        from ladder import roles, selectors
         from promotions.permissions import open_promotion_conflict
+        from promotions.selectors import pending_promotion_of_member
 
         roles.register_account_conflict_check(open_promotion_conflict)
+        selectors.register_member_annotation("pending_promotion", pending_promotion_of_member)

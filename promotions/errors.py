@@ -10,11 +10,11 @@ class ErrorCode(StrEnum):
     NO_SUCH_MEMBER = "no_such_member"
     INVALID_STATE = "invalid_state"
     INVALID_MOVE = "invalid_move"
-    PROMOTION_ALREADY_OPEN = "promotion_already_open"
+    NOT_ELIGIBLE = "not_eligible"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     SELF_NOMINATION = "self_nomination"
-    CANDIDATE_INACTIVE = "candidate_inactive"
+    HR_ONLY = "hr_only"
     JUSTIFICATION_REQUIRED = "justification_required"
     INVALID_DECISION = "invalid_decision"
     COMMENT_REQUIRED = "comment_required"
@@ -28,6 +28,14 @@ class ErrorCode(StrEnum):
     NO_SUCH_VERSION = "no_such_version"
     PACKET_UNCHANGED = "packet_unchanged"
     RATINGS_MISSING = "ratings_missing"
+    CYCLE_NOT_CALIBRATING = "cycle_not_calibrating"
+    EFFECTIVE_ON_SET_BY_CYCLE = "effective_on_set_by_cycle"
+    EFFECTIVE_ON_PAST = "effective_on_past"
+    NO_SUCH_CYCLE = "no_such_cycle"
+    CYCLE_NOT_DRAFT = "cycle_not_draft"
+    CYCLE_TRACKS_OVERLAP = "cycle_tracks_overlap"
+    CYCLE_DATES_OUT_OF_ORDER = "cycle_dates_out_of_order"
+    CYCLE_HAS_OPEN_PROMOTIONS = "cycle_has_open_promotions"
 
 
 class PromotionNotFound(NotFound):
@@ -54,9 +62,16 @@ class InvalidLevelMove(InvalidInput):
     code = ErrorCode.INVALID_MOVE
 
 
-class PromotionAlreadyOpen(Conflict):
-    code = ErrorCode.PROMOTION_ALREADY_OPEN
-    default_message = "This member already has an open promotion."
+class NotEligible(Conflict):
+    """The member may not be nominated for this level now; `reasons` lists every reason."""
+
+    code = ErrorCode.NOT_ELIGIBLE
+    default_message = "The member is not eligible for this promotion now."
+
+
+class CycleNotFound(NotFound):
+    code = ErrorCode.NO_SUCH_CYCLE
+    default_message = "No such cycle."
 
 
 class IdempotencyKeyReused(Unprocessable):

@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-from ladder.models import AppendOnlyModel, Level, Member, append_only_trigger
+from ladder.models import AppendOnlyModel, Level, Member, Track, append_only_trigger
+from ladder.validators import refuse_control_characters
 
 
 class PromotionState(models.TextChoices):
@@ -29,6 +30,69 @@ OPEN_STATES = (
 TEXT_LIMIT = 5000
 
 
+class CycleState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open for nominations"
+    CALIBRATING = "calibrating", "Calibrating"
+    CLOSED = "closed", "Closed"
+
+
+# A cycle in these states owns its tracks: nominations attach to it, or are refused by it.
+ACTIVE_CYCLE_STATES = (CycleState.OPEN, CycleState.CALIBRATING)
+
+
+class Cycle(models.Model):
+    """A promotion round run by HR: nominations while open, then calibration (candidates compared
+    and decided side by side), closed once none of its promotions is open. Its promotions take
+    effect on `effective_on`."""
+
+    name = models.CharField(max_length=120, validators=[refuse_control_characters])
+    # The tracks of the target levels it takes; empty: both.
+    tracks = models.JSONField(default=list, blank=True)
+    nominations_open_on = models.DateField()
+    nominations_close_on = models.DateField()
+    decisions_due_on = models.DateField()
+    effective_on = models.DateField()
+    # protected: the state changes only through the transitions below.
+    state = FSMField(default=CycleState.DRAFT, choices=CycleState.choices, protected=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-nominations_open_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nominations_open_on__lte=models.F("nominations_close_on"))
+                & Q(nominations_close_on__lte=models.F("decisions_due_on"))
+                & Q(decisions_due_on__lte=models.F("effective_on")),
+                name="cycle_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def track_list(self) -> list[str]:
+        """The tracks it takes, both when none is named."""
+        return list(self.tracks) or list(Track.values)
+
+    def takes(self, track: str) -> bool:
+        return track in self.track_list
+
+    @transition(field=state, source=CycleState.DRAFT, target=CycleState.OPEN)
+    def open(self) -> None:
+        pass
+
+    @transition(field=state, source=CycleState.OPEN, target=CycleState.CALIBRATING)
+    def calibrate(self) -> None:
+        pass
+
+    @transition(field=state, source=CycleState.CALIBRATING, target=CycleState.CLOSED)
+    def close(self) -> None:
+        pass
+
+
 class Promotion(models.Model):
     candidate = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="promotions")
     from_level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="+")
@@ -49,6 +113,16 @@ class Promotion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The round it was nominated in (null: off-cycle, or no cycles in use).
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, null=True, blank=True, related_name="promotions"
+    )
+    # Set on approval; the level changes on that day (level_applied), at once or by a task.
+    effective_on = models.DateField(null=True, blank=True)
+    level_applied = models.BooleanField(default=False)
+    # HR's reasons for overriding time in level, and for nominating outside a cycle.
+    eligibility_override_reason = models.TextField(max_length=TEXT_LIMIT, blank=True)
+    off_cycle_reason = models.TextField(max_length=TEXT_LIMIT, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -73,6 +147,13 @@ class Promotion(models.Model):
             models.Index(
                 fields=["to_level", "-created_at", "-id"], name="promotion_to_level_created"
             ),
+            models.Index(fields=["cycle", "to_level"], name="promotion_cycle_level"),
+            # What the effective-date task looks for: approved, level not yet changed.
+            models.Index(
+                fields=["effective_on"],
+                condition=Q(state="approved", level_applied=False),
+                name="promotion_pending",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +163,11 @@ class Promotion(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def is_pending(self) -> bool:
+        """Approved, with the level change still to come on `effective_on`."""
+        return self.state == PromotionState.APPROVED and not self.level_applied
 
     @classmethod
     def source_states(cls, transition: str) -> set[str]:
@@ -207,12 +293,18 @@ class Review(models.Model):
         return f"{self.reviewer} {self.decision}s #{self.promotion_id}"
 
 
+# An event's states: the promotion's, plus `effective` (an approved promotion's level change on
+# its effective date, which leaves the promotion approved).
+EFFECTIVE = "effective"
+EVENT_STATE_CHOICES = [*PromotionState.choices, (EFFECTIVE, "Effective")]
+
+
 class PromotionEvent(AppendOnlyModel):
     """The audit trail: one row per transition, appended, never updated or deleted."""
 
     promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="events")
-    from_state = models.CharField(max_length=20, choices=PromotionState.choices, null=True)
-    to_state = models.CharField(max_length=20, choices=PromotionState.choices)
+    from_state = models.CharField(max_length=20, choices=EVENT_STATE_CHOICES, null=True)
+    to_state = models.CharField(max_length=20, choices=EVENT_STATE_CHOICES)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from ladder.selectors import committee_user_ids
 from notifications.services import notifications_create
-from promotions.models import Promotion, PromotionState
+from promotions.models import Cycle, Promotion, PromotionState
 from promotions.permissions import involved_user_ids
 from promotions.selectors import overdue
 
@@ -19,6 +19,8 @@ REVIEW_REQUESTED = "review_requested"
 REMINDER = "review_reminder"
 CHANGES_REQUESTED = "changes_requested"
 RESUBMITTED = "resubmitted"
+EFFECTIVE = "effective"
+CYCLE_CALIBRATING = "cycle_calibrating"
 KIND_BY_STATE = {
     PromotionState.IN_REVIEW: "review_started",
     PromotionState.APPROVED: "approved",
@@ -95,7 +97,10 @@ def notify_transition(*, promotion: Promotion, from_state: str | None, note: str
     people = {promotion.candidate.user_id, promotion.nominated_by_id}
     if state in DECISIONS and promotion.candidate.manager is not None:
         people.add(promotion.candidate.manager.user_id)
-    text, html = _compose(promotion, _headline(promotion), [], api_link)
+    extra = []
+    if state == PromotionState.APPROVED:
+        extra = [("Effective on", promotion.effective_on.isoformat())]
+    text, html = _compose(promotion, _headline(promotion), extra, api_link)
     notifications_create(
         recipient_ids=people,
         kind=kind,
@@ -176,12 +181,59 @@ def _notify_resubmitted(*, promotion: Promotion) -> None:
 
 def _headline(promotion: Promotion) -> str:
     name, level = promotion.candidate.name, promotion.to_level.title
+    if promotion.state == PromotionState.APPROVED and not promotion.level_applied:
+        return f"Approved: {name} becomes {level} on {promotion.effective_on.isoformat()}."
     return {
         PromotionState.IN_REVIEW: f"The committee has started reviewing {name}'s promotion.",
         PromotionState.APPROVED: f"Approved: {name} is now {level}.",
         PromotionState.REJECTED: f"The committee did not approve {name}'s promotion to {level}.",
         PromotionState.WITHDRAWN: f"{name}'s nomination for {level} was withdrawn.",
     }[promotion.state]
+
+
+def notify_effective(*, promotion: Promotion) -> None:
+    """An approved promotion took effect: those who heard of the approval hear of the date."""
+    _, api_link = _links(promotion)
+    name, level = promotion.candidate.name, promotion.to_level.title
+    text, html = _compose(
+        promotion,
+        f"Effective today: {name} is now {level}.",
+        [("Effective on", promotion.effective_on.isoformat())],
+        api_link,
+    )
+    notifications_create(
+        recipient_ids=involved_user_ids(promotion),
+        kind=EFFECTIVE,
+        subject=f"Promotion effective: {name}, {promotion.from_level.code} → "
+        f"{promotion.to_level.code}",
+        body=text,
+        html_body=html,
+        promotion_id=promotion.pk,
+    )
+
+
+def notify_cycle_calibrating(*, cycle: Cycle, awaiting: int) -> None:
+    """The committee: the cycle's candidates may now be compared and decided."""
+    link = settings.SITE_URL + reverse("admin:promotions_cycle_calibration", args=[cycle.pk])
+    text = (
+        f"{cycle.name} is calibrating: {awaiting} candidate(s) await a decision by "
+        f"{cycle.decisions_due_on.isoformat()}.\n\nCompare them: {link}"
+    )
+    html = format_html(
+        "<p>{} is calibrating: {} candidate(s) await a decision by {}.</p>"
+        '<p><a href="{}">Compare them</a></p>',
+        cycle.name,
+        awaiting,
+        cycle.decisions_due_on.isoformat(),
+        link,
+    )
+    notifications_create(
+        recipient_ids=committee_user_ids(),
+        kind=CYCLE_CALIBRATING,
+        subject=f"Calibration: {cycle.name}, {awaiting} candidate(s) await a decision",
+        body=text,
+        html_body=html,
+    )
 
 
 def notify_overdue(*, now=None) -> int:

@@ -171,3 +171,9 @@ def open_promotion_conflict(user) -> str | None:
             "passwords, who is active or who manages whom."
         )
     return None
+
+
+def ensure_sees_cycle_work(user) -> None:
+    """A cycle's calibration board and statistics: the committee and HR (403 for others)."""
+    if not roles.sees_everyone(user):
+        raise ActionNotAllowed("Calibration and statistics are for the committee and HR.")

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from ladder import roles
@@ -19,7 +19,15 @@ from promotions.errors import (
     PromotionNotFound,
     TransitionConflict,
 )
-from promotions.models import OPEN_STATES, Decision, Promotion, PromotionEvent, Review
+from promotions.models import (
+    OPEN_STATES,
+    CycleState,
+    Decision,
+    Promotion,
+    PromotionEvent,
+    PromotionState,
+    Review,
+)
 
 User = get_user_model()
 
@@ -68,6 +76,14 @@ LIST_COLUMNS = [
     "to_level__title",
     "to_level__rank",
     "nominated_by__username",
+    "cycle_id",
+    "cycle__state",
+    "cycle__name",
+    "cycle__effective_on",
+    "effective_on",
+    "level_applied",
+    "eligibility_override_reason",
+    "off_cycle_reason",
 ]
 
 
@@ -76,7 +92,7 @@ def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
     # Only the columns the API shows and the checks read: building 7 full models per row was
     # most of a page's cost.
     promotions = Promotion.objects.select_related(
-        "candidate__user", "from_level", "to_level", "nominated_by"
+        "candidate__user", "from_level", "to_level", "nominated_by", "cycle"
     ).only(*LIST_COLUMNS)
     if roles.sees_everyone(user):
         return promotions
@@ -109,6 +125,7 @@ PROMOTION_WITH_PEOPLE = (
     "from_level",
     "to_level",
     "nominated_by",
+    "cycle",
 )
 
 
@@ -199,6 +216,30 @@ def approval_blocker(
     return None
 
 
+def pending_promotion_of_member():
+    """The member's approved promotion not yet effective, as {id, to_level, effective_on}: an
+    annotation of member rows (ladder.selectors.register_member_annotation)."""
+    pending = Promotion.objects.filter(
+        candidate=OuterRef("pk"), state=PromotionState.APPROVED, level_applied=False
+    ).values(data=JSONObject(id="id", to_level=F("to_level__code"), effective_on="effective_on"))[
+        :1
+    ]
+    return Subquery(pending, output_field=JSONField())
+
+
+def decision_blocker(promotion: Promotion) -> TransitionConflict | None:
+    """A promotion in a cycle is approved or rejected only while its cycle calibrates: the
+    committee compares the cycle's candidates before deciding any of them."""
+    cycle = promotion.cycle
+    if cycle is not None and cycle.state != CycleState.CALIBRATING:
+        return TransitionConflict(
+            f"Promotions of {cycle.name or 'this cycle'} are decided while it calibrates; it is "
+            f"{cycle.state}.",
+            code=ErrorCode.CYCLE_NOT_CALIBRATING,
+        )
+    return None
+
+
 def resubmit_blocker(promotion: Promotion) -> TransitionConflict | None:
     """Why a promotion with changes requested cannot go back to review yet, or None."""
     if promotion.packet_version <= (promotion.changes_requested_version or 0):
@@ -216,6 +257,11 @@ def available_transitions(*, user, promotions) -> dict[int, list[str]]:
         promotion.pk: [a for a in permissions.TRANSITIONS if permissions.allows(user, a, promotion)]
         for promotion in promotions
     }
+    for promotion in promotions:
+        if decision_blocker(promotion):
+            for decision in (permissions.APPROVE, permissions.REJECT):
+                if decision in allowed[promotion.pk]:
+                    allowed[promotion.pk].remove(decision)
     approvable = [p for p in promotions if permissions.APPROVE in allowed[p.pk]]
     if approvable:  # one query for the votes, one for the moves, whatever the page size
         votes = _judge_votes(approvable)

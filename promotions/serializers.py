@@ -12,7 +12,7 @@ from promotions.models import (
     Review,
 )
 from promotions.packets import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
-from promotions.permissions import TRANSITIONS, is_nominator
+from promotions.permissions import TRANSITIONS, is_nominator, sees_committee_work
 
 
 class CandidateSerializer(serializers.Serializer):
@@ -28,6 +28,8 @@ class PromotionSerializer(serializers.ModelSerializer):
     nominated_by = serializers.CharField(source="nominated_by.username", read_only=True)
     available_transitions = serializers.SerializerMethodField()
     changes_requested_note = serializers.SerializerMethodField()
+    eligibility_override_reason = serializers.SerializerMethodField()
+    off_cycle_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = Promotion
@@ -43,10 +45,31 @@ class PromotionSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "decided_at",
+            "cycle",
+            "effective_on",
+            "level_applied",
             "changes_requested_note",
+            "eligibility_override_reason",
+            "off_cycle_reason",
             "available_transitions",
         ]
         read_only_fields = fields
+
+    def _committee_reads(self, promotion) -> bool:
+        viewer = self.context.get("viewer")
+        return viewer is not None and sees_committee_work(viewer, promotion)
+
+    def get_eligibility_override_reason(self, promotion) -> str | None:
+        """Why HR waived time in level: for the committee and HR (null for others, or none)."""
+        if not self._committee_reads(promotion):
+            return None
+        return promotion.eligibility_override_reason or None
+
+    def get_off_cycle_reason(self, promotion) -> str | None:
+        """Why HR nominated outside a cycle: for the committee and HR (null for others, or none)."""
+        if not self._committee_reads(promotion):
+            return None
+        return promotion.off_cycle_reason or None
 
     def get_changes_requested_note(self, promotion) -> str | None:
         """What the committee asked to change: for the nominator only (the committee reads it
@@ -86,6 +109,20 @@ class PacketInputSerializer(StrictSerializer):
 class NominationSerializer(PacketInputSerializer):
     candidate = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     to_level = LevelCodeField()
+    off_cycle_reason = serializers.CharField(
+        max_length=TEXT_LIMIT,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="HR only: nominate outside any cycle, saying why (the committee reads it).",
+    )
+    eligibility_override_reason = serializers.CharField(
+        max_length=TEXT_LIMIT,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="HR only: waive the time-in-level rule, saying why (the committee reads it).",
+    )
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -110,6 +147,16 @@ class PacketVersionSerializer(serializers.ModelSerializer):
 class TransitionNoteSerializer(StrictSerializer):
     note = serializers.CharField(
         max_length=TEXT_LIMIT, required=False, allow_blank=True, default=""
+    )
+
+
+class ApprovalSerializer(TransitionNoteSerializer):
+    effective_on = serializers.DateField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="Only for a promotion in no cycle (a cycle's promotions take its date): the "
+        "day the level changes; default today, never in the past.",
     )
 
 

@@ -5,7 +5,7 @@ wins; the others then see the new state and get a 409."""
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Protocol
 
 from django.db import IntegrityError, connection, transaction
@@ -13,29 +13,34 @@ from django.utils import timezone
 
 from ladder import roles
 from ladder.errors import InvalidInput
-from ladder.models import Level, Member
-from ladder.selectors import level_next_levels, move_is_allowed
+from ladder.models import Level, LevelTransition, Member
+from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
 from promotions import notify, permissions
+from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers
 from promotions.errors import (
     ActionNotAllowed,
     ErrorCode,
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     InvalidLevelMove,
-    PromotionAlreadyOpen,
+    NotEligible,
 )
 from promotions.models import (
-    OPEN_STATES,
+    EFFECTIVE,
+    Cycle,
+    CycleState,
     Decision,
     NominationKey,
     Promotion,
     PromotionEvent,
+    PromotionState,
     Review,
 )
 from promotions.packets import packet_evidence, packet_first_version, packet_ratings
 from promotions.selectors import (
     approval_blocker,
+    decision_blocker,
     promotion_locked,
     promotion_votes,
     resubmit_blocker,
@@ -68,8 +73,9 @@ def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) ->
 
 
 def ensure_valid_move(*, from_level: Level, to_level: Level) -> None:
-    """400 unless from → to is an active allowed move; the message names the allowed moves."""
-    if move_is_allowed(from_level_id=from_level.pk, to_level_id=to_level.pk):
+    """400 unless from → to is a move of the ladder; the message names the active ones. (A move
+    that exists but is deactivated is a reason against eligibility: 409.)"""
+    if LevelTransition.objects.filter(from_level=from_level, to_level=to_level).exists():
         return
     allowed = [level.code for level in level_next_levels(level=from_level)]
     if allowed:
@@ -82,13 +88,39 @@ def ensure_valid_move(*, from_level: Level, to_level: Level) -> None:
     )
 
 
+def _open_promotion_refusal() -> NotEligible:
+    """What the one-open-promotion constraint means when a concurrent nomination trips it."""
+    reason = {"code": str(Reason.OPEN_PROMOTION), "detail": "The member has an open promotion."}
+    return NotEligible(reasons=[reason])
+
+
+def _cycle_still_open(cycle: Cycle) -> bool:
+    """Re-read under a share lock: a cycle moving to calibration now waits for this nomination,
+    or this nomination sees it closed."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite runs one write transaction at a time
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT state FROM promotions_cycle WHERE id = %s FOR SHARE", [cycle.pk])
+        row = cursor.fetchone()
+    return row is not None and row[0] == CycleState.OPEN
+
+
 @transaction.atomic
 def promotion_nominate(
-    *, candidate: Member, to_level: Level, nominated_by, justification: str, evidence: list[dict]
+    *,
+    candidate: Member,
+    to_level: Level,
+    nominated_by,
+    justification: str,
+    evidence: list[dict],
+    off_cycle_reason: str = "",
+    eligibility_override_reason: str = "",
 ) -> Promotion:
     """Nominate a member for a move up the ladder: by their direct manager or HR, never oneself,
     with a packet (version 1): the justification and evidence for every active criterion of the
-    target level."""
+    target level. The member must be eligible (promotions.eligibility); HR may override time in
+    level, or nominate outside a cycle, each with a reason the committee sees. The promotion
+    joins the open cycle of its track, if any."""
     # Two nominations of one member queue on this lock; the partial unique index is the backstop.
     candidate = (
         Member.objects.select_for_update(of=("self",))
@@ -97,17 +129,28 @@ def promotion_nominate(
     )
     if candidate.user_id == nominated_by.pk:
         raise ActionNotAllowed("You cannot nominate yourself.", code=ErrorCode.SELF_NOMINATION)
+    is_hr = roles.is_hr(nominated_by)
     manages = candidate.manager is not None and candidate.manager.user_id == nominated_by.pk
-    if not (manages or roles.is_hr(nominated_by)):
+    if not (manages or is_hr):
         raise ActionNotAllowed("Only the candidate's direct manager or HR may nominate them.")
     permissions.ensure_may_open_or_withdraw(nominated_by, candidate)
-    if Promotion.objects.filter(candidate=candidate, state__in=OPEN_STATES).exists():
-        raise PromotionAlreadyOpen()
-    if not candidate.is_active:
-        raise InvalidInput(
-            "The candidate is not an active member.", code=ErrorCode.CANDIDATE_INACTIVE
+    off_cycle_reason = off_cycle_reason.strip()
+    override_reason = eligibility_override_reason.strip()
+    if (off_cycle_reason or override_reason) and not is_hr:
+        raise ActionNotAllowed(
+            "Only HR may nominate off-cycle or override eligibility.", code=ErrorCode.HR_ONLY
         )
     ensure_valid_move(from_level=candidate.level, to_level=to_level)
+    blockers = nomination_blockers(member=candidate, to_level=to_level)
+    waived = {*(CYCLE_REASONS if off_cycle_reason else ()), Reason.TIME_IN_LEVEL}
+    if not override_reason:
+        waived.discard(Reason.TIME_IN_LEVEL)
+    reasons = [reason for reason in blockers.reasons if reason["code"] not in waived]
+    cycle = None if off_cycle_reason else blockers.cycle
+    if cycle is not None and not _cycle_still_open(cycle):
+        reasons.append({"code": str(Reason.NOMINATIONS_CLOSED), "detail": "Nominations closed."})
+    if reasons:
+        raise NotEligible(reasons=reasons)
     if not justification.strip():
         raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
     evidence = packet_evidence(to_level=to_level, evidence=evidence)  # 400 before any write
@@ -119,9 +162,12 @@ def promotion_nominate(
                 to_level=to_level,
                 nominated_by=nominated_by,
                 justification=justification.strip(),
+                cycle=cycle,
+                off_cycle_reason=off_cycle_reason,
+                eligibility_override_reason=override_reason,
             )
     except IntegrityError:
-        raise PromotionAlreadyOpen() from None
+        raise _open_promotion_refusal() from None
     packet_first_version(promotion=promotion, submitted_by=nominated_by, evidence=evidence)
     _record(promotion, from_state=None, actor=nominated_by)
     notify.notify_nominated(promotion=promotion)
@@ -163,9 +209,33 @@ def promotion_review(
     return review, created
 
 
+def effective_date_for(*, promotion: Promotion, requested: date | None, today: date) -> date:
+    """When an approval takes effect: the cycle's date for a promotion in a cycle (which the
+    request may not set), else the requested date (default today, never in the past)."""
+    if promotion.cycle is not None:
+        if requested is not None:
+            raise InvalidInput(
+                f"The effective date is the cycle's ({promotion.cycle.effective_on.isoformat()}); "
+                "do not send one.",
+                code=ErrorCode.EFFECTIVE_ON_SET_BY_CYCLE,
+            )
+        return promotion.cycle.effective_on
+    if requested is None:
+        return today
+    if requested < today:
+        raise InvalidInput(
+            "The effective date cannot be in the past.", code=ErrorCode.EFFECTIVE_ON_PAST
+        )
+    return requested
+
+
 @transaction.atomic
-def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promotion:
-    """Approve: the candidate moves to the new level, with career history, in this transaction."""
+def promotion_approve(
+    *, promotion: Promotion, actor, note: str = "", effective_on: date | None = None
+) -> Promotion:
+    """Approve. The promotion takes effect on `effective_on` (see effective_date_for): today or
+    earlier, the candidate moves up in this transaction, with career history; later, the level
+    stays until promotions_apply_effective runs on that day."""
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.APPROVE, promotion)
     # The candidate's row is locked too: their level must not move under us.
@@ -175,23 +245,78 @@ def promotion_approve(*, promotion: Promotion, actor, note: str = "") -> Promoti
         .get(pk=promotion.candidate_id)
     )
     votes = promotion_votes(promotion=promotion)
-    blocker = approval_blocker(promotion, votes=votes)
+    blocker = decision_blocker(promotion) or approval_blocker(promotion, votes=votes)
     if blocker:
         raise blocker
-    member_level_change(
-        member=promotion.candidate, to_level=promotion.to_level, promotion=promotion
+    today = timezone.localdate()
+    promotion.effective_on = effective_date_for(
+        promotion=promotion, requested=effective_on, today=today
     )
+    if promotion.effective_on <= today:
+        _apply_level(promotion)
     return _apply(promotion, promotion.approve, actor=actor, note=note, votes=votes)
+
+
+def _apply_level(promotion: Promotion) -> None:
+    """The candidate (locked by the caller) moves to the promotion's level, dated its effective
+    date."""
+    member_level_change(
+        member=promotion.candidate,
+        to_level=promotion.to_level,
+        promotion=promotion,
+        effective_date=promotion.effective_on,
+    )
+    promotion.level_applied = True
 
 
 @transaction.atomic
 def promotion_reject(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.REJECT, promotion)
+    blocker = decision_blocker(promotion)
+    if blocker:
+        raise blocker
     if not note.strip():
         raise InvalidInput("A note is required to reject.", code=ErrorCode.NOTE_REQUIRED)
     votes = promotion_votes(promotion=promotion)
     return _apply(promotion, promotion.reject, actor=actor, note=note, votes=votes)
+
+
+def promotions_apply_effective(*, today: date | None = None, batch: int = 100) -> int:
+    """Apply the level change of every approved promotion whose effective date has come (also
+    those a stopped scheduler left behind). Each in its own transaction, the promotion row locked
+    with SKIP LOCKED: workers running at once share the work and each change happens once."""
+    today = today or timezone.localdate()
+    applied = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Promotion.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(state=PromotionState.APPROVED, level_applied=False, effective_on__lte=today)
+                .select_related("to_level", "from_level", "nominated_by", "candidate__user")
+                .order_by("effective_on", "id")[:batch]
+            )
+            for promotion in due:
+                promotion_take_effect(promotion=promotion)
+        applied += len(due)
+        if len(due) < batch:
+            return applied
+
+
+def promotion_take_effect(*, promotion: Promotion) -> None:
+    """One due promotion, locked by the caller: the level changes, an `effective` event is
+    appended and the people involved are told."""
+    promotion.candidate = (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("user", "level", "manager__user")
+        .get(pk=promotion.candidate_id)
+    )
+    _apply_level(promotion)
+    promotion.save(update_fields=["level_applied", "updated_at"])
+    PromotionEvent.objects.create(
+        promotion=promotion, from_state=PromotionState.APPROVED, to_state=EFFECTIVE, actor=None
+    )
+    notify.notify_effective(promotion=promotion)
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import transaction
 
-from promotions import notify, services
+from promotions import cycles, notify, services
 
 
 @shared_task(acks_late=True)
@@ -15,3 +15,16 @@ def promotions_remind_overdue() -> int:
 def promotions_purge_idempotency_keys() -> int:
     """Periodic (beat, hourly): forget Idempotency-Keys older than a day."""
     return services.nomination_keys_purge()
+
+
+@shared_task(acks_late=True)
+def promotions_apply_effective() -> int:
+    """Periodic (beat, hourly): approved promotions whose effective date has come change the
+    member's level, once each, however many workers run it."""
+    return services.promotions_apply_effective()
+
+
+@shared_task(acks_late=True)
+def cycles_calibrate_due() -> int:
+    """Periodic (beat, hourly): open cycles whose nominations closed move to calibration."""
+    return cycles.cycles_calibrate_due()

@@ -1,9 +1,21 @@
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from promotions import views
+from ladder.ids import ID_PATTERN
+from promotions import cycle_views, views
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # a POST without its trailing slash must not end in a 500
 router.register("promotions", views.PromotionViewSet, basename="promotion")
+router.register("cycles", cycle_views.CycleViewSet, basename="cycle")
 
-urlpatterns = router.urls
+
+urlpatterns = [
+    *router.urls,
+    # Beside the ladder's member routes: eligibility is the promotions app's rule.
+    re_path(
+        rf"^members/(?P<pk>{ID_PATTERN})/eligibility/?$",
+        cycle_views.EligibilityViewSet.as_view({"get": "retrieve"}),
+        name="member-eligibility",
+    ),
+]

@@ -7,6 +7,7 @@ from ladder.ids import ID_PATTERN
 from promotions import packets, permissions, selectors, services
 from promotions.filters import PromotionFilter
 from promotions.serializers import (
+    ApprovalSerializer,
     EventSerializer,
     NominationSerializer,
     PacketInputSerializer,
@@ -95,14 +96,19 @@ class PromotionViewSet(viewsets.GenericViewSet):
         For the candidate's direct manager, or HR; never oneself (403 `self_nomination`). Anyone
         without direct reports who is not HR gets 403 `permission_denied` before the body is
         read, and so does a manager naming someone else's report. A candidate you may not see is
-        400 `no_such_member`. The move must be an active one from the candidate's level (400
-        `invalid_move`, with `allowed_moves`); 400 `candidate_inactive` and
-        `justification_required` too. `evidence` has an entry for every active criterion of the
-        target level (400 `evidence_missing` naming the missing ones, `unknown_criterion`,
-        `evidence_invalid`): it becomes version 1 of the packet. A member has at most one open
-        promotion (409
-        `promotion_already_open`). The committee is notified. With an `Idempotency-Key`, a
-        retry answers the first response again; the key with another body is 422
+        400 `no_such_member`. The move must be one of the ladder's from the candidate's level
+        (400 `invalid_move`, with `allowed_moves`). The member must be eligible (409
+        `not_eligible` with every reason in `reasons`: `time_in_level`, `open_promotion`,
+        `promotion_pending`, `inactive`, `move_inactive`, `no_open_cycle`,
+        `nominations_closed`; GET members/{id}/eligibility/ lists them beforehand). HR alone
+        (403 `hr_only` for others) may waive time in level with `eligibility_override_reason`,
+        or nominate outside any cycle with `off_cycle_reason` (which also lifts
+        `no_open_cycle` and `nominations_closed`); the committee reads both. The promotion joins
+        the open cycle of its target level's track, if any. `evidence` has an entry for every
+        active criterion of the target level (400 `evidence_missing` naming the missing ones,
+        `unknown_criterion`, `evidence_invalid`; 400 `justification_required`): it becomes
+        version 1 of the packet. The committee is notified. With an `Idempotency-Key`, a retry
+        answers the first response again; the key with another body is 422
         `idempotency_key_reused`."""
         permissions.ensure_can_nominate(request.user)
         serializer = NominationSerializer(data=request.data)
@@ -116,6 +122,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
             "nominated_by": request.user,
             "justification": data["justification"],
             "evidence": data["evidence"],
+            "off_cycle_reason": data["off_cycle_reason"],
+            "eligibility_override_reason": data["eligibility_override_reason"],
         }
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -146,18 +154,29 @@ class PromotionViewSet(viewsets.GenericViewSet):
         `invalid_state`). An optional `note` is kept in the timeline for the committee."""
         return self._transition(request, pk, permissions.START_REVIEW)
 
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
+    @extend_schema(request=ApprovalSerializer, responses={200: PromotionSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve a promotion in review: the candidate moves up.
+        """Approve a promotion in review: the candidate moves up on its effective date.
 
         For committee members and HR who are not involved in it (403 otherwise). Only from
-        `in_review` (409 `invalid_state`), with enough counted approving reviews and more
-        approvals than rejections (409 `quorum_not_met`), the candidate still at the level they
-        were nominated from (409 `level_changed`) and the move still active (409
-        `move_inactive`). The candidate's level and career history change in the same
-        transaction; candidate and nominator are notified."""
-        return self._transition(request, pk, permissions.APPROVE)
+        `in_review` (409 `invalid_state`); a promotion in a cycle only while the cycle is
+        `calibrating` (409 `cycle_not_calibrating`); with enough counted approving reviews and
+        more approvals than rejections (409 `quorum_not_met`), the candidate still at the level
+        they were nominated from (409 `level_changed`) and the move still active (409
+        `move_inactive`). `effective_on`: the cycle's date for a promotion in a cycle (sending
+        one is 400 `effective_on_set_by_cycle`), else the date sent, default today, never in the
+        past (400 `effective_on_past`). On or before today, the level and career history change
+        in the same transaction; later, the promotion is approved and the level changes on that
+        day (`level_applied` turns true). Candidate, nominator and manager are notified."""
+        promotion = self._visible(pk)
+        permissions.ensure_can(request.user, permissions.APPROVE, promotion)
+        serializer = ApprovalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        promotion = services.promotion_approve(
+            promotion=promotion, actor=request.user, **serializer.validated_data
+        )
+        return self._respond(promotion)
 
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
     @action(detail=True, methods=["post"])
@@ -165,7 +184,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         """Reject a promotion in review, with a note.
 
         For committee members and HR who are not involved in it (403 otherwise). Only from
-        `in_review` (409 `invalid_state`); a `note` saying why is required (400
+        `in_review` (409 `invalid_state`); a promotion in a cycle only while the cycle is
+        `calibrating` (409 `cycle_not_calibrating`); a `note` saying why is required (400
         `note_required`). Candidate and nominator are notified; the note stays the
         committee's."""
         return self._transition(request, pk, permissions.REJECT)

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.services import token_issue
 from ladder import roles
@@ -39,6 +42,8 @@ class MemberFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     level = factory.SubFactory(LevelByCode)
     manager = None
+    # Two years at the level: eligible for a move up unless a test says otherwise.
+    level_since = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=730))
 
 
 def _with_group(user, group_name: str):

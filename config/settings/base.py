@@ -259,6 +259,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PromotionStateEnum": "promotions.models.PromotionState",
+        "EventStateEnum": "promotions.models.EVENT_STATE_CHOICES",
+        "TrackEnum": "ladder.models.Track",
+        "CycleStateEnum": "promotions.models.CycleState",
+        "EligibilityReasonEnum": "promotions.eligibility.REASON_CHOICES",
         "ErrorCodeEnum": "config.errors.ERROR_CODES",
     },
     "POSTPROCESSING_HOOKS": [
@@ -308,6 +312,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PM Ladder <pm-ladder@localho
 # --- The product's own settings -------------------------------------------------------------
 PROMOTIONS_MIN_APPROVALS = env_int("PROMOTIONS_MIN_APPROVALS", 1, minimum=1)
 PROMOTIONS_REVIEW_SLA_DAYS = env_int("PROMOTIONS_REVIEW_SLA_DAYS", 7, minimum=1)
+# Nominations only within an open cycle of their track (HR may go off-cycle, with a reason).
+PROMOTIONS_REQUIRE_CYCLE = env_bool("PROMOTIONS_REQUIRE_CYCLE", False)
+# Cycle statistics publish no group of fewer candidates than this.
+ANALYTICS_MIN_GROUP = env_int("ANALYTICS_MIN_GROUP", 5, minimum=1)
 NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 60, minimum=1)
 # First retry of a failed delivery after this many seconds, doubling each time (up to 10 min).
 NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30, minimum=1)
@@ -325,6 +333,15 @@ CELERY_BEAT_SCHEDULE = {
     },
     "accounts-purge-expired-tokens": {
         "task": "accounts.tasks.api_tokens_purge_expired",
+        "schedule": 3600,
+    },
+    # Both idempotent; hourly, so a day's change happens early in the day and after downtime.
+    "promotions-apply-effective": {
+        "task": "promotions.tasks.promotions_apply_effective",
+        "schedule": 3600,
+    },
+    "cycles-calibrate-due": {
+        "task": "promotions.tasks.cycles_calibrate_due",
         "schedule": 3600,
     },
     "promotions-purge-idempotency-keys": {

@@ -12,6 +12,7 @@ from rest_framework import serializers
 import config.auth_views
 import ladder.serializers
 import notifications.serializers
+import promotions.cycle_serializers
 import promotions.serializers
 from config.errors import ERROR_CODES, field_errors
 from core.errors import DomainError
@@ -71,7 +72,12 @@ def request_serializers():
     """The serializers of the schema's request bodies (components `<Name>Request`, and
     `Patched<Name>Request` for PATCH): every body a client can send."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    modules = [ladder.serializers, promotions.serializers, notifications.serializers]
+    modules = [
+        ladder.serializers,
+        promotions.serializers,
+        promotions.cycle_serializers,
+        notifications.serializers,
+    ]
     classes = {"AuthTokenSerializer": config.auth_views.AuthTokenSerializer}
     for module in modules:
         for name, value in vars(module).items():

@@ -1,17 +1,19 @@
 import os
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from ladder import roles, services
 from ladder.models import Level, Member
 from ladder.selectors import level_criteria
-from promotions import packets
+from promotions import cycles, packets
 from promotions import services as promotions
-from promotions.models import Promotion
+from promotions.models import Cycle, Promotion
 
 DEMO_PASSWORD = "ladder-demo-2026"
 
@@ -24,6 +26,37 @@ PEOPLE = [
     ("alex", "Alex", "Moreau", "associate-pm", "manager", []),
     ("sam", "Sam", "Novak", "pm", "manager", []),
     ("priya", "Priya", "Shah", "senior-pm", "manager", []),
+    # A second organisation, and the twelve candidates of the demo cycle.
+    ("nadia", "Nadia", "Haddad", "head-of-product", "committee1", []),
+    ("omar", "Omar", "Bakr", "group-pm", "nadia", []),
+    ("lena", "Lena", "Fischer", "associate-pm", "manager", []),
+    ("tom", "Tom", "Becker", "associate-pm", "manager", []),
+    ("ines", "Inês", "Costa", "associate-pm", "omar", []),
+    ("ravi", "Ravi", "Iyer", "associate-pm", "omar", []),
+    ("mia", "Mia", "Kowalski", "associate-pm", "omar", []),
+    ("jon", "Jon", "Berg", "pm", "manager", []),
+    ("ana", "Ana", "Silva", "pm", "omar", []),
+    ("kai", "Kai", "Tanaka", "pm", "omar", []),
+    ("eva", "Eva", "Novak", "pm", "manager", []),
+    ("leo", "Leo", "Marchetti", "senior-pm", "omar", []),
+    ("zoe", "Zoë", "Laurent", "senior-pm", "manager", []),
+    ("ben", "Ben", "Osei", "lead-pm", "omar", []),
+]
+CYCLE_NAME = "Demo cycle"
+# candidate, target level, what the committee did (all nominated while the cycle was open).
+CYCLE_CASES = [
+    ("lena", "pm", "approve"),
+    ("tom", "pm", "approve"),
+    ("ines", "pm", "reject"),
+    ("ravi", "pm", "review"),
+    ("mia", "pm", "approve"),
+    ("jon", "senior-pm", "approve"),
+    ("ana", "senior-pm", "review"),
+    ("kai", "senior-pm", "reject"),
+    ("eva", "senior-pm", "withdraw"),
+    ("leo", "lead-pm", "review"),
+    ("zoe", "group-pm", "approve"),
+    ("ben", "principal-pm", "nominated"),
 ]
 
 
@@ -116,10 +149,67 @@ def demo_promotions() -> list[str]:
     return made
 
 
+def demo_cycle() -> str | None:
+    """A cycle in calibration with a dozen candidates across levels and two organisations: some
+    decided (effective on the cycle's date), some in review, one withdrawn. Skipped if it exists."""
+    if Cycle.objects.filter(name=CYCLE_NAME).exists():
+        return None
+    User = get_user_model()
+    hr, cora = User.objects.get(username="hr"), User.objects.get(username="committee1")
+    chen = User.objects.get(username="committee2")
+    today = timezone.localdate()
+    cycle = cycles.cycle_create(
+        actor=hr,
+        name=CYCLE_NAME,
+        tracks=[],
+        nominations_open_on=today - timedelta(days=45),
+        nominations_close_on=today - timedelta(days=1),
+        decisions_due_on=today + timedelta(days=14),
+        effective_on=today + timedelta(days=30),
+    )
+    cycles.cycle_open(actor=hr, cycle=cycle)
+    cases = []
+    for username, to, outcome in CYCLE_CASES:
+        member = Member.objects.select_related("manager__user").get(user__username=username)
+        level = Level.objects.get(code=to)
+        promotion = promotions.promotion_nominate(
+            candidate=member,
+            to_level=level,
+            nominated_by=member.manager.user,
+            justification=f"{member.name} works at the {level.title} level.",
+            evidence=_evidence(level),
+        )
+        cases.append((promotion, outcome))
+    cycles.cycle_calibrate(actor=hr, cycle=cycle)
+    for promotion, outcome in cases:
+        if outcome == "nominated":
+            continue
+        if outcome == "withdraw":
+            promotions.promotion_withdraw(promotion=promotion, actor=promotion.nominated_by)
+            continue
+        promotions.promotion_start_review(promotion=promotion, actor=cora)
+        ratings = dict.fromkeys(packets.packet_current(promotion=promotion).criteria, "meets")
+        decision = "reject" if outcome == "reject" else "approve"
+        for reviewer in (cora, chen):
+            promotions.promotion_review(
+                promotion=promotion,
+                reviewer=reviewer,
+                decision=decision,
+                comment="Not yet at this level." if decision == "reject" else "",
+                ratings=ratings,
+            )
+        if outcome == "approve":
+            promotions.promotion_approve(promotion=promotion, actor=cora)
+        elif outcome == "reject":
+            promotions.promotion_reject(promotion=promotion, actor=cora, note="Not yet.")
+    return f"{CYCLE_NAME} (calibrating, {len(cases)} candidates)"
+
+
 class Command(BaseCommand):
     help = (
-        "Creates demo users (HR, two committee members, a manager and three reports) and their "
-        "promotions (one in review, one sent back for changes, one with two versions). Idempotent."
+        "Creates demo users (HR, two committee members, managers and their reports), three "
+        "promotions (one in review, one sent back for changes, one with two versions) and a "
+        "cycle in calibration with a dozen candidates. Idempotent."
     )
 
     def add_arguments(self, parser):
@@ -148,10 +238,16 @@ class Command(BaseCommand):
             if level_code and not Member.objects.filter(user=user).exists():
                 manager = Member.objects.get(user__username=manager_name) if manager_name else None
                 Member.objects.create(
-                    user=user, level=Level.objects.get(code=level_code), manager=manager
+                    user=user,
+                    level=Level.objects.get(code=level_code),
+                    manager=manager,
+                    level_since=timezone.localdate() - timedelta(days=730),
                 )
 
         made = demo_promotions()
+        cycle = demo_cycle()
+        if cycle:
+            made.append(cycle)
         if made:
             self.stdout.write(f"Demo promotions: {', '.join(made)}.")
         self.stdout.write(self.style.SUCCESS("Demo users are ready. Password for all of them:"))

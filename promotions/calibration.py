@@ -1,0 +1,287 @@
+"""Reads of one cycle for the committee and HR: the calibration board (candidates side by side),
+the statistics (with small groups suppressed) and the decisions export. Each makes the same
+number of queries whatever the number of candidates."""
+
+import statistics
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+from django.utils import timezone
+
+from ladder.models import Level, Member, Track
+from ladder.selectors import member_of
+from promotions.eligibility import months_between
+from promotions.models import OPEN_STATES, Cycle, PacketVersion, Promotion, PromotionState, Review
+from promotions.permissions import is_involved_ids
+from promotions.suppression import Sum, suppressed_keys
+
+RATINGS = ("not_yet", "meets", "exceeds")
+
+
+# --- Calibration ---------------------------------------------------------------------------------
+
+
+def _cycle_promotions(cycle: Cycle):
+    return (
+        Promotion.objects.filter(cycle=cycle)
+        .select_related("candidate__user", "from_level", "to_level", "nominated_by")
+        .order_by("to_level__rank", "candidate__user__username", "id")
+    )
+
+
+def cycle_calibration(*, cycle: Cycle, viewer, today: date | None = None) -> dict:
+    """The cycle's candidates grouped by target level and track, each with their time in level,
+    nominator, state, packet version, the votes on it (counted and stale) and the ratings per
+    criterion of the current version. Where the viewer is recused, no votes nor ratings. Four
+    queries."""
+    today = today or timezone.localdate()
+    promotions = list(_cycle_promotions(cycle))
+    ids = [promotion.pk for promotion in promotions]
+    reviews = Review.objects.filter(promotion_id__in=ids).values_list(
+        "promotion_id", "packet_version", "decision", "ratings"
+    )
+    current = {p.pk: p.packet_version for p in promotions}
+    votes = {pk: {"approve": 0, "reject": 0, "stale": 0} for pk in ids}
+    ratings: dict[int, dict[str, dict[str, int]]] = {pk: {} for pk in ids}
+    # Every criterion of each current version, rated or not yet.
+    for promotion_id, evidence in PacketVersion.objects.filter(
+        promotion_id__in=ids, promotion__packet_version=F("number")
+    ).values_list("promotion_id", "evidence"):
+        for item in evidence:
+            ratings[promotion_id][item["criterion"]] = dict.fromkeys(RATINGS, 0)
+    for promotion_id, version, decision, given in reviews:
+        if version != current[promotion_id]:
+            votes[promotion_id]["stale"] += 1
+            continue
+        votes[promotion_id][decision] += 1
+        for criterion, rating in given.items():
+            counts = ratings[promotion_id].setdefault(criterion, dict.fromkeys(RATINGS, 0))
+            counts[rating] += 1
+    me = member_of(viewer)
+    groups: dict[tuple[str, str], dict] = {}
+    for promotion in promotions:
+        recused = is_involved_ids(
+            user_id=viewer.pk, member_id=me.pk if me else None, promotion=promotion
+        )
+        key = (promotion.to_level.code, promotion.to_level.track)
+        group = groups.setdefault(
+            key, {"to_level": key[0], "track": key[1], "rank": promotion.to_level.rank, "rows": []}
+        )
+        candidate = promotion.candidate
+        group["rows"].append(
+            {
+                "promotion": promotion.pk,
+                "candidate": {
+                    "id": candidate.pk,
+                    "username": candidate.user.username,
+                    "name": candidate.name,
+                },
+                "from_level": promotion.from_level.code,
+                "months_in_level": months_between(candidate.level_since, today),
+                "nominated_by": promotion.nominated_by.username,
+                "state": promotion.state,
+                "packet_version": promotion.packet_version,
+                "votes": None if recused else votes[promotion.pk],
+                "ratings": None if recused else ratings[promotion.pk],
+            }
+        )
+    ordered = sorted(groups.values(), key=lambda g: (g["rank"], g["track"]))
+    return {
+        "cycle": cycle.pk,
+        "groups": [
+            {"to_level": g["to_level"], "track": g["track"], "candidates": g["rows"]}
+            for g in ordered
+        ],
+    }
+
+
+# --- Statistics ----------------------------------------------------------------------------------
+
+CELLS = (
+    "candidates",
+    "nominated",
+    "approved",
+    "rejected",
+    "withdrawn",
+    "open",
+    "approval_rate",
+    "median_days_to_decision",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One nomination of the cycle, as the statistics see it."""
+
+    candidate: int
+    level: str
+    track: str
+    organisation: str
+    state: str
+    days_to_decision: float | None
+
+
+def cells(cases: list[Case]) -> dict:
+    """The counts, approval rate and median days of a group of cases."""
+    by_state = {state: sum(1 for c in cases if c.state == state) for state in PromotionState}
+    approved, rejected = by_state[PromotionState.APPROVED], by_state[PromotionState.REJECTED]
+    decided = [c.days_to_decision for c in cases if c.days_to_decision is not None]
+    return {
+        "candidates": len({c.candidate for c in cases}),
+        "nominated": len(cases),
+        "approved": approved,
+        "rejected": rejected,
+        "withdrawn": by_state[PromotionState.WITHDRAWN],
+        "open": sum(by_state[state] for state in OPEN_STATES),
+        "approval_rate": round(approved / (approved + rejected), 3)
+        if approved + rejected
+        else None,
+        "median_days_to_decision": round(statistics.median(decided), 1) if decided else None,
+    }
+
+
+def _published(values: dict, suppressed: bool) -> dict:
+    if suppressed:
+        return {**dict.fromkeys(CELLS), "suppressed": True}
+    return {**values, "suppressed": False}
+
+
+def stats_of_cases(
+    *,
+    cases: list[Case],
+    level_order: list[tuple[str, str]],
+    organisations: dict[str, str],
+    min_group: int,
+) -> dict:
+    """The statistics of a cycle's cases: totals, by level, by track, by organisation, with every
+    group of fewer than `min_group` candidates suppressed and, complementary, as many more as
+    needed so that no suppressed group can be recovered by subtraction. `level_order`: every
+    (level code, track) by rank; `organisations`: the label of each organisation key."""
+    by: dict[tuple[str, str], list[Case]] = {}
+    for case in cases:
+        for key in (("level", case.level), ("track", case.track), ("org", case.organisation)):
+            by.setdefault(key, []).append(case)
+    total = ("total", "")
+    groups = {total: cases, **by}
+    sizes = {key: len({c.candidate for c in members}) for key, members in groups.items()}
+    level_keys = [("level", code) for code, _ in level_order if ("level", code) in by]
+    track_keys = [("track", track) for track in Track.values if ("track", track) in by]
+    org_keys = sorted((key for key in by if key[0] == "org"), key=lambda k: organisations[k[1]])
+    level_track = dict(level_order)
+    sums = [
+        Sum(total, tuple(level_keys)),
+        Sum(total, tuple(track_keys)),
+        Sum(total, tuple(org_keys)),
+        *(
+            Sum(track, tuple(k for k in level_keys if level_track[k[1]] == track[1]))
+            for track in track_keys
+        ),
+    ]
+    hidden = suppressed_keys(sizes=sizes, sums=sums, min_group=min_group)
+    return {
+        "min_group": min_group,
+        "totals": _published(cells(cases), total in hidden),
+        "by_level": [
+            {"level": key[1], **_published(cells(by[key]), key in hidden)} for key in level_keys
+        ],
+        "by_track": [
+            {"track": key[1], **_published(cells(by[key]), key in hidden)} for key in track_keys
+        ],
+        "by_organisation": [
+            {"organisation": organisations[key[1]], **_published(cells(by[key]), key in hidden)}
+            for key in org_keys
+        ],
+    }
+
+
+ORGANISATION_SQL = """
+WITH RECURSIVE chain (member_id, ancestor_id, manager_id, depth) AS (
+    SELECT m.id, m.id, m.manager_id, 0
+    FROM ladder_member m
+    WHERE m.id IN (SELECT candidate_id FROM promotions_promotion WHERE cycle_id = %s)
+  UNION ALL
+    SELECT c.member_id, a.id, a.manager_id, c.depth + 1
+    FROM chain c JOIN ladder_member a ON a.id = c.manager_id
+    WHERE c.depth < 64
+)
+SELECT member_id, ancestor_id, depth FROM chain ORDER BY member_id, depth
+"""
+
+
+def organisations_of_candidates(cycle: Cycle) -> dict[int, int]:
+    """Each candidate's organisation: their highest manager below the top of the tree (the top
+    itself, and anyone reporting straight to it, are their own). One query for any number."""
+    chains: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(ORGANISATION_SQL, [cycle.pk])
+        for member_id, ancestor_id, _depth in cursor.fetchall():
+            chains.setdefault(member_id, []).append(ancestor_id)
+    return {member: chain[-2] if len(chain) > 1 else chain[-1] for member, chain in chains.items()}
+
+
+def cycle_stats(*, cycle: Cycle) -> dict:
+    """The cycle's statistics (stats_of_cases), from four queries."""
+    promotions = list(
+        Promotion.objects.filter(cycle=cycle)
+        .select_related("to_level")
+        .only(
+            "candidate_id", "state", "created_at", "decided_at", "to_level__code", "to_level__track"
+        )
+    )
+    organisation_of = organisations_of_candidates(cycle)
+    heads = Member.objects.filter(pk__in=set(organisation_of.values())).select_related("user")
+    labels = {str(head.pk): head.name for head in heads}
+    cases = []
+    for promotion in promotions:
+        decided = promotion.state in (PromotionState.APPROVED, PromotionState.REJECTED)
+        days = (
+            (promotion.decided_at - promotion.created_at).total_seconds() / 86400
+            if decided and promotion.decided_at
+            else None
+        )
+        cases.append(
+            Case(
+                candidate=promotion.candidate_id,
+                level=promotion.to_level.code,
+                track=promotion.to_level.track,
+                organisation=str(organisation_of[promotion.candidate_id]),
+                state=promotion.state,
+                days_to_decision=days,
+            )
+        )
+    level_order = list(Level.objects.order_by("rank").values_list("code", "track"))
+    return {
+        "cycle": cycle.pk,
+        **stats_of_cases(
+            cases=cases,
+            level_order=level_order,
+            organisations=labels,
+            min_group=settings.ANALYTICS_MIN_GROUP,
+        ),
+    }
+
+
+# --- Decisions export ----------------------------------------------------------------------------
+
+DECISION_COLUMNS = ("member", "email", "from", "to", "state", "decided_at", "effective_on")
+
+
+def cycle_decisions(*, cycle: Cycle) -> list[list[str]]:
+    """One row per promotion of the cycle (DECISION_COLUMNS), by target level and member."""
+    rows = []
+    for promotion in _cycle_promotions(cycle):
+        rows.append(
+            [
+                promotion.candidate.user.username,
+                promotion.candidate.user.email,
+                promotion.from_level.code,
+                promotion.to_level.code,
+                promotion.state,
+                promotion.decided_at.isoformat() if promotion.decided_at else "",
+                promotion.effective_on.isoformat() if promotion.effective_on else "",
+            ]
+        )
+    return rows

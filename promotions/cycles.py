@@ -1,0 +1,152 @@
+"""Writes to promotion cycles (docs/design.md, "Cycles"): HR creates a draft, edits it while it is
+a draft, opens it, moves it to calibration (or the beat task does, the day after nominations
+close) and closes it once none of its promotions is open."""
+
+from datetime import date
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ladder import roles
+from ladder.errors import InvalidInput
+from ladder.models import Track
+from promotions import notify
+from promotions.errors import ActionNotAllowed, ErrorCode, TransitionConflict
+from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState
+
+DATE_FIELDS = ("nominations_open_on", "nominations_close_on", "decisions_due_on", "effective_on")
+EDITABLE_FIELDS = ("name", "tracks", *DATE_FIELDS)
+# Opening a cycle takes this lock, so two cycles opened at once cannot both claim a track.
+CYCLE_TRACKS_LOCK = 7_340_211
+
+
+def ensure_hr(actor) -> None:
+    if not roles.is_hr(actor):
+        raise ActionNotAllowed("Only HR runs promotion cycles.")
+
+
+def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -> None:
+    """A name, known tracks, and the four dates in order (equal is fine)."""
+    if not name.strip():
+        raise InvalidInput("A cycle needs a name.")
+    unknown = [track for track in tracks if track not in Track.values]
+    if unknown or len(set(tracks)) != len(tracks):
+        raise InvalidInput(f"Tracks are distinct values of: {', '.join(Track.values)}.")
+    ordered = [dates[name] for name in DATE_FIELDS]
+    if ordered != sorted(ordered):
+        raise InvalidInput(
+            "The dates go in this order (equal is fine): " + " ≤ ".join(DATE_FIELDS) + ".",
+            code=ErrorCode.CYCLE_DATES_OUT_OF_ORDER,
+        )
+
+
+@transaction.atomic
+def cycle_create(*, actor, name: str, tracks: list[str], **dates: date) -> Cycle:
+    ensure_hr(actor)
+    ensure_valid_plan(name=name, tracks=tracks, dates=dates)
+    return Cycle.objects.create(name=name.strip(), tracks=sorted(tracks), **dates)
+
+
+def _locked(cycle: Cycle) -> Cycle:
+    return Cycle.objects.select_for_update().get(pk=cycle.pk)
+
+
+@transaction.atomic
+def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
+    """Name, tracks and dates, while the cycle is a draft."""
+    ensure_hr(actor)
+    cycle = _locked(cycle)
+    if cycle.state != CycleState.DRAFT:
+        raise TransitionConflict(
+            "Only a draft cycle is edited; this one is " + cycle.state + ".",
+            code=ErrorCode.CYCLE_NOT_DRAFT,
+        )
+    for field in EDITABLE_FIELDS:
+        if field in changes:
+            setattr(cycle, field, changes[field])
+    cycle.name = cycle.name.strip()
+    cycle.tracks = sorted(cycle.tracks)
+    ensure_valid_plan(
+        name=cycle.name,
+        tracks=cycle.tracks,
+        dates={name: getattr(cycle, name) for name in DATE_FIELDS},
+    )
+    cycle.save()
+    return cycle
+
+
+def _ensure_state(cycle: Cycle, transition: str) -> None:
+    if transition not in {t.name for t in cycle.get_available_state_transitions()}:
+        raise TransitionConflict(f"A cycle that is {cycle.state} cannot {transition}.")
+
+
+@transaction.atomic
+def cycle_open(*, actor, cycle: Cycle) -> Cycle:
+    """Nominations to the cycle's tracks attach to it from now on. No other open or calibrating
+    cycle may share a track (400)."""
+    ensure_hr(actor)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CYCLE_TRACKS_LOCK])
+    cycle = _locked(cycle)
+    _ensure_state(cycle, "open")
+    for other in Cycle.objects.filter(state__in=ACTIVE_CYCLE_STATES).exclude(pk=cycle.pk):
+        shared = sorted(set(other.track_list) & set(cycle.track_list))
+        if shared:
+            raise InvalidInput(
+                f"{other.name} is {other.state} for the {', '.join(shared)} track(s); two "
+                "cycles running at once may not share a track.",
+                code=ErrorCode.CYCLE_TRACKS_OVERLAP,
+            )
+    cycle.open()
+    cycle.save()
+    return cycle
+
+
+@transaction.atomic
+def cycle_calibrate(*, actor, cycle: Cycle) -> Cycle:
+    """Nominations close; the committee may now decide the cycle's promotions, and hears how many
+    await a decision."""
+    if actor is not None:  # None: the scheduler, the day after nominations close
+        ensure_hr(actor)
+    cycle = _locked(cycle)
+    _ensure_state(cycle, "calibrate")
+    cycle.calibrate()
+    cycle.save()
+    awaiting = cycle.promotions.filter(state__in=OPEN_STATES).count()
+    notify.notify_cycle_calibrating(cycle=cycle, awaiting=awaiting)
+    return cycle
+
+
+@transaction.atomic
+def cycle_close(*, actor, cycle: Cycle) -> Cycle:
+    """Only once every promotion of the cycle is decided or withdrawn (409 otherwise)."""
+    ensure_hr(actor)
+    cycle = _locked(cycle)
+    _ensure_state(cycle, "close")
+    still_open = cycle.promotions.filter(state__in=OPEN_STATES).count()
+    if still_open:
+        raise TransitionConflict(
+            f"{still_open} promotion(s) of this cycle are still open: decide or withdraw them "
+            "first.",
+            code=ErrorCode.CYCLE_HAS_OPEN_PROMOTIONS,
+        )
+    cycle.close()
+    cycle.save()
+    return cycle
+
+
+def cycles_calibrate_due(*, today: date | None = None) -> int:
+    """The beat task's work: every open cycle whose nominations closed before today moves to
+    calibration. Idempotent: a cycle already moved (by HR, or another worker) is skipped."""
+    today = today or timezone.localdate()
+    moved = 0
+    due = Cycle.objects.filter(state=CycleState.OPEN, nominations_close_on__lt=today)
+    for cycle_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            cycle = Cycle.objects.select_for_update(skip_locked=True).filter(pk=cycle_id).first()
+            if cycle is None or cycle.state != CycleState.OPEN:
+                continue
+            cycle_calibrate(actor=None, cycle=cycle)
+            moved += 1
+    return moved

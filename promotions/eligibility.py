@@ -1,0 +1,166 @@
+"""Who may be nominated for which level, and why not (docs/design.md, "Eligibility").
+
+One home for the rule: the eligibility endpoint lists the reasons, and a nomination is refused
+with every reason that applies (409 `not_eligible`)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from ladder.models import Level, LevelTransition, Member
+from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState, Promotion
+
+
+class Reason(StrEnum):
+    TIME_IN_LEVEL = "time_in_level"
+    OPEN_PROMOTION = "open_promotion"
+    PROMOTION_PENDING = "promotion_pending"
+    INACTIVE = "inactive"
+    MOVE_INACTIVE = "move_inactive"
+    NO_OPEN_CYCLE = "no_open_cycle"
+    NOMINATIONS_CLOSED = "nominations_closed"
+
+
+# HR may override time in level (with a reason); the cycle reasons give way when HR nominates
+# off-cycle (with a reason). Nothing overrides the others.
+CYCLE_REASONS = (Reason.NO_OPEN_CYCLE, Reason.NOMINATIONS_CLOSED)
+
+
+def months_between(since: date, today: date) -> int:
+    """Whole months from `since` to `today` (31 Jan → 28 Feb is 0, → 1 Mar is 1)."""
+    months = (today.year - since.year) * 12 + today.month - since.month
+    if today.day < since.day:
+        months -= 1
+    return max(months, 0)
+
+
+@dataclass
+class Blockers:
+    """What stands between a member and a move up, for one target level."""
+
+    level: Level
+    reasons: list[dict] = field(default_factory=list)
+    cycle: Cycle | None = None  # where a nomination now would attach
+
+    def add(self, code: Reason, detail: str) -> None:
+        self.reasons.append({"code": str(code), "detail": detail})
+
+    @property
+    def codes(self) -> set[str]:
+        return {reason["code"] for reason in self.reasons}
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+
+def active_cycles() -> list[Cycle]:
+    return list(Cycle.objects.filter(state__in=ACTIVE_CYCLE_STATES))
+
+
+def cycle_of_track(track: str, cycles: list[Cycle]) -> Cycle | None:
+    """The open or calibrating cycle that takes `track` (two never share one)."""
+    return next((cycle for cycle in cycles if cycle.takes(track)), None)
+
+
+def _member_facts(member: Member) -> tuple[bool, bool]:
+    """(an open promotion, a pending one): one query."""
+    states = set(
+        Promotion.objects.filter(candidate=member)
+        .filter(Q(state__in=OPEN_STATES) | Q(state="approved", level_applied=False))
+        .values_list("state", flat=True)
+    )
+    return bool(states & set(OPEN_STATES)), "approved" in states
+
+
+def blockers_for(
+    *,
+    member: Member,
+    to_level: Level,
+    move_active: bool,
+    facts: tuple[bool, bool],
+    cycles: list[Cycle],
+    today: date,
+) -> Blockers:
+    """Every reason `member` may not be nominated for `to_level` today, and the cycle a
+    nomination would attach to."""
+    has_open, has_pending = facts
+    blockers = Blockers(level=to_level)
+    if not member.is_active:
+        blockers.add(Reason.INACTIVE, "The member is not active.")
+    if has_open:
+        blockers.add(Reason.OPEN_PROMOTION, "The member already has an open promotion.")
+    if has_pending:
+        blockers.add(
+            Reason.PROMOTION_PENDING,
+            "The member has an approved promotion that is not yet effective.",
+        )
+    if not move_active:
+        blockers.add(
+            Reason.MOVE_INACTIVE,
+            f"The move {member.level.code} → {to_level.code} is deactivated.",
+        )
+    required = member.level.min_months_in_level
+    months = months_between(member.level_since, today)
+    if months < required:
+        blockers.add(
+            Reason.TIME_IN_LEVEL,
+            f"{months} of the {required} months required at {member.level.code} "
+            f"(since {member.level_since.isoformat()}).",
+        )
+    cycle = cycle_of_track(to_level.track, cycles)
+    if cycle is None:
+        if settings.PROMOTIONS_REQUIRE_CYCLE:
+            blockers.add(
+                Reason.NO_OPEN_CYCLE,
+                f"No promotion cycle is open for the {to_level.track} track.",
+            )
+    elif cycle.state == CycleState.CALIBRATING or today > cycle.nominations_close_on:
+        blockers.add(
+            Reason.NOMINATIONS_CLOSED,
+            f"Nominations to {cycle.name} closed on {cycle.nominations_close_on.isoformat()}.",
+        )
+    else:
+        blockers.cycle = cycle
+    return blockers
+
+
+def member_eligibility(*, member: Member, today: date | None = None) -> list[Blockers]:
+    """For every move up from the member's level (active or not), the reasons against it. Three
+    queries, whatever the ladder."""
+    today = today or timezone.localdate()
+    moves = LevelTransition.objects.filter(from_level_id=member.level_id).select_related("to_level")
+    facts = _member_facts(member)
+    cycles = active_cycles()
+    return [
+        blockers_for(
+            member=member,
+            to_level=move.to_level,
+            move_active=move.is_active,
+            facts=facts,
+            cycles=cycles,
+            today=today,
+        )
+        for move in moves
+    ]
+
+
+def nomination_blockers(*, member: Member, to_level: Level, today: date | None = None) -> Blockers:
+    """The reasons against nominating `member` for `to_level` (the move exists: the caller checked
+    it), for the nomination service."""
+    move = LevelTransition.objects.get(from_level_id=member.level_id, to_level=to_level)
+    return blockers_for(
+        member=member,
+        to_level=to_level,
+        move_active=move.is_active,
+        facts=_member_facts(member),
+        cycles=active_cycles(),
+        today=today or timezone.localdate(),
+    )
+
+
+REASON_CHOICES = [str(reason) for reason in Reason]

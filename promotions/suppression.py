@@ -1,0 +1,93 @@
+"""Which groups of a cycle's statistics to hide (docs/design.md, "Stats").
+
+Primary suppression hides every group of fewer than the minimum candidates. Complementary
+suppression then hides more groups until no hidden one can be recovered by subtraction: the
+published groups are linked by sums (the cycle's total is the sum of its levels, of its tracks and
+of its organisations; a track is the sum of its levels), and a hidden group is recoverable exactly
+when its unknown lies in the row space of those sums over the hidden unknowns. That question is
+answered with exact rational arithmetic; pure Python, no Django."""
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+
+Key = Hashable
+
+
+@dataclass(frozen=True)
+class Sum:
+    """`total` is the sum of `parts`."""
+
+    total: Key
+    parts: tuple[Key, ...]
+
+
+def _reduced(rows: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Row echelon form (Gauss-Jordan) of `rows`, zero rows dropped."""
+    rows = [row[:] for row in rows]
+    pivot_row = 0
+    width = len(rows[0]) if rows else 0
+    for column in range(width):
+        pivot = next((r for r in range(pivot_row, len(rows)) if rows[r][column] != 0), None)
+        if pivot is None:
+            continue
+        rows[pivot_row], rows[pivot] = rows[pivot], rows[pivot_row]
+        lead = rows[pivot_row][column]
+        rows[pivot_row] = [value / lead for value in rows[pivot_row]]
+        for r in range(len(rows)):
+            if r != pivot_row and rows[r][column] != 0:
+                factor = rows[r][column]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[pivot_row], strict=True)]
+        pivot_row += 1
+    return rows[:pivot_row]
+
+
+def recoverable(hidden: set[Key], sums: Iterable[Sum]) -> set[Key]:
+    """The hidden keys whose values follow from the published ones through `sums`."""
+    unknowns = sorted(hidden, key=repr)
+    if not unknowns:
+        return set()
+    index = {key: i for i, key in enumerate(unknowns)}
+    rows = []
+    for link in sums:
+        row = [Fraction(0)] * len(unknowns)
+        if link.total in index:
+            row[index[link.total]] += 1
+        for part in link.parts:
+            if part in index:
+                row[index[part]] -= 1
+        if any(row):
+            rows.append(row)
+    if not rows:
+        return set()
+    basis = _reduced(rows)
+    # e_k is in the row space of a reduced basis iff some basis row is exactly e_k.
+    found = set()
+    for row in basis:
+        nonzero = [i for i, value in enumerate(row) if value != 0]
+        if len(nonzero) == 1:
+            found.add(unknowns[nonzero[0]])
+    return found
+
+
+def suppressed_keys(*, sizes: dict[Key, int], sums: list[Sum], min_group: int) -> set[Key]:
+    """The keys to hide: those of fewer than `min_group` candidates, then, while any hidden key is
+    recoverable, the smallest published group that shares a sum with it (the totals last)."""
+    hidden = {key for key, size in sizes.items() if size < min_group}
+    totals = {link.total for link in sums} - {part for link in sums for part in link.parts}
+    while True:
+        exposed = recoverable(hidden, sums)
+        if not exposed:
+            return hidden
+        target = min(exposed, key=repr)
+        neighbours = {
+            key
+            for link in sums
+            if target == link.total or target in link.parts
+            for key in (link.total, *link.parts)
+            if key not in hidden
+        }
+        if not neighbours:  # recovered through sums further away: hide from any of them
+            neighbours = {key for link in sums for key in (link.total, *link.parts)} - hidden
+        choice = min(neighbours, key=lambda key: (key in totals, sizes[key], repr(key)))
+        hidden.add(choice)
