@@ -141,9 +141,12 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for status in self.error_statuses():
-            responses.setdefault(
-                str(status), self._get_response_for_code(ERRORS[status], str(status))
-            )
+            response = self._get_response_for_code(ERRORS[status], str(status))
+            # Errors are JSON everywhere, also on a route that answers CSV.
+            content = response.get("content", {})
+            if content and "application/json" not in content:
+                response["content"] = {"application/json": next(iter(content.values()))}
+            responses.setdefault(str(status), response)
         return responses
 
 
@@ -187,7 +190,10 @@ def postprocess(result, generator, request, public):
       linters refuse a trailing slash (Redocly's `no-path-trailing-slash`);
     - a nullable choice field is `oneOf: [TheEnum, NullEnum]`: the `NullEnum` branch already
       admits null, so the `nullable` beside `oneOf` (which OpenAPI 3.0 allows only beside a
-      `type`) goes."""
+      `type`) goes;
+    - a nullable nested object is `allOf: [TheObject]` with `nullable` (which OpenAPI 3.0 allows
+      only beside a `type`): it becomes `oneOf: [TheObject, NullEnum]`, as a nullable choice is,
+      which generated clients read as "the object or null"."""
     result["paths"] = {
         (path.rstrip("/") or "/"): operations for path, operations in result["paths"].items()
     }
@@ -198,6 +204,10 @@ def postprocess(result, generator, request, public):
             branches = prop.get("oneOf", [])
             if prop.get("nullable") and {"$ref": null_enum} in branches and "type" not in prop:
                 del prop["nullable"]
+            if prop.get("nullable") and len(prop.get("allOf", [])) == 1 and "type" not in prop:
+                prop["oneOf"] = [prop.pop("allOf")[0], {"$ref": null_enum}]
+                del prop["nullable"]
+                schemas.setdefault("NullEnum", {"enum": [None]})
     _drop_trivial_choice_lists(result)
     if "ErrorCodeEnum" in schemas:
         schemas["ErrorCodeEnum"]["description"] = (

@@ -9,7 +9,8 @@ from ladder.validators import refuse_control_characters
 
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a client never believes a typo or a read-only field
-    (state, level, ...) was saved."""
+    (state, level, ...) was saved; and a number or a boolean where text is due (DRF would turn
+    `0` into "0"), as the schema says."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -18,6 +19,17 @@ class StrictSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {name: ["This field is not accepted here."] for name in unknown},
                     code="unknown_field",
+                )
+            not_text = [
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and data.get(name) is not None
+                and not isinstance(data[name], str)
+            ]
+            if not_text:
+                raise serializers.ValidationError(
+                    {name: ["Send text (a JSON string)."] for name in not_text}, code="invalid"
                 )
         return super().to_internal_value(data)
 

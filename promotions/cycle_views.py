@@ -67,11 +67,15 @@ class CycleViewSet(viewsets.GenericViewSet):
     serializer_class = CycleSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = ID_PATTERN
+    # 409 where the cycle's state decides; 403 on the reads kept for the committee and HR.
     extra_error_statuses_by_action = {
         "partial_update": [409],
         "open": [409],
         "calibrate": [409],
         "close": [409],
+        "calibration": [403],
+        "stats": [403],
+        "decisions": [403],
     }
 
     def get_queryset(self):
@@ -189,6 +193,7 @@ class CycleViewSet(viewsets.GenericViewSet):
         return Response(cycle_stats(cycle=cycle))
 
     @extend_schema(
+        operation_id="cycles_decisions_csv_retrieve",
         request=None,
         responses={
             (200, "text/csv"): OpenApiResponse(

@@ -89,5 +89,7 @@ def suppressed_keys(*, sizes: dict[Key, int], sums: list[Sum], min_group: int) -
         }
         if not neighbours:  # recovered through sums further away: hide from any of them
             neighbours = {key for link in sums for key in (link.total, *link.parts)} - hidden
+        if not neighbours:  # all hidden: only a group known to be empty (an empty cycle's total)
+            return hidden
         choice = min(neighbours, key=lambda key: (key in totals, sizes[key], repr(key)))
         hidden.add(choice)

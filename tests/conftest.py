@@ -1,6 +1,10 @@
 import os
 
 import pytest
+
+# Imported before any test freezes the clock: DRF's throttles keep the `time` they import
+# first, and freezegun's would break every request after it.
+import rest_framework.throttling  # noqa: F401
 from django.conf import settings
 from rest_framework.test import APIClient
 

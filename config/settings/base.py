@@ -248,6 +248,12 @@ SPECTACULAR_SETTINGS = {
             "start review, review, approve or reject, withdraw; and their timeline.",
         },
         {
+            "name": "cycles",
+            "description": "Promotion cycles run by HR: nominations while open, calibration "
+            "(candidates compared side by side, then decided), effective dates; the calibration "
+            "board, statistics and the decisions export.",
+        },
+        {
             "name": "notifications",
             "description": "Each user's inbox: review requests, decisions and reminders.",
         },

@@ -136,18 +136,22 @@ def test_a_committee_member_reviews_through_the_browsable_api(committee_browser)
     assert response.status_code == 201, response.content
 
 
-def test_the_schema_documents_json_only():
+def test_the_schema_documents_json_and_the_one_csv_export():
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     media_types = {
-        media_type
-        for operations in schema["paths"].values()
+        (path, media_type)
+        for path, operations in schema["paths"].items()
         for operation in operations.values()
         for response in operation["responses"].values()
         for media_type in response.get("content", {})
     }
-    assert media_types == {"application/json"}
+    # JSON everywhere; the one export answers CSV (and its errors JSON).
+    assert {media for _, media in media_types} == {"application/json", "text/csv"}
+    assert {path for path, media in media_types if media == "text/csv"} == {
+        "/api/v1/cycles/{id}/decisions.csv"
+    }
 
 
 @pytest.mark.parametrize("who", ["candidate", "manager", "hr"])

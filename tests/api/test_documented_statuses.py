@@ -9,6 +9,7 @@ large (413), a bad token (401) and objects that do not exist (404). Throttling (
 reused Idempotency-Key (422) have tests of their own."""
 
 import re
+from datetime import date
 
 import pytest
 from django.core.cache import cache
@@ -19,7 +20,7 @@ from config.errors import ERROR_CODES
 from config.schema import ErrorSerializer
 from ladder.models import Level
 from notifications.models import Notification
-from promotions import services
+from promotions import cycles, services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,12 @@ OPERATIONS = {
     operation["operationId"]: (path, method)
     for path, operations in SCHEMA["paths"].items()
     for method, operation in operations.items()
+}
+DATES = {
+    "nominations_open_on": date(2030, 1, 1),
+    "nominations_close_on": date(2030, 2, 1),
+    "decisions_due_on": date(2030, 3, 1),
+    "effective_on": date(2030, 4, 1),
 }
 NO_SUCH = {"id": "999999999", "code": "no-such-level", "number": "999999999"}
 
@@ -63,6 +70,8 @@ def assert_is_an_error_body(response):
     for listed in ("allowed_moves", "missing_criteria", "unknown_criteria"):
         if listed in body:
             assert all(isinstance(code, str) for code in body[listed]), body
+    for reason in body.get("reasons", []):
+        assert set(reason) == {"code", "detail"}, body
 
 
 class World:
@@ -93,6 +102,7 @@ class World:
             justification="Ready.",
             evidence=factories.evidence_for("senior-pm"),
         )
+        self.cycle = cycles.cycle_create(actor=self.hr, name="H1", tracks=["management"], **DATES)
 
     def bring_to(self, state: str) -> None:
         if state in ("in_review", "changes_requested", "decided"):
@@ -120,6 +130,7 @@ class World:
             "members": self.member.pk,
             "promotions": self.promotion.pk,
             "notifications": notification.pk,
+            "cycles": self.cycle.pk,
         }
 
         def concrete(match):
@@ -177,6 +188,12 @@ class World:
             "promotions_request_changes_create": [{"note": ""}, {"note": "Add metrics."}],
             "promotions_packet_create": [{"justification": "Reworked.", "evidence": evidence}],
             "promotions_resubmit_create": [{"note": ""}],
+            "cycles_create": [
+                {"name": "H2", **{k: v.isoformat() for k, v in DATES.items()}},
+                {"name": "H2", "tracks": ["ic"], **{k: v.isoformat() for k, v in DATES.items()}},
+                {"name": "H2", **{k: "2030-01-01" for k in DATES}, "effective_on": "2029-01-01"},
+            ],
+            "cycles_partial_update": [{"name": "H1 bis"}, {"effective_on": "2000-01-01"}],
             "promotions_reviews_create": [
                 {"decision": "reject", "ratings": ratings},
                 {"decision": "approve", "ratings": ratings},
@@ -295,6 +312,6 @@ def test_a_reused_idempotency_key_is_documented():
 
 
 def test_the_walk_covers_every_operation_of_the_schema():
-    assert len(OPERATIONS) == 28
+    assert len(OPERATIONS) == 39
     walked = {operation_id for operation_id, *_ in (case.values for case in cases())}
     assert walked == set(OPERATIONS)

@@ -9,6 +9,7 @@ to parse)."""
 import importlib
 import subprocess
 import sys
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -86,7 +87,8 @@ def company(db, settings):
     }
 
 
-def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server, company):
+def logger_in(live_server):
+    """log_in(username) → an authenticated client of the generated package."""
     client_module = importlib.import_module(f"{PACKAGE}.client")
     m = models()
     anonymous = client_module.Client(base_url=live_server.url, raise_on_unexpected_status=True)
@@ -101,6 +103,13 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
             prefix="Token",
             raise_on_unexpected_status=True,
         )
+
+    return anonymous, log_in
+
+
+def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server, company):
+    m = models()
+    anonymous, log_in = logger_in(live_server)
 
     wrong = api("auth.auth_token_create").sync(
         client=anonymous, body=m.AuthTokenRequest(username=company["manager"], password="no")
@@ -147,7 +156,8 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
     assert promotion.state == m.PromotionStateEnum.NOMINATED
     assert promotion.packet_version == 1
     again = api("promotions.promotions_create").sync(client=manager, body=nomination)
-    assert isinstance(again, m.Error) and again.code == m.ErrorCodeEnum.PROMOTION_ALREADY_OPEN
+    assert isinstance(again, m.Error) and again.code == m.ErrorCodeEnum.NOT_ELIGIBLE
+    assert [reason.code for reason in again.reasons] == [m.EligibilityReasonEnum.OPEN_PROMOTION]
 
     # The committee: start the review, two approving reviews, approve.
     note = m.TransitionNoteRequest(note="")
@@ -251,3 +261,104 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
     after = api("members.members_me_retrieve").sync_detailed(client=other)
     assert after.status_code == 401
     assert after.parsed.code == m.ErrorCodeEnum.AUTHENTICATION_FAILED
+
+
+def test_a_generated_client_runs_a_cycle(generated, live_server, company):
+    """HR runs a cycle: eligibility, a nomination that joins the cycle, no decision before
+    calibration, the board and the statistics, an approval effective on the cycle's date (the
+    level pending until then), the decisions export, and closing."""
+    m = models()
+    _, log_in = logger_in(live_server)
+    hr_user = factories.hr_user()
+    hr, manager = log_in(hr_user.username), log_in(company["manager"])
+    candidate = log_in(company["candidate"])
+    first, second = (log_in(username) for username in company["reviewers"])
+    today = date.today()
+    plan = m.CycleInputRequest(
+        name="2027 H1",
+        tracks=[m.TrackEnum.IC],
+        nominations_open_on=today,
+        nominations_close_on=today + timedelta(days=30),
+        decisions_due_on=today + timedelta(days=45),
+        effective_on=today + timedelta(days=60),
+    )
+    cycle = api("cycles.cycles_create").sync(client=hr, body=plan)
+    assert isinstance(cycle, m.Cycle) and cycle.state == m.CycleStateEnum.DRAFT, cycle
+    refused = api("cycles.cycles_create").sync_detailed(client=manager, body=plan)
+    assert refused.status_code == 403
+    opened = api("cycles.cycles_open_create").sync(id=cycle.id, client=hr)
+    assert opened.state == m.CycleStateEnum.OPEN
+    edit = api("cycles.cycles_partial_update").sync(
+        id=cycle.id, client=hr, body=m.PatchedCycleInputRequest(name="Late edit")
+    )
+    assert isinstance(edit, m.Error) and edit.code == m.ErrorCodeEnum.CYCLE_NOT_DRAFT
+
+    me = api("members.members_me_retrieve").sync(client=candidate)
+    eligibility = api("members.members_eligibility_retrieve").sync(id=me.id, client=candidate)
+    assert isinstance(eligibility, m.Eligibility), eligibility
+    senior = next(x for x in eligibility.next_levels if x.code == "senior-pm")
+    assert senior.eligible and senior.reasons == []
+
+    level = api("ladder.ladder_levels_retrieve").sync(code="senior-pm", client=manager)
+    evidence = [
+        m.EvidenceInputRequest(criterion=criterion.code, text="Done.", links=[])
+        for criterion in level.criteria
+    ]
+    promotion = api("promotions.promotions_create").sync(
+        client=manager,
+        body=m.NominationRequest(
+            candidate=me.id, to_level="senior-pm", justification="Ready.", evidence=evidence
+        ),
+    )
+    assert isinstance(promotion, m.Promotion) and promotion.cycle == cycle.id, promotion
+    note = m.TransitionNoteRequest(note="")
+    api("promotions.promotions_start_review_create").sync(id=promotion.id, client=first, body=note)
+    packet = api("promotions.promotions_packet_retrieve").sync(id=promotion.id, client=first)
+    ratings = [
+        m.RatingRequest(criterion=entry.criterion, rating=m.RatingEnum.EXCEEDS)
+        for entry in packet.evidence
+    ]
+    for reviewer in (first, second):
+        api("promotions.promotions_reviews_create").sync(
+            id=promotion.id,
+            client=reviewer,
+            body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE, ratings=ratings),
+        )
+    early = api("promotions.promotions_approve_create").sync(
+        id=promotion.id, client=first, body=m.ApprovalRequest(note="")
+    )
+    assert isinstance(early, m.Error) and early.code == m.ErrorCodeEnum.CYCLE_NOT_CALIBRATING
+
+    calibrating = api("cycles.cycles_calibrate_create").sync(id=cycle.id, client=hr)
+    assert calibrating.state == m.CycleStateEnum.CALIBRATING
+    board = api("cycles.cycles_calibration_retrieve").sync(id=cycle.id, client=first)
+    assert isinstance(board, m.Calibration), board
+    (group,) = board.groups
+    assert (group.to_level, group.track) == ("senior-pm", m.TrackEnum.IC)
+    (row,) = group.candidates
+    assert row.votes.approve == 2 and row.votes.stale == 0
+    assert all(counts.exceeds == 2 for counts in row.ratings.additional_properties.values())
+    stats = api("cycles.cycles_stats_retrieve").sync(id=cycle.id, client=first)
+    assert isinstance(stats, m.Stats) and stats.totals.suppressed  # one candidate: too few
+    hidden = api("cycles.cycles_stats_retrieve").sync_detailed(id=cycle.id, client=candidate)
+    assert hidden.status_code == 403
+
+    approved = api("promotions.promotions_approve_create").sync(
+        id=promotion.id, client=first, body=m.ApprovalRequest(note="")
+    )
+    assert approved.state == m.PromotionStateEnum.APPROVED
+    assert approved.effective_on == plan.effective_on and approved.level_applied is False
+    me = api("members.members_me_retrieve").sync(client=candidate)
+    assert me.level == "pm"  # until the cycle's effective date
+    assert me.pending_promotion.to_level == "senior-pm"
+    assert me.pending_promotion.effective_on == plan.effective_on
+
+    export = api("cycles.cycles_decisions_csv_retrieve").sync_detailed(id=cycle.id, client=hr)
+    assert export.status_code == 200
+    lines = export.content.decode().splitlines()
+    assert lines[0] == "member,email,from,to,state,decided_at,effective_on"
+    assert lines[1].startswith(f"{company['candidate']},") and lines[1].endswith(
+        plan.effective_on.isoformat()
+    )
+    closed = api("cycles.cycles_close_create").sync(id=cycle.id, client=hr)
+    assert closed.state == m.CycleStateEnum.CLOSED

@@ -104,5 +104,6 @@ def test_one_open_promotion_per_candidate(nominate, as_user, people):
         format="json",
     )
     assert response.status_code == 409
-    assert response.json()["code"] == "promotion_already_open"
+    assert response.json()["code"] == "not_eligible"
+    assert [r["code"] for r in response.json()["reasons"]] == ["open_promotion"]
     assert Promotion.objects.count() == 1

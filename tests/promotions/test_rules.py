@@ -77,8 +77,9 @@ def test_a_deactivated_move_is_refused(as_user, people):
     response = nominate_over_api(
         as_user, people["manager"], people["candidate_member"], "senior-pm"
     )
-    assert response.status_code == 400
-    assert response.json()["code"] == "invalid_move"
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_eligible"
+    assert [r["code"] for r in response.json()["reasons"]] == ["move_inactive"]
     assert nothing_written()
 
 
@@ -122,8 +123,9 @@ def test_an_inactive_candidate_cannot_be_nominated(as_user, people):
     candidate.is_active = False
     candidate.save()
     response = nominate_over_api(as_user, people["hr"], candidate, "senior-pm")
-    assert response.status_code == 400
-    assert response.json()["code"] == "candidate_inactive"
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_eligible"
+    assert [r["code"] for r in response.json()["reasons"]] == ["inactive"]
     assert nothing_written()
 
 

@@ -163,7 +163,7 @@ def demo_cycle() -> str | None:
         name=CYCLE_NAME,
         tracks=[],
         nominations_open_on=today - timedelta(days=45),
-        nominations_close_on=today - timedelta(days=1),
+        nominations_close_on=today,  # nominations are refused after this day
         decisions_due_on=today + timedelta(days=14),
         effective_on=today + timedelta(days=30),
     )
