@@ -129,7 +129,8 @@ bench: install-dev  ## 100,000 promotions, gunicorn, reads and writes against th
 	$(BIN)/python bench/load.py
 
 .PHONY: screenshots
-screenshots: install-dev  ## the committee's list and desk in Chromium at 1280 px, into docs/screenshots/
+screenshots: install-dev  ## the committee's list, desk and a cycle's calibration page in Chromium at 1280 px, into docs/screenshots/
 	@mkdir -p docs/screenshots
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
-		tests/promotions/test_admin_browser.py -k "finds_what_needs or compares_packet" -p no:cacheprovider -q
+		tests/promotions/test_admin_browser.py tests/promotions/test_cycle_admin_browser.py \
+		-k "finds_what_needs or compares_packet or calibration_page" -p no:cacheprovider -q

@@ -112,11 +112,19 @@ class CriterionInline(admin.TabularInline):
 
 @admin.register(Level)
 class LevelAdmin(LadderIntegrityAdmin):
-    list_display = ["rank", "code", "title", "track"]
+    list_display = ["rank", "code", "title", "track", "min_months_in_level"]
     list_display_links = ["code"]
     list_filter = ["track"]
     ordering = ["rank"]
     inlines = [CriterionInline, MoveOutInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "min_months_in_level":
+            kwargs["help_text"] = (
+                "Eligibility: the months a member spends at this level before a move up "
+                "(0: no minimum)."
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(Criterion)

@@ -6,18 +6,25 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import BooleanField, Count, ExpressionWrapper
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
+from ladder import roles
 from ladder.admin import ReadOnlyAdminMixin
 from ladder.errors import DomainError
 from ladder.models import Track
-from promotions import packets, permissions, selectors, services
+from promotions import cycles, packets, permissions, selectors, services
+from promotions.calibration import DECISION_COLUMNS, cycle_decisions
+from promotions.cycle_page import cycle_page
+from promotions.cycle_views import csv_text
 from promotions.desk import promotion_desk
 from promotions.forms import DecisionForm, ReviewForm
-from promotions.models import Promotion, PromotionEvent
+from promotions.models import Cycle, CycleState, Promotion, PromotionEvent
 
 
 class TrackFilter(admin.SimpleListFilter):
@@ -205,3 +212,254 @@ class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "promotion__to_level",
         "actor",
     ]
+
+
+# --- Promotion cycles ----------------------------------------------------------------------------
+
+
+class CycleForm(forms.ModelForm):
+    """HR's plan of a cycle. The service validates and saves it (cycles.cycle_create, or
+    cycle_update while a draft) when the form validates: the one moment the admin can still show a
+    refusal (dates out of order, not a draft) as a form error, beside what HR typed."""
+
+    actor = None  # the user, set per request by CycleAdmin.get_form
+    tracks = forms.MultipleChoiceField(
+        choices=Track.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The tracks of the target levels it takes. None ticked: both.",
+    )
+
+    class Meta:
+        model = Cycle
+        fields = ["name", "tracks", *cycles.DATE_FIELDS]
+
+    def _post_clean(self):
+        # Instead of the model's own validation: the service's, which also saves.
+        if self.errors:
+            return
+        plan = {name: self.cleaned_data[name] for name in cycles.EDITABLE_FIELDS}
+        try:
+            if self.instance.pk is None:
+                self.instance = cycles.cycle_create(actor=self.actor, **plan)
+            else:
+                self.instance = cycles.cycle_update(
+                    actor=self.actor, cycle=self.instance, changes=plan
+                )
+        except DomainError as exc:
+            self.add_error(None, exc.message)
+
+
+# The cycle's transitions (the state machine says which start from its state), by button.
+CYCLE_TRANSITIONS = {
+    "open": ("Open for nominations", cycles.cycle_open),
+    "calibrate": ("Close nominations and calibrate", cycles.cycle_calibrate),
+    "close": ("Close the cycle", cycles.cycle_close),
+}
+
+
+@admin.register(Cycle)
+class CycleAdmin(admin.ModelAdmin):
+    """HR plans cycles (edited while a draft) and moves them on with the buttons of the change
+    page; the committee reads them. Every write goes through promotions.cycles. Never deleted:
+    promotions refer to them."""
+
+    form = CycleForm
+    change_form_template = "admin/promotions/cycle/change_form.html"
+    list_display = [
+        "name",
+        "state",
+        "calibration_link",
+        "candidates",
+        "tracks_taken",
+        "nominations",
+        "decisions_due_on",
+        "effective_on",
+    ]
+    search_fields = ["name"]
+    # A few cycles a year, newest first: no filters, so that every column fits beside the menu.
+    readonly_fields = ["state", "tracks_taken"]
+    actions = ["export_decisions"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(candidate_count=Count("promotions"))
+
+    # --- who may do what (the services check again) ---
+
+    def has_view_permission(self, request, obj=None):
+        return roles.sees_everyone(request.user)
+
+    def has_add_permission(self, request):
+        return roles.is_hr(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.is_hr(request.user) and (obj is None or obj.state == CycleState.DRAFT)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_export_permission(self, request):
+        return roles.is_hr(request.user)
+
+    # --- the form ---
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "tracks", *cycles.DATE_FIELDS]
+        if self.has_change_permission(request, obj):
+            return ["state", "name", "tracks", *cycles.DATE_FIELDS]
+        return ["state", "name", "tracks_taken", *cycles.DATE_FIELDS]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by the service when the form validated (CycleForm)
+
+    # --- columns ---
+
+    @admin.display(description="tracks")
+    def tracks_taken(self, cycle):
+        if not cycle.tracks:
+            return "Both"
+        labels = dict(Track.choices)
+        return ", ".join(labels[track] for track in cycle.track_list)
+
+    @admin.display(description="nominations", ordering="nominations_open_on")
+    def nominations(self, cycle):
+        start, end = (
+            date_format(day) for day in (cycle.nominations_open_on, cycle.nominations_close_on)
+        )
+        return f"{start} – {end}"
+
+    @admin.display(description="candidates", ordering="candidate_count")
+    def candidates(self, cycle):
+        return cycle.candidate_count
+
+    @admin.display(description="calibration")
+    def calibration_link(self, cycle):
+        url = reverse("admin:promotions_cycle_calibration", args=[cycle.pk])
+        return format_html('<a href="{}">Board and stats</a>', url)
+
+    # --- pages and buttons ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/calibration/",
+                view(self.calibration_view),
+                name="promotions_cycle_calibration",
+            ),
+            path(
+                "<path:object_id>/transition/",
+                view(self.transition_view),
+                name="promotions_cycle_transition",
+            ),
+            path(
+                "<path:object_id>/decisions.csv",
+                view(self.decisions_view),
+                name="promotions_cycle_decisions",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        cycle = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if cycle is not None and self.has_view_permission(request, cycle):
+            buttons = []
+            if roles.is_hr(request.user):
+                available = {t.name for t in cycle.get_available_state_transitions()}
+                buttons = [
+                    (name, label)
+                    for name, (label, _) in CYCLE_TRANSITIONS.items()
+                    if name in available
+                ]
+            extra_context.update(
+                transition_buttons=buttons,
+                transition_url=reverse("admin:promotions_cycle_transition", args=[cycle.pk]),
+                calibration_url=reverse("admin:promotions_cycle_calibration", args=[cycle.pk]),
+                decisions_url=reverse("admin:promotions_cycle_decisions", args=[cycle.pk])
+                if roles.is_hr(request.user)
+                else None,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _cycle_or_redirect(self, request, object_id):
+        cycle = self.get_object(request, object_id)
+        if cycle is None:  # as the admin's own pages answer
+            self.message_user(request, f"No cycle with ID “{object_id}”.", messages.WARNING)
+            return None, HttpResponseRedirect(reverse("admin:index"))
+        if not self.has_view_permission(request, cycle):
+            raise PermissionDenied
+        return cycle, None
+
+    def calibration_view(self, request, object_id):
+        """The calibration board and the statistics, with charts (committee and HR)."""
+        cycle, redirect = self._cycle_or_redirect(request, object_id)
+        if redirect:
+            return redirect
+        is_hr = roles.is_hr(request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{cycle.name}: calibration",
+            "page": cycle_page(cycle=cycle, viewer=request.user),
+            "change_url": reverse("admin:promotions_cycle_change", args=[cycle.pk]),
+            "decisions_url": reverse("admin:promotions_cycle_decisions", args=[cycle.pk])
+            if is_hr
+            else None,
+        }
+        return TemplateResponse(request, "admin/promotions/cycle/calibration.html", context)
+
+    def transition_view(self, request, object_id):
+        """Runs one of the cycle's transitions (HR), through its service."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        cycle, redirect = self._cycle_or_redirect(request, object_id)
+        if redirect:
+            return redirect
+        if not roles.is_hr(request.user):
+            raise PermissionDenied
+        name = request.POST.get("action", "")
+        if name not in CYCLE_TRANSITIONS:
+            messages.error(request, "Unknown action.")
+        else:
+            label, service = CYCLE_TRANSITIONS[name]
+            try:
+                cycle = service(actor=request.user, cycle=cycle)
+            except DomainError as exc:
+                messages.error(request, f"Refused: {exc.message}")
+            else:
+                messages.success(
+                    request, f"Done: {cycle.name} is now {cycle.get_state_display().lower()}."
+                )
+        return HttpResponseRedirect(reverse("admin:promotions_cycle_change", args=[cycle.pk]))
+
+    def decisions_view(self, request, object_id):
+        cycle, redirect = self._cycle_or_redirect(request, object_id)
+        if redirect:
+            return redirect
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        return decisions_csv(cycle)
+
+    @admin.action(description="Export decisions (CSV)", permissions=["export"])
+    def export_decisions(self, request, queryset):
+        if queryset.count() != 1:
+            messages.error(request, "Export one cycle at a time: select exactly one.")
+            return None
+        return decisions_csv(queryset.get())
+
+
+def decisions_csv(cycle: Cycle) -> HttpResponse:
+    """The cycle's decisions as the API exports them (a cell that a spreadsheet would run as a
+    formula starts with a quote)."""
+    response = HttpResponse(
+        csv_text(cycle_decisions(cycle=cycle), DECISION_COLUMNS),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="cycle-{cycle.pk}-decisions.csv"'
+    return response

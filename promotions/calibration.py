@@ -16,7 +16,7 @@ from ladder.selectors import member_of
 from promotions.eligibility import months_between
 from promotions.models import OPEN_STATES, Cycle, PacketVersion, Promotion, PromotionState, Review
 from promotions.permissions import is_involved_ids
-from promotions.suppression import Sum, suppressed_keys
+from promotions.suppression import Key, Sum, suppressed_keys
 
 RATINGS = ("not_yet", "meets", "exceeds")
 
@@ -166,7 +166,9 @@ def stats_of_cases(
             by.setdefault(key, []).append(case)
     total = ("total", "")
     groups = {total: cases, **by}
-    sizes = {key: len({c.candidate for c in members}) for key, members in groups.items()}
+    sizes: dict[Key, int] = {
+        key: len({c.candidate for c in members}) for key, members in groups.items()
+    }
     level_keys = [("level", code) for code, _ in level_order if ("level", code) in by]
     track_keys = [("track", track) for track in Track.values if ("track", track) in by]
     org_keys = sorted((key for key in by if key[0] == "org"), key=lambda k: organisations[k[1]])

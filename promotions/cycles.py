@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from ladder import roles
 from ladder.errors import InvalidInput
@@ -35,7 +36,8 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
     ordered = [dates[name] for name in DATE_FIELDS]
     if ordered != sorted(ordered):
         raise InvalidInput(
-            "The dates go in this order (equal is fine): " + " ≤ ".join(DATE_FIELDS) + ".",
+            "The dates go in order (equal is fine): nominations open, nominations close, "
+            "decisions due, effective.",
             code=ErrorCode.CYCLE_DATES_OUT_OF_ORDER,
         )
 
@@ -76,7 +78,7 @@ def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
 
 
 def _ensure_state(cycle: Cycle, transition: str) -> None:
-    if transition not in {t.name for t in cycle.get_available_state_transitions()}:
+    if not can_proceed(getattr(cycle, transition), check_conditions=False):
         raise TransitionConflict(f"A cycle that is {cycle.state} cannot {transition}.")
 
 

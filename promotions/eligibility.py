@@ -149,13 +149,14 @@ def member_eligibility(*, member: Member, today: date | None = None) -> list[Blo
     ]
 
 
-def nomination_blockers(*, member: Member, to_level: Level, today: date | None = None) -> Blockers:
-    """The reasons against nominating `member` for `to_level` (the move exists: the caller checked
-    it), for the nomination service."""
-    move = LevelTransition.objects.get(from_level_id=member.level_id, to_level=to_level)
+def nomination_blockers(
+    *, member: Member, move: LevelTransition, today: date | None = None
+) -> Blockers:
+    """The reasons against nominating `member` for the move's target level, for the nomination
+    service (which found the move: it exists)."""
     return blockers_for(
         member=member,
-        to_level=to_level,
+        to_level=move.to_level,
         move_active=move.is_active,
         facts=_member_facts(member),
         cycles=active_cycles(),

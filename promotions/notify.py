@@ -99,7 +99,7 @@ def notify_transition(*, promotion: Promotion, from_state: str | None, note: str
         people.add(promotion.candidate.manager.user_id)
     extra = []
     if state == PromotionState.APPROVED:
-        extra = [("Effective on", promotion.effective_on.isoformat())]
+        extra = [("Effective on", _effective_on(promotion))]
     text, html = _compose(promotion, _headline(promotion), extra, api_link)
     notifications_create(
         recipient_ids=people,
@@ -179,10 +179,15 @@ def _notify_resubmitted(*, promotion: Promotion) -> None:
     )
 
 
+def _effective_on(promotion: Promotion) -> str:
+    """The day an approved promotion takes effect (set by the approval)."""
+    return promotion.effective_on.isoformat() if promotion.effective_on else "approval"
+
+
 def _headline(promotion: Promotion) -> str:
     name, level = promotion.candidate.name, promotion.to_level.title
     if promotion.state == PromotionState.APPROVED and not promotion.level_applied:
-        return f"Approved: {name} becomes {level} on {promotion.effective_on.isoformat()}."
+        return f"Approved: {name} becomes {level} on {_effective_on(promotion)}."
     return {
         PromotionState.IN_REVIEW: f"The committee has started reviewing {name}'s promotion.",
         PromotionState.APPROVED: f"Approved: {name} is now {level}.",
@@ -198,7 +203,7 @@ def notify_effective(*, promotion: Promotion) -> None:
     text, html = _compose(
         promotion,
         f"Effective today: {name} is now {level}.",
-        [("Effective on", promotion.effective_on.isoformat())],
+        [("Effective on", _effective_on(promotion))],
         api_link,
     )
     notifications_create(

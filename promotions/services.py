@@ -72,11 +72,16 @@ def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) ->
     return promotion
 
 
-def ensure_valid_move(*, from_level: Level, to_level: Level) -> None:
-    """400 unless from → to is a move of the ladder; the message names the active ones. (A move
-    that exists but is deactivated is a reason against eligibility: 409.)"""
-    if LevelTransition.objects.filter(from_level=from_level, to_level=to_level).exists():
-        return
+def move_of_ladder(*, from_level: Level, to_level: Level) -> LevelTransition:
+    """The ladder's move from → to, active or not; 400 if there is none, naming the active ones.
+    (A deactivated move is a reason against eligibility: 409.)"""
+    move = (
+        LevelTransition.objects.filter(from_level=from_level, to_level=to_level)
+        .select_related("to_level")
+        .first()
+    )
+    if move is not None:
+        return move
     allowed = [level.code for level in level_next_levels(level=from_level)]
     if allowed:
         hint = f"Allowed moves from {from_level.code}: {', '.join(allowed)}."
@@ -140,8 +145,8 @@ def promotion_nominate(
         raise ActionNotAllowed(
             "Only HR may nominate off-cycle or override eligibility.", code=ErrorCode.HR_ONLY
         )
-    ensure_valid_move(from_level=candidate.level, to_level=to_level)
-    blockers = nomination_blockers(member=candidate, to_level=to_level)
+    move = move_of_ladder(from_level=candidate.level, to_level=to_level)
+    blockers = nomination_blockers(member=candidate, move=move)
     waived = {*(CYCLE_REASONS if off_cycle_reason else ()), Reason.TIME_IN_LEVEL}
     if not override_reason:
         waived.discard(Reason.TIME_IN_LEVEL)

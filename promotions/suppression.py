@@ -7,7 +7,7 @@ of its organisations; a track is the sum of its levels), and a hidden group is r
 when its unknown lies in the row space of those sums over the hidden unknowns. That question is
 answered with exact rational arithmetic; pure Python, no Django."""
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -70,26 +70,24 @@ def recoverable(hidden: set[Key], sums: Iterable[Sum]) -> set[Key]:
     return found
 
 
-def suppressed_keys(*, sizes: dict[Key, int], sums: list[Sum], min_group: int) -> set[Key]:
+def suppressed_keys(*, sizes: Mapping[Key, int], sums: list[Sum], min_group: int) -> set[Key]:
     """The keys to hide: those of fewer than `min_group` candidates, then, while any hidden key is
-    recoverable, the smallest published group that shares a sum with it (the totals last)."""
+    recoverable, one more published key at a time: the one that leaves the fewest recoverable
+    (a group rather than the totals, then the smallest). Hiding everything stops every
+    recovery, so this ends."""
     hidden = {key for key, size in sizes.items() if size < min_group}
     totals = {link.total for link in sums} - {part for link in sums for part in link.parts}
-    while True:
-        exposed = recoverable(hidden, sums)
-        if not exposed:
-            return hidden
-        target = min(exposed, key=repr)
-        neighbours = {
-            key
-            for link in sums
-            if target == link.total or target in link.parts
-            for key in (link.total, *link.parts)
-            if key not in hidden
-        }
-        if not neighbours:  # recovered through sums further away: hide from any of them
-            neighbours = {key for link in sums for key in (link.total, *link.parts)} - hidden
-        if not neighbours:  # all hidden: only a group known to be empty (an empty cycle's total)
-            return hidden
-        choice = min(neighbours, key=lambda key: (key in totals, sizes[key], repr(key)))
+    keys = {key for link in sums for key in (link.total, *link.parts)}
+    exposed = recoverable(hidden, sums)
+    while exposed:
+        published = keys - hidden
+        if not published:  # all hidden: only a group known to be empty (an empty cycle's total)
+            break
+        outcomes = {key: recoverable(hidden | {key}, sums) for key in published}
+        choice = min(
+            published,
+            key=lambda key: (len(outcomes[key]), key in totals, sizes[key], repr(key)),
+        )
         hidden.add(choice)
+        exposed = outcomes[choice]
+    return hidden

@@ -169,3 +169,20 @@ def review(promotion, reviewer, decision: str = "approve", comment: str = ""):
 def ratings_body(promotion, rating: str = "meets") -> list[dict]:
     """`ratings` as the API takes them: one per criterion of the current packet version."""
     return [{"criterion": c, "rating": r} for c, r in ratings_for(promotion, rating).items()]
+
+
+def draft_cycle(hr, *, name: str = "H1", tracks=("management",)):
+    """A draft promotion cycle of HR's, far in the future."""
+    from datetime import date
+
+    from promotions import cycles
+
+    return cycles.cycle_create(
+        actor=hr,
+        name=name,
+        tracks=list(tracks),
+        nominations_open_on=date(2030, 1, 1),
+        nominations_close_on=date(2030, 2, 1),
+        decisions_due_on=date(2030, 3, 1),
+        effective_on=date(2030, 4, 1),
+    )

@@ -191,7 +191,7 @@ class World:
             "cycles_create": [
                 {"name": "H2", **{k: v.isoformat() for k, v in DATES.items()}},
                 {"name": "H2", "tracks": ["ic"], **{k: v.isoformat() for k, v in DATES.items()}},
-                {"name": "H2", **{k: "2030-01-01" for k in DATES}, "effective_on": "2029-01-01"},
+                {"name": "H2", **dict.fromkeys(DATES, "2030-01-01"), "effective_on": "2029-01-01"},
             ],
             "cycles_partial_update": [{"name": "H1 bis"}, {"effective_on": "2000-01-01"}],
             "promotions_reviews_create": [

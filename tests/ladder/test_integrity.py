@@ -28,6 +28,7 @@ def hr():
 
 def level_form(lv: Level, moves=(), **changes) -> dict:
     data = {"code": lv.code, "rank": lv.rank, "title": lv.title, "track": lv.track}
+    data["min_months_in_level"] = lv.min_months_in_level
     data.update({"position": "", "mission": "", "goal": "", **changes})
     existing = list(LevelTransition.objects.filter(from_level=lv)) if lv.pk else []
     rows = [(m.pk, m.to_level_id, m.is_active) for m in existing] + [

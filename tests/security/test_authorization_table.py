@@ -197,6 +197,70 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    "/api/v1/members/{pk}/eligibility/": {
+        "get": row(401, 200, 200, 404, 200, 200),  # whoever sees the member, the member too
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    # The cycle is a draft. HR runs cycles; anyone signed in reads them.
+    "/api/v1/cycles/": {
+        "get": private(200),
+        "post": row(401, 403, 403, 403, 403, 400),  # an empty body
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/cycles/{pk}/": {
+        "get": private(200),
+        "patch": row(401, 403, 403, 403, 403, 200),  # an empty change of a draft
+        "post": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/cycles/{pk}/open/": {
+        "post": row(401, 403, 403, 403, 403, 200),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/cycles/{pk}/calibrate/": {
+        "post": row(401, 403, 403, 403, 403, 409),  # a draft is opened first
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/cycles/{pk}/close/": {
+        "post": row(401, 403, 403, 403, 403, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/cycles/{pk}/calibration/": {
+        "get": row(401, 403, 403, 403, 200, 200),  # the committee's and HR's
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/cycles/{pk}/stats/": {
+        "get": row(401, 403, 403, 403, 200, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/cycles/{pk}/decisions.csv/": {
+        "get": row(401, 403, 403, 403, 403, 200),  # HR's export
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/notifications/": {
         "get": private(200),
         "post": NOT_OFFERED,
@@ -253,7 +317,13 @@ def world(db):
         "committee": committee,
         "hr": hr,
     }
-    ids = {"members": member.pk, "promotions": promotion.pk, "notifications": notification.pk}
+    cycle = factories.draft_cycle(hr)
+    ids = {
+        "members": member.pk,
+        "promotions": promotion.pk,
+        "notifications": notification.pk,
+        "cycles": cycle.pk,
+    }
     return users, ids
 
 

@@ -27,6 +27,7 @@ def hr_client(people, in_review):
     client = Client(HTTP_AUTHORIZATION=f"Token {factories.token_for(people['hr'])}")
     ids = {"members": people["candidate_member"].pk, "promotions": promotion.pk}
     ids["notifications"] = Notification.objects.filter(recipient=people["committee"]).first().pk
+    ids["cycles"] = factories.draft_cycle(people["hr"]).pk
     return client, ids
 
 
@@ -50,6 +51,7 @@ def test_deep_json_is_400_on_every_route_that_reads_json(hr_client):
     assert ("post", "/api/v1/promotions/") in refused
     assert ("post", "/api/v1/promotions/{pk}/reviews/") in refused
     assert ("post", "/api/v1/promotions/{pk}/reject/") in refused
+    assert {("post", "/api/v1/cycles/"), ("patch", "/api/v1/cycles/{pk}/")} <= refused
 
 
 def test_json_nested_within_the_limit_is_still_read(people, as_user):

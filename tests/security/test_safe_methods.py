@@ -46,6 +46,7 @@ def cast(people, in_review):
         "members": people["candidate_member"].pk,
         "promotions": promotion.pk,
         "notifications": notification.pk,
+        "cycles": factories.draft_cycle(people["hr"]).pk,
     }
     return users, ids, promotion
 

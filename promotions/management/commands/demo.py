@@ -172,6 +172,7 @@ def demo_cycle() -> str | None:
     for username, to, outcome in CYCLE_CASES:
         member = Member.objects.select_related("manager__user").get(user__username=username)
         level = Level.objects.get(code=to)
+        assert member.manager is not None  # every candidate of the demo has one (PEOPLE)
         promotion = promotions.promotion_nominate(
             candidate=member,
             to_level=level,
