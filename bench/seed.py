@@ -236,8 +236,24 @@ def seed(rng: random.Random) -> dict:
             "decided_at",
             "packet_version",
             "changes_requested_note",
+            # Approved ones took effect on approval; no cycles, no overrides.
+            "level_applied",
+            "effective_on",
+            "eligibility_override_reason",
+            "off_cycle_reason",
         ],
-        (row + (1, "") for row in promotions),
+        (
+            row
+            + (
+                1,
+                "",
+                "t" if row[4] == "approved" else "f",
+                row[9].date() if row[4] == "approved" else None,
+                "",
+                "",
+            )
+            for row in promotions
+        ),
     )
     # Version 1 of each packet (no evidence: as a promotion from before packets).
     sha = hashlib.sha256(b"bench").hexdigest()

@@ -19,9 +19,8 @@ from ladder.admin import ReadOnlyAdminMixin
 from ladder.errors import DomainError
 from ladder.models import Track
 from promotions import cycles, packets, permissions, selectors, services
-from promotions.calibration import DECISION_COLUMNS, cycle_decisions
+from promotions.calibration import DECISION_COLUMNS, csv_text, cycle_decisions
 from promotions.cycle_page import cycle_page
-from promotions.cycle_views import csv_text
 from promotions.desk import promotion_desk
 from promotions.forms import DecisionForm, ReviewForm
 from promotions.models import Cycle, CycleState, Promotion, PromotionEvent

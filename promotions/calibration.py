@@ -2,6 +2,8 @@
 the statistics (with small groups suppressed) and the decisions export. Each makes the same
 number of queries whatever the number of candidates."""
 
+import csv
+import io
 import statistics
 from dataclasses import dataclass
 from datetime import date
@@ -287,3 +289,18 @@ def cycle_decisions(*, cycle: Cycle) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def csv_cell(value: str) -> str:
+    """Spreadsheets run a cell starting with = + - @ (or a tab, a carriage return) as a formula:
+    such a cell is written with a leading quote."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def csv_text(rows: list[list[str]], header: tuple[str, ...] = ()) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if header:
+        writer.writerow(header)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()

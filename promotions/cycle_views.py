@@ -1,8 +1,5 @@
 """The API of promotion cycles and of members' eligibility."""
 
-import csv
-import io
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,6 +13,7 @@ from ladder.selectors import member_get_visible_to
 from promotions import cycles, eligibility, permissions
 from promotions.calibration import (
     DECISION_COLUMNS,
+    csv_text,
     cycle_calibration,
     cycle_decisions,
     cycle_stats,
@@ -45,21 +43,6 @@ class CSVRenderer(BaseRenderer):
         if response is not None:
             response["Content-Type"] = JSONRenderer.media_type
         return JSONRenderer().render(data)
-
-
-def csv_cell(value: str) -> str:
-    """Spreadsheets run a cell starting with = + - @ (or a tab, a carriage return) as a formula:
-    such a cell is written with a leading quote."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def csv_text(rows: list[list[str]], header: tuple[str, ...] = ()) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    if header:
-        writer.writerow(header)
-    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
-    return out.getvalue()
 
 
 @extend_schema(tags=["cycles"])

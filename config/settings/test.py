@@ -16,7 +16,12 @@ from .base import *  # noqa: F403
 TEST_POSTGRES_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker (gw0, gw1, ...) has its own Redis db, as pytest-django gives it
+# its own database: the broker tests flush theirs.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+TEST_REDIS_URL = os.environ.get(
+    "TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - int(_WORKER or 0)}"
+)
 
 
 def _answers(url: str) -> bool:

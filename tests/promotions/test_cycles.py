@@ -19,7 +19,7 @@ from ladder.models import Level, LevelChange
 from ladder.selectors import committee_user_ids
 from notifications.models import Notification
 from promotions import cycles, packets, services, tasks
-from promotions.cycle_views import csv_cell
+from promotions.calibration import csv_cell
 from promotions.errors import TransitionConflict
 from promotions.models import Cycle, Promotion, PromotionEvent
 from tests import factories
