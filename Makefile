@@ -81,7 +81,7 @@ demo: migrate
 	PORT=$(PORT) $(MANAGE) demo
 
 test: install-dev
-	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

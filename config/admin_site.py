@@ -1,16 +1,19 @@
 """The admin site. Every model admin registered on it, ours or a library's, accepts in its
 changelist only the filters it offers: Django's own rule lets any lookup on a model's own fields
 through (`?approvals=1`, `?reviews=3`, `?body__contains=...`), and a user who may not read a
-field could still tell rows apart by filtering on it."""
+field could still tell rows apart by filtering on it. And its actions run only on ids."""
 
 import re
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.views.main import ChangeList
+from django.http import HttpResponseRedirect
 
 INTEGER = re.compile(r"-?[0-9]+")
+ID = re.compile(r"[0-9]{1,18}")
 MIN_INT, MAX_INT = -(2**63), 2**63 - 1
 
 
@@ -42,6 +45,18 @@ class OfferedFiltersOnly:
         return OfferedFiltersOnlyChangeList
 
 
+class WellFormedActionsOnly:
+    """A changelist action runs on the ids of the rows ticked; a forged selection that is not a
+    list of ids is refused with a message (the admin would raise on it: a 500)."""
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not all(ID.fullmatch(value) for value in selected):
+            self.message_user(request, "Tick rows of the list to act on.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+
 class LadderAdminSite(admin.AdminSite):
     site_header = "PM Ladder"
     site_title = "PM Ladder"
@@ -62,7 +77,11 @@ class LadderAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedFiltersOnly):
-            admin_class = type(admin_class.__name__, (OfferedFiltersOnly, admin_class), {})
+            admin_class = type(
+                admin_class.__name__,
+                (OfferedFiltersOnly, WellFormedActionsOnly, admin_class),
+                {},
+            )
         super().register(model_or_iterable, admin_class, **options)
 
     def password_change(self, request, extra_context=None):

@@ -34,6 +34,14 @@ def _cycle_promotions(cycle: Cycle):
     )
 
 
+def months_in_from_level(promotion: Promotion, today: date) -> int:
+    """The candidate's months at the level they were nominated from: until today while the
+    promotion is open, until its decision once decided."""
+    since = promotion.from_level_since or promotion.candidate.level_since
+    until = promotion.decided_at.date() if promotion.decided_at else today
+    return months_between(since, until)
+
+
 def cycle_calibration(*, cycle: Cycle, viewer, today: date | None = None) -> dict:
     """The cycle's candidates grouped by target level and track, each with their time in level,
     nominator, state, packet version, the votes on it (counted and stale) and the ratings per
@@ -82,7 +90,7 @@ def cycle_calibration(*, cycle: Cycle, viewer, today: date | None = None) -> dic
                     "name": candidate.name,
                 },
                 "from_level": promotion.from_level.code,
-                "months_in_level": months_between(candidate.level_since, today),
+                "months_in_level": months_in_from_level(promotion, today),
                 "nominated_by": promotion.nominated_by.username,
                 "state": promotion.state,
                 "packet_version": promotion.packet_version,

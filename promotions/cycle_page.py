@@ -211,7 +211,8 @@ def _config(*, title: str, bars: int, colours: tuple[str, ...], **options) -> di
         "disable_xml_declaration": True,  # inline in the page
         "print_values": True,
         "print_zeroes": False,
-        "truncate_label": -1,
+        # Long names (an organisation's head) would squeeze the plot: the tables have them whole.
+        "truncate_label": 34,
         "truncate_legend": -1,
         "margin": 12,
         "spacing": 14,
@@ -264,6 +265,7 @@ def approval_chart(breakdowns: list[Breakdown]) -> SafeString | None:
             colours=(APPROVAL_COLOUR,),
             show_legend=False,
             range=(0, 100),
+            print_zeroes=True,  # 0 % is a result, not a missing bar
             value_formatter=lambda value: f"{value:.0f} %",
         )
     )

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from ladder.models import Track
 from ladder.serializers import StrictSerializer
+from ladder.validators import refuse_control_characters
 from promotions.eligibility import REASON_CHOICES
 from promotions.models import Cycle, PromotionState
 
@@ -31,10 +32,27 @@ class CycleSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "nominations_open_on": {
+                "help_text": "When nominations open, as announced (the cycle takes them from the "
+                "moment HR opens it)."
+            },
+            "nominations_close_on": {
+                "help_text": "The last day of nominations (included); the next day the cycle "
+                "moves to calibration."
+            },
+            "decisions_due_on": {"help_text": "When the committee should have decided."},
+            "effective_on": {
+                "help_text": "The day the cycle's approved promotions change the members' levels."
+            },
+        }
 
 
 class CycleInputSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=120)
+    """A cycle's plan: its dates go in order, equal allowed (nominations open ≤ close ≤ decisions
+    due ≤ effective)."""
+
+    name = serializers.CharField(max_length=120, validators=[refuse_control_characters])
     tracks = serializers.ListField(
         child=serializers.ChoiceField(choices=Track.choices),
         max_length=len(Track.values),
@@ -69,9 +87,11 @@ class RatingCountsSerializer(serializers.Serializer):
 class CalibrationRowSerializer(serializers.Serializer):
     promotion = serializers.IntegerField()
     candidate = CandidateRefSerializer()
-    from_level = serializers.CharField()
-    months_in_level = serializers.IntegerField()
-    nominated_by = serializers.CharField()
+    from_level = serializers.CharField(help_text="The level nominated from (a code).")
+    months_in_level = serializers.IntegerField(
+        help_text="Whole months at the level nominated from: until today, or until the decision."
+    )
+    nominated_by = serializers.CharField(help_text="The nominator's username.")
     state = serializers.ChoiceField(choices=PromotionState.choices)
     packet_version = serializers.IntegerField()
     votes = VoteCountsSerializer(allow_null=True, help_text="Null where you are recused.")
@@ -96,8 +116,10 @@ class CalibrationSerializer(serializers.Serializer):
 class StatsCellsSerializer(serializers.Serializer):
     """Null, every one, in a suppressed group."""
 
-    candidates = serializers.IntegerField(allow_null=True)
-    nominated = serializers.IntegerField(allow_null=True)
+    candidates = serializers.IntegerField(
+        allow_null=True, help_text="Distinct people nominated (one nominated twice counts once)."
+    )
+    nominated = serializers.IntegerField(allow_null=True, help_text="Nominations.")
     approved = serializers.IntegerField(allow_null=True)
     rejected = serializers.IntegerField(allow_null=True)
     withdrawn = serializers.IntegerField(allow_null=True)
@@ -105,7 +127,10 @@ class StatsCellsSerializer(serializers.Serializer):
     approval_rate = serializers.FloatField(
         allow_null=True, help_text="approved / (approved + rejected); null with no decision."
     )
-    median_days_to_decision = serializers.FloatField(allow_null=True)
+    median_days_to_decision = serializers.FloatField(
+        allow_null=True,
+        help_text="Days from nomination to approval or rejection (median, one decimal).",
+    )
     suppressed = serializers.BooleanField()
 
 
@@ -125,7 +150,9 @@ class OrganisationStatsSerializer(StatsCellsSerializer):
 
 class StatsSerializer(serializers.Serializer):
     cycle = serializers.IntegerField()
-    min_group = serializers.IntegerField()
+    min_group = serializers.IntegerField(
+        help_text="ANALYTICS_MIN_GROUP: groups of fewer candidates are suppressed."
+    )
     totals = StatsCellsSerializer()
     by_level = LevelStatsSerializer(many=True)
     by_track = TrackStatsSerializer(many=True)
@@ -134,17 +161,17 @@ class StatsSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=REASON_CHOICES)
-    detail = serializers.CharField()
+    detail = serializers.CharField(help_text="The reason, for people (with its numbers).")
 
 
 class NextLevelEligibilitySerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="A level one move up (a deactivated move too).")
     eligible = serializers.BooleanField()
-    reasons = ReasonSerializer(many=True)
+    reasons = ReasonSerializer(many=True, help_text="Every reason against; empty when eligible.")
 
 
 class EligibilitySerializer(serializers.Serializer):
     member = serializers.IntegerField()
-    level = serializers.CharField()
-    months_in_level = serializers.IntegerField()
+    level = serializers.CharField(help_text="The member's level (a code).")
+    months_in_level = serializers.IntegerField(help_text="Whole months at it (since level_since).")
     next_levels = NextLevelEligibilitySerializer(many=True)

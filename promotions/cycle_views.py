@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from ladder.ids import ID_PATTERN
 from ladder.selectors import member_get_visible_to
-from promotions import cycles, eligibility, permissions
+from promotions import cycles, eligibility, permissions, selectors
 from promotions.calibration import (
     DECISION_COLUMNS,
     csv_text,
@@ -26,7 +26,6 @@ from promotions.cycle_serializers import (
     StatsSerializer,
 )
 from promotions.eligibility import months_between
-from promotions.errors import CycleNotFound
 from promotions.models import Cycle
 
 
@@ -62,26 +61,25 @@ class CycleViewSet(viewsets.GenericViewSet):
     }
 
     def get_queryset(self):
-        return Cycle.objects.all()
+        return selectors.cycle_list_visible_to(user=self.request.user)
 
     def _cycle(self, pk) -> Cycle:
-        try:
-            return Cycle.objects.get(pk=pk)
-        except (Cycle.DoesNotExist, ValueError, TypeError):
-            raise CycleNotFound() from None
+        return selectors.cycle_get_visible_to(user=self.request.user, cycle_id=pk)
 
     def list(self, request):
         """List the promotion cycles, newest first.
 
         For any signed-in user: each cycle's name, tracks (empty: both), dates and state
-        (`draft`, `open`, `calibrating`, `closed`). Paginated."""
+        (`draft`, `open`, `calibrating`, `closed`). Drafts are HR's plans: only HR and the
+        committee see them. Paginated."""
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CycleSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
         """Get one promotion cycle.
 
-        For any signed-in user; an unknown cycle is 404 `no_such_cycle`."""
+        For any signed-in user, once it is open (a draft: HR and the committee only); an unknown
+        cycle, or a draft you may not see, is 404 `no_such_cycle`."""
         return Response(CycleSerializer(self._cycle(pk)).data)
 
     @extend_schema(request=CycleInputSerializer, responses={201: CycleSerializer})

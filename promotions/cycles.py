@@ -4,13 +4,16 @@ close) and closes it once none of its promotions is open."""
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
 from ladder import roles
+from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.errors import InvalidInput
 from ladder.models import Track
+from ladder.validators import refuse_control_characters
 from promotions import notify
 from promotions.errors import ActionNotAllowed, ErrorCode, TransitionConflict
 from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState
@@ -30,6 +33,10 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
     """A name, known tracks, and the four dates in order (equal is fine)."""
     if not name.strip():
         raise InvalidInput("A cycle needs a name.")
+    try:
+        refuse_control_characters(name)  # it heads e-mails and pages
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], code=LadderErrorCode.CONTROL_CHARACTER) from None
     unknown = [track for track in tracks if track not in Track.values]
     if unknown or len(set(tracks)) != len(tracks):
         raise InvalidInput(f"Tracks are distinct values of: {', '.join(Track.values)}.")

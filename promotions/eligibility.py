@@ -119,7 +119,12 @@ def blockers_for(
                 Reason.NO_OPEN_CYCLE,
                 f"No promotion cycle is open for the {to_level.track} track.",
             )
-    elif cycle.state == CycleState.CALIBRATING or today > cycle.nominations_close_on:
+    elif cycle.state == CycleState.CALIBRATING:
+        blockers.add(
+            Reason.NOMINATIONS_CLOSED,
+            f"Nominations to {cycle.name} are closed: it is calibrating.",
+        )
+    elif today > cycle.nominations_close_on:
         blockers.add(
             Reason.NOMINATIONS_CLOSED,
             f"Nominations to {cycle.name} closed on {cycle.nominations_close_on.isoformat()}.",

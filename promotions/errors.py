@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     CYCLE_NOT_CALIBRATING = "cycle_not_calibrating"
     EFFECTIVE_ON_SET_BY_CYCLE = "effective_on_set_by_cycle"
     EFFECTIVE_ON_PAST = "effective_on_past"
+    EFFECTIVE_ON_TOO_FAR = "effective_on_too_far"
     NO_SUCH_CYCLE = "no_such_cycle"
     CYCLE_NOT_DRAFT = "cycle_not_draft"
     CYCLE_TRACKS_OVERLAP = "cycle_tracks_overlap"

@@ -117,6 +117,9 @@ class Promotion(models.Model):
     cycle = models.ForeignKey(
         Cycle, on_delete=models.PROTECT, null=True, blank=True, related_name="promotions"
     )
+    # Since when the candidate was at from_level when nominated: their time in that level, for
+    # calibration, also once the level has changed.
+    from_level_since = models.DateField(null=True, blank=True)
     # Set on approval; the level changes on that day (level_applied), at once or by a task.
     effective_on = models.DateField(null=True, blank=True)
     level_applied = models.BooleanField(default=False)

@@ -15,12 +15,14 @@ from ladder.selectors import active_moves, member_get_visible_to, member_of, mov
 from promotions import permissions
 from promotions.errors import (
     CandidateNotFound,
+    CycleNotFound,
     ErrorCode,
     PromotionNotFound,
     TransitionConflict,
 )
 from promotions.models import (
     OPEN_STATES,
+    Cycle,
     CycleState,
     Decision,
     Promotion,
@@ -214,6 +216,22 @@ def approval_blocker(
             code=ErrorCode.MOVE_INACTIVE,
         )
     return None
+
+
+def cycle_list_visible_to(*, user) -> QuerySet[Cycle]:
+    """Every cycle for HR and the committee; others see a cycle once HR has opened it (a draft
+    is HR's plan, not yet an announcement)."""
+    cycles = Cycle.objects.all()
+    if roles.sees_everyone(user):
+        return cycles
+    return cycles.exclude(state=CycleState.DRAFT)
+
+
+def cycle_get_visible_to(*, user, cycle_id) -> Cycle:
+    try:
+        return cycle_list_visible_to(user=user).get(pk=cycle_id)
+    except (Cycle.DoesNotExist, ValueError, TypeError):
+        raise CycleNotFound() from None
 
 
 def pending_promotion_of_member():

@@ -54,20 +54,33 @@ class PromotionSerializer(serializers.ModelSerializer):
             "available_transitions",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "cycle": {"help_text": "The cycle it was nominated in (null: none)."},
+            "effective_on": {
+                "help_text": "Set on approval: the day the level changes (null before)."
+            },
+            "level_applied": {
+                "help_text": "Whether the level has changed (false while approved for a later "
+                "date)."
+            },
+        }
 
-    def _committee_reads(self, promotion) -> bool:
+    def _reads_hr_reasons(self, promotion) -> bool:
+        """HR's reasons: for the committee and HR at work on it, and for HR who gave them."""
         viewer = self.context.get("viewer")
-        return viewer is not None and sees_committee_work(viewer, promotion)
+        return viewer is not None and (
+            sees_committee_work(viewer, promotion) or is_nominator(viewer, promotion)
+        )
 
     def get_eligibility_override_reason(self, promotion) -> str | None:
         """Why HR waived time in level: for the committee and HR (null for others, or none)."""
-        if not self._committee_reads(promotion):
+        if not self._reads_hr_reasons(promotion):
             return None
         return promotion.eligibility_override_reason or None
 
     def get_off_cycle_reason(self, promotion) -> str | None:
         """Why HR nominated outside a cycle: for the committee and HR (null for others, or none)."""
-        if not self._committee_reads(promotion):
+        if not self._reads_hr_reasons(promotion):
             return None
         return promotion.off_cycle_reason or None
 

@@ -153,7 +153,12 @@ def promotion_nominate(
     reasons = [reason for reason in blockers.reasons if reason["code"] not in waived]
     cycle = None if off_cycle_reason else blockers.cycle
     if cycle is not None and not _cycle_still_open(cycle):
-        reasons.append({"code": str(Reason.NOMINATIONS_CLOSED), "detail": "Nominations closed."})
+        reasons.append(
+            {
+                "code": str(Reason.NOMINATIONS_CLOSED),
+                "detail": f"Nominations to {cycle.name} closed a moment ago: it is calibrating.",
+            }
+        )
     if reasons:
         raise NotEligible(reasons=reasons)
     if not justification.strip():
@@ -164,6 +169,7 @@ def promotion_nominate(
             promotion = Promotion.objects.create(
                 candidate=candidate,
                 from_level=candidate.level,
+                from_level_since=candidate.level_since,
                 to_level=to_level,
                 nominated_by=nominated_by,
                 justification=justification.strip(),
@@ -214,6 +220,9 @@ def promotion_review(
     return review, created
 
 
+EFFECTIVE_ON_HORIZON = timedelta(days=366)
+
+
 def effective_date_for(*, promotion: Promotion, requested: date | None, today: date) -> date:
     """When an approval takes effect: the cycle's date for a promotion in a cycle (which the
     request may not set), else the requested date (default today, never in the past)."""
@@ -230,6 +239,12 @@ def effective_date_for(*, promotion: Promotion, requested: date | None, today: d
     if requested < today:
         raise InvalidInput(
             "The effective date cannot be in the past.", code=ErrorCode.EFFECTIVE_ON_PAST
+        )
+    if requested > today + EFFECTIVE_ON_HORIZON:
+        # An approved promotion cannot be moved or undone: a typo would freeze the member.
+        raise InvalidInput(
+            f"The effective date is at most {EFFECTIVE_ON_HORIZON.days} days ahead.",
+            code=ErrorCode.EFFECTIVE_ON_TOO_FAR,
         )
     return requested
 

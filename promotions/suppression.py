@@ -70,24 +70,43 @@ def recoverable(hidden: set[Key], sums: Iterable[Sum]) -> set[Key]:
     return found
 
 
+def pinned_sums(hidden: set[Key], sums: Iterable[Sum], sizes: Mapping[Key, int], min_group: int):
+    """The published sums whose hidden parts together are too few to hide anyone: the reader
+    learns their combined size by subtraction, and since every listed group has at least one
+    candidate, a combined size no larger than the number of hidden parts pins each part (two
+    hidden groups of 2 candidates in all: one each). A combined size under `min_group` is too
+    small a group in itself. Either way, such a sum needs one more part hidden."""
+    for link in sums:
+        if link.total in hidden:
+            continue
+        parts = [part for part in link.parts if part in hidden]
+        combined = sum(sizes[part] for part in parts)
+        if parts and (combined < min_group or combined <= len(parts)):
+            yield link
+
+
 def suppressed_keys(*, sizes: Mapping[Key, int], sums: list[Sum], min_group: int) -> set[Key]:
-    """The keys to hide: those of fewer than `min_group` candidates, then, while any hidden key is
-    recoverable, one more published key at a time: the one that leaves the fewest recoverable
-    (a group rather than the totals, then the smallest). Hiding everything stops every
-    recovery, so this ends."""
+    """The keys to hide: those of fewer than `min_group` candidates; then, while a published sum
+    pins its hidden parts (pinned_sums), the smallest other part of it (or its total, when none is
+    left); and while any hidden key is recoverable by subtraction, one more published key: the
+    one that leaves the fewest recoverable (a group rather than the totals, then the smallest).
+    Hiding everything stops every recovery, so this ends."""
     hidden = {key for key, size in sizes.items() if size < min_group}
     totals = {link.total for link in sums} - {part for link in sums for part in link.parts}
     keys = {key for link in sums for key in (link.total, *link.parts)}
-    exposed = recoverable(hidden, sums)
-    while exposed:
+    while True:
+        pinned = next(pinned_sums(hidden, sums, sizes, min_group), None)
+        if pinned is not None:
+            others = [part for part in pinned.parts if part not in hidden]
+            hidden.add(min(others, key=lambda k: (sizes[k], repr(k))) if others else pinned.total)
+            continue
+        exposed = recoverable(hidden, sums)
         published = keys - hidden
-        if not published:  # all hidden: only a group known to be empty (an empty cycle's total)
-            break
+        if not exposed or not published:  # nothing left to hide: an empty cycle's total
+            return hidden
         outcomes = {key: recoverable(hidden | {key}, sums) for key in published}
         choice = min(
             published,
             key=lambda key: (len(outcomes[key]), key in totals, sizes[key], repr(key)),
         )
         hidden.add(choice)
-        exposed = outcomes[choice]
-    return hidden

@@ -15,6 +15,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from ladder import roles
+from ladder.errors import InvalidInput
 from ladder.models import Level, LevelChange
 from ladder.selectors import committee_user_ids
 from notifications.models import Notification
@@ -205,12 +206,19 @@ def test_a_missing_date_is_400(as_user, hr):
     assert response.json()["code"] == "required"
 
 
-def test_any_member_reads_cycles(api, as_user, people):
-    cycle = make_cycle(state="draft")
+def test_any_member_reads_cycles_once_opened_drafts_are_hr_and_committee_only(api, as_user, people):
+    draft = make_cycle(state="draft", tracks=("management",))
+    running = make_cycle(state="open", tracks=("ic",))
     client = as_user(people["candidate"])
     listed = client.get("/api/v1/cycles/").json()
-    assert listed["count"] == 1 and listed["results"][0]["id"] == cycle.pk
-    assert client.get(url(cycle)).json()["state"] == "draft"
+    assert [row["id"] for row in listed["results"]] == [running.pk]
+    assert client.get(url(running)).json()["state"] == "open"
+    hidden = client.get(url(draft))
+    assert hidden.status_code == 404 and hidden.json()["code"] == "no_such_cycle"
+    for user in (people["committee"], people["hr"]):
+        seen = as_user(user).get("/api/v1/cycles/").json()
+        assert {row["id"] for row in seen["results"]} == {draft.pk, running.pk}
+        assert as_user(user).get(url(draft)).json()["state"] == "draft"
     response = client.get("/api/v1/cycles/999999/")
     assert response.status_code == 404
     assert response.json()["code"] == "no_such_cycle"
@@ -286,7 +294,9 @@ def test_only_hr_moves_a_cycle(as_user, people, state, action):
     cycle = make_cycle(state=state)
     for user in (people["committee"], people["manager"], people["candidate"]):
         response = as_user(user).post(url(cycle, action))
-        assert response.status_code == 403
+        # A draft is not there for those who may not see it (404); a running cycle is (403).
+        hidden = state == "draft" and user != people["committee"]
+        assert response.status_code == (404 if hidden else 403)
     cycle = Cycle.objects.get(pk=cycle.pk)
     assert cycle.state == state
 
@@ -1200,3 +1210,93 @@ def test_stats_are_for_the_committee_and_hr(api, as_user, people, outcomes):
         assert response.status_code == 403
         assert response.json()["code"] == "permission_denied"
     assert api.get(path).status_code == 401
+
+
+# --- What an outside review found ----------------------------------------------------------------
+
+
+def test_an_off_cycle_approval_is_at_most_a_year_ahead(as_user, people):
+    committee = people["committee2"]
+    promotion = in_review(committee, candidate=people["candidate_member"], by=people["hr"])
+    approve = f"/api/v1/promotions/{promotion.pk}/approve/"
+    for far in (days(367), today().replace(year=9999)):
+        response = as_user(committee).post(
+            approve, {"effective_on": far.isoformat()}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "effective_on_too_far"
+    assert Promotion.objects.get(pk=promotion.pk).state == "in_review"
+    response = as_user(committee).post(
+        approve, {"effective_on": days(366).isoformat()}, format="json"
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["Spring\r\nBcc: x@example.com", "Bell\x07", "Line\u2028two"])
+def test_a_cycle_name_is_one_line_of_text(as_user, hr, name):
+    response = as_user(hr).post("/api/v1/cycles/", plan(name=name), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["name"]
+    assert not Cycle.objects.exists()
+    cycle = make_cycle(state="draft")
+    response = as_user(hr).patch(url(cycle), {"name": name}, format="json")
+    assert response.status_code == 400
+    with pytest.raises(InvalidInput) as refused:
+        cycles.cycle_update(actor=hr, cycle=cycle, changes={"name": name})
+    assert refused.value.code == "control_character"
+
+
+def test_promotions_filter_by_cycle(as_user, people):
+    cycle = make_cycle(state="open", tracks=("ic",))
+    inside = in_review(people["committee"], candidate=people["candidate_member"], vote=False)
+    other, _ = factories.team(level="senior-pm")
+    outside = factories.promotion(candidate=other, to="group-pm")  # management: no cycle
+    client = as_user(people["hr"])
+    listed = client.get(f"/api/v1/promotions/?cycle={cycle.pk}").json()["results"]
+    assert [row["id"] for row in listed] == [inside.pk]
+    assert outside.cycle_id is None
+    assert client.get("/api/v1/promotions/?cycle=abc").status_code == 400
+
+
+def test_hr_reads_back_the_reasons_it_gave_as_nominator(as_user, people, settings):
+    settings.PROMOTIONS_REQUIRE_CYCLE = True
+    candidate = people["candidate_member"]
+    candidate.level_since = today()
+    candidate.save()
+    response = nominate(
+        as_user(people["hr"]),
+        candidate,
+        off_cycle_reason=OFF_CYCLE,
+        eligibility_override_reason="Took over a second squad.",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["off_cycle_reason"] == OFF_CYCLE
+    assert body["eligibility_override_reason"] == "Took over a second squad."
+    mine = as_user(people["candidate"]).get(f"/api/v1/promotions/{body['id']}/").json()
+    assert mine["off_cycle_reason"] is None and mine["eligibility_override_reason"] is None
+
+
+def test_a_cycle_calibrating_early_says_so(as_user, people):
+    cycle = make_cycle(state="calibrating", tracks=("ic",))
+    response = nominate(as_user(people["manager"]), people["candidate_member"])
+    assert response.status_code == 409
+    (reason,) = response.json()["reasons"]
+    assert reason["code"] == "nominations_closed"
+    assert "calibrating" in reason["detail"] and cycle.name in reason["detail"]
+
+
+def test_the_board_counts_time_at_the_level_nominated_from_also_after_the_change(as_user, people):
+    candidate = people["candidate_member"]
+    candidate.level_since = today() - timedelta(days=800)
+    candidate.save()
+    cycle = make_cycle(state="open", tracks=("ic",), effective_in=30)
+    promotion = in_review(people["committee"], candidate=candidate)
+    calibrate(cycle)
+    services.promotion_approve(promotion=promotion, actor=people["committee"])
+    services.promotions_apply_effective(today=days(30))
+    with freeze_time(days(31)):
+        board = as_user(people["hr"]).get(url(cycle, "calibration")).json()
+    (row,) = board["groups"][0]["candidates"]
+    assert row["from_level"] == "pm"
+    assert row["months_in_level"] == 26  # 800 days at pm until the decision, not 0 at senior-pm

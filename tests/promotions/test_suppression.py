@@ -257,6 +257,17 @@ def check(cases: list[Case], labels: dict[str, str], min_group: int) -> dict:
     # that it is empty, its zero total, is all there is to know)
     if cases:
         assert_none_recoverable(stats, truth)
+    # (e) nor do the bounds pin them: every listed group has at least one candidate, so where a
+    # published sum's hidden parts hold no more candidates than there are parts (or fewer than
+    # min_group), each part's size would follow.
+    for relation in relations(stats):
+        total = next(key for key, sign in relation.items() if sign == 1)
+        hidden = [
+            key for key, sign in relation.items() if sign == -1 and published[key]["suppressed"]
+        ]
+        if hidden and not published[total]["suppressed"]:
+            combined = sum(truth[key]["candidates"] for key in hidden)
+            assert combined >= min_group and combined > len(hidden), (total, hidden, combined)
     return stats
 
 
@@ -372,6 +383,15 @@ def test_a_track_of_one_level_hides_with_it():
     stats = check(cases, LABELS, 5)
     assert "group-pm" in suppressed(stats, "by_level", "level")
     assert "management" in suppressed(stats, "by_track", "track")
+
+
+def test_two_hidden_levels_of_one_candidate_each_are_not_left_for_the_bounds_to_pin():
+    """Five rejected at pm, one approved at senior-pm, one at lead-pm (an outside review's case):
+    7 − 5 = 2 candidates over two listed groups would be one each, both approved."""
+    cases = many("pm", 5, start=0, state="rejected")
+    cases += many("senior-pm", 1, start=5) + many("lead-pm", 1, start=6)
+    stats = check(cases, {"1": "North"}, min_group=5)
+    assert suppressed(stats, "by_level", "level") == {"pm", "senior-pm", "lead-pm"}
 
 
 def test_a_cycle_below_min_group_suppresses_everything_totals_included():

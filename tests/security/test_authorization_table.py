@@ -204,7 +204,8 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
-    # The cycle is a draft. HR runs cycles; anyone signed in reads them.
+    # The cycle is a draft: HR's plan, seen by HR and the committee only (404 for the others, as
+    # for a cycle that does not exist). HR runs cycles.
     "/api/v1/cycles/": {
         "get": private(200),
         "post": row(401, 403, 403, 403, 403, 400),  # an empty body
@@ -213,49 +214,49 @@ TABLE = {
         "delete": NOT_OFFERED,
     },
     "/api/v1/cycles/{pk}/": {
-        "get": private(200),
-        "patch": row(401, 403, 403, 403, 403, 200),  # an empty change of a draft
+        "get": row(401, 404, 404, 404, 200, 200),
+        "patch": row(401, 404, 404, 404, 403, 200),  # an empty change of a draft
         "post": NOT_OFFERED,
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
     "/api/v1/cycles/{pk}/open/": {
-        "post": row(401, 403, 403, 403, 403, 200),
+        "post": row(401, 404, 404, 404, 403, 200),
         "get": NOT_OFFERED,
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
     "/api/v1/cycles/{pk}/calibrate/": {
-        "post": row(401, 403, 403, 403, 403, 409),  # a draft is opened first
+        "post": row(401, 404, 404, 404, 403, 409),  # a draft is opened first
         "get": NOT_OFFERED,
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
     "/api/v1/cycles/{pk}/close/": {
-        "post": row(401, 403, 403, 403, 403, 409),
+        "post": row(401, 404, 404, 404, 403, 409),
         "get": NOT_OFFERED,
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
     "/api/v1/cycles/{pk}/calibration/": {
-        "get": row(401, 403, 403, 403, 200, 200),  # the committee's and HR's
+        "get": row(401, 404, 404, 404, 200, 200),  # the committee's and HR's
         "post": NOT_OFFERED,
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
     "/api/v1/cycles/{pk}/stats/": {
-        "get": row(401, 403, 403, 403, 200, 200),
+        "get": row(401, 404, 404, 404, 200, 200),
         "post": NOT_OFFERED,
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
     "/api/v1/cycles/{pk}/decisions.csv/": {
-        "get": row(401, 403, 403, 403, 403, 200),  # HR's export
+        "get": row(401, 404, 404, 404, 403, 200),  # HR's export
         "post": NOT_OFFERED,
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,

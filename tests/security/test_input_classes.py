@@ -112,6 +112,22 @@ def test_unknown_api_paths_answer_json_even_in_debug(settings, client):
         assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
+@pytest.mark.parametrize("method", ["post", "patch", "put", "delete"])
+def test_unknown_api_paths_are_404_for_every_method_not_a_csrf_refusal(people, method):
+    """An id that is no id (letters, 20 digits) matches no route: the catch-all's 404, whoever
+    asks and however (a token client has no CSRF cookie to send)."""
+    client = Client(HTTP_AUTHORIZATION=f"Token {factories.token_for(people['hr'])}")
+    for path in (
+        "/api/v1/cycles/abc/open/",
+        "/api/v1/cycles/99999999999999999999999/open/",
+        f"/api/v1/promotions/{'9' * 20}/approve/",
+        "/api/v1/nope/",
+    ):
+        response = getattr(client, method)(path, "{}", content_type="application/json")
+        assert response.status_code == 404, (method, path)
+        assert response.json()["code"] == "not_found"
+
+
 @pytest.mark.skipif(os.environ.get("PM_LADDER_SQLITE_RUN") == "1", reason="the inner run")
 def test_integers_beyond_64_bits_on_sqlite_too():
     """test_integers.py runs here on the suite's database; this runs it again on SQLite, where
