@@ -45,7 +45,7 @@ class OfferedFiltersOnly:
         return OfferedFiltersOnlyChangeList
 
 
-class WellFormedActionsOnly:
+class WellFormedActionsOnly(admin.ModelAdmin):
     """A changelist action runs on the ids of the rows ticked; a forged selection that is not a
     list of ids is refused with a message (the admin would raise on it: a 500)."""
 
