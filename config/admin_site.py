@@ -49,12 +49,12 @@ class WellFormedActionsOnly(admin.ModelAdmin):
     """A changelist action runs on the ids of the rows ticked; a forged selection that is not a
     list of ids is refused with a message (the admin would raise on it: a 500)."""
 
-    def response_action(self, request, queryset):
+    def response_action(self, request, queryset, *args, **kwargs):
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if not all(ID.fullmatch(value) for value in selected):
             self.message_user(request, "Tick rows of the list to act on.", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
+        return super().response_action(request, queryset, *args, **kwargs)
 
 
 class LadderAdminSite(admin.AdminSite):
