@@ -127,7 +127,8 @@ def calibrating_cycle() -> dict:
     """Twelve candidates of one cycle in two organisations, nominated while it was open, then
     calibrated: five to pm and five to senior-pm, one each to lead-pm and principal-pm (these two
     suppressed, and pm with them: see the stats test); approved, rejected, withdrawn, in review
-    with mixed ratings and a stale vote, or still nominated. Cora (committee) manages the lead-pm candidate: recused."""
+    with mixed ratings and a stale vote, or still nominated. Cora (committee) manages the lead-pm
+    candidate: recused."""
     hr = factories.hr_user(username="hana", first_name="Hana", last_name="Reyes")
     top = person("pat", "cpo", None, "Pat", "Quinn")
     north = person("ada", "vp-product", top, "Ada", "North")
