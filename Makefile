@@ -22,6 +22,7 @@ help:
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
+	@echo "make bench-import  manage.py import_members with 10,000 rows: dry run, import, re-import (PostgreSQL)"
 	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
 	@echo "make screenshots  PNGs of the committee's list and desk (Chromium) into docs/screenshots/"
 	@echo "make bench    100,000 promotions served by gunicorn; latency vs the floor (PostgreSQL + Redis)"
@@ -119,6 +120,10 @@ clean:
 .PHONY: bench-notifications
 bench-notifications: install-dev  ## 10,000 notifications through one worker on Redis (needs PostgreSQL + Redis)
 	$(BIN)/python bench/notifications.py
+
+.PHONY: bench-import
+bench-import: install-dev  ## import_members with a 10,000-row CSV: dry run, import, unchanged, updated (PostgreSQL)
+	$(BIN)/python bench/import_members.py
 
 .PHONY: fuzz
 fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_EXAMPLES per operation

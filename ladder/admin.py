@@ -8,11 +8,17 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
+from import_export.admin import ExportMixin
+from import_export.forms import ExportForm
 
 from accounts.services import tokens_revoke_for
+from core.spreadsheets import SpreadsheetSafeCSV
 from ladder import roles, services
 from ladder.errors import DomainError
+from ladder.imports import MemberResource, members_import
 from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member, MemberChange
 from ladder.validators import refuse_control_characters
 
@@ -199,15 +205,107 @@ class LevelChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
 
 
+class HRExportMixin(ExportMixin):
+    """django-import-export's export button and page, for HR only, as CSV whose cells a
+    spreadsheet will not run as formulas. Every column, always: a member export imports back."""
+
+    formats = [SpreadsheetSafeCSV]
+    export_form_class = ExportForm
+
+    def has_export_permission(self, request):
+        return roles.is_hr(request.user)
+
+
+class MemberImportForm(forms.Form):
+    MAX_BYTES = 5 * 1024 * 1024
+
+    file = forms.FileField(
+        label="CSV file", help_text="UTF-8; the columns of the member export (its header line)."
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB: split it.")
+        return upload
+
+
+IMPORT_SESSION_KEY = "ladder_member_import"
+
+
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(HRExportMixin, admin.ModelAdmin):
     form = MemberAdminForm
+    resource_classes = [MemberResource]
+    import_export_change_list_template = "admin/ladder/member/change_list.html"
     list_display = ["__str__", "level", "manager", "level_since", "is_active"]
     list_filter = ["level", "level__track", "is_active"]
     list_select_related = ["user", "level", "manager__user"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user", "manager"]
     inlines = [LevelChangeInline]
+
+    # --- HR's import: upload, a dry run as preview, confirm -------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="ladder_member_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import_members": roles.is_hr(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """Upload a CSV: every row is checked and the import is run and rolled back (a dry run),
+        and the page shows what it would do or every error with its line. Confirming runs it for
+        real, from the file kept in the session. Both call ladder.imports.members_import."""
+        if not roles.is_hr(request.user):
+            raise PermissionDenied
+        form = MemberImportForm()
+        result = None
+        if request.method == "POST" and "confirm" in request.POST:
+            content = request.session.get(IMPORT_SESSION_KEY)
+            if content is None:
+                messages.error(request, "Nothing to import: upload the file again.")
+                return HttpResponseRedirect(request.path)
+            try:
+                result = members_import(actor=request.user, content=content)
+            except DomainError as exc:
+                raise PermissionDenied(exc.message) from None
+            if result.ok:
+                del request.session[IMPORT_SESSION_KEY]
+                messages.success(
+                    request,
+                    f"Imported: {len(result.created)} created, {len(result.updated)} updated, "
+                    f"{result.unchanged} unchanged.",
+                )
+                return HttpResponseRedirect(reverse("admin:ladder_member_changelist"))
+        elif request.method == "POST":
+            form = MemberImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                content = form.cleaned_data["file"].read()
+                try:
+                    result = members_import(actor=request.user, content=content, dry_run=True)
+                except DomainError as exc:
+                    raise PermissionDenied(exc.message) from None
+                if result.ok:
+                    # Confirming imports this very file (checked again then, as a whole).
+                    request.session[IMPORT_SESSION_KEY] = content.decode("utf-8-sig")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import members (CSV)",
+            "form": form,
+            "result": result,
+            "columns": MemberResource().get_export_headers(),
+        }
+        return TemplateResponse(request, "admin/ladder/member/import.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = cast(type[MemberAdminForm], super().get_form(request, obj, change=change, **kwargs))

@@ -40,6 +40,11 @@ def ensure_may_administer_accounts(actor) -> None:
         raise NotAllowed(reason, code=ErrorCode.CONFLICT_OF_INTEREST)
 
 
+def ensure_not_own_record(actor, member: Member) -> None:
+    if member.user_id == actor.pk and not actor.is_superuser:
+        raise NotAllowed("You may not change your own record.", code=ErrorCode.OWN_RECORD)
+
+
 def member_change_record(*, actor, user, changes: dict, route: str) -> MemberChange | None:
     """Append to the audit trail of people's records; nothing when nothing changed."""
     if not changes:
@@ -186,8 +191,7 @@ def member_update(*, actor, member: Member, changes: dict, route: str = "api") -
     The level is not among them: it changes only through an approved promotion. Every change is
     kept in the audit trail; deactivating someone revokes their API tokens."""
     ensure_can_manage_members(actor)
-    if member.user_id == actor.pk and not actor.is_superuser:
-        raise NotAllowed("You may not change your own record.", code=ErrorCode.OWN_RECORD)
+    ensure_not_own_record(actor, member)
     if {"is_active", "manager"} & set(changes):
         # Who is active and who manages whom decide whose votes count and who is recused.
         ensure_may_administer_accounts(actor)

@@ -15,13 +15,14 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from ladder import roles
-from ladder.admin import ReadOnlyAdminMixin
+from ladder.admin import HRExportMixin, ReadOnlyAdminMixin
 from ladder.errors import DomainError
 from ladder.models import Track
 from promotions import cycles, packets, permissions, selectors, services
 from promotions.calibration import DECISION_COLUMNS, csv_text, cycle_decisions
 from promotions.cycle_page import cycle_page
 from promotions.desk import promotion_desk
+from promotions.exports import PromotionResource
 from promotions.forms import DecisionForm, ReviewForm
 from promotions.models import Cycle, CycleState, Promotion, PromotionEvent
 
@@ -67,9 +68,12 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
     """Read-only: nominations come from managers over the API, and the state changes only
-    through the desk's forms (act_view), which call the services."""
+    through the desk's forms (act_view), which call the services. HR exports the list as CSV
+    (the Export button: the rows of the list as filtered)."""
+
+    resource_classes = [PromotionResource]
 
     change_form_template = "admin/promotions/promotion/desk.html"
     list_display = ["candidate", "move", "state", "nominated_by", "days_open", "votes"]

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from core.spreadsheets import csv_cell
 from ladder.models import Level, Member, Track
 from ladder.selectors import member_of
 from promotions.eligibility import months_between
@@ -297,12 +298,6 @@ def cycle_decisions(*, cycle: Cycle) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def csv_cell(value: str) -> str:
-    """Spreadsheets run a cell starting with = + - @ (or a tab, a carriage return) as a formula:
-    such a cell is written with a leading quote."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def csv_text(rows: list[list[str]], header: tuple[str, ...] = ()) -> str:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "pgtrigger",
+    "import_export",  # HR's member import and the CSV exports (ladder/imports.py)
     "accounts",
     "ladder",
     "promotions",

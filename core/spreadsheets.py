@@ -1,0 +1,22 @@
+"""CSV files that people open in spreadsheets. Shared by every app that exports (the ladder's
+members, the promotions and the cycle decisions), so it lives outside the apps."""
+
+from import_export.formats.base_formats import CSV
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """Spreadsheets run a cell starting with = + - @ (or a tab, a carriage return) as a formula:
+    such a cell is written with a leading quote."""
+    return "'" + value if value[:1] in FORMULA_STARTS else value
+
+
+class SpreadsheetSafeCSV(CSV):
+    """django-import-export's CSV, every cell passed through `csv_cell`. (The library's own
+    IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading "=", and alters the value.)"""
+
+    def export_data(self, dataset, **kwargs):
+        rows = [[csv_cell("" if cell is None else str(cell)) for cell in row] for row in dataset]
+        safe = type(dataset)(*rows, headers=dataset.headers)
+        return safe.export(self.get_title(), **kwargs)

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from ladder import roles
+from ladder.errors import DomainError
+from ladder.imports import members_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import members from a CSV file (username, email, first_name, last_name, level, manager, "
+        "level_since, is_active): all or nothing, as the HR user named by --actor. Every error is "
+        "listed with its line (the header is line 1) and the command exits non-zero."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the CSV file (UTF-8)")
+        parser.add_argument(
+            "--actor",
+            required=True,
+            help="username of the HR user (or superuser) the import is made by, as the audit "
+            "trail records it",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check everything and report what would change; write nothing",
+        )
+
+    def handle(self, *args, file: str, actor: str, dry_run: bool, **options):
+        user = get_user_model().objects.filter(username__iexact=actor).first()
+        if user is None or not roles.is_hr(user):
+            raise CommandError(f"--actor {actor}: no active HR user or superuser of that name.")
+        try:
+            content = Path(file).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{file}: {exc.strerror or exc}") from None
+
+        def progress(done: int, total: int) -> None:
+            self.stderr.write(f"\r{done}/{total} rows", ending="" if done < total else "\n")
+            self.stderr.flush()
+
+        try:
+            result = members_import(actor=user, content=content, dry_run=dry_run, progress=progress)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        if not result.ok:
+            for error in result.errors:
+                self.stderr.write(str(error))
+            raise CommandError(
+                f"{len(result.errors)} error(s): nothing was imported (fix them and run again)."
+            )
+        verb = "would be" if dry_run else "were"
+        self.stdout.write(
+            f"{'Dry run: ' if dry_run else ''}{len(result.created)} created, "
+            f"{len(result.updated)} updated, {result.unchanged} unchanged "
+            f"({'nothing written' if dry_run else 'in one transaction'})."
+        )
+        if options["verbosity"] > 1:
+            for name in result.created:
+                self.stdout.write(f"  {name} {verb} created")
+            for name in result.updated:
+                self.stdout.write(f"  {name} {verb} updated")
