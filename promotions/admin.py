@@ -374,11 +374,10 @@ class CycleAdmin(admin.ModelAdmin):
         if cycle is not None and self.has_view_permission(request, cycle):
             buttons = []
             if roles.is_hr(request.user):
-                available = {t.name for t in cycle.get_available_state_transitions()}
                 buttons = [
                     (name, label)
                     for name, (label, _) in CYCLE_TRANSITIONS.items()
-                    if name in available
+                    if cycles.state_allows(cycle, name)
                 ]
             extra_context.update(
                 transition_buttons=buttons,

@@ -84,8 +84,13 @@ def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
     return cycle
 
 
+def state_allows(cycle: Cycle, transition: str) -> bool:
+    """Whether the cycle's state lets `transition` start, asked of the state machine."""
+    return can_proceed(getattr(cycle, transition), check_conditions=False)
+
+
 def _ensure_state(cycle: Cycle, transition: str) -> None:
-    if not can_proceed(getattr(cycle, transition), check_conditions=False):
+    if not state_allows(cycle, transition):
         raise TransitionConflict(f"A cycle that is {cycle.state} cannot {transition}.")
 
 

@@ -12,7 +12,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ladder.models import Level, LevelTransition, Member
-from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState, Promotion
+from promotions.models import (
+    ACTIVE_CYCLE_STATES,
+    OPEN_STATES,
+    PENDING,
+    Cycle,
+    CycleState,
+    Promotion,
+    PromotionState,
+)
 
 
 class Reason(StrEnum):
@@ -38,6 +46,11 @@ def months_between(since: date, today: date) -> int:
     return max(months, 0)
 
 
+def reason(code: Reason, detail: str) -> dict:
+    """One reason against a nomination, as the API shows it."""
+    return {"code": str(code), "detail": detail}
+
+
 @dataclass
 class Blockers:
     """What stands between a member and a move up, for one target level."""
@@ -47,7 +60,7 @@ class Blockers:
     cycle: Cycle | None = None  # where a nomination now would attach
 
     def add(self, code: Reason, detail: str) -> None:
-        self.reasons.append({"code": str(code), "detail": detail})
+        self.reasons.append(reason(code, detail))
 
     @property
     def codes(self) -> set[str]:
@@ -71,10 +84,10 @@ def _member_facts(member: Member) -> tuple[bool, bool]:
     """(an open promotion, a pending one): one query."""
     states = set(
         Promotion.objects.filter(candidate=member)
-        .filter(Q(state__in=OPEN_STATES) | Q(state="approved", level_applied=False))
+        .filter(Q(state__in=OPEN_STATES) | PENDING)
         .values_list("state", flat=True)
     )
-    return bool(states & set(OPEN_STATES)), "approved" in states
+    return bool(states & set(OPEN_STATES)), PromotionState.APPROVED in states
 
 
 def blockers_for(

@@ -37,6 +37,10 @@ class CycleState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# Approved, with the level change still to come on `effective_on` (Promotion.is_pending, as a
+# filter).
+PENDING = Q(state=PromotionState.APPROVED, level_applied=False)
+
 # A cycle in these states owns its tracks: nominations attach to it, or are refused by it.
 ACTIVE_CYCLE_STATES = (CycleState.OPEN, CycleState.CALIBRATING)
 
@@ -154,7 +158,7 @@ class Promotion(models.Model):
             # What the effective-date task looks for: approved, level not yet changed.
             models.Index(
                 fields=["effective_on"],
-                condition=Q(state="approved", level_applied=False),
+                condition=PENDING,
                 name="promotion_pending",
             ),
         ]

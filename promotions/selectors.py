@@ -22,12 +22,12 @@ from promotions.errors import (
 )
 from promotions.models import (
     OPEN_STATES,
+    PENDING,
     Cycle,
     CycleState,
     Decision,
     Promotion,
     PromotionEvent,
-    PromotionState,
     Review,
 )
 
@@ -237,11 +237,8 @@ def cycle_get_visible_to(*, user, cycle_id) -> Cycle:
 def pending_promotion_of_member():
     """The member's approved promotion not yet effective, as {id, to_level, effective_on}: an
     annotation of member rows (ladder.selectors.register_member_annotation)."""
-    pending = Promotion.objects.filter(
-        candidate=OuterRef("pk"), state=PromotionState.APPROVED, level_applied=False
-    ).values(data=JSONObject(id="id", to_level=F("to_level__code"), effective_on="effective_on"))[
-        :1
-    ]
+    fields = JSONObject(id="id", to_level=F("to_level__code"), effective_on="effective_on")
+    pending = Promotion.objects.filter(PENDING, candidate=OuterRef("pk")).values(data=fields)[:1]
     return Subquery(pending, output_field=JSONField())
 
 

@@ -17,7 +17,7 @@ from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
 from promotions import notify, permissions
-from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers
+from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers, reason
 from promotions.errors import (
     ActionNotAllowed,
     ErrorCode,
@@ -28,6 +28,7 @@ from promotions.errors import (
 )
 from promotions.models import (
     EFFECTIVE,
+    PENDING,
     Cycle,
     CycleState,
     Decision,
@@ -95,8 +96,18 @@ def move_of_ladder(*, from_level: Level, to_level: Level) -> LevelTransition:
 
 def _open_promotion_refusal() -> NotEligible:
     """What the one-open-promotion constraint means when a concurrent nomination trips it."""
-    reason = {"code": str(Reason.OPEN_PROMOTION), "detail": "The member has an open promotion."}
-    return NotEligible(reasons=[reason])
+    return NotEligible(reasons=[reason(Reason.OPEN_PROMOTION, "The member has an open promotion.")])
+
+
+def _candidate_locked(member_id: int) -> Member:
+    """The candidate's row, locked to the end of the transaction, with what the checks and the
+    messages read: nominations of one member queue here, and their level cannot move under an
+    approval."""
+    return (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("user", "level", "manager")
+        .get(pk=member_id)
+    )
 
 
 def _cycle_still_open(cycle: Cycle) -> bool:
@@ -127,11 +138,7 @@ def promotion_nominate(
     level, or nominate outside a cycle, each with a reason the committee sees. The promotion
     joins the open cycle of its track, if any."""
     # Two nominations of one member queue on this lock; the partial unique index is the backstop.
-    candidate = (
-        Member.objects.select_for_update(of=("self",))
-        .select_related("user", "level", "manager")
-        .get(pk=candidate.pk)
-    )
+    candidate = _candidate_locked(candidate.pk)
     if candidate.user_id == nominated_by.pk:
         raise ActionNotAllowed("You cannot nominate yourself.", code=ErrorCode.SELF_NOMINATION)
     is_hr = roles.is_hr(nominated_by)
@@ -147,18 +154,16 @@ def promotion_nominate(
         )
     move = move_of_ladder(from_level=candidate.level, to_level=to_level)
     blockers = nomination_blockers(member=candidate, move=move)
-    waived = {*(CYCLE_REASONS if off_cycle_reason else ()), Reason.TIME_IN_LEVEL}
-    if not override_reason:
-        waived.discard(Reason.TIME_IN_LEVEL)
-    reasons = [reason for reason in blockers.reasons if reason["code"] not in waived]
+    waived = set(CYCLE_REASONS) if off_cycle_reason else set()
+    if override_reason:
+        waived.add(Reason.TIME_IN_LEVEL)
     cycle = None if off_cycle_reason else blockers.cycle
     if cycle is not None and not _cycle_still_open(cycle):
-        reasons.append(
-            {
-                "code": str(Reason.NOMINATIONS_CLOSED),
-                "detail": f"Nominations to {cycle.name} closed a moment ago: it is calibrating.",
-            }
+        blockers.add(
+            Reason.NOMINATIONS_CLOSED,
+            f"Nominations to {cycle.name} closed a moment ago: it is calibrating.",
         )
+    reasons = [given for given in blockers.reasons if given["code"] not in waived]
     if reasons:
         raise NotEligible(reasons=reasons)
     if not justification.strip():
@@ -259,11 +264,7 @@ def promotion_approve(
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.APPROVE, promotion)
     # The candidate's row is locked too: their level must not move under us.
-    promotion.candidate = (
-        Member.objects.select_for_update(of=("self",))
-        .select_related("user", "level", "manager")
-        .get(pk=promotion.candidate_id)
-    )
+    promotion.candidate = _candidate_locked(promotion.candidate_id)
     votes = promotion_votes(promotion=promotion)
     blocker = decision_blocker(promotion) or approval_blocker(promotion, votes=votes)
     if blocker:
@@ -312,7 +313,7 @@ def promotions_apply_effective(*, today: date | None = None, batch: int = 100) -
         with transaction.atomic():
             due = list(
                 Promotion.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(state=PromotionState.APPROVED, level_applied=False, effective_on__lte=today)
+                .filter(PENDING, effective_on__lte=today)
                 .select_related("to_level", "from_level", "nominated_by", "candidate__user")
                 .order_by("effective_on", "id")[:batch]
             )
@@ -326,11 +327,7 @@ def promotions_apply_effective(*, today: date | None = None, batch: int = 100) -
 def promotion_take_effect(*, promotion: Promotion) -> None:
     """One due promotion, locked by the caller: the level changes, an `effective` event is
     appended and the people involved are told."""
-    promotion.candidate = (
-        Member.objects.select_for_update(of=("self",))
-        .select_related("user", "level", "manager__user")
-        .get(pk=promotion.candidate_id)
-    )
+    promotion.candidate = _candidate_locked(promotion.candidate_id)
     _apply_level(promotion)
     promotion.save(update_fields=["level_applied", "updated_at"])
     PromotionEvent.objects.create(
@@ -370,6 +367,7 @@ def promotion_resubmit(*, promotion: Promotion, actor, note: str = "") -> Promot
 
 
 class TransitionService(Protocol):
+    # Each takes these; approve also `effective_on` (the API passes what its body holds).
     def __call__(self, *, promotion: Promotion, actor, note: str = "") -> Promotion: ...
 
 

@@ -134,13 +134,14 @@ class PromotionViewSet(viewsets.GenericViewSet):
         )
         return Response(body, status=status.HTTP_201_CREATED)
 
-    def _transition(self, request, pk, name):
+    def _transition(self, request, pk, name, body=TransitionNoteSerializer):
+        """Run transition `name` with the request's `body` (a note; approve: also a date)."""
         promotion = self._visible(pk)
         permissions.ensure_can(request.user, name, promotion)  # 403/409 before 400
-        serializer = TransitionNoteSerializer(data=request.data)
+        serializer = body(data=request.data)
         serializer.is_valid(raise_exception=True)
         promotion = services.TRANSITION_SERVICES[name](
-            promotion=promotion, actor=request.user, note=serializer.validated_data["note"]
+            promotion=promotion, actor=request.user, **serializer.validated_data
         )
         return self._respond(promotion)
 
@@ -169,14 +170,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
         past (400 `effective_on_past`). On or before today, the level and career history change
         in the same transaction; later, the promotion is approved and the level changes on that
         day (`level_applied` turns true). Candidate, nominator and manager are notified."""
-        promotion = self._visible(pk)
-        permissions.ensure_can(request.user, permissions.APPROVE, promotion)
-        serializer = ApprovalSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        promotion = services.promotion_approve(
-            promotion=promotion, actor=request.user, **serializer.validated_data
-        )
-        return self._respond(promotion)
+        return self._transition(request, pk, permissions.APPROVE, body=ApprovalSerializer)
 
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
     @action(detail=True, methods=["post"])
