@@ -35,6 +35,33 @@ def _url(name: str) -> str:
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture
+def allow_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def chromium(allow_orm_beside_playwright):
+    """Debian's headless Chromium, driven by Playwright (the tests marked `browser`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
 def pytest_collection_modifyitems(config, items):
     missing = _missing_services()
     no_browser = not os.path.exists(CHROMIUM)

@@ -15,8 +15,8 @@ from ladder.models import Level, LevelChange
 from promotions import services
 from promotions.models import Promotion
 from tests import factories
+from tests.browser import log_in
 
-CHROMIUM = "/usr/bin/chromium"
 WIDTHS = [1024, 1280, 1440, 1920]
 HEIGHT = 800
 
@@ -24,32 +24,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def allow_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def chromium(allow_orm_beside_playwright):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -86,13 +60,6 @@ def desk_world(db):
     )
     factories.review(promotion, colleague, "approve", "Senior scope.")
     return promotion, reviewer
-
-
-def log_in(page, base_url: str, username: str, next_path: str):
-    page.goto(f"{base_url}/admin/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("input[type=submit]")
 
 
 def assert_usable(page, locator, width: int):

@@ -10,49 +10,15 @@ import re
 import pytest
 
 from promotions.models import Promotion
-from tests import factories
+from tests.browser import log_in
 from tests.promotions.test_cycle_admin import NAMESPACES, calibrating_cycle
 
-CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 800
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def allow_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def chromium(allow_orm_beside_playwright):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def log_in(page, base_url: str, username: str, next_path: str):
-    page.goto(f"{base_url}/admin/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("input[type=submit]")
 
 
 def assert_within(box, outer, what):
