@@ -22,6 +22,7 @@ help:
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
+	@echo "make bench-webhooks  webhook deliveries to a local receiver vs a no-op task (PostgreSQL + Redis)"
 	@echo "make bench-import  manage.py import_members with 10,000 rows: dry run, import, re-import (PostgreSQL)"
 	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
 	@echo "make screenshots  PNGs of the committee's list and desk (Chromium) into docs/screenshots/"
@@ -121,6 +122,10 @@ clean:
 bench-notifications: install-dev  ## 10,000 notifications through one worker on Redis (needs PostgreSQL + Redis)
 	$(BIN)/python bench/notifications.py
 
+.PHONY: bench-webhooks
+bench-webhooks: install-dev  ## 2,000 webhook deliveries through one worker to a local receiver (needs PostgreSQL + Redis)
+	$(BIN)/python bench/webhooks.py
+
 .PHONY: bench-import
 bench-import: install-dev  ## import_members with a 10,000-row CSV: dry run, import, unchanged, updated (PostgreSQL)
 	$(BIN)/python bench/import_members.py
@@ -134,8 +139,10 @@ bench: install-dev  ## 100,000 promotions, gunicorn, reads and writes against th
 	$(BIN)/python bench/load.py
 
 .PHONY: screenshots
-screenshots: install-dev  ## the committee's list, desk and a cycle's calibration page in Chromium at 1280 px, into docs/screenshots/
+screenshots: install-dev  ## the committee's list, desk, a cycle's calibration page and HR's webhooks in Chromium at 1280 px, into docs/screenshots/
 	@mkdir -p docs/screenshots
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
 		tests/promotions/test_admin_browser.py tests/promotions/test_cycle_admin_browser.py \
-		-k "finds_what_needs or compares_packet or calibration_page" -p no:cacheprovider -q
+		tests/webhooks/test_admin_browser.py \
+		-k "finds_what_needs or compares_packet or calibration_page or keeps_its_secret" \
+		-p no:cacheprovider -q

@@ -11,6 +11,7 @@ from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.views.main import ChangeList
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 INTEGER = re.compile(r"-?[0-9]+")
 ID = re.compile(r"[0-9]{1,18}")
@@ -57,6 +58,17 @@ class WellFormedActionsOnly(admin.ModelAdmin):
         return super().response_action(request, queryset, *args, **kwargs)
 
 
+class AxesAttemptTime(admin.ModelAdmin):
+    """django-axes' own action ("Clean up expired attempts") reads `request.axes_attempt_time`,
+    which only its login handler sets (jazzband/django-axes#1424): a 500 whatever is ticked.
+    The cool-off is counted from now, as at a login."""
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        if not hasattr(request, "axes_attempt_time"):
+            request.axes_attempt_time = timezone.now()
+        return super().response_action(request, queryset, *args, **kwargs)
+
+
 class LadderAdminSite(admin.AdminSite):
     site_header = "PM Ladder"
     site_title = "PM Ladder"
@@ -77,11 +89,10 @@ class LadderAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedFiltersOnly):
-            admin_class = type(
-                admin_class.__name__,
-                (OfferedFiltersOnly, WellFormedActionsOnly, admin_class),
-                {},
-            )
+            bases: tuple[type, ...] = (OfferedFiltersOnly, WellFormedActionsOnly, admin_class)
+            if admin_class.__module__.startswith("axes."):
+                bases = (AxesAttemptTime, *bases)
+            admin_class = type(admin_class.__name__, bases, {})
         super().register(model_or_iterable, admin_class, **options)
 
     def password_change(self, request, extra_context=None):

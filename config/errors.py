@@ -18,6 +18,7 @@ from core.errors import DomainError
 from ladder import errors as ladder_errors
 from notifications import errors as notifications_errors
 from promotions import errors as promotions_errors
+from webhooks import errors as webhooks_errors
 
 
 class ErrorCode(StrEnum):
@@ -76,6 +77,7 @@ REGISTRIES = (
     ladder_errors.ErrorCode,
     promotions_errors.ErrorCode,
     notifications_errors.ErrorCode,
+    webhooks_errors.ErrorCode,
 )
 # Every code an error body may carry, in order: OpenAPI documents `Error.code` as this enum.
 ERROR_CODES: list[str] = sorted({str(code) for registry in REGISTRIES for code in registry})

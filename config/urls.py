@@ -46,6 +46,7 @@ class ApiRootView(APIView):
         "members/me": "member-me",
         "promotions": "promotion-list",
         "notifications": "notification-list",
+        "webhooks": "webhook-list",
         "auth/token": "auth-token",
         "schema": "schema",
         "docs": "docs",
@@ -65,6 +66,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("ladder.urls")),
     path("", include("promotions.urls")),
     path("", include("notifications.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -56,6 +56,15 @@ def committee_user_ids() -> list[int]:
     )
 
 
+def hr_user_ids() -> list[int]:
+    """The active users who act as HR: the group `HR`, and superusers."""
+    return list(
+        User.objects.filter(Q(groups__name=roles.HR_GROUP) | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .values_list("id", flat=True)
+    )
+
+
 def member_of(user) -> Member | None:
     """The user's place on the ladder, or None (HR staff need not be on it)."""
     if not user.is_authenticated:

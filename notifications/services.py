@@ -9,7 +9,7 @@ from datetime import timedelta
 from smtplib import SMTPException
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -62,72 +62,96 @@ def notifications_create(
     return rows
 
 
+# A worker delivers up to this many notifications per task, over one SMTP connection.
+BATCH_SIZE = 50
+
+
 def notifications_publish(*, notification_ids: list[int]) -> bool:
-    """Hand the rows to the workers: one message, the fan-out happens in the worker. A broker that
-    is down costs a bounded wait (CELERY_TASK_PUBLISH_RETRY_POLICY), never the request: the rows
-    stay unsent and the sweeper delivers them later."""
-    from notifications.tasks import notifications_dispatch
+    """Hand the rows to the workers, a message per batch of BATCH_SIZE (one for most changes). A
+    broker that is down costs a bounded wait (CELERY_TASK_PUBLISH_RETRY_POLICY), never the
+    request: the rows stay unsent and the sweeper delivers them later."""
+    from notifications.tasks import notifications_deliver
 
     try:
-        notifications_dispatch.apply_async(args=[notification_ids], retry=True)
+        for start in range(0, len(notification_ids), BATCH_SIZE):
+            batch = notification_ids[start : start + BATCH_SIZE]
+            notifications_deliver.apply_async(args=[batch], retry=True)
     except Exception as exc:  # the broker is down or refused: the sweeper will catch up
         logger.warning("Could not publish notifications %s: %r", notification_ids, exc)
         return False
     return True
 
 
-def notifications_mark_enqueued(*, notification_ids: list[int]) -> None:
-    Notification.objects.filter(pk__in=notification_ids, sent_at__isnull=True).update(
-        enqueued_at=timezone.now()
-    )
-
-
 def notification_send(*, notification_id: int) -> bool:
-    """Deliver one notification by e-mail, at most once: the row is locked while sending and a
-    row with `sent_at` is skipped. Returns whether an e-mail went out. SMTP and connection errors
-    are recorded on the row and raised again, for the task to retry; a message that can never be
-    sent as it is (no address, a header Django refuses) is recorded as failed, not retried."""
-    try:
-        with transaction.atomic():
-            notification = (
-                Notification.objects.select_for_update()
-                .select_related("recipient")
-                .filter(pk=notification_id)
-                .first()
-            )
-            if (
-                notification is None
-                or notification.sent_at is not None
-                or notification.failed_at is not None
-            ):
-                return False
-            address = notification.recipient.email
-            if not address:
-                _fail(notification, "The recipient has no e-mail address.")
-                return False
-            message = EmailMultiAlternatives(
-                subject=notification.subject,
-                body=notification.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[address],
-            )
-            if notification.html_body:
-                message.attach_alternative(notification.html_body, "text/html")
-            try:
-                message.send()
-            except PERMANENT_ERRORS as exc:
-                _fail(notification, f"Cannot be sent as it is: {exc!r}"[:2000])
-                return False
-            notification.sent_at = timezone.now()
-            notification.attempts += 1
-            notification.last_error = ""
-            notification.save(update_fields=["sent_at", "attempts", "last_error"])
-            return True
-    except (SMTPException, OSError) as exc:
-        Notification.objects.filter(pk=notification_id).update(
-            attempts=F("attempts") + 1, last_error=repr(exc)[:2000]
+    """Deliver one notification; see notifications_send."""
+    return notifications_send(notification_ids=[notification_id]) == 1
+
+
+def _message(notification: Notification, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient.email],
+        connection=connection,
+    )
+    if notification.html_body:
+        message.attach_alternative(notification.html_body, "text/html")
+    return message
+
+
+def notifications_send(*, notification_ids: list[int]) -> int:
+    """Deliver a batch of notifications by e-mail over one connection, each at most once. The
+    rows are locked with SKIP LOCKED: a row another worker is sending is left to it, and a row
+    with `sent_at` is skipped. Returns how many e-mails went out.
+
+    A message that can never be sent as it is (no address, a header Django refuses) is recorded
+    as failed, not retried. An SMTP or connection error stops the batch: what went out is marked
+    sent, the rest record the error, and the error is raised again for the task to retry them."""
+    error: Exception | None = None
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .filter(pk__in=notification_ids, sent_at__isnull=True, failed_at__isnull=True)
+            .order_by("id")
         )
-        raise
+        if not rows:
+            return 0
+        sent: list[int] = []
+        refused: list[tuple[Notification, str]] = []
+        connection = get_connection()
+        try:
+            connection.open()
+            for notification in rows:
+                if not notification.recipient.email:
+                    refused.append((notification, "The recipient has no e-mail address."))
+                    continue
+                try:
+                    _message(notification, connection).send()
+                except PERMANENT_ERRORS as exc:
+                    refused.append((notification, f"Cannot be sent as it is: {exc!r}"[:2000]))
+                    continue
+                sent.append(notification.pk)
+        except (SMTPException, OSError) as exc:
+            error = exc
+        finally:
+            connection.close()
+        now = timezone.now()
+        Notification.objects.filter(pk__in=sent).update(
+            sent_at=now, attempts=F("attempts") + 1, last_error=""
+        )
+        for notification, reason in refused:
+            _fail(notification, reason)
+        if error is not None:
+            done = set(sent) | {notification.pk for notification, _ in refused}
+            # enqueued_at: the task's own retry comes first; the sweeper waits a period.
+            Notification.objects.filter(pk__in=[n.pk for n in rows if n.pk not in done]).update(
+                attempts=F("attempts") + 1, last_error=repr(error)[:2000], enqueued_at=now
+            )
+    if error is not None:
+        raise error
+    return len(sent)
 
 
 # Raised while building the message (BadHeaderError is a ValueError): sending again cannot help.

@@ -8,14 +8,6 @@ from django.conf import settings
 from notifications import services
 
 
-@shared_task(acks_late=True)
-def notifications_dispatch(notification_ids: list[int]) -> None:
-    """Fan out: one delivery task per notification, from the worker rather than the request."""
-    services.notifications_mark_enqueued(notification_ids=notification_ids)
-    for notification_id in notification_ids:
-        notification_deliver.delay(notification_id)
-
-
 @shared_task(
     bind=True,
     acks_late=True,
@@ -25,14 +17,20 @@ def notifications_dispatch(notification_ids: list[int]) -> None:
     retry_jitter=False,
     max_retries=8,
 )
-def notification_deliver(self, notification_id: int) -> bool:
-    return services.notification_send(notification_id=notification_id)
+def notifications_deliver(self, notification_ids: list[int]) -> int:
+    """A batch (notifications_publish): one connection, rows claimed with SKIP LOCKED."""
+    return services.notifications_send(notification_ids=notification_ids)
+
+
+@shared_task(acks_late=True)
+def notifications_dispatch(notification_ids: list[int]) -> None:
+    """Messages published before delivery went by batches: deliver them the new way."""
+    services.notifications_publish(notification_ids=notification_ids)
 
 
 @shared_task(acks_late=True)
 def notifications_sweep() -> int:
     """Periodic (beat): re-send what was never delivered."""
     ids = services.notifications_claim_undelivered()
-    for notification_id in ids:
-        notification_deliver.delay(notification_id)
+    services.notifications_publish(notification_ids=ids)
     return len(ids)

@@ -14,7 +14,7 @@ from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.errors import InvalidInput
 from ladder.models import Track
 from ladder.validators import refuse_control_characters
-from promotions import notify
+from promotions import notify, webhook_events
 from promotions.errors import ActionNotAllowed, ErrorCode, TransitionConflict
 from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState
 
@@ -114,6 +114,7 @@ def cycle_open(*, actor, cycle: Cycle) -> Cycle:
             )
     cycle.open()
     cycle.save()
+    webhook_events.emit_cycle(cycle=cycle, transition="open")
     return cycle
 
 
@@ -129,6 +130,7 @@ def cycle_calibrate(*, actor, cycle: Cycle) -> Cycle:
     cycle.save()
     awaiting = cycle.promotions.filter(state__in=OPEN_STATES).count()
     notify.notify_cycle_calibrating(cycle=cycle, awaiting=awaiting)
+    webhook_events.emit_cycle(cycle=cycle, transition="calibrate")
     return cycle
 
 
@@ -147,6 +149,7 @@ def cycle_close(*, actor, cycle: Cycle) -> Cycle:
         )
     cycle.close()
     cycle.save()
+    webhook_events.emit_cycle(cycle=cycle, transition="close")
     return cycle
 
 

@@ -16,7 +16,7 @@ from ladder.errors import InvalidInput
 from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
-from promotions import notify, permissions
+from promotions import notify, permissions, webhook_events
 from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers, reason
 from promotions.errors import (
     ActionNotAllowed,
@@ -70,6 +70,7 @@ def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) ->
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note.strip(), votes=votes)
     notify.notify_transition(promotion=promotion, from_state=from_state, note=note.strip())
+    webhook_events.emit_transition(promotion=promotion, from_state=from_state)
     return promotion
 
 
@@ -187,6 +188,7 @@ def promotion_nominate(
     packet_first_version(promotion=promotion, submitted_by=nominated_by, evidence=evidence)
     _record(promotion, from_state=None, actor=nominated_by)
     notify.notify_nominated(promotion=promotion)
+    webhook_events.emit_nominated(promotion=promotion)
     return promotion
 
 
@@ -275,7 +277,10 @@ def promotion_approve(
     )
     if promotion.effective_on <= today:
         _apply_level(promotion)
-    return _apply(promotion, promotion.approve, actor=actor, note=note, votes=votes)
+    _apply(promotion, promotion.approve, actor=actor, note=note, votes=votes)
+    if promotion.level_applied:
+        webhook_events.emit_effective(promotion=promotion)
+    return promotion
 
 
 def _apply_level(promotion: Promotion) -> None:
@@ -334,6 +339,7 @@ def promotion_take_effect(*, promotion: Promotion) -> None:
         promotion=promotion, from_state=PromotionState.APPROVED, to_state=EFFECTIVE, actor=None
     )
     notify.notify_effective(promotion=promotion)
+    webhook_events.emit_effective(promotion=promotion)
 
 
 @transaction.atomic

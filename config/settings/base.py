@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ladder",
     "promotions",
     "notifications",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +259,11 @@ SPECTACULAR_SETTINGS = {
             "name": "notifications",
             "description": "Each user's inbox: review requests, decisions and reminders.",
         },
+        {
+            "name": "webhooks",
+            "description": "HR's webhook endpoints: signed deliveries of promotion, member and "
+            "cycle events to other systems, retried for 24 hours; each endpoint's delivery log.",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -271,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "CycleStateEnum": "promotions.models.CycleState",
         "EligibilityReasonEnum": "promotions.eligibility.REASON_CHOICES",
         "ErrorCodeEnum": "config.errors.ERROR_CODES",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -326,6 +333,16 @@ ANALYTICS_MIN_GROUP = env_int("ANALYTICS_MIN_GROUP", 5, minimum=1)
 NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 60, minimum=1)
 # First retry of a failed delivery after this many seconds, doubling each time (up to 10 min).
 NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+# Webhooks (docs/webhooks.md). Private URLs: loopback, private, link-local and reserved
+# addresses (and plain http under production settings), for development and tests only.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_REQUIRE_HTTPS = False  # production: True
+# First retry of a failed delivery after this many seconds, doubling each time (up to an hour).
+WEBHOOKS_RETRY_BACKOFF_SECONDS = env_int("WEBHOOKS_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+WEBHOOKS_SWEEP_SECONDS = env_int("WEBHOOKS_SWEEP_SECONDS", 60, minimum=1)
+# A worker holds a delivery this long while sending; a dead worker's hold runs out. Longer than
+# the task time limit, so a receiver that answers a byte at a time is never sent to twice at once.
+WEBHOOKS_HOLD_SECONDS = env_int("WEBHOOKS_HOLD_SECONDS", 180, minimum=10)
 # Links in e-mails point here.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -333,6 +350,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
         "task": "notifications.tasks.notifications_sweep",
         "schedule": NOTIFICATIONS_SWEEP_SECONDS,
+    },
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.webhooks_sweep",
+        "schedule": WEBHOOKS_SWEEP_SECONDS,
     },
     "promotions-remind-overdue": {
         "task": "promotions.tasks.promotions_remind_overdue",

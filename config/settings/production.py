@@ -25,6 +25,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 # The admin's forms behind a proxy on another origin, e.g. https://ladder.example.com
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Webhooks go out over https only (unless WEBHOOKS_ALLOW_PRIVATE_URLS, for a trial).
+WEBHOOKS_REQUIRE_HTTPS = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 STORAGES = {

@@ -9,10 +9,11 @@ large (413), a bad token (401) and objects that do not exist (404). Throttling (
 reused Idempotency-Key (422) have tests of their own."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -22,11 +23,15 @@ from ladder.models import Level
 from notifications.models import Notification
 from promotions import cycles, services
 from tests import factories
+from webhooks import services as webhook_services
+from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "member", "manager", "other", "committee", "hr")
 STATES = ("nominated", "in_review", "changes_requested", "decided")
+# An endpoint as HR left it, or disabled (a resend is then a 409).
+WEBHOOK_STATES = ("active", "disabled")
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 OPERATIONS = {
     operation["operationId"]: (path, method)
@@ -39,7 +44,12 @@ DATES = {
     "decisions_due_on": date(2030, 3, 1),
     "effective_on": date(2030, 4, 1),
 }
-NO_SUCH = {"id": "999999999", "code": "no-such-level", "number": "999999999"}
+NO_SUCH = {
+    "id": "999999999",
+    "code": "no-such-level",
+    "number": "999999999",
+    "delivery_id": "999999999",
+}
 
 
 def documented(operation_id: str) -> set[int]:
@@ -49,8 +59,13 @@ def documented(operation_id: str) -> set[int]:
 
 def cases():
     for operation_id, (path, _) in OPERATIONS.items():
-        on_a_promotion = path.startswith("/api/v1/promotions/{id}")
-        for state in STATES if on_a_promotion else STATES[:1]:
+        if path.startswith("/api/v1/promotions/{id}"):
+            states = STATES
+        elif path.startswith("/api/v1/webhooks/{id}"):
+            states = WEBHOOK_STATES
+        else:
+            states = STATES[:1]
+        for state in states:
             for role in ROLES:
                 yield pytest.param(operation_id, role, state, id=f"{operation_id}-{role}-{state}")
 
@@ -77,7 +92,9 @@ def assert_is_an_error_body(response):
 class World:
     """A manager, their report (the candidate, `member`), another member, the committee (two
     members: `committee` and a second one who does the setup), HR; one promotion of the member,
-    nominated by the manager, brought to the state a test asks for."""
+    nominated by the manager, brought to the state a test asks for; HR's webhook endpoint (at
+    127.0.0.1, where nothing listens: these tests never commit, so nothing is sent) with one
+    delivery."""
 
     def __init__(self):
         self.manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
@@ -103,8 +120,23 @@ class World:
             evidence=factories.evidence_for("senior-pm"),
         )
         self.cycle = cycles.cycle_create(actor=self.hr, name="H1", tracks=["management"], **DATES)
+        self.endpoint = webhook_services.endpoint_create(
+            actor=self.hr, url="http://127.0.0.1:9/hook"
+        )
+        self.delivery = Delivery.objects.create(
+            endpoint=self.endpoint,
+            event="promotion.nominated",
+            webhook_id="msg_documented_statuses",
+            body="{}",
+            retry_until=timezone.now() + timedelta(hours=1),
+            next_attempt_at=timezone.now(),
+        )
 
     def bring_to(self, state: str) -> None:
+        if state == "disabled":
+            webhook_services.endpoint_update(
+                actor=self.hr, endpoint=self.endpoint, changes={"is_active": False}
+            )
         if state in ("in_review", "changes_requested", "decided"):
             services.promotion_start_review(promotion=self.promotion, actor=self.committee2)
         if state == "changes_requested":
@@ -131,6 +163,7 @@ class World:
             "promotions": self.promotion.pk,
             "notifications": notification.pk,
             "cycles": self.cycle.pk,
+            "webhooks": self.endpoint.pk,
         }
 
         def concrete(match):
@@ -140,9 +173,11 @@ class World:
                 return "pm"
             if match.group(1) == "number":
                 return "1"
+            if match.group(1) == "delivery_id":
+                return str(self.delivery.pk)
             return str(ids[path.split("/")[3]])
 
-        return re.sub(r"\{(id|code|number)\}", concrete, path)
+        return re.sub(r"\{(id|code|number|delivery_id)\}", concrete, path)
 
     def valid_bodies(self, operation_id: str, role: str) -> list[dict | None]:
         """Well-formed bodies that get past validation, to reach permissions and conflicts."""
@@ -199,6 +234,19 @@ class World:
                 {"decision": "approve", "ratings": ratings},
                 {"decision": "approve", "comment": "Again.", "ratings": ratings},
             ],
+            "webhooks_create": [
+                {"url": "http://127.0.0.1:9/new", "events": ["promotion.approved"]},
+                {"url": "http://127.0.0.1:9/all", "description": "Everything."},
+                {"url": "ftp://127.0.0.1/hook"},  # refused: 400 webhook_url_refused
+                {"url": "http://127.0.0.1:9/x", "events": ["promotion.nope"]},
+            ],
+            "webhooks_partial_update": [
+                {"description": "Payroll."},
+                {"events": ["cycle.opened"]},
+                {"url": "ftp://127.0.0.1/hook"},
+                {"is_active": False},
+                {"is_active": True},
+            ],
         }.get(operation_id, [None])
 
 
@@ -245,8 +293,14 @@ def probes(world: World, operation_id: str, role: str):
             yield f"valid {body}", client, method, url, kwargs
 
 
+@pytest.fixture
+def private_urls(settings):
+    """The world's endpoint is at 127.0.0.1: allowed only with WEBHOOKS_ALLOW_PRIVATE_URLS."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+
+
 @pytest.mark.parametrize(("operation_id", "role", "state"), list(cases()))
-def test_every_answer_is_documented(operation_id, role, state):
+def test_every_answer_is_documented(private_urls, operation_id, role, state):
     world = World()
     world.bring_to(state)
     allowed = documented(operation_id)
@@ -269,7 +323,7 @@ def throttled(settings):
 
 
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
-def test_throttling_is_documented_where_it_applies(throttled, operation_id):
+def test_throttling_is_documented_where_it_applies(throttled, private_urls, operation_id):
     world = World()
     path, method = OPERATIONS[operation_id]
     client = APIClient()
@@ -284,7 +338,7 @@ def test_throttling_is_documented_where_it_applies(throttled, operation_id):
     assert 429 in documented(operation_id)
 
 
-def test_a_reused_idempotency_key_is_documented():
+def test_a_reused_idempotency_key_is_documented(private_urls):
     world = World()
     client = world.client("manager")
     services.promotion_withdraw(promotion=world.promotion, actor=world.manager.user)
@@ -312,6 +366,6 @@ def test_a_reused_idempotency_key_is_documented():
 
 
 def test_the_walk_covers_every_operation_of_the_schema():
-    assert len(OPERATIONS) == 39
+    assert len(OPERATIONS) == 39 + 7  # + the webhooks' seven
     walked = {operation_id for operation_id, *_ in (case.values for case in cases())}
     assert walked == set(OPERATIONS)

@@ -14,13 +14,14 @@ import ladder.serializers
 import notifications.serializers
 import promotions.cycle_serializers
 import promotions.serializers
+import webhooks.serializers
 from config.errors import ERROR_CODES, field_errors
 from core.errors import DomainError
 from notifications.errors import NotificationNotFound
 from promotions.filters import PromotionFilter
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["accounts", "config", "core", "ladder", "notifications", "promotions"]
+SOURCES = ["accounts", "config", "core", "ladder", "notifications", "promotions", "webhooks"]
 # `code="..."`, `code = "..."`, `default_code = "..."` and `"code": "..."` with a literal.
 LITERAL_CODE = re.compile(
     r"""(?:\b(?:default_)?code\s*=\s*|["']code["']\s*:\s*)["']([a-z_]+)["']"""
@@ -51,6 +52,7 @@ def test_every_domain_error_has_a_registered_code():
             yield from subclasses(sub)
 
     import promotions.errors  # noqa: F401  (registers its subclasses)
+    import webhooks.errors  # noqa: F401
 
     for cls in [DomainError, *subclasses(DomainError)]:
         assert cls.code in ERROR_CODES, cls
@@ -77,6 +79,7 @@ def request_serializers():
         promotions.serializers,
         promotions.cycle_serializers,
         notifications.serializers,
+        webhooks.serializers,
     ]
     classes = {"AuthTokenSerializer": config.auth_views.AuthTokenSerializer}
     for module in modules:
@@ -101,9 +104,10 @@ def test_every_validation_code_of_the_request_bodies_is_registered(serializer):
 
 def test_every_validation_code_of_the_filters_is_registered():
     from notifications.views import InboxFilter
+    from webhooks.views import DeliveryFilter
 
     codes = set()
-    for filterset in (PromotionFilter, InboxFilter):
+    for filterset in (PromotionFilter, InboxFilter, DeliveryFilter):
         for filter_ in filterset.base_filters.values():
             field = filter_.field
             codes |= set(field.error_messages)

@@ -13,8 +13,10 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
+from standardwebhooks import Webhook
 
 from tests import factories
+from tests.webhooks.conftest import Receiver
 
 pytestmark = [
     pytest.mark.services,
@@ -362,3 +364,131 @@ def test_a_generated_client_runs_a_cycle(generated, live_server, company):
     )
     closed = api("cycles.cycles_close_create").sync(id=cycle.id, client=hr)
     assert closed.state == m.CycleStateEnum.CLOSED
+
+
+def test_a_generated_client_manages_webhooks(generated, live_server, company, settings):
+    """HR registers an endpoint at a real receiver (on 127.0.0.1: private URLs allowed) and keeps
+    the secret, shown once; lists, reads and changes it; a nomination made through the API
+    reaches the receiver signed with that secret and is logged as delivered; a resend arrives
+    under the same `webhook-id`; deleting it stops the deliveries. A manager is refused: 403
+    on the collection, 404 on the endpoint."""
+    m = models()
+    _, log_in = logger_in(live_server)
+    hr, manager = log_in(factories.hr_user().username), log_in(company["manager"])
+    receiver = Receiver().start()
+    try:
+        settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+        body = m.EndpointInputRequest(
+            url=receiver.url,
+            events=[m.EventsEnum.PROMOTION_NOMINATED, m.EventsEnum.PROMOTION_WITHDRAWN],
+            description="HRIS",
+        )
+        refused = api("webhooks.webhooks_create").sync(client=hr, body=body)
+        assert isinstance(refused, m.Error) and refused.code == m.ErrorCodeEnum.WEBHOOK_URL_REFUSED
+        settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+
+        created = api("webhooks.webhooks_create").sync(client=hr, body=body)
+        assert isinstance(created, m.EndpointCreated), created
+        secret = created.secret
+        assert secret.startswith("whsec_") and created.is_active
+        assert created.events == [
+            m.EventsEnum.PROMOTION_NOMINATED,
+            m.EventsEnum.PROMOTION_WITHDRAWN,
+        ]
+
+        # Never again: neither listed nor read.
+        listed = api("webhooks.webhooks_list").sync_detailed(client=hr)
+        assert [endpoint.id for endpoint in listed.parsed.results] == [created.id]
+        read = api("webhooks.webhooks_retrieve").sync_detailed(id=created.id, client=hr)
+        assert isinstance(read.parsed, m.Endpoint) and read.parsed.url == receiver.url
+        for answer in (listed, read):
+            assert b"secret" not in answer.content and secret.encode() not in answer.content
+        changed = api("webhooks.webhooks_partial_update").sync(
+            id=created.id, client=hr, body=m.PatchedEndpointInputRequest(description="HRIS prod")
+        )
+        assert isinstance(changed, m.Endpoint) and changed.description == "HRIS prod", changed
+
+        # The manager: 403 on the collection, 404 on the endpoint and what is under it.
+        forbidden = api("webhooks.webhooks_list").sync_detailed(client=manager)
+        assert forbidden.status_code == 403
+        assert forbidden.parsed.code == m.ErrorCodeEnum.HR_ONLY
+        forbidden = api("webhooks.webhooks_create").sync_detailed(client=manager, body=body)
+        assert forbidden.status_code == 403
+        for hidden in (
+            api("webhooks.webhooks_retrieve").sync_detailed(id=created.id, client=manager),
+            api("webhooks.webhooks_deliveries_list").sync_detailed(id=created.id, client=manager),
+            api("webhooks.webhooks_destroy").sync_detailed(id=created.id, client=manager),
+        ):
+            assert hidden.status_code == 404
+            assert hidden.parsed.code == m.ErrorCodeEnum.NO_SUCH_WEBHOOK
+
+        # An event, through the API: the manager nominates their report.
+        members = api("members.members_list").sync(client=manager)
+        candidate_id = next(x.id for x in members.results if x.username == company["candidate"])
+        level = api("ladder.ladder_levels_retrieve").sync(code="senior-pm", client=manager)
+        evidence = [
+            m.EvidenceInputRequest(criterion=criterion.code, text="Done.", links=[])
+            for criterion in level.criteria
+        ]
+        promotion = api("promotions.promotions_create").sync(
+            client=manager,
+            body=m.NominationRequest(
+                candidate=candidate_id,
+                to_level="senior-pm",
+                justification="Ready.",
+                evidence=evidence,
+            ),
+        )
+        assert isinstance(promotion, m.Promotion), promotion
+
+        deliveries = api("webhooks.webhooks_deliveries_list").sync(
+            id=created.id, client=hr, status=m.WebhooksDeliveriesListStatus.DELIVERED
+        )
+        assert isinstance(deliveries, m.PaginatedDeliveryList), deliveries
+        (delivery,) = deliveries.results
+        assert delivery.event == "promotion.nominated"
+        assert delivery.status == m.DeliveryStatusEnum.DELIVERED
+        assert delivery.attempts == 1 and delivery.last_status_code == 200
+        assert delivery.delivered_at is not None and delivery.next_attempt_at is None
+        failed = api("webhooks.webhooks_deliveries_list").sync(
+            id=created.id, client=hr, status=m.WebhooksDeliveriesListStatus.FAILED
+        )
+        assert failed.count == 0
+
+        (request,) = receiver.requests
+        payload = Webhook(secret).verify(request["body"], request["headers"])
+        assert payload["type"] == "promotion.nominated"
+        assert payload["data"]["promotion"] == promotion.id
+        assert payload["data"]["candidate"] == candidate_id
+        assert request["headers"]["webhook-id"] == delivery.webhook_id
+
+        # A resend: 202, and the same webhook-id arrives again, signed again.
+        again = api("webhooks.webhooks_deliveries_redeliver_create").sync_detailed(
+            id=created.id, delivery_id=delivery.id, client=hr
+        )
+        assert again.status_code == 202, again.content
+        assert isinstance(again.parsed, m.Delivery) and again.parsed.id == delivery.id
+        assert again.parsed.webhook_id == delivery.webhook_id
+        first, second = receiver.requests
+        assert second["headers"]["webhook-id"] == first["headers"]["webhook-id"]
+        assert Webhook(secret).verify(second["body"], second["headers"]) == payload
+        (resent,) = api("webhooks.webhooks_deliveries_list").sync(id=created.id, client=hr).results
+        assert resent.status == m.DeliveryStatusEnum.DELIVERED and resent.attempts == 2
+        hidden = api("webhooks.webhooks_deliveries_redeliver_create").sync_detailed(
+            id=created.id, delivery_id=delivery.id, client=manager
+        )
+        assert hidden.status_code == 404
+
+        # Deleted: gone, and the next event (a withdrawal) is sent nowhere.
+        gone = api("webhooks.webhooks_destroy").sync_detailed(id=created.id, client=hr)
+        assert gone.status_code == 204
+        missing = api("webhooks.webhooks_retrieve").sync_detailed(id=created.id, client=hr)
+        assert missing.status_code == 404
+        assert missing.parsed.code == m.ErrorCodeEnum.NO_SUCH_WEBHOOK
+        withdrawn = api("promotions.promotions_withdraw_create").sync(
+            id=promotion.id, client=manager, body=m.TransitionNoteRequest(note="")
+        )
+        assert withdrawn.state == m.PromotionStateEnum.WITHDRAWN
+        assert len(receiver.requests) == 2
+    finally:
+        receiver.stop()

@@ -111,7 +111,9 @@ def test_reviews_and_timeline_cost_the_same_for_1_or_100_reviews(staff, warm):
 # number; the version's row; the promotion's packet_version). A review reads the current packet
 # version for the criteria it must rate (+1). Eligibility (+1): the member's open or pending
 # promotions, as before the one-open check, plus the open and calibrating cycles.
-BUDGETS = {"detail": 6, "nominate": 21, "review": 13, "approve": 16}
+# Webhooks: each change reads the active endpoints once (+1); an approval effective today sends
+# three events in two writes (approved; effective and level changed): +2.
+BUDGETS = {"detail": 6, "nominate": 22, "review": 13, "approve": 18}
 
 
 def test_fixed_budgets(staff, warm):
@@ -143,3 +145,27 @@ def test_fixed_budgets(staff, warm):
     )
     measured = {"detail": detail, "nominate": nominate, "review": review, "approve": approve}
     assert measured == BUDGETS
+
+
+def test_webhook_events_cost_the_same_for_one_endpoint_or_five(staff, warm, settings):
+    """The outbox rows of a change are one INSERT whatever the number of endpoints."""
+    from webhooks.models import Delivery, Endpoint
+    from webhooks.services import endpoint_create
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    committee, hr = staff
+    counts = []
+    for endpoints in (1, 5):
+        Endpoint.objects.all().delete()
+        for _ in range(endpoints):
+            endpoint_create(actor=hr, url="http://127.0.0.1:9/hook")
+        _, (promotion,) = make_promotions(1, committee, hr, reviews_each=1)
+        before = Delivery.objects.count()
+        approve, _ = count_queries(
+            warm(committee), "post", f"/api/v1/promotions/{promotion.id}/approve/", {}
+        )
+        # approved, effective, level changed: to each endpoint
+        assert Delivery.objects.count() - before == 3 * endpoints
+        counts.append(approve)
+    # The budget above has no endpoint; with any number: the two INSERTs of the outbox rows.
+    assert counts[0] == counts[1] == BUDGETS["approve"] + 2

@@ -5,14 +5,19 @@ Roles: anonymous; `member` (the candidate); `manager` (their manager, the nomina
 member of another team); `committee`; `hr`. The promotion is nominated, not yet in review."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ladder.models import Level
 from notifications.models import Notification
 from tests import factories
+from webhooks import services as webhook_services
+from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -276,6 +281,36 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    # HR's alone: 403 `hr_only` on the collection; an endpoint and its deliveries are 404
+    # `no_such_webhook` to anyone else, as if they did not exist.
+    "/api/v1/webhooks/": {
+        "get": row(401, 403, 403, 403, 403, 200),
+        "post": row(401, 403, 403, 403, 403, 400),  # an empty body: no url
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/webhooks/{pk}/": {
+        "get": row(401, 404, 404, 404, 404, 200),
+        "patch": row(401, 404, 404, 404, 404, 200),  # an empty change
+        "delete": row(401, 404, 404, 404, 404, 204),
+        "post": NOT_OFFERED,
+        "put": NOT_OFFERED,
+    },
+    "/api/v1/webhooks/{pk}/deliveries/": {
+        "get": row(401, 404, 404, 404, 404, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/webhooks/{pk}/deliveries/{delivery_id}/redeliver/": {
+        "post": row(401, 404, 404, 404, 404, 202),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
 }
 
 
@@ -324,14 +359,34 @@ def world(db):
         "promotions": promotion.pk,
         "notifications": notification.pk,
         "cycles": cycle.pk,
+        **webhook_ids(hr),
     }
     return users, ids
+
+
+def webhook_ids(hr) -> dict[str, int]:
+    """HR's endpoint with one delivery: the ids for `webhooks/{pk}/` and `{delivery_id}`. Nothing
+    listens at its URL, and nothing is sent: the tests that use it are not transactional, so the
+    sends that wait for a commit never start."""
+    with override_settings(WEBHOOKS_ALLOW_PRIVATE_URLS=True):
+        endpoint = webhook_services.endpoint_create(actor=hr, url="http://127.0.0.1:9/hook")
+    delivery = Delivery.objects.create(
+        endpoint=endpoint,
+        event="promotion.nominated",
+        webhook_id="msg_authorization_table",
+        body="{}",
+        retry_until=timezone.now() + timedelta(hours=1),
+        next_attempt_at=timezone.now(),
+    )
+    return {"webhooks": endpoint.pk, "deliveries": delivery.pk}
 
 
 def concrete(route: str, ids: dict) -> str:
     if "{pk}" in route:
         collection = route.split("/")[3]
         route = route.replace("{pk}", str(ids[collection]))
+    if "{delivery_id}" in route:
+        route = route.replace("{delivery_id}", str(ids["deliveries"]))
     return route.replace("{code}", "pm").replace("{number}", "1")
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from notifications.models import Notification
 from tests import factories
-from tests.security.test_authorization_table import TABLE, concrete
+from tests.security.test_authorization_table import TABLE, concrete, webhook_ids
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +28,7 @@ def hr_client(people, in_review):
     ids = {"members": people["candidate_member"].pk, "promotions": promotion.pk}
     ids["notifications"] = Notification.objects.filter(recipient=people["committee"]).first().pk
     ids["cycles"] = factories.draft_cycle(people["hr"]).pk
+    ids.update(webhook_ids(people["hr"]))
     return client, ids
 
 
@@ -52,6 +53,7 @@ def test_deep_json_is_400_on_every_route_that_reads_json(hr_client):
     assert ("post", "/api/v1/promotions/{pk}/reviews/") in refused
     assert ("post", "/api/v1/promotions/{pk}/reject/") in refused
     assert {("post", "/api/v1/cycles/"), ("patch", "/api/v1/cycles/{pk}/")} <= refused
+    assert {("post", "/api/v1/webhooks/"), ("patch", "/api/v1/webhooks/{pk}/")} <= refused
 
 
 def test_json_nested_within_the_limit_is_still_read(people, as_user):

@@ -46,6 +46,10 @@ def test_a_huge_id_in_a_body_is_400(hr):
         ("get", f"/api/v1/members/{HUGE}/"),
         ("patch", f"/api/v1/members/{HUGE}/"),
         ("post", f"/api/v1/notifications/{HUGE}/read/"),
+        ("get", f"/api/v1/webhooks/{HUGE}/"),
+        ("delete", f"/api/v1/webhooks/{HUGE}/"),
+        ("get", f"/api/v1/webhooks/{HUGE}/deliveries/"),
+        ("post", f"/api/v1/webhooks/1/deliveries/{HUGE}/redeliver/"),
     ],
 )
 def test_a_huge_id_in_a_path_is_no_such_object(hr, method, path):

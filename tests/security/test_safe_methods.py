@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from notifications.models import Notification
 from promotions.models import Review
 from tests import factories
-from tests.security.test_authorization_table import ROLES, TABLE, concrete
+from tests.security.test_authorization_table import ROLES, TABLE, concrete, webhook_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def cast(people, in_review):
         "promotions": promotion.pk,
         "notifications": notification.pk,
         "cycles": factories.draft_cycle(people["hr"]).pk,
+        **webhook_ids(people["hr"]),
     }
     return users, ids, promotion
 
