@@ -135,7 +135,7 @@ fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider -q
 
 .PHONY: bench
-bench: install-dev  ## 100,000 promotions, gunicorn, reads and writes against the floor (PostgreSQL + Redis)
+bench: install-dev  ## 100,000 promotions and a calibrating cycle of 500, gunicorn, reads and writes against the floor (PostgreSQL + Redis); BENCH_PROMOTIONS=1000000 writes docs/bench-latest-1m.md
 	$(BIN)/python bench/load.py
 
 .PHONY: screenshots

@@ -9,5 +9,8 @@ urlpatterns = [
     path("bench/floor/mine/", floor.my_promotions),
     path("bench/floor/promotions/<int:pk>/", floor.promotion_detail),
     path("bench/floor/promotions/<int:pk>/timeline/", floor.promotion_timeline),
+    path("bench/floor/promotions/<int:pk>/packet/", floor.promotion_packet),
+    path("bench/floor/cycles/<int:pk>/calibration/", floor.cycle_calibration),
+    path("bench/floor/cycles/<int:pk>/stats/", floor.cycle_stats),
     *product_urls,
 ]

@@ -137,7 +137,12 @@ class Member(models.Model):
 
     @property
     def name(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return self.name_of(self.user.first_name, self.user.last_name, self.user.get_username())
+
+    @staticmethod
+    def name_of(first_name: str, last_name: str, username: str) -> str:
+        """The full name, else the username (also for rows read without a model instance)."""
+        return f"{first_name} {last_name}".strip() or username
 
 
 class AppendOnlyQuerySet(models.QuerySet):

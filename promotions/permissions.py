@@ -43,11 +43,28 @@ def state_allows(action: str, promotion: Promotion) -> bool:
 # as a database filter over promotions, and as the set of user ids for one promotion.
 
 
+def is_involved_in(
+    *,
+    user_id: int,
+    member_id: int | None,
+    candidate_user_id: int,
+    nominated_by_id: int,
+    candidate_manager_id: int | None,
+) -> bool:
+    """The rule: the candidate, the nominator, or the candidate's manager."""
+    return user_id in (candidate_user_id, nominated_by_id) or (
+        member_id is not None and candidate_manager_id == member_id
+    )
+
+
 def is_involved_ids(*, user_id: int, member_id: int | None, promotion: Promotion) -> bool:
-    """The candidate, the nominator, or the candidate's manager."""
     candidate = promotion.candidate
-    return user_id in (candidate.user_id, promotion.nominated_by_id) or (
-        member_id is not None and candidate.manager_id == member_id
+    return is_involved_in(
+        user_id=user_id,
+        member_id=member_id,
+        candidate_user_id=candidate.user_id,
+        nominated_by_id=promotion.nominated_by_id,
+        candidate_manager_id=candidate.manager_id,
     )
 
 

@@ -75,7 +75,7 @@ def test_lists_cost_the_same_for_page_sizes_10_and_200(staff, warm, url):
     small, _ = count_queries(client, "get", f"{url}{sep}page_size=10")
     large, response = count_queries(client, "get", f"{url}{sep}page_size=200")
     assert small == large
-    assert large <= 8
+    assert large <= 10
 
 
 @pytest.mark.parametrize("who", ["committee", "manager", "candidate"])
@@ -113,7 +113,10 @@ def test_reviews_and_timeline_cost_the_same_for_1_or_100_reviews(staff, warm):
 # promotions, as before the one-open check, plus the open and calibrating cycles.
 # Webhooks: each change reads the active endpoints once (+1); an approval effective today sends
 # three events in two writes (approved; effective and level changed): +2.
-BUDGETS = {"detail": 6, "nominate": 22, "review": 13, "approve": 18}
+# A promotion read through the list's selector brings its two levels by two small queries (+2:
+# joined, PostgreSQL spent longer planning the eight-table query than running it); approve reads
+# it twice (before and after the decision).
+BUDGETS = {"detail": 8, "nominate": 24, "review": 15, "approve": 22}
 
 
 def test_fixed_budgets(staff, warm):
