@@ -2,6 +2,17 @@
 
 from tests import factories
 
+# Every element inside #content-main whose box reaches beyond it (left or right).
+OVERFLOWING = """main => {
+    const edge = main.getBoundingClientRect();
+    return [...main.querySelectorAll('*')]
+        .filter(element => {
+            const box = element.getBoundingClientRect();
+            return box.width > 0 && (box.left < edge.left - 1 || box.right > edge.right + 1);
+        })
+        .map(element => `${element.tagName}.${element.className}: ${element.textContent}`);
+}"""
+
 
 def log_in(page, base_url: str, username: str, next_path: str):
     """Through the admin's login form, as a person does, landing on `next_path`."""

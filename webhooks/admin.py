@@ -16,6 +16,7 @@ from django.utils.text import Truncator, capfirst
 
 from core.errors import DomainError
 from ladder import roles
+from ladder.admin import ReadOnlyAdminMixin
 from webhooks import services
 from webhooks.events import Event
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
@@ -225,7 +226,7 @@ class EndpointAdmin(HROnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(HROnlyAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, HROnlyAdmin):
     """Read-only: deliveries are written by the workflow and sent by the workers. HR sends one
     again with the action."""
 
@@ -311,15 +312,6 @@ class DeliveryAdmin(HROnlyAdmin):
         except ValueError:
             text = delivery.body
         return format_html('<pre class="webhook-body">{}</pre>', text)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Send again (same webhook-id)", permissions=["view"])
     def send_again(self, request, queryset):

@@ -153,16 +153,6 @@ def count_queries(client, url: str) -> tuple[int, object]:
 
 
 @pytest.fixture
-def warm(as_user):
-    def client_for(user):
-        client = as_user(user)
-        client.get("/api/v1/ladder/levels/")  # token and content types cached
-        return client
-
-    return client_for
-
-
-@pytest.fixture
 def two_cycles(company):
     return build_cycle(company, SMALL, "small"), build_cycle(company, LARGE, "large")
 

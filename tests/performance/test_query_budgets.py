@@ -46,16 +46,6 @@ def staff(db):
     return factories.committee_member(level="vp-product"), factories.hr_user()
 
 
-@pytest.fixture
-def warm(as_user):
-    def client_for(user):
-        client = as_user(user)
-        client.get("/api/v1/ladder/levels/")  # token and content types cached
-        return client
-
-    return client_for
-
-
 LIST_URLS = [
     "/api/v1/promotions/",
     "/api/v1/promotions/?state=in_review",

@@ -53,16 +53,6 @@ def private_hooks(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
 
 
-@pytest.fixture
-def warm(as_user):
-    def client_for(user):
-        client = as_user(user)
-        client.get("/api/v1/ladder/levels/")  # token and content types cached
-        return client
-
-    return client_for
-
-
 def queries_of(client, url: str) -> tuple[list[str], object]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)

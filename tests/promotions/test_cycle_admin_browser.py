@@ -10,7 +10,7 @@ import re
 import pytest
 
 from promotions.models import Promotion
-from tests.browser import log_in
+from tests.browser import OVERFLOWING, log_in
 from tests.promotions.test_cycle_admin import NAMESPACES, calibrating_cycle
 
 WIDTH, HEIGHT = 1280, 800
@@ -25,18 +25,6 @@ def assert_within(box, outer, what):
     assert box is not None and box["width"] > 0 and box["height"] > 0, what
     assert box["x"] >= outer["x"] - 1, (what, box, outer)
     assert box["x"] + box["width"] <= outer["x"] + outer["width"] + 1, (what, box, outer)
-
-
-# Every element inside #content-main whose box reaches beyond it (left or right).
-OVERFLOWING = """main => {
-    const edge = main.getBoundingClientRect();
-    return [...main.querySelectorAll('*')]
-        .filter(element => {
-            const box = element.getBoundingClientRect();
-            return box.width > 0 && (box.left < edge.left - 1 || box.right > edge.right + 1);
-        })
-        .map(element => `${element.tagName}.${element.className}: ${element.textContent}`);
-}"""
 
 
 def test_the_calibration_page_and_its_charts_fit_at_1280_px(live_server, chromium):

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests import factories
-from tests.browser import log_in
+from tests.browser import OVERFLOWING, log_in
 from webhooks import services
 from webhooks.events import Event
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
@@ -49,18 +49,6 @@ def assert_usable(locator, what: str):
 
 def assert_no_sideways_scroll(page):
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), page.url
-
-
-# Every element inside #content-main whose box reaches beyond it (left or right).
-OVERFLOWING = """main => {
-    const edge = main.getBoundingClientRect();
-    return [...main.querySelectorAll('*')]
-        .filter(element => {
-            const box = element.getBoundingClientRect();
-            return box.width > 0 && (box.left < edge.left - 1 || box.right > edge.right + 1);
-        })
-        .map(element => `${element.tagName}.${element.className}: ${element.textContent}`);
-}"""
 
 
 def assert_list_fits(page):
