@@ -7,6 +7,10 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -36,13 +40,18 @@ def token_issue(*, user) -> str:
 def token_authenticate(*, key: str) -> ApiToken | None:
     """The live token with this key, its user (and their place on the ladder) loaded; None for an
     unknown, revoked, expired or superseded key, or an inactive user (such tokens are deleted)."""
-    token = (
-        ApiToken.objects.select_related("user", "user__member").filter(digest=_digest(key)).first()
-    )
+    tokens = ApiToken.objects.select_related("user", "user__member")
+    if connection.vendor == "postgresql":
+        # The user's group names come in the same query: every request asks for them.
+        names = Group.objects.filter(user=OuterRef("user_id")).values("name")
+        tokens = tokens.annotate(group_names=ArraySubquery(names))
+    token = tokens.filter(digest=_digest(key)).first()
     if token is None:
         return None
     now = timezone.now()
     user = token.user
+    if hasattr(token, "group_names"):
+        user._group_names = set(token.group_names)
     if (
         not user.is_active
         or now - token.last_used_at > _ttl()
@@ -69,3 +78,10 @@ def tokens_purge_expired(*, now=None) -> int:
     cutoff = (now or timezone.now()) - _ttl()
     deleted, _ = ApiToken.objects.filter(last_used_at__lt=cutoff).delete()
     return deleted
+
+
+def group_names(user) -> set[str]:
+    """The names of the user's groups, read once per request (with the token, for the API)."""
+    if not hasattr(user, "_group_names"):
+        user._group_names = set(Group.objects.filter(user=user).values_list("name", flat=True))
+    return user._group_names

@@ -32,6 +32,9 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 READS = int(os.environ.get("BENCH_READS", "1000"))
 WRITES = int(os.environ.get("BENCH_WRITES", "1000"))
 PROMOTIONS = int(os.environ.get("BENCH_PROMOTIONS", "100000"))
+# While working on one read: BENCH_ONLY="timeline,packet" drives only the scenarios whose names
+# contain one of these, and prints the table without writing the report.
+ONLY = [part for part in os.environ.get("BENCH_ONLY", "").split(",") if part]
 BASE = f"http://127.0.0.1:{PORT}"
 SIZE = "1m" if PROMOTIONS == 1_000_000 else f"{PROMOTIONS // 1000}k"
 REPORT = ROOT / "docs" / ("bench-latest.md" if PROMOTIONS == 100_000 else f"bench-latest-{SIZE}.md")
@@ -242,6 +245,8 @@ def plan(world: dict, rng: random.Random) -> dict[str, list]:
         approvals.append(("POST", f"/api/v1/promotions/{promotion.id}/approve/", tokens[voter], {}))
     scenarios["nominate"] = nominations
     scenarios["approve"] = approvals
+    if ONLY:
+        scenarios = {k: v for k, v in scenarios.items() if any(part in k for part in ONLY)}
     return scenarios, floors
 
 
@@ -423,7 +428,7 @@ def main() -> None:
     server = start_server()
     rows = []
     try:
-        checks = check_floors(scenarios, floors)
+        checks = [] if ONLY else check_floors(scenarios, floors)
         # Warm both workers up on every read (not measured): first requests pay for imports.
         for name, requests in scenarios.items():
             if name in floors:
@@ -475,6 +480,8 @@ def main() -> None:
     lines += ["", *checks, "", f"EXPLAIN at {PROMOTIONS:,} promotions:", *explain]
     report = "\n".join(lines)
     print("\n" + report)
+    if ONLY:
+        return
     REPORT.write_text(f"# Latest `{command}`\n\n" + report + "\n")
 
 

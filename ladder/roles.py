@@ -3,32 +3,34 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser, Group
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.db.models import Q
+
+from accounts.services import group_names
 
 COMMITTEE_GROUP = "Promotion committee"
 HR_GROUP = "HR"
 ROLE_GROUPS = (HR_GROUP, COMMITTEE_GROUP)
 
 
-def _group_names(user) -> set[str]:
-    # Cached on the user object: a request asks these questions many times.
-    if not hasattr(user, "_ladder_group_names"):
-        user._ladder_group_names = set(
-            Group.objects.filter(user=user).values_list("name", flat=True)
-        )
-    return user._ladder_group_names
-
-
 def is_hr(user: AbstractUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or HR_GROUP in _group_names(user)
+    return user.is_superuser or HR_GROUP in group_names(user)
 
 
 def is_committee(user: AbstractUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    return COMMITTEE_GROUP in _group_names(user)
+    return COMMITTEE_GROUP in group_names(user)
+
+
+def role_group_members():
+    """Superusers and the members of HR or the committee (active or not), as a user query: whose
+    votes may count."""
+    users = get_user_model().objects
+    return users.filter(Q(is_superuser=True) | Q(groups__name__in=ROLE_GROUPS))
 
 
 def outranks_hr(user) -> bool:

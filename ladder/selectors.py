@@ -1,9 +1,11 @@
 """Reads, scoped to the requesting user."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from ladder import roles
@@ -25,9 +27,67 @@ def active_move_rows() -> QuerySet[LevelTransition]:
     return LevelTransition.objects.filter(is_active=True)
 
 
-def active_moves() -> set[tuple[int, int]]:
-    """(from_level_id, to_level_id) of every active move: a small table, read once per request."""
-    return set(active_move_rows().values_list("from_level_id", "to_level_id"))
+def active_moves(*, version: int | None = None) -> set[tuple[int, int]]:
+    """(from_level_id, to_level_id) of every active move (`version`: see ladder_snapshot)."""
+    return set(ladder_snapshot(version=version).moves)
+
+
+def levels_by_id(*, version: int | None = None) -> dict[int, Level]:
+    """Every level, by id: new instances each call (a caller may change its own)."""
+    return {row["id"]: Level(**row) for row in ladder_snapshot(version=version).levels}
+
+
+# --- Levels and moves, kept in memory under the ladder's version -------------------------------
+# Every page of promotions needs the nine levels and the active moves. A trigger gives the ladder
+# a new version number in every transaction that writes either table (ladder.models.LadderVersion),
+# so reading that number (one tiny query) tells whether what this process keeps is current.
+
+
+@dataclass(frozen=True)
+class LadderSnapshot:
+    database: str
+    version: int | None
+    levels: tuple[dict, ...]
+    moves: frozenset[tuple[int, int]]
+
+
+_snapshot: LadderSnapshot | None = None
+
+
+# The version as a column: a query that reads it with its rows saves a round trip.
+LADDER_VERSION_SQL = "SELECT number FROM ladder_ladderversion WHERE id = 1"
+
+
+def ladder_snapshot(*, version: int | None = None) -> LadderSnapshot:
+    """The levels and active moves as the ladder's current version has them; `version`: the
+    number just read with other rows (LADDER_VERSION_SQL), else it is read here."""
+    global _snapshot
+    if version is None:
+        with connection.cursor() as cursor:
+            cursor.execute(LADDER_VERSION_SQL)
+            row = cursor.fetchone()
+        version = row[0] if row else None  # no row (a test flushed it): read afresh each time
+    database = connection.settings_dict["NAME"]
+    kept = _snapshot
+    if (
+        kept is not None
+        and version is not None
+        and (kept.database, kept.version)
+        == (
+            database,
+            version,
+        )
+    ):
+        return kept
+    # Read after the version: at least as new as it, so never older than what it names.
+    fresh = LadderSnapshot(
+        database=database,
+        version=version,
+        levels=tuple(Level.objects.values(*(f.attname for f in Level._meta.concrete_fields))),
+        moves=frozenset(active_move_rows().values_list("from_level_id", "to_level_id")),
+    )
+    _snapshot = fresh
+    return fresh
 
 
 def move_is_allowed(

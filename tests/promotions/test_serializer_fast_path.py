@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from promotions import selectors
+from promotions import packets, selectors
 from promotions import services as promotion_services
-from promotions.serializers import PromotionSerializer
+from promotions.serializers import EventSerializer, PacketVersionSerializer, PromotionSerializer
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,44 @@ def test_the_hand_built_representation_is_the_generic_one(people, nominate, in_r
             assert fast == generic(promotion, context), (viewer, promotion.state)
             compared += 1
     assert compared >= 20
+
+
+def generic_of(serializer_class, instance, context=None) -> dict:
+    return serializers.ModelSerializer.to_representation(
+        serializer_class(context=context or {}), instance
+    )
+
+
+def test_the_packet_and_the_timeline_are_the_generic_ones(people):
+    """PacketVersionSerializer and EventSerializer build theirs by hand too: every version (links
+    and none), every kind of event (notes, votes at a decision, no actor), both views."""
+    voter = factories.committee_member()
+    approved = factories.promotion(state="approved", votes=[(voter, "approve")], note="Clear case.")
+    rejected = factories.promotion(state="rejected", note="Not yet.")
+    nominated = factories.promotion()
+    packets.packet_submit(
+        promotion=nominated,
+        actor=nominated.nominated_by,
+        justification="Second go, with links.",
+        evidence=factories.evidence_for(
+            nominated.to_level, links=["https://example.com/a", "https://example.com/b"]
+        ),
+    )
+    versions = [
+        v for p in (approved, rejected, nominated) for v in packets.packet_versions(promotion=p)
+    ]
+    assert len(versions) == 4 and any(item["links"] for v in versions for item in v.evidence)
+    for version in versions:
+        assert PacketVersionSerializer(version).data == generic_of(PacketVersionSerializer, version)
+
+    events = [
+        e
+        for p in (approved, rejected, nominated)
+        for e in selectors.promotion_timeline(promotion=p)
+    ]
+    assert any(e.votes for e in events) and any(e.note for e in events)
+    for committee_view in (True, False):
+        context = {"committee_view": committee_view}
+        for event in events:
+            fast = EventSerializer(event, context=context).data
+            assert fast == generic_of(EventSerializer, event, context), (event, committee_view)
