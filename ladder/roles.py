@@ -3,9 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, AnonymousUser
-from django.db.models import Q
 
 from accounts.services import group_names
 
@@ -24,13 +22,6 @@ def is_committee(user: AbstractUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return COMMITTEE_GROUP in group_names(user)
-
-
-def role_group_members():
-    """Superusers and the members of HR or the committee (active or not), as a user query: whose
-    votes may count."""
-    users = get_user_model().objects
-    return users.filter(Q(is_superuser=True) | Q(groups__name__in=ROLE_GROUPS))
 
 
 def outranks_hr(user) -> bool:

@@ -2,6 +2,8 @@
 
 The checks go 404 (may not see it), 403 (may not do it), 409 (not from this state)."""
 
+import functools
+
 from django.db.models import Q
 from django_fsm import can_proceed
 
@@ -35,7 +37,16 @@ def state_allows(action: str, promotion: Promotion) -> bool:
         return promotion.accepts_votes
     if action == SUBMIT_PACKET:
         return promotion.accepts_packets
-    return can_proceed(getattr(promotion, action.replace("-", "_")), check_conditions=False)
+    return _machine_allows(action, promotion.state)
+
+
+@functools.cache
+def _machine_allows(action: str, state: str) -> bool:
+    # The machine's answer depends on the state alone (its conditions are not asked): asked once
+    # per state, so a list row need not be a model.
+    return can_proceed(
+        getattr(Promotion(state=state), action.replace("-", "_")), check_conditions=False
+    )
 
 
 # --- Who is involved in a promotion (recused from the committee's work on it) ----------------

@@ -48,7 +48,9 @@ class PromotionViewSet(viewsets.GenericViewSet):
 
     def _represent(self, promotion, *, reread: bool = True) -> dict:
         if reread:  # after a write: fresh state, vote counts and related rows
-            promotion = self._visible(promotion.pk)
+            promotion = selectors.promotion_row_visible_to(
+                user=self.request.user, promotion_id=promotion.pk
+            )
         allowed = selectors.available_transitions(user=self.request.user, promotions=[promotion])
         context = {"available_transitions": allowed, "viewer": self.request.user}
         return PromotionSerializer(promotion, context=context).data
@@ -63,7 +65,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         nominated and those of their direct reports. Filter by `state`, `candidate` (a member
         id), `to_level` (a level code) or `mine=nominated`. Each promotion lists in
         `available_transitions` what you may do with it now. Newest first, paginated."""
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        promotions = selectors.promotion_rows(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(promotions)
         allowed = selectors.available_transitions(user=request.user, promotions=page)
         context = {"available_transitions": allowed, "viewer": request.user}
         return self.get_paginated_response(
@@ -75,7 +78,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
 
         For HR, the committee, the candidate, the nominator and the candidate's manager. Anyone
         else gets 404 `no_such_promotion`, exactly as for a promotion that does not exist."""
-        return Response(self._represent(self._visible(pk), reread=False))
+        row = selectors.promotion_row_visible_to(user=request.user, promotion_id=pk)
+        return Response(self._represent(row, reread=False))
 
     @extend_schema(
         request=NominationSerializer,

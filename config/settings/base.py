@@ -133,6 +133,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Parameters bound by the server: psycopg then prepares a statement a connection runs often (its
+# fifth time), and PostgreSQL stops planning it anew on every request. Off
+# (DATABASE_PREPARED_STATEMENTS=false) behind a pooler in transaction mode, such as PgBouncer
+# before 1.21, which cannot keep a prepared statement with its connection.
+POSTGRES_OPTIONS = (
+    {"server_side_binding": True, "prepare_threshold": 5}
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True)
+    else {}
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = dict(POSTGRES_OPTIONS)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work beside the writer; IMMEDIATE takes the write lock at BEGIN, so two
     # writers queue on the busy timeout instead of failing with "database is locked".

@@ -40,6 +40,7 @@ SERVICES_AVAILABLE = {
 
 if SERVICES_AVAILABLE["PostgreSQL"]:
     DATABASES = {"default": dj_database_url.parse(TEST_POSTGRES_URL)}
+    DATABASES["default"]["OPTIONS"] = dict(POSTGRES_OPTIONS)  # noqa: F405 (as in production)
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 

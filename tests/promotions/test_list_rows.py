@@ -1,0 +1,92 @@
+"""The list and the detail build their answers from plain rows (selectors.PromotionRow); the
+rules and the serializer were written for models. Each promotion must read exactly as it does
+built from its models, available_transitions included, for every state, kind of promotion and
+viewer."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ladder.models import Level
+from promotions import packets, selectors
+from promotions import services as promotion_services
+from promotions.models import Promotion
+from promotions.serializers import PromotionSerializer
+from tests import factories
+from tests.promotions.test_cycles import make_cycle
+
+pytestmark = pytest.mark.django_db
+
+
+def from_models(viewer, promotion_id) -> dict:
+    promotion = selectors.promotion_get_visible_to(user=viewer, promotion_id=promotion_id)
+    assert isinstance(promotion, Promotion)
+    allowed = selectors.available_transitions(user=viewer, promotions=[promotion])
+    context = {"available_transitions": allowed, "viewer": viewer}
+    return dict(PromotionSerializer(promotion, context=context).data)
+
+
+def test_every_row_reads_as_its_models(people, nominate, as_user):
+    hr, committee = people["hr"], people["committee"]
+    nominate()
+    factories.promotion(state="withdrawn")
+    factories.promotion(state="rejected")
+    factories.promotion(state="approved")
+    voter = factories.committee_member()
+    factories.promotion(state="in_review", votes=[(voter, "approve")])  # approvable
+    factories.promotion(state="in_review")  # short of the quorum
+    later = factories.promotion(state="in_review", votes=[(voter, "approve")])
+    promotion_services.promotion_approve(
+        promotion=later,
+        actor=factories.committee_member(),
+        effective_on=timezone.localdate() + timedelta(days=5),
+    )
+    sent_back = factories.promotion(state="in_review")
+    promotion_services.promotion_request_changes(
+        promotion=sent_back, actor=committee, note="Say more about scope."
+    )
+    reworked = factories.promotion(state="in_review")
+    promotion_services.promotion_request_changes(promotion=reworked, actor=committee, note="More.")
+    packets.packet_submit(
+        promotion=reworked,
+        actor=reworked.nominated_by,
+        justification="Reworked.",
+        evidence=factories.evidence_for(reworked.to_level),
+    )
+    off_cycle = promotion_services.promotion_nominate(
+        candidate=factories.team()[0],
+        to_level=Level.objects.get(code="senior-pm"),
+        nominated_by=hr,
+        justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
+        eligibility_override_reason="Joined from a peer company at this level.",
+    )
+    cycle = make_cycle(tracks=("ic",))
+    in_cycle = factories.promotion(state="in_review", votes=[(voter, "approve")])
+    assert in_cycle.cycle_id == cycle.pk  # approvable but for its open cycle
+
+    viewers = [
+        hr,
+        committee,
+        voter,
+        people["manager"],
+        people["candidate"],
+        sent_back.nominated_by,
+        off_cycle.nominated_by,
+    ]
+    compared, transitions = 0, set()
+    for viewer in viewers:
+        client = as_user(viewer)
+        listed = client.get("/api/v1/promotions/?page_size=200").json()["results"]
+        for row in listed:
+            assert row == from_models(viewer, row["id"]), (viewer.username, row["state"])
+            detail = client.get(f"/api/v1/promotions/{row['id']}/").json()
+            assert detail == row, (viewer.username, row["state"])
+            transitions.update(row["available_transitions"])
+            compared += 1
+    assert compared >= 40
+    # The rows exercised every rule that decides a transition.
+    assert {"start-review", "approve", "reject", "withdraw", "request-changes", "resubmit"} <= (
+        transitions
+    )
