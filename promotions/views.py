@@ -331,8 +331,9 @@ class PromotionViewSet(viewsets.GenericViewSet):
         For whoever may see the promotion (404 `no_such_promotion` otherwise). `actor`, `note`
         and `votes` (the votes on record at a decision) are the committee's: null for the
         candidate, the nominator and the candidate's manager."""
-        promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
-        events = selectors.promotion_timeline(promotion=promotion)
+        promotion, events = selectors.promotion_timeline_visible_to(
+            user=request.user, promotion_id=pk
+        )
         committee_view = permissions.sees_committee_work(request.user, promotion)
         return Response(
             EventSerializer(events, many=True, context={"committee_view": committee_view}).data
