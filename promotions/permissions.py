@@ -156,6 +156,13 @@ def allows(user, action: str, promotion: Promotion) -> bool:
     )
 
 
+def allowed_transitions(user, promotion: Promotion) -> list[str]:
+    """The transitions `allows` grants, with the visibility asked once (a list asks every row)."""
+    if not can_see(user, promotion):
+        return []
+    return [a for a in TRANSITIONS if state_allows(a, promotion) and _may(user, a, promotion)]
+
+
 def ensure_can_read_reviews(user, promotion: Promotion) -> None:
     if not can_see(user, promotion):
         raise PromotionNotFound()

@@ -1,7 +1,7 @@
-"""The list and the detail build their answers from plain rows (selectors.PromotionRow); the
-rules and the serializer were written for models. Each promotion must read exactly as it does
-built from its models, available_transitions included, for every state, kind of promotion and
-viewer."""
+"""The list, the detail and the timeline build their answers from plain rows (PromotionRow,
+EventRow); the rules and the serializers were written for models. Each promotion must read
+exactly as it does built from its models, available_transitions and the timeline's hidden
+columns included, for every state, kind of promotion and viewer."""
 
 from datetime import timedelta
 
@@ -12,7 +12,8 @@ from ladder.models import Level
 from promotions import packets, selectors
 from promotions import services as promotion_services
 from promotions.models import Promotion
-from promotions.serializers import PromotionSerializer
+from promotions.permissions import sees_committee_work
+from promotions.serializers import EventSerializer, PromotionSerializer
 from tests import factories
 from tests.promotions.test_cycles import make_cycle
 
@@ -25,6 +26,13 @@ def from_models(viewer, promotion_id) -> dict:
     allowed = selectors.available_transitions(user=viewer, promotions=[promotion])
     context = {"available_transitions": allowed, "viewer": viewer}
     return dict(PromotionSerializer(promotion, context=context).data)
+
+
+def timeline_from_models(viewer, promotion_id) -> list[dict]:
+    promotion = selectors.promotion_get_visible_to(user=viewer, promotion_id=promotion_id)
+    context = {"committee_view": sees_committee_work(viewer, promotion)}
+    events = selectors.promotion_timeline(promotion=promotion)
+    return [dict(event) for event in EventSerializer(events, many=True, context=context).data]
 
 
 def test_every_row_reads_as_its_models(people, nominate, as_user):
@@ -75,7 +83,7 @@ def test_every_row_reads_as_its_models(people, nominate, as_user):
         sent_back.nominated_by,
         off_cycle.nominated_by,
     ]
-    compared, transitions = 0, set()
+    compared, hidden, transitions = 0, 0, set()
     for viewer in viewers:
         client = as_user(viewer)
         listed = client.get("/api/v1/promotions/?page_size=200").json()["results"]
@@ -83,9 +91,14 @@ def test_every_row_reads_as_its_models(people, nominate, as_user):
             assert row == from_models(viewer, row["id"]), (viewer.username, row["state"])
             detail = client.get(f"/api/v1/promotions/{row['id']}/").json()
             assert detail == row, (viewer.username, row["state"])
+            # The timeline, read from plain rows too.
+            timeline = client.get(f"/api/v1/promotions/{row['id']}/timeline/").json()
+            assert timeline == timeline_from_models(viewer, row["id"]), viewer.username
+            hidden += all(event["actor"] is None for event in timeline)
             transitions.update(row["available_transitions"])
             compared += 1
     assert compared >= 40
+    assert 0 < hidden < compared  # both the committee's view of a timeline and the others'
     # The rows exercised every rule that decides a transition.
     assert {"start-review", "approve", "reject", "withdraw", "request-changes", "resubmit"} <= (
         transitions
