@@ -1,5 +1,6 @@
 """The floor: plain Django views returning the same fields for the same page straight from
-`.values()` as JSON, with the same token check. They exist in the bench harness only."""
+`.values()` as JSON, with the same token check (bench/load.py checks their answers against ours
+before a run). They exist in the bench harness only."""
 
 from datetime import date
 
@@ -26,6 +27,13 @@ FIELDS = [
     "created_at",
     "updated_at",
     "decided_at",
+    "packet_version",
+    "cycle_id",
+    "effective_on",
+    "level_applied",
+    "changes_requested_note",
+    "eligibility_override_reason",
+    "off_cycle_reason",
 ]
 
 
@@ -51,6 +59,14 @@ def _shape(row: dict) -> dict:
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "decided_at": row["decided_at"],
+        "packet_version": row["packet_version"],
+        "cycle": row["cycle_id"],
+        "effective_on": row["effective_on"],
+        "level_applied": row["level_applied"],
+        # Ours shows these to some viewers only; the floor shows every one as it is.
+        "changes_requested_note": row["changes_requested_note"] or None,
+        "eligibility_override_reason": row["eligibility_override_reason"] or None,
+        "off_cycle_reason": row["off_cycle_reason"] or None,
         "available_transitions": [],
     }
 
@@ -103,7 +119,7 @@ def promotion_timeline(request, pk):
     if _user(request) is None:
         return JsonResponse({"detail": "no"}, status=401)
     events = PromotionEvent.objects.filter(promotion_id=pk).order_by("at", "id")
-    rows = events.values("from_state", "to_state", "at", "actor__username", "note")
+    rows = events.values("from_state", "to_state", "at", "actor__username", "note", "votes")
     return JsonResponse(
         [
             {
@@ -112,6 +128,7 @@ def promotion_timeline(request, pk):
                 "at": r["at"],
                 "actor": r["actor__username"],
                 "note": r["note"],
+                "votes": r["votes"],
             }
             for r in rows
         ],

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,10 @@ BASE = f"http://127.0.0.1:{PORT}"
 SIZE = "1m" if PROMOTIONS == 1_000_000 else f"{PROMOTIONS // 1000}k"
 REPORT = ROOT / "docs" / ("bench-latest.md" if PROMOTIONS == 100_000 else f"bench-latest-{SIZE}.md")
 PRODUCT_APPS = ["accounts", "config", "core", "ladder", "notifications", "promotions", "webhooks"]
+COMMITTEE_LIST = "committee list (in review, page of 50)"
+DETAIL = "promotion detail"
+MEMBERS_LIST = "member's own promotions"
+TIMELINE = "timeline"
 PACKET = "packet (current version)"
 CALIBRATION = "cycle calibration (500 candidates)"
 CYCLE_STATS = "cycle stats (500 candidates)"
@@ -139,7 +144,7 @@ def plan(world: dict, rng: random.Random) -> dict[str, list]:
         return tokens[rng.choice(committee)]
 
     scenarios = {
-        "committee list (in review, page of 50)": [
+        COMMITTEE_LIST: [
             (
                 "GET",
                 f"/api/v1/promotions/?state=in_review&page_size=50&page={rng.randint(1, 20)}",
@@ -148,15 +153,15 @@ def plan(world: dict, rng: random.Random) -> dict[str, list]:
             )
             for _ in range(READS)
         ],
-        "promotion detail": [
+        DETAIL: [
             ("GET", f"/api/v1/promotions/{rng.choice(promotion_ids)}/", committee_token(), None)
             for _ in range(READS)
         ],
-        "member's own promotions": [
+        MEMBERS_LIST: [
             ("GET", "/api/v1/promotions/?page_size=50", tokens[rng.choice(ics)], None)
             for _ in range(READS)
         ],
-        "timeline": [
+        TIMELINE: [
             (
                 "GET",
                 f"/api/v1/promotions/{rng.choice(promotion_ids)}/timeline/",
@@ -187,20 +192,20 @@ def plan(world: dict, rng: random.Random) -> dict[str, list]:
         return (r[0], r[1].replace("/api/v1/", "/bench/floor/"), r[2], None)
 
     floors = {
-        "committee list (in review, page of 50)": lambda r: (
+        COMMITTEE_LIST: lambda r: (
             r[0],
             r[1].replace("/api/v1/promotions/", "/bench/floor/promotions/"),
             r[2],
             None,
         ),
-        "promotion detail": lambda r: (r[0], r[1].replace("/api/v1/", "/bench/floor/"), r[2], None),
-        "member's own promotions": lambda r: (
+        DETAIL: lambda r: (r[0], r[1].replace("/api/v1/", "/bench/floor/"), r[2], None),
+        MEMBERS_LIST: lambda r: (
             r[0],
             r[1].replace("/api/v1/promotions/", "/bench/floor/mine/"),
             r[2],
             None,
         ),
-        "timeline": same_path,
+        TIMELINE: same_path,
         PACKET: same_path,
         CALIBRATION: same_path,
         CYCLE_STATS: same_path,
@@ -298,6 +303,42 @@ def check_floors(scenarios: dict, floors: dict) -> list[str]:
         request = scenarios[name][0]
         return fetch_json(request[1], request[2]), fetch_json(floors[name](request)[1], request[2])
 
+    def moment(value):
+        # DRF writes microseconds, Django's JSON encoder milliseconds: compare to the millisecond.
+        if isinstance(value, str) and len(value) > 18 and value[10] == "T":
+            parsed = datetime.fromisoformat(value)
+            return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+        return value
+
+    def same(a: dict, b: dict, keys) -> bool:
+        return all(moment(a[k]) == moment(b[k]) for k in keys)
+
+    # The lists and the detail: every field but what ours decides per viewer.
+    per_viewer = {"available_transitions", "changes_requested_note"}
+    per_viewer |= {"eligibility_override_reason", "off_cycle_reason"}
+    for name in (COMMITTEE_LIST, MEMBERS_LIST):
+        ours, floor = pair(name)
+        keys = set(ours["results"][0]) - per_viewer
+        if (
+            ours["count"] != floor["count"]
+            or len(ours["results"]) != len(floor["results"])
+            or not all(
+                same(a, b, keys) for a, b in zip(ours["results"], floor["results"], strict=True)
+            )
+        ):
+            problems.append(name)
+    ours, floor = pair(DETAIL)
+    if not same(ours, floor, set(ours) - per_viewer):
+        problems.append(DETAIL)
+    # The timeline: actor, note and votes wherever ours shows them (the committee's view).
+    ours, floor = pair(TIMELINE)
+    keys = ["from_state", "to_state", "at"]
+    if len(ours) != len(floor) or not all(
+        same(a, b, keys + (["actor", "note", "votes"] if a["actor"] else []))
+        for a, b in zip(ours, floor, strict=True)
+    ):
+        problems.append(TIMELINE)
+
     ours, floor = pair(PACKET)
     keys = ["version", "justification", "evidence", "submitted_by", "sha256"]
     if [ours[k] for k in keys] != [floor[k] for k in keys] or not ours["evidence"]:
@@ -349,7 +390,9 @@ def check_floors(scenarios: dict, floors: dict) -> list[str]:
     if problems:
         raise SystemExit(f"The floor differs from ours for: {', '.join(problems)}")
     return [
-        "Floors checked against ours before the run (one request each): the same packet "
+        "Floors checked against ours before the run (one request each): the same pages of "
+        "both lists and the same detail, field for field (but those ours shows per viewer); the "
+        "same timeline, with actors, notes and votes wherever ours shows them; the same packet "
         f"version; the same {calibration[0]} candidates in {calibration[1]} groups, with the "
         f"same votes and rating counts wherever ours shows them (the viewer was recused from "
         f"{calibration[2]}); the same {len(a)} stats groups, with the same cells wherever ours "

@@ -167,11 +167,11 @@ class PersonRow:
 
 
 class CandidateRow:
-    __slots__ = ("pk", "user", "user_id", "manager_id", "level_id", "level", "is_active")
+    __slots__ = ("pk", "user", "user_id", "manager_id", "level_id", "level")
 
-    def __init__(self, pk, user: PersonRow, manager_id, level, is_active):
+    def __init__(self, pk, user: PersonRow, manager_id, level):
         self.pk, self.user, self.user_id, self.manager_id = pk, user, user.pk, manager_id
-        self.level, self.level_id, self.is_active = level, level.pk, is_active
+        self.level, self.level_id = level, level.pk
 
     @property
     def name(self) -> str:
@@ -179,10 +179,10 @@ class CandidateRow:
 
 
 class CycleRow:
-    __slots__ = ("pk", "state", "name", "effective_on")
+    __slots__ = ("pk", "state", "name")
 
-    def __init__(self, pk, state, name, effective_on):
-        self.pk, self.state, self.name, self.effective_on = pk, state, name, effective_on
+    def __init__(self, pk, state, name):
+        self.pk, self.state, self.name = pk, state, name
 
 
 # The promotion's own columns, as PromotionRow's attributes are named, then the related ones.
@@ -212,11 +212,9 @@ ROW_RELATED = (
     "candidate__user__last_name",
     "candidate__manager_id",
     "candidate__level_id",
-    "candidate__is_active",
     "nominated_by__username",
     "cycle__state",
     "cycle__name",
-    "cycle__effective_on",
     "ladder_version",
 )
 
@@ -237,18 +235,14 @@ class PromotionRow:
         self.pk = pk
         for name, value in zip(ROW_OWN, own, strict=True):
             setattr(self, name, value)
-        user_id, username, first, last, manager_id, level_id, is_active = related[:7]
-        nominator, cycle_state, cycle_name, cycle_effective_on, self.ladder_version = related[7:]
+        user_id, username, first, last, manager_id, level_id = related[:6]
+        nominator, cycle_state, cycle_name, self.ladder_version = related[6:]
         user = PersonRow(user_id, username, first, last)
-        self.candidate = CandidateRow(
-            self.candidate_id, user, manager_id, levels[level_id], is_active
-        )
+        self.candidate = CandidateRow(self.candidate_id, user, manager_id, levels[level_id])
         self.nominated_by = PersonRow(self.nominated_by_id, nominator)
         self.from_level, self.to_level = levels[self.from_level_id], levels[self.to_level_id]
         self.cycle = (
-            CycleRow(self.cycle_id, cycle_state, cycle_name, cycle_effective_on)
-            if self.cycle_id is not None
-            else None
+            CycleRow(self.cycle_id, cycle_state, cycle_name) if self.cycle_id is not None else None
         )
 
     @property
