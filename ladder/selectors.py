@@ -40,13 +40,13 @@ def levels_by_id(*, version: int | None = None) -> dict[int, Level]:
 # --- Levels and moves, kept in memory under the ladder's version -------------------------------
 # Every page of promotions needs the nine levels and the active moves. A trigger gives the ladder
 # a new version number in every transaction that writes either table (ladder.models.LadderVersion),
-# so reading that number (one tiny query) tells whether what this process keeps is current.
+# so reading that number (one tiny query, or a column of a query made anyway) tells whether what
+# this process keeps is current.
 
 
 @dataclass(frozen=True)
 class LadderSnapshot:
-    database: str
-    version: int | None
+    key: tuple[str, int | None]  # the database's name and the ladder's version
     levels: tuple[dict, ...]
     moves: frozenset[tuple[int, int]]
 
@@ -67,22 +67,13 @@ def ladder_snapshot(*, version: int | None = None) -> LadderSnapshot:
             cursor.execute(LADDER_VERSION_SQL)
             row = cursor.fetchone()
         version = row[0] if row else None  # no row (a test flushed it): read afresh each time
-    database = connection.settings_dict["NAME"]
+    key = (connection.settings_dict["NAME"], version)
     kept = _snapshot
-    if (
-        kept is not None
-        and version is not None
-        and (kept.database, kept.version)
-        == (
-            database,
-            version,
-        )
-    ):
+    if version is not None and kept is not None and kept.key == key:
         return kept
     # Read after the version: at least as new as it, so never older than what it names.
     fresh = LadderSnapshot(
-        database=database,
-        version=version,
+        key=key,
         levels=tuple(Level.objects.values(*(f.attname for f in Level._meta.concrete_fields))),
         moves=frozenset(active_move_rows().values_list("from_level_id", "to_level_id")),
     )

@@ -104,7 +104,7 @@ class PromotionsWithLevels(ModelIterable):
     def __iter__(self):
         levels = None
         for promotion in super().__iter__():
-            if "from_level_id" in promotion.__dict__:  # not in a light check's few columns
+            if "from_level_id" in promotion.__dict__:  # unless a caller's only() left it out
                 levels = levels or levels_by_id(version=promotion.ladder_version)
                 promotion.from_level = levels[promotion.from_level_id]
                 promotion.to_level = levels[promotion.to_level_id]
@@ -152,7 +152,7 @@ def _visible_to(user, promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
 # nominator, cycle): a third of the committee's list. The list reads the same columns as plain
 # rows instead, into the small objects below, which carry every attribute the API shows and the
 # rules read (permissions, available_transitions and PromotionSerializer take either).
-# tests/promotions/test_list_rows.py holds each row's answer to the detail's, built from models.
+# tests/promotions/test_list_rows.py holds each row's answer to the one built from models.
 
 
 class PersonRow:
@@ -306,7 +306,7 @@ def promotion_get_visible_to(*, user, promotion_id) -> Promotion:
     return _get(promotion_list_visible_to(user=user), promotion_id)
 
 
-def promotion_row_visible_to(*, user, promotion_id) -> "PromotionRow":
+def promotion_row_visible_to(*, user, promotion_id) -> PromotionRow:
     """One visible promotion as the list's PromotionRow: to show it, not to change it."""
     return _get(promotion_rows(promotion_list_visible_to(user=user)), promotion_id)
 
@@ -492,7 +492,7 @@ def available_transitions(*, user, promotions) -> dict[int, list[str]]:
                 if decision in allowed[promotion.pk]:
                     allowed[promotion.pk].remove(decision)
     approvable = [p for p in promotions if permissions.APPROVE in allowed[p.pk]]
-    if approvable:  # one query for the votes, one for the moves, whatever the page size
+    if approvable:  # one query for the votes, whatever the page size (moves: from memory)
         votes = _judge_votes(approvable)
         moves = active_moves(version=getattr(approvable[0], "ladder_version", None))
         for promotion in approvable:
