@@ -186,3 +186,55 @@ def draft_cycle(hr, *, name: str = "H1", tracks=("management",)):
         decisions_due_on=date(2030, 3, 1),
         effective_on=date(2030, 4, 1),
     )
+
+
+def promotions_of_every_kind(people) -> dict:
+    """A promotion in every state and kind the API tells apart, by name: nominated (of
+    `people`'s candidate), withdrawn, rejected, approved, approvable (in review with a vote),
+    short (in review, short of the quorum), later (approved for a later date), sent_back
+    (changes requested), reworked (changes requested, then a new packet version) and off_cycle
+    (HR's, with an eligibility override). `voter` is the committee member who voted."""
+    from promotions import packets, services
+
+    committee = people["committee"]
+    kinds = {
+        "nominated": promotion(
+            candidate=people["candidate_member"], to="senior-pm", by=people["manager"]
+        ),
+        "withdrawn": promotion(state="withdrawn"),
+        "rejected": promotion(state="rejected"),
+        "approved": promotion(state="approved"),
+    }
+    voter = committee_member()
+    kinds["voter"] = voter
+    kinds["approvable"] = promotion(state="in_review", votes=[(voter, "approve")])
+    kinds["short"] = promotion(state="in_review")
+    later = promotion(state="in_review", votes=[(voter, "approve")])
+    kinds["later"] = services.promotion_approve(
+        promotion=later,
+        actor=committee_member(),
+        effective_on=timezone.localdate() + timedelta(days=5),
+    )
+    sent_back = promotion(state="in_review")
+    kinds["sent_back"] = services.promotion_request_changes(
+        promotion=sent_back, actor=committee, note="Say more about scope."
+    )
+    reworked = services.promotion_request_changes(
+        promotion=promotion(state="in_review"), actor=committee, note="More."
+    )
+    packets.packet_submit(
+        promotion=reworked,
+        actor=reworked.nominated_by,
+        justification="Reworked.",
+        evidence=evidence_for(reworked.to_level),
+    )
+    kinds["reworked"] = reworked
+    kinds["off_cycle"] = services.promotion_nominate(
+        candidate=team()[0],
+        to_level=Level.objects.get(code="senior-pm"),
+        nominated_by=people["hr"],
+        justification="Ready.",
+        evidence=evidence_for("senior-pm"),
+        eligibility_override_reason="Joined from a peer company at this level.",
+    )
+    return kinds

@@ -3,14 +3,9 @@ EventRow); the rules and the serializers were written for models. Each promotion
 exactly as it does built from its models, available_transitions and the timeline's hidden
 columns included, for every state, kind of promotion and viewer."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from ladder.models import Level
-from promotions import packets, selectors
-from promotions import services as promotion_services
+from promotions import selectors
 from promotions.models import Promotion
 from promotions.permissions import sees_committee_work
 from promotions.serializers import EventSerializer, PromotionSerializer
@@ -35,41 +30,10 @@ def timeline_from_models(viewer, promotion_id) -> list[dict]:
     return [dict(event) for event in EventSerializer(events, many=True, context=context).data]
 
 
-def test_every_row_reads_as_its_models(people, nominate, as_user):
+def test_every_row_reads_as_its_models(people, as_user):
     hr, committee = people["hr"], people["committee"]
-    nominate()
-    factories.promotion(state="withdrawn")
-    factories.promotion(state="rejected")
-    factories.promotion(state="approved")
-    voter = factories.committee_member()
-    factories.promotion(state="in_review", votes=[(voter, "approve")])  # approvable
-    factories.promotion(state="in_review")  # short of the quorum
-    later = factories.promotion(state="in_review", votes=[(voter, "approve")])
-    promotion_services.promotion_approve(
-        promotion=later,
-        actor=factories.committee_member(),
-        effective_on=timezone.localdate() + timedelta(days=5),
-    )
-    sent_back = factories.promotion(state="in_review")
-    promotion_services.promotion_request_changes(
-        promotion=sent_back, actor=committee, note="Say more about scope."
-    )
-    reworked = factories.promotion(state="in_review")
-    promotion_services.promotion_request_changes(promotion=reworked, actor=committee, note="More.")
-    packets.packet_submit(
-        promotion=reworked,
-        actor=reworked.nominated_by,
-        justification="Reworked.",
-        evidence=factories.evidence_for(reworked.to_level),
-    )
-    off_cycle = promotion_services.promotion_nominate(
-        candidate=factories.team()[0],
-        to_level=Level.objects.get(code="senior-pm"),
-        nominated_by=hr,
-        justification="Ready.",
-        evidence=factories.evidence_for("senior-pm"),
-        eligibility_override_reason="Joined from a peer company at this level.",
-    )
+    kinds = factories.promotions_of_every_kind(people)
+    voter, sent_back, off_cycle = kinds["voter"], kinds["sent_back"], kinds["off_cycle"]
     cycle = make_cycle(tracks=("ic",))
     in_cycle = factories.promotion(state="in_review", votes=[(voter, "approve")])
     assert in_cycle.cycle_id == cycle.pk  # approvable but for its open cycle
