@@ -51,7 +51,7 @@ def token_authenticate(*, key: str) -> ApiToken | None:
     now = timezone.now()
     user = token.user
     if hasattr(token, "group_names"):
-        user._group_names = set(token.group_names)
+        _keep_group_names(user, token.group_names)
     if (
         not user.is_active
         or now - token.last_used_at > _ttl()
@@ -83,5 +83,9 @@ def tokens_purge_expired(*, now=None) -> int:
 def group_names(user) -> set[str]:
     """The names of the user's groups, read once per request (with the token, for the API)."""
     if not hasattr(user, "_group_names"):
-        user._group_names = set(Group.objects.filter(user=user).values_list("name", flat=True))
+        _keep_group_names(user, Group.objects.filter(user=user).values_list("name", flat=True))
     return user._group_names
+
+
+def _keep_group_names(user, names) -> None:
+    user._group_names = set(names)

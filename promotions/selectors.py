@@ -1,6 +1,7 @@
 """Reads, scoped to the requesting user."""
 
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -231,6 +232,13 @@ class PromotionRow:
         "ladder_version",
     )
 
+    # The ids read below (the rest of ROW_OWN is set the same way and read by duck typing).
+    candidate_id: int
+    from_level_id: int
+    to_level_id: int
+    nominated_by_id: int
+    cycle_id: int | None
+
     def __init__(self, pk, own, related, levels):
         self.pk = pk
         for name, value in zip(ROW_OWN, own, strict=True):
@@ -258,6 +266,7 @@ class PromotionRows(BaseIterable):
         values = self.queryset.values_list("pk", *ROW_OWN, *ROW_RELATED)
         levels = None
         split = 1 + len(ROW_OWN)
+        row: tuple
         for row in ValuesListIterable(values, self.chunked_fetch, self.chunk_size):
             levels = levels or levels_by_id(version=row[-1])
             yield PromotionRow(row[0], row[1:split], row[split:], levels)
@@ -308,7 +317,8 @@ def promotion_get_visible_to(*, user, promotion_id) -> Promotion:
 
 def promotion_row_visible_to(*, user, promotion_id) -> PromotionRow:
     """One visible promotion as the list's PromotionRow: to show it, not to change it."""
-    return _get(promotion_rows(promotion_list_visible_to(user=user)), promotion_id)
+    row = _get(promotion_rows(promotion_list_visible_to(user=user)), promotion_id)
+    return cast(PromotionRow, row)  # promotion_rows() yields PromotionRow, not models
 
 
 def promotion_for_access_check(*, user, promotion_id) -> Promotion:
@@ -352,11 +362,11 @@ def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, lis
     query of plain rows: each event brings the promotion's few access columns along."""
     access = [f"promotion__{column}" for column in ACCESS_COLUMNS]
     try:
-        events = PromotionEvent.objects.filter(promotion_id=promotion_id)
+        timeline = PromotionEvent.objects.filter(promotion_id=promotion_id)
         if not roles.sees_everyone(user):  # else _visible_to would keep every promotion
             visible = _visible_to(user, Promotion.objects.filter(pk=promotion_id).order_by())
-            events = events.filter(promotion__in=visible.values("pk"))
-        rows = list(events.order_by("at", "id").values_list(*EVENT_COLUMNS, *access))
+            timeline = timeline.filter(promotion__in=visible.values("pk"))
+        rows = list(timeline.order_by("at", "id").values_list(*EVENT_COLUMNS, *access))
     except (ValueError, TypeError):
         raise PromotionNotFound() from None
     if not rows:  # not visible (404), or, were that ever so, a promotion with no event yet
