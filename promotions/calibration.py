@@ -286,12 +286,12 @@ def cycle_stats(*, cycle: Cycle) -> dict:
     """The cycle's statistics (stats_of_cases), from one query (and the levels kept in memory)."""
     # Plain rows, not model instances: building 500 promotions with their levels was most of
     # the cost; the organisations came by two more queries.
-    levels = levels_by_id()
     decisions = (PromotionState.APPROVED, PromotionState.REJECTED)
     cases, labels = [], {}
     with connection.cursor() as cursor:
         cursor.execute(CASES_SQL.format(days=DAYS_SQL[connection.vendor]), [cycle.pk, cycle.pk])
         rows = cursor.fetchall()
+    levels = levels_by_id()  # after the rows: as new as they are (a level added meanwhile)
     for candidate_id, state, days_since_nomination, to_level_id, head, *name in rows:
         # NULL until decided; a withdrawal is not a decision.
         days = days_since_nomination if state in decisions else None

@@ -143,7 +143,8 @@ POSTGRES_OPTIONS = (
     else {}
 )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["OPTIONS"] = dict(POSTGRES_OPTIONS)
+    # Added to what DATABASE_URL's query string sets (sslmode, sslrootcert, options...).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work beside the writer; IMMEDIATE takes the write lock at BEGIN, so two
     # writers queue on the busy timeout instead of failing with "database is locked".

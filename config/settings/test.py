@@ -40,7 +40,7 @@ SERVICES_AVAILABLE = {
 
 if SERVICES_AVAILABLE["PostgreSQL"]:
     DATABASES = {"default": dj_database_url.parse(TEST_POSTGRES_URL)}
-    DATABASES["default"]["OPTIONS"] = dict(POSTGRES_OPTIONS)  # noqa: F405 (as in production)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)  # noqa: F405
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 

@@ -76,6 +76,24 @@ def test_database_and_broker_urls_switch_to_postgres_and_redis():
     ]
 
 
+def test_the_database_urls_options_are_kept_beside_prepared_statements():
+    """TLS and connection options in DATABASE_URL survive the prepared-statement options, on and
+    off (an earlier version replaced them: no certificate check in production)."""
+    url = "postgres://u:p@db.example.com/ladder?sslmode=verify-full&sslrootcert=/ca.pem"
+    show = "from django.conf import settings as s; print(sorted(s.DATABASES['default']['OPTIONS']))"
+    on = run_django(show, DJANGO_SETTINGS_MODULE="config.settings.base", DATABASE_URL=url)
+    off = run_django(
+        show,
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL=url,
+        DATABASE_PREPARED_STATEMENTS="false",
+    )
+    assert on.returncode == off.returncode == 0, on.stderr + off.stderr
+    prepared = ["prepare_threshold", "server_side_binding"]
+    assert on.stdout.strip() == str(sorted(["sslmode", "sslrootcert", *prepared]))
+    assert off.stdout.strip() == str(sorted(["sslmode", "sslrootcert"]))
+
+
 def test_a_malformed_number_setting_names_the_variable():
     result = run_django(
         "", DJANGO_SETTINGS_MODULE="config.settings.base", PROMOTIONS_MIN_APPROVALS="two"
