@@ -48,8 +48,8 @@ def bumps_ladder_version(name: str) -> pgtrigger.Trigger:
 class LadderVersion(models.Model):
     """One row: a number that changes, in the writing transaction, whenever levels or moves do
     (a trigger on each table). A process keeps levels and moves in memory under this number and
-    reads them again when it differs (ladder.selectors.ladder_snapshot): never stale, and one
-    tiny query instead of three on every page of promotions."""
+    reads them again when it differs (ladder.selectors.ladder_snapshot): never stale, and no
+    query of their own on a page of promotions, whose query reads the number as a column."""
 
     number = models.BigIntegerField()
 
