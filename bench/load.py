@@ -432,26 +432,27 @@ def code_digest() -> str:
 
 
 def explain_checks() -> list[str]:
-    """EXPLAIN the committee's filtered list and a member's list at this size: they must use an
-    index, not scan the promotions table."""
+    """EXPLAIN the rows of the committee's filtered list (its first page and its twentieth, where
+    the page's ids are found first) and of a member's list at this size: they must use an index,
+    not scan the promotions table."""
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from promotions.selectors import promotion_list_visible_to
+    from promotions.selectors import promotion_list_visible_to, row_values
 
     lines = []
     User = get_user_model()
     committee = User.objects.filter(groups__name="Promotion committee").first()
     member = User.objects.filter(member__manager__isnull=False).order_by("id")[500]
+    in_review = promotion_list_visible_to(user=committee).filter(state="in_review")
     cases = {
-        "committee, state=in_review": promotion_list_visible_to(user=committee).filter(
-            state="in_review"
-        ),
-        "a member's own": promotion_list_visible_to(user=member),
+        "committee, state=in_review, page 1": in_review[:50],
+        "committee, state=in_review, page 20": in_review[950:1000],
+        "a member's own, page 1": promotion_list_visible_to(user=member)[:50],
     }
-    for name, queryset in cases.items():
-        # The selector's own order (the model's newest first, or the scoped list's own).
-        sql, params = queryset[:50].query.sql_with_params()
+    for name, page in cases.items():
+        # The query the list runs for the page's rows, in the selector's own order.
+        sql, params = row_values(page).query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql, params)
             plan_text = "\n".join(row[0] for row in cursor.fetchall())

@@ -5,7 +5,7 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, F, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject
@@ -263,13 +263,33 @@ class PromotionRows(BaseIterable):
     queryset stays a model one: its count() keeps to the promotions table)."""
 
     def __iter__(self):
-        values = self.queryset.values_list("pk", *ROW_OWN, *ROW_RELATED)
+        values = row_values(self.queryset)
         levels = None
         split = 1 + len(ROW_OWN)
         row: tuple
         for row in ValuesListIterable(values, self.chunked_fetch, self.chunk_size):
             levels = levels or levels_by_id(version=row[-1])
             yield PromotionRow(row[0], row[1:split], row[split:], levels)
+
+
+def _late_row_lookup(promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
+    """A page past the first as "the promotions whose ids are on this page": the ids are found
+    on the promotions table alone, and only the page's rows are joined to their people and
+    cycle. Sliced directly, PostgreSQL joins every row it skips: page 20 of 50 joined 1,000
+    rows to return 50 (4.3 ms against 1.4 ms)."""
+    if not promotions.query.low_mark:  # the first page, or one promotion: nothing is skipped
+        return promotions
+    if not connections[promotions.db].features.allow_sliced_subqueries_with_in:
+        return promotions
+    page = promotions.values("pk")  # the same filters, order and slice
+    every = promotions._chain()
+    every.query.clear_limits()
+    return every.filter(pk__in=page)
+
+
+def row_values(promotions: QuerySet[Promotion]) -> QuerySet:
+    """The query behind PromotionRows: a page's (or one promotion's) rows as plain values."""
+    return _late_row_lookup(promotions).values_list("pk", *ROW_OWN, *ROW_RELATED)
 
 
 def promotion_rows(promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
