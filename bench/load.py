@@ -432,9 +432,9 @@ def code_digest() -> str:
 
 
 def explain_checks() -> list[str]:
-    """EXPLAIN the rows of the committee's filtered list (its first page and its twentieth, where
-    the page's ids are found first) and of a member's list at this size: they must use an index,
-    not scan the promotions table."""
+    """EXPLAIN the query for the rows of a page (its ids found first, then joined) of the
+    committee's filtered list, first and twentieth, and of a member's list at this size: they
+    must use an index, not scan the promotions table."""
     from django.contrib.auth import get_user_model
     from django.db import connection
 

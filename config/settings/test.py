@@ -7,7 +7,7 @@ REQUIRE_SERVICES=1).
 
 import os
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 
@@ -16,11 +16,20 @@ from .base import *  # noqa: F403
 TEST_POSTGRES_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
-# Under pytest-xdist each worker (gw0, gw1, ...) has its own Redis db, as pytest-django gives it
-# its own database: the broker tests flush theirs.
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-TEST_REDIS_URL = os.environ.get(
-    "TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - int(_WORKER or 0)}"
+
+
+def redis_db_of_worker(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker (gw0, gw1, ...) has its own Redis db, as pytest-django gives
+    it its own database: the broker tests flush theirs, and a worker sharing the db would take
+    another's tasks. Worker N takes the db N below the one given (of Redis's 16)."""
+    parts = urlsplit(url)
+    db = int(parts.path.lstrip("/") or 0) - int(worker.removeprefix("gw") or 0)
+    return urlunsplit(parts._replace(path=f"/{db % 16}"))
+
+
+TEST_REDIS_URL = redis_db_of_worker(
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0"),
 )
 
 

@@ -134,3 +134,26 @@ def test_the_deploy_check_fails_when_a_protection_is_switched_off():
     )
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout
+
+
+def test_each_test_worker_has_its_own_redis_db_even_on_a_given_url():
+    """The broker tests flush their Redis db and run a worker on it: two xdist workers sharing
+    one took each other's tasks (a given TEST_REDIS_URL used to be shared by all)."""
+    from config.settings.test import redis_db_of_worker
+
+    given = "redis://:secret@10.0.0.5:6380/11"
+    dbs = [redis_db_of_worker(given, f"gw{n}") for n in range(3)]
+    assert dbs == [
+        "redis://:secret@10.0.0.5:6380/11",
+        "redis://:secret@10.0.0.5:6380/10",
+        "redis://:secret@10.0.0.5:6380/9",
+    ]
+    assert redis_db_of_worker("redis://127.0.0.1:6379", "gw1") == "redis://127.0.0.1:6379/15"
+    # The default, as before: 15 for the first worker, 14 for the second.
+    shown = run_django(
+        "from django.conf import settings as s; print(s.TEST_REDIS_URL)",
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        PYTEST_XDIST_WORKER="gw1",
+        TEST_REDIS_URL="redis://127.0.0.1:6379/15",
+    )
+    assert shown.stdout.strip() == "redis://127.0.0.1:6379/14", shown.stderr
