@@ -438,6 +438,7 @@ def explain_checks() -> list[str]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from config.pagination import late_row_lookup
     from promotions.selectors import promotion_list_visible_to, row_values
 
     lines = []
@@ -452,7 +453,7 @@ def explain_checks() -> list[str]:
     }
     for name, page in cases.items():
         # The query the list runs for the page's rows, in the selector's own order.
-        sql, params = row_values(page).query.sql_with_params()
+        sql, params = row_values(late_row_lookup(page)).query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql, params)
             plan_text = "\n".join(row[0] for row in cursor.fetchall())

@@ -74,7 +74,7 @@ def test_every_row_reads_as_its_models(people, as_user):
 
 
 def test_every_page_reads_as_the_whole_list(people, as_user):
-    """A page finds its ids first and joins only those (_late_row_lookup): each page must hold
+    """A page finds its ids first and joins only those (late_row_lookup): each page must hold
     exactly the rows the whole list has there, ties in created_at included, for the committee's
     order and a member's (their own, by an expression) alike. One promotion is not a page."""
     manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
