@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from ladder.selectors import ladder_snapshot
 
@@ -13,6 +14,8 @@ def warm(as_user):
         client.get("/api/v1/ladder/levels/")
         # Levels and moves, as a process keeps them between changes to the ladder.
         ladder_snapshot()
+        # SQLite probes its JSON support once per connection, on the first query that needs it.
+        connection.features.supports_json_field  # noqa: B018
         return client
 
     return client_for
