@@ -23,13 +23,30 @@ def late_row_lookup(page):
     worth_it = query.select_related or query.annotations  # something to join or compute a row
     if not (query.is_sliced and page.ordered and worth_it):  # get() orders nothing: not a page
         return page
-    if query.distinct or query.group_by is not None or query.combinator:
-        return page  # the ids alone would not be the same rows
+    if _ids_alone_differ(query):
+        return page
     if not connections[page.db].features.allow_sliced_subqueries_with_in:
         return page
     every = page.all()  # a copy, then without the slice
     every.query.clear_limits()
     return every.filter(pk__in=page.values("pk"))
+
+
+def _ids_alone_differ(query) -> bool:
+    """Where "the rows with these ids" would not be the page's rows: DISTINCT, grouped or
+    combined queries; a window function (it would number the page, not the list); a join along a
+    to-many relation (a filter on reviews__... repeats a row once per match, and the outer query
+    would bring back every match of each id, not those that fell on the page)."""
+    if query.distinct or query.group_by is not None or query.combinator:
+        return True
+    if any(annotation.contains_over_clause for annotation in query.annotations.values()):
+        return True
+    return any(
+        getattr(join.join_field, "one_to_many", False)
+        or getattr(join.join_field, "many_to_many", False)
+        for join in query.alias_map.values()
+        if hasattr(join, "join_field")  # the model's own table is not a join
+    )
 
 
 class Paginator(paginator.Paginator):
