@@ -149,7 +149,7 @@ def test_each_test_worker_has_its_own_redis_db_even_on_a_given_url():
         "redis://:secret@10.0.0.5:6380/9",
     ]
     assert redis_db_of_worker("redis://127.0.0.1:6379", "gw1") == "redis://127.0.0.1:6379/15"
-    # The default, as before: 15 for the first worker, 14 for the second.
+    # As the settings read them: the second worker of a given db 15 takes 14.
     shown = run_django(
         "from django.conf import settings as s; print(s.TEST_REDIS_URL)",
         DJANGO_SETTINGS_MODULE="config.settings.test",
