@@ -192,13 +192,8 @@ def plan(world: dict, rng: random.Random) -> dict[str, list]:
         return (r[0], r[1].replace("/api/v1/", "/bench/floor/"), r[2], None)
 
     floors = {
-        COMMITTEE_LIST: lambda r: (
-            r[0],
-            r[1].replace("/api/v1/promotions/", "/bench/floor/promotions/"),
-            r[2],
-            None,
-        ),
-        DETAIL: lambda r: (r[0], r[1].replace("/api/v1/", "/bench/floor/"), r[2], None),
+        COMMITTEE_LIST: same_path,
+        DETAIL: same_path,
         MEMBERS_LIST: lambda r: (
             r[0],
             r[1].replace("/api/v1/promotions/", "/bench/floor/mine/"),

@@ -148,7 +148,8 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
 
 
 def allows(user, action: str, promotion: Promotion) -> bool:
-    """The same checks as ensure_can, without building errors (asked for every row of a page)."""
+    """The same checks as ensure_can, without building errors (a page's rows ask
+    allowed_transitions, which asks visibility once for all the transitions)."""
     return (
         state_allows(action, promotion)
         and can_see(user, promotion)

@@ -4,7 +4,6 @@ from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, F, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
@@ -41,8 +40,6 @@ from promotions.models import (
     PromotionEvent,
     Review,
 )
-
-User = get_user_model()
 
 
 def _vote_count(decision: str):
