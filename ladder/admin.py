@@ -15,6 +15,8 @@ from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
 from accounts.services import tokens_revoke_for
+from audit.admin import ConfigAuditAdminMixin
+from core.admin_mixins import ReadOnlyAdminMixin
 from core.spreadsheets import SpreadsheetSafeCSV
 from ladder import roles, services
 from ladder.errors import DomainError
@@ -23,19 +25,6 @@ from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member
 from ladder.validators import refuse_control_characters
 
 User = get_user_model()
-
-
-class ReadOnlyAdminMixin:
-    """A record that can be read in the admin, never added, changed or deleted there."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 NEW_LEVEL = object()  # the key of a level not saved yet
@@ -84,7 +73,7 @@ class MoveOutInline(admin.TabularInline):
     verbose_name_plural = "allowed moves up from this level"
 
 
-class LadderIntegrityAdmin(admin.ModelAdmin):
+class LadderIntegrityAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     """The forms check the ladder they are about to save (ladder_problems); the save checks the
     ladder as saved, in the same transaction (ensure_ladder_integrity), so an edit that slipped
     past the form (two at once) is rolled back and answered with a message, not saved."""
@@ -134,7 +123,7 @@ class LevelAdmin(LadderIntegrityAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     list_display = ["level", "order", "title", "code", "is_active"]
     list_filter = ["level", "is_active"]
     list_select_related = ["level"]

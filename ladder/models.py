@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.records import AppendOnlyModel, append_only_trigger
 from ladder.validators import refuse_control_characters
 
 
@@ -176,37 +177,6 @@ class Member(models.Model):
     def name_of(first_name: str, last_name: str, username: str) -> str:
         """The full name, else the username (also for rows read without a model instance)."""
         return f"{first_name} {last_name}".strip() or username
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError(f"{self.model.__name__} rows are never updated.")
-
-    def delete(self):
-        raise TypeError(f"{self.model.__name__} rows are never deleted.")
-
-
-def append_only_trigger(name: str) -> pgtrigger.Protect:
-    """The database refuses UPDATE and DELETE on the table: not even SQL from the application's
-    connection rewrites the record."""
-    return pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete)
-
-
-class AppendOnlyModel(models.Model):
-    """A record that is written once: saving it again or deleting it raises."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError(f"{type(self).__name__} rows are never updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError(f"{type(self).__name__} rows are never deleted.")
 
 
 class LevelChange(AppendOnlyModel):

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from core.admin_mixins import ReadOnlyAdminMixin
 from ladder import roles
-from ladder.admin import HRExportMixin, ReadOnlyAdminMixin
+from ladder.admin import HRExportMixin
 from ladder.errors import DomainError
 from ladder.models import Track
 from promotions import cycles, packets, permissions, selectors, services

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from audit.services import config_change_record, diff, snapshot
 from ladder import roles
 from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.errors import InvalidInput
@@ -53,7 +54,15 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
 def cycle_create(*, actor, name: str, tracks: list[str], **dates: date) -> Cycle:
     ensure_hr(actor)
     ensure_valid_plan(name=name, tracks=tracks, dates=dates)
-    return Cycle.objects.create(name=name.strip(), tracks=sorted(tracks), **dates)
+    cycle = Cycle.objects.create(name=name.strip(), tracks=sorted(tracks), **dates)
+    config_change_record(
+        actor=actor, action="created", target=cycle, changes=diff({}, _plan(cycle))
+    )
+    return cycle
+
+
+def _plan(cycle: Cycle) -> dict:
+    return snapshot(cycle, EDITABLE_FIELDS)
 
 
 def _locked(cycle: Cycle) -> Cycle:
@@ -70,6 +79,7 @@ def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
             "Only a draft cycle is edited; this one is " + cycle.state + ".",
             code=ErrorCode.CYCLE_NOT_DRAFT,
         )
+    before = _plan(cycle)
     for field in EDITABLE_FIELDS:
         if field in changes:
             setattr(cycle, field, changes[field])
@@ -81,6 +91,9 @@ def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
         dates={name: getattr(cycle, name) for name in DATE_FIELDS},
     )
     cycle.save()
+    changes = diff(before, _plan(cycle))
+    if changes:
+        config_change_record(actor=actor, action="changed", target=cycle, changes=changes)
     return cycle
 
 
@@ -92,6 +105,19 @@ def state_allows(cycle: Cycle, transition: str) -> bool:
 def _ensure_state(cycle: Cycle, transition: str) -> None:
     if not state_allows(cycle, transition):
         raise TransitionConflict(f"A cycle that is {cycle.state} cannot {transition}.")
+
+
+def _moved(*, actor, cycle: Cycle, transition: str) -> None:
+    """Run the cycle's transition, save it, and record who moved it."""
+    before = cycle.state
+    getattr(cycle, transition)()
+    cycle.save()
+    config_change_record(
+        actor=actor,
+        action=cycle.state,
+        target=cycle,
+        changes={"state": {"from": before, "to": cycle.state}},
+    )
 
 
 @transaction.atomic
@@ -112,8 +138,7 @@ def cycle_open(*, actor, cycle: Cycle) -> Cycle:
                 "cycles running at once may not share a track.",
                 code=ErrorCode.CYCLE_TRACKS_OVERLAP,
             )
-    cycle.open()
-    cycle.save()
+    _moved(actor=actor, cycle=cycle, transition="open")
     webhook_events.emit_cycle(cycle=cycle, transition="open")
     return cycle
 
@@ -126,8 +151,7 @@ def cycle_calibrate(*, actor, cycle: Cycle) -> Cycle:
         ensure_hr(actor)
     cycle = _locked(cycle)
     _ensure_state(cycle, "calibrate")
-    cycle.calibrate()
-    cycle.save()
+    _moved(actor=actor, cycle=cycle, transition="calibrate")
     awaiting = cycle.promotions.filter(state__in=OPEN_STATES).count()
     notify.notify_cycle_calibrating(cycle=cycle, awaiting=awaiting)
     webhook_events.emit_cycle(cycle=cycle, transition="calibrate")
@@ -147,8 +171,7 @@ def cycle_close(*, actor, cycle: Cycle) -> Cycle:
             "first.",
             code=ErrorCode.CYCLE_HAS_OPEN_PROMOTIONS,
         )
-    cycle.close()
-    cycle.save()
+    _moved(actor=actor, cycle=cycle, transition="close")
     webhook_events.emit_cycle(cycle=cycle, transition="close")
     return cycle
 

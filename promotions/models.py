@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
-from ladder.models import AppendOnlyModel, Level, Member, Track, append_only_trigger
+from core.records import AppendOnlyModel, append_only_trigger
+from ladder.models import Level, Member, Track
 from ladder.validators import refuse_control_characters
 
 

@@ -14,9 +14,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
 
+from core.admin_mixins import ReadOnlyAdminMixin
 from core.errors import DomainError
 from ladder import roles
-from ladder.admin import ReadOnlyAdminMixin
 from webhooks import services
 from webhooks.events import Event
 from webhooks.models import Delivery, DeliveryStatus, Endpoint

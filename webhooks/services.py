@@ -3,7 +3,10 @@
 An event writes one delivery row per subscribed endpoint in the transaction of the change (the
 outbox); a Celery task sends it after commit. Each attempt is claimed with a short hold on the
 row, so a delivery is sent by one worker at a time, and a worker that dies mid-send leaves a hold
-that runs out: the sweeper then sends it again, with the same `webhook-id` (at least once)."""
+that runs out: the sweeper then sends it again, with the same `webhook-id` (at least once).
+
+An endpoint that is disabled (by HR, or after failing for WEBHOOKS_DISABLE_AFTER_HOURS) still gets
+its deliveries written, as held; enabling it sends them, oldest first, from one task at a time."""
 
 import base64
 import contextlib
@@ -26,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from audit.services import config_change_record, diff, snapshot
 from core.errors import InvalidInput
 from ladder import roles
 from ladder.errors import ErrorCode as LadderErrorCode
@@ -43,7 +47,9 @@ TIMEOUT_SECONDS = 5
 TIMED_OUT = f"Timed out: no complete answer within {TIMEOUT_SECONDS} s."
 RETRY_FOR = timedelta(hours=24)
 MAX_BACKOFF_SECONDS = 3600
-DISABLE_AFTER_FAILURES = 20
+# A release sends held deliveries for about this long, then hands the rest to a new task (well
+# within CELERY_TASK_SOFT_TIME_LIMIT).
+RELEASE_SECONDS = 60
 # What the receiver answers is kept for the log, up to this much.
 RESPONSE_KEPT_BYTES = 1000
 EDITABLE_FIELDS = ("url", "events", "description", "is_active")
@@ -90,24 +96,42 @@ def endpoint_create(
     """A new endpoint with a new secret: the caller shows `endpoint.secret` once."""
     ensure_hr(actor)
     fields = _clean({"url": url, "events": events or [], "description": description})
-    return Endpoint.objects.create(
+    endpoint = Endpoint.objects.create(
         **fields, is_active=is_active, secret=new_secret(), created_by=actor
     )
+    config_change_record(
+        actor=actor, action="created", target=endpoint, changes=diff({}, _settings(endpoint))
+    )
+    return endpoint
+
+
+def _settings(endpoint: Endpoint) -> dict:
+    """What the audit trail keeps of an endpoint: never its secret."""
+    return snapshot(endpoint, EDITABLE_FIELDS)
 
 
 @transaction.atomic
 def endpoint_update(*, actor, endpoint: Endpoint, changes: dict) -> Endpoint:
-    """Change the URL, events, description or whether it is active. Enabling it again clears its
-    failure count; what is still pending within its 24 h is then sent by the sweeper."""
+    """Change the URL, events, description or whether it is active. Turning it off holds what is
+    pending; enabling it again clears its failures and sends every held delivery, oldest first."""
     ensure_hr(actor)
     endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    before = _settings(endpoint)
     changes = _clean({name: changes[name] for name in EDITABLE_FIELDS if name in changes})
-    if changes.get("is_active") and not endpoint.is_active:
+    if changes.get("is_active") is True and not endpoint.is_active:
         endpoint.consecutive_failures = 0
+        endpoint.failing_since = None
         endpoint.disabled_at = None
+        endpoint_id = endpoint.pk
+        transaction.on_commit(lambda: release_publish(endpoint_id=endpoint_id), robust=True)
+    elif changes.get("is_active") is False and endpoint.is_active:
+        _hold_pending(endpoint_id=endpoint.pk, now=timezone.now())
     for name, value in changes.items():
         setattr(endpoint, name, value)
     endpoint.save()
+    recorded = diff(before, _settings(endpoint))
+    if recorded:
+        config_change_record(actor=actor, action="changed", target=endpoint, changes=recorded)
     return endpoint
 
 
@@ -115,6 +139,9 @@ def endpoint_update(*, actor, endpoint: Endpoint, changes: dict) -> Endpoint:
 def endpoint_delete(*, actor, endpoint: Endpoint) -> None:
     """The endpoint and its delivery log go; nothing is sent to it any more."""
     ensure_hr(actor)
+    config_change_record(
+        actor=actor, action="deleted", target=endpoint, changes=diff(_settings(endpoint), {})
+    )
     endpoint.delete()
 
 
@@ -122,18 +149,19 @@ def endpoint_delete(*, actor, endpoint: Endpoint) -> None:
 
 
 def webhooks_emit(*, event: Event, data: dict) -> list[Delivery]:
-    """Write one delivery per active endpoint that wants `event`, in the caller's transaction,
-    and have them sent once it commits."""
+    """Write one delivery per endpoint that wants `event`, in the caller's transaction, and have
+    them sent once it commits; a disabled endpoint's are written held, sent when it is enabled."""
     return webhooks_emit_many(events=[(event, data)])
 
 
 def webhooks_emit_many(*, events: list[tuple[Event, dict]]) -> list[Delivery]:
     """Several events of one change at once: one query for the endpoints, one INSERT."""
     now = timezone.now()
-    endpoints = list(Endpoint.objects.filter(is_active=True).only("id", "events"))
+    endpoints = list(Endpoint.objects.only("id", "events", "is_active"))
     deliveries = [
         Delivery(
             endpoint_id=endpoint.pk,
+            status=DeliveryStatus.PENDING if endpoint.is_active else DeliveryStatus.HELD,
             event=event,
             webhook_id=f"msg_{uuid.uuid4().hex}",
             body=json.dumps(
@@ -141,7 +169,7 @@ def webhooks_emit_many(*, events: list[tuple[Event, dict]]) -> list[Delivery]:
                 cls=DjangoJSONEncoder,
                 separators=(",", ":"),
             ),
-            next_attempt_at=now,
+            next_attempt_at=now if endpoint.is_active else None,
             retry_until=now + RETRY_FOR,
         )
         for event, data in events
@@ -151,8 +179,9 @@ def webhooks_emit_many(*, events: list[tuple[Event, dict]]) -> list[Delivery]:
     if not deliveries:
         return []
     deliveries = Delivery.objects.bulk_create(deliveries)
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: deliveries_publish(delivery_ids=ids), robust=True)
+    ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
+    if ids:
+        transaction.on_commit(lambda: deliveries_publish(delivery_ids=ids), robust=True)
     return deliveries
 
 
@@ -259,6 +288,11 @@ def delivery_send(*, delivery_id: int) -> bool:
     delivery = _claim(delivery_id)
     if delivery is None:
         return False
+    return _attempt(delivery)
+
+
+def _attempt(delivery: Delivery) -> bool:
+    """Send a delivery this worker holds, and record the answer."""
     endpoint = delivery.endpoint
     status_code = None
     try:
@@ -308,7 +342,7 @@ def _delivered(delivery: Delivery, status_code: int) -> None:
             delivered_at=now,
         )
         Endpoint.objects.filter(pk=delivery.endpoint_id, consecutive_failures__gt=0).update(
-            consecutive_failures=0
+            consecutive_failures=0, failing_since=None
         )
 
 
@@ -327,41 +361,155 @@ def _failed(delivery: Delivery, *, status_code: int | None, error: str) -> None:
         delivery.attempts += 1
         delay = backoff_seconds(delivery.attempts)
         next_attempt_at = now + timedelta(seconds=delay)
-        gave_up = next_attempt_at > delivery.retry_until
+        failing_since = endpoint.failing_since or now
+        disable = endpoint.is_active and now - failing_since >= disable_after()
+        if next_attempt_at > delivery.retry_until:
+            status = DeliveryStatus.FAILED
+        elif disable or not endpoint.is_active:  # sent when it is enabled again
+            status = DeliveryStatus.HELD
+        else:
+            status = DeliveryStatus.PENDING
         recorded = _still_held(delivery).update(
-            status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+            status=status,
             attempts=delivery.attempts,
             last_status_code=status_code,
             last_error=error[:2000],
-            next_attempt_at=None if gave_up else next_attempt_at,
+            next_attempt_at=next_attempt_at if status == DeliveryStatus.PENDING else None,
             locked_until=None,
         )
         if not recorded:  # another worker has it now (a resend, or our hold ran out)
             return
         endpoint.consecutive_failures += 1
-        if endpoint.is_active and endpoint.consecutive_failures >= DISABLE_AFTER_FAILURES:
+        endpoint.failing_since = failing_since
+        if disable:
             _disable(endpoint, now=now, error=error)
-        endpoint.save(update_fields=["consecutive_failures", "is_active", "disabled_at"])
-        if not gave_up and endpoint.is_active:
+        endpoint.save(
+            update_fields=["consecutive_failures", "failing_since", "is_active", "disabled_at"]
+        )
+        if status == DeliveryStatus.PENDING:
             ids = [delivery.pk]
             transaction.on_commit(
                 lambda: deliveries_publish(delivery_ids=ids, countdown=delay), robust=True
             )
 
 
+def disable_after() -> timedelta:
+    return timedelta(hours=settings.WEBHOOKS_DISABLE_AFTER_HOURS)
+
+
+def _hold_pending(*, endpoint_id: int, now) -> int:
+    """The endpoint is off: what waits to be sent is held, for when it is enabled again. A row a
+    worker is sending now is left to it (its failure is then recorded as held)."""
+    return (
+        Delivery.objects.filter(endpoint_id=endpoint_id, status=DeliveryStatus.PENDING)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(status=DeliveryStatus.HELD, next_attempt_at=None, locked_until=None)
+    )
+
+
 def _disable(endpoint: Endpoint, *, now, error: str) -> None:
     endpoint.is_active = False
     endpoint.disabled_at = now
+    _hold_pending(endpoint_id=endpoint.pk, now=now)
+    hours = settings.WEBHOOKS_DISABLE_AFTER_HOURS
     link = settings.SITE_URL + f"/admin/webhooks/endpoint/{endpoint.pk}/change/"
     notifications_create(
         recipient_ids=hr_user_ids(),
         kind=ENDPOINT_DISABLED,
         subject=f"Webhook disabled: {str(endpoint)[:120]}",
         body=(
-            f"The webhook {endpoint.url} failed {endpoint.consecutive_failures} times in a row "
-            f"and is now disabled; nothing more is sent to it.\n\nLast error: {error[:500]}\n\n"
-            f"Fix the receiver, then enable it again: {link}"
+            f"Every attempt to deliver to the webhook {endpoint.url} has failed for {hours} "
+            f"hours ({endpoint.consecutive_failures} attempts), so it is now disabled. Its "
+            f"events are still recorded, held for {settings.WEBHOOKS_HOLD_DAYS} days.\n\n"
+            f"Last error: {error[:500]}\n\n"
+            f"Fix the receiver, then enable it again to send what was held, oldest first: {link}"
         ),
+    )
+
+
+# --- Releasing held deliveries ------------------------------------------------------------------
+
+
+def release_publish(*, endpoint_id: int) -> bool:
+    """Hand an enabled endpoint's held deliveries to a worker. A broker that is down: the sweeper
+    starts the release later (endpoints_to_release)."""
+    from webhooks.tasks import webhooks_release
+
+    try:
+        webhooks_release.apply_async(args=[endpoint_id], retry=True)
+    except Exception as exc:  # the broker is down or refused: the sweeper will catch up
+        logger.warning("Could not publish the release of webhook %s: %r", endpoint_id, exc)
+        return False
+    return True
+
+
+def _release_lease(endpoint_id: int, *, until) -> bool:
+    """Hold the endpoint's release until `until`, unless another live release holds it."""
+    now = timezone.now()
+    return bool(
+        Endpoint.objects.filter(pk=endpoint_id, is_active=True)
+        .filter(Q(releasing_until__isnull=True) | Q(releasing_until__lte=now))
+        .update(releasing_until=until)
+    )
+
+
+def _release_next(endpoint_id: int) -> Delivery | None:
+    """The endpoint's oldest held delivery, claimed by this worker as a fresh pending one (24 h of
+    retries from now), or None: nothing held, or the endpoint is off again."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint")
+            .filter(endpoint_id=endpoint_id, status=DeliveryStatus.HELD, endpoint__is_active=True)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.status = DeliveryStatus.PENDING
+        delivery.next_attempt_at = now
+        delivery.retry_until = now + RETRY_FOR
+        delivery.locked_until = now + timedelta(seconds=settings.WEBHOOKS_HOLD_SECONDS)
+        delivery.save(update_fields=["status", "next_attempt_at", "retry_until", "locked_until"])
+        return delivery
+
+
+def endpoint_release_held(*, endpoint_id: int) -> int:
+    """Send an enabled endpoint's held deliveries, oldest first, one after the other: each is
+    attempted only after the one before was answered (or timed out). One release runs per
+    endpoint at a time (a lease on the endpoint, as long as a delivery's hold). A delivery that
+    fails is retried on its own schedule, like any other. After RELEASE_SECONDS the rest goes to a
+    new task. Returns how many were sent (attempted)."""
+    hold = timedelta(seconds=settings.WEBHOOKS_HOLD_SECONDS)
+    if not _release_lease(endpoint_id, until=timezone.now() + hold):
+        return 0
+    started, sent, more = time.monotonic(), 0, False
+    try:
+        while (delivery := _release_next(endpoint_id)) is not None:
+            _attempt(delivery)
+            sent += 1
+            Endpoint.objects.filter(pk=endpoint_id).update(releasing_until=timezone.now() + hold)
+            if time.monotonic() - started >= RELEASE_SECONDS:
+                more = True
+                break
+    finally:
+        Endpoint.objects.filter(pk=endpoint_id).update(releasing_until=None)
+    if more:
+        release_publish(endpoint_id=endpoint_id)
+    return sent
+
+
+def endpoints_to_release() -> list[int]:
+    """Enabled endpoints with held deliveries and no live release: the release's message was lost
+    (a broker that was down) or its worker died."""
+    now = timezone.now()
+    return list(
+        Endpoint.objects.filter(is_active=True, deliveries__status=DeliveryStatus.HELD)
+        .filter(Q(releasing_until__isnull=True) | Q(releasing_until__lte=now))
+        .order_by("id")
+        .distinct()
+        .values_list("id", flat=True)
     )
 
 
@@ -370,8 +518,23 @@ def _disable(endpoint: Endpoint, *, now, error: str) -> None:
 
 def deliveries_due(*, limit: int = 500) -> list[int]:
     """Pending deliveries whose attempt is overdue by a sweep period with no worker holding them:
-    the broker was down, or a worker died. Those past their 24 h are marked failed."""
+    the broker was down, or a worker died. Those past their 24 h are marked failed; held ones
+    older than WEBHOOKS_HOLD_DAYS expire; pending ones of a disabled endpoint (a worker's that
+    died) are held."""
     now = timezone.now()
+    Delivery.objects.filter(
+        status=DeliveryStatus.HELD,
+        created_at__lt=now - timedelta(days=settings.WEBHOOKS_HOLD_DAYS),
+    ).update(
+        status=DeliveryStatus.EXPIRED,
+        last_error=(
+            f"Expired: held for {settings.WEBHOOKS_HOLD_DAYS} days while the endpoint was "
+            "disabled. Send it again by hand if it is still wanted."
+        ),
+    )
+    Delivery.objects.filter(status=DeliveryStatus.PENDING, endpoint__is_active=False).filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    ).update(status=DeliveryStatus.HELD, next_attempt_at=None, locked_until=None)
     Delivery.objects.filter(status=DeliveryStatus.PENDING, retry_until__lt=now).update(
         status=DeliveryStatus.FAILED,
         next_attempt_at=None,
@@ -401,6 +564,12 @@ def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
     delivery.retry_until = now + RETRY_FOR
     delivery.locked_until = None
     delivery.save()
+    config_change_record(
+        actor=actor,
+        action="redelivered",
+        target=delivery.endpoint,
+        changes={"delivery": {"from": None, "to": delivery.pk}},
+    )
     ids = [delivery.pk]
     transaction.on_commit(lambda: deliveries_publish(delivery_ids=ids), robust=True)
     return delivery

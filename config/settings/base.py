@@ -10,6 +10,7 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "promotions",
     "notifications",
     "webhooks",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "audit.routes.RouteMiddleware",
 ]
 
 # Repeated failed logins (admin or auth/token/) lock that username out from that address.
@@ -327,6 +330,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Workers, unlike requests, keep trying to reach the broker when they start.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Webhook deliveries have a queue of their own, consumed by their own worker (`make
+# webhook-worker`): a receiver that hangs for its 5 s holds a webhook worker, never e-mail's.
+# A worker started without -Q consumes both (tests, benches); `make worker` takes only "celery".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("webhooks"))
+CELERY_TASK_ROUTES = {
+    "webhooks.tasks.webhook_deliver": {"queue": "webhooks"},
+    "webhooks.tasks.webhooks_release": {"queue": "webhooks"},
+}
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -355,6 +367,10 @@ WEBHOOKS_SWEEP_SECONDS = env_int("WEBHOOKS_SWEEP_SECONDS", 60, minimum=1)
 # A worker holds a delivery this long while sending; a dead worker's hold runs out. Longer than
 # the task time limit, so a receiver that answers a byte at a time is never sent to twice at once.
 WEBHOOKS_HOLD_SECONDS = env_int("WEBHOOKS_HOLD_SECONDS", 180, minimum=10)
+# An endpoint whose every attempt has failed for this long is disabled (a count of failures would
+# disable it in a burst under load). While disabled its events are held, for at most the days.
+WEBHOOKS_DISABLE_AFTER_HOURS = env_int("WEBHOOKS_DISABLE_AFTER_HOURS", 72, minimum=1)
+WEBHOOKS_HOLD_DAYS = env_int("WEBHOOKS_HOLD_DAYS", 7, minimum=1)
 # Links in e-mails point here.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
