@@ -301,6 +301,9 @@ def test_the_trail_is_never_updated_or_deleted(hr):
             "UPDATE audit_configchange SET action = 'x'",
             "DELETE FROM audit_configchange",
         ):
-            with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(sql)
+            with (
+                pytest.raises((InternalError, ProgrammingError)),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql)
