@@ -4,6 +4,7 @@ log, with "send again". Every write goes through webhooks.services."""
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.response import TemplateResponse
@@ -81,7 +82,10 @@ class EndpointForm(forms.ModelForm):
         labels = {"url": "URL", "is_active": "Active"}
         help_texts = {
             "url": "https, at a public address; checked again before every send.",
-            "is_active": "Unticked: nothing is sent to it.",
+            "is_active": (
+                "Unticked: nothing is sent to it; its events are held, and sent oldest first "
+                "when it is ticked again."
+            ),
         }
 
     def _post_clean(self):
@@ -206,16 +210,19 @@ class EndpointAdmin(HROnlyAdmin):
             if not endpoint.consecutive_failures:
                 return "Active"
             return format_html(
-                'Active<br><span class="quiet">{} failed in a row</span>',
+                'Active<br><span class="quiet">{} failed in a row{}</span>',
                 endpoint.consecutive_failures,
+                format_html(", since {}", _when(endpoint.failing_since))
+                if endpoint.failing_since
+                else "",
             )
         if endpoint.disabled_at:
             return format_html(
-                'Disabled<br><span class="quiet">after {} failures, {}</span>',
-                endpoint.consecutive_failures,
+                'Disabled<br><span class="quiet">failing {} h, {}; events held</span>',
+                settings.WEBHOOKS_DISABLE_AFTER_HOURS,
                 _when(endpoint.disabled_at),
             )
-        return "Off"
+        return mark_safe('Off<br><span class="quiet">events held</span>')
 
     @admin.display(description="deliveries")
     def delivery_log(self, endpoint):

@@ -87,11 +87,20 @@ def _split(url: str):
     return parts, port or (443 if parts.scheme == "https" else 80)
 
 
+# The refusals name the rule, never what the server's resolver answered (an address, an errno):
+# HR must not be able to map the internal network by trying names.
+UNRESOLVED = "The webhook URL's host could not be resolved."
+NOT_PUBLIC = (
+    "The webhook URL's host must resolve only to public addresses: webhooks go to no loopback, "
+    "private, link-local or reserved address."
+)
+
+
 def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise DestinationRefused(f"The host {host} does not resolve ({exc}).") from None
+    except (OSError, UnicodeError):
+        raise DestinationRefused(UNRESOLVED) from None
     # A scoped IPv6 address ("fe80::1%eth0") is judged without its scope.
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     return list(dict.fromkeys(addresses))
@@ -103,14 +112,9 @@ def destination_check(url: str) -> Destination:
     parts, port = _split(url)
     addresses = _resolve(parts.hostname, port)
     if not addresses:
-        raise DestinationRefused(f"The host {parts.hostname} does not resolve.")
-    if not settings.WEBHOOKS_ALLOW_PRIVATE_URLS:
-        for address in addresses:
-            if not is_public(address):
-                raise DestinationRefused(
-                    f"The host {parts.hostname} resolves to {address}, a loopback, private, "
-                    "link-local or reserved address: webhooks go to public addresses only."
-                )
+        raise DestinationRefused(UNRESOLVED)
+    if not settings.WEBHOOKS_ALLOW_PRIVATE_URLS and not all(map(is_public, addresses)):
+        raise DestinationRefused(NOT_PUBLIC)
     target = parts.path or "/"
     if parts.query:
         target = f"{target}?{parts.query}"

@@ -15,8 +15,14 @@ class Endpoint(models.Model):
     secret = models.CharField(max_length=100, editable=False)
     # Failed attempts in a row, across deliveries; a success sets it back to 0.
     consecutive_failures = models.PositiveIntegerField(default=0)
-    # Set when the service disabled it after too many failures in a row.
+    # The first of those failures: every attempt since has failed. Time, not a count, disables an
+    # endpoint (WEBHOOKS_DISABLE_AFTER_HOURS): a burst of failures under load never does.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # Set when the service disabled it after failing for WEBHOOKS_DISABLE_AFTER_HOURS.
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending its held deliveries (after it was enabled again) holds the endpoint until
+    # then: one release at a time, so they go out in order; a dead worker's hold runs out.
+    releasing_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -38,6 +44,10 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
+    # Written while the endpoint is disabled; sent, oldest first, when it is enabled again.
+    HELD = "held", "Held"
+    # Held longer than WEBHOOKS_HOLD_DAYS: kept in the log, sent again only by hand.
+    EXPIRED = "expired", "Expired"
 
 
 class Delivery(models.Model):
@@ -54,7 +64,7 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    # When the next attempt is due (null once delivered or failed).
+    # When the next attempt is due (null unless pending).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # No attempt after this: retries stop 24 h after the event (or after a resend).
     retry_until = models.DateTimeField()
@@ -72,6 +82,12 @@ class Delivery(models.Model):
                 fields=["next_attempt_at"],
                 condition=Q(status="pending"),
                 name="delivery_due",
+            ),
+            # Held rows: released per endpoint in created order, expired by the sweeper.
+            models.Index(
+                fields=["endpoint", "created_at", "id"],
+                condition=Q(status="held"),
+                name="delivery_held",
             ),
         ]
 

@@ -50,10 +50,12 @@ class EndpointSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "consecutive_failures": {
-                "help_text": "Failed attempts in a row; at 20 the endpoint is disabled."
+                "help_text": "Failed attempts in a row. An endpoint whose every attempt has failed "
+                "for WEBHOOKS_DISABLE_AFTER_HOURS (72) is disabled."
             },
             "disabled_at": {
-                "help_text": "When the service disabled it after 20 failures in a row, or null."
+                "help_text": "When the service disabled it for failing, or null. While it is "
+                "disabled (or turned off) its deliveries are held."
             },
         }
 
@@ -85,7 +87,12 @@ class EndpointInputSerializer(StrictSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
+    status = serializers.ChoiceField(
+        choices=DeliveryStatus.choices,
+        read_only=True,
+        help_text="`held`: written while the endpoint was disabled, sent when it is enabled "
+        "again; `expired`: held longer than WEBHOOKS_HOLD_DAYS (7), sent again only by hand.",
+    )
 
     class Meta:
         model = Delivery
@@ -104,7 +111,5 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "webhook_id": {"help_text": "The `webhook-id` header: the same on every attempt."},
-            "next_attempt_at": {
-                "help_text": "When it is tried next; null once delivered or failed."
-            },
+            "next_attempt_at": {"help_text": "When it is tried next; null unless pending."},
         }

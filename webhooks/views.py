@@ -69,8 +69,9 @@ class WebhookViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         """Change an endpoint's URL, events, description, or turn it off or on (HR).
 
-        A new URL is checked as on creation. Turning it on again clears its failures; what is
-        still pending within its 24 hours is then sent."""
+        A new URL is checked as on creation. Turning it off holds its deliveries (events are
+        still written, as `held`); turning it on again clears its failures and sends every held
+        delivery, oldest first."""
         endpoint = self._endpoint(pk)
         serializer = EndpointInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -94,8 +95,9 @@ class WebhookViewSet(viewsets.GenericViewSet):
         """List an endpoint's deliveries, newest first (HR).
 
         Each with its event, `webhook_id` (the same on every attempt), status (`pending`,
-        `delivered`, `failed`), attempts, the last answer's status code and error, and when it
-        is tried next. `status=` keeps one status. Paginated."""
+        `delivered`, `failed`, `held` while the endpoint is disabled, `expired` when held too
+        long), attempts, the last answer's status code and error, and when it is tried next.
+        `status=` keeps one status. Paginated."""
         endpoint = self._endpoint(pk)
         deliveries = self.filter_queryset(selectors.delivery_list(endpoint=endpoint))
         page = self.paginate_queryset(deliveries)
@@ -110,8 +112,9 @@ class WebhookViewSet(viewsets.GenericViewSet):
     def redeliver(self, request, pk=None, delivery_id=None):
         """Send a delivery again (HR).
 
-        Whatever its status, with the same `webhook-id`, retried for another 24 hours. 202: it
-        is on its way. 409 `webhook_inactive` while the endpoint is disabled."""
+        Whatever its status (`expired` included), with the same `webhook-id`, retried for
+        another 24 hours. 202: it is on its way. 409 `webhook_inactive` while the endpoint is
+        disabled."""
         endpoint = self._endpoint(pk)
         delivery = selectors.delivery_get(endpoint=endpoint, delivery_id=delivery_id)
         delivery = services.delivery_redeliver(actor=request.user, delivery=delivery)

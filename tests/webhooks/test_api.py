@@ -392,11 +392,15 @@ def test_enabling_an_endpoint_the_service_disabled_clears_its_failures(hr, endpo
     )
 
 
-def test_hr_turns_an_endpoint_off_and_events_skip_it(hr, endpoint):
+def test_hr_turns_an_endpoint_off_and_its_events_are_held(hr, endpoint):
+    """Was: events skipped an endpoint HR turned off (they were lost). Now they are held."""
     off = hr.patch(f"/api/v1/webhooks/{endpoint.pk}/", {"is_active": False}, format="json")
     assert off.status_code == 200 and off.json()["is_active"] is False
     assert off.json()["disabled_at"] is None  # HR turned it off: not a disabling for failures
-    assert services.webhooks_emit(event="promotion.nominated", data={}) == []
+    (held,) = services.webhooks_emit(event="promotion.nominated", data={})
+    assert held.status == DeliveryStatus.HELD and held.endpoint_id == endpoint.pk
+    listed = hr.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/?status=held").json()
+    assert [row["id"] for row in listed["results"]] == [held.pk]
 
 
 # --- Deleting ---------------------------------------------------------------------------------

@@ -182,7 +182,9 @@ def test_a_transaction_that_rolls_back_delivers_nothing(receiver, endpoint_for):
     assert not Delivery.objects.exists()
 
 
-def test_a_disabled_endpoint_gets_no_deliveries(receiver, endpoint_for):
+def test_a_disabled_endpoint_gets_its_deliveries_held_and_nothing_sent(receiver, endpoint_for):
+    """Was: a disabled endpoint got no deliveries (its events were lost). Now they are written,
+    held, and sent when it is enabled again (tests/webhooks/test_held.py)."""
     from webhooks import services
 
     endpoint = endpoint_for(receiver)
@@ -191,4 +193,9 @@ def test_a_disabled_endpoint_gets_no_deliveries(receiver, endpoint_for):
     )
     factories.promotion()
     assert receiver.requests == []
-    assert not Delivery.objects.exists()
+    (held,) = Delivery.objects.all()
+    assert (held.event, held.status, held.next_attempt_at) == (
+        Event.PROMOTION_NOMINATED,
+        DeliveryStatus.HELD,
+        None,
+    )
