@@ -1,10 +1,15 @@
 import re
+from http import HTTPStatus
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.response import HttpResponseRedirectBase
 from django.middleware.common import CommonMiddleware
+from django.urls import Resolver404, resolve
 from django.utils.http import escape_leading_slashes
+from rest_framework.response import Response
+
+from config.errors import ErrorCode
 
 
 class HttpResponsePermanentRedirectKeepMethod(HttpResponseRedirectBase):
@@ -25,25 +30,45 @@ class SlashRedirectMiddleware(CommonMiddleware):
         return escape_leading_slashes(request.get_full_path(force_append_slash=True))
 
 
-class APIBodySizeLimitMiddleware:
-    """Refuses an API request whose declared body is larger than API_MAX_BODY_BYTES (413), before
-    anything reads it. The WSGI server never hands Django more than Content-Length bytes."""
+def body_limit(request) -> int:
+    """The largest body a request to this path may declare: the API's JSON, a view that takes a
+    file, or any other form (the admin, the login pages, /healthz)."""
+    if request.path.startswith("/api/"):
+        return settings.API_MAX_BODY_BYTES
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > settings.FORM_MAX_BODY_BYTES:  # only then is the view worth looking up
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return settings.FORM_MAX_BODY_BYTES
+        if getattr(match.func, "accepts_upload", False):
+            return settings.UPLOAD_MAX_BODY_BYTES
+    return settings.FORM_MAX_BODY_BYTES
+
+
+class RequestBodyLimitMiddleware:
+    """Refuses any request whose declared body is larger than its path allows (413), before
+    anything reads it: on every path, for everyone, authenticated or not (a later middleware
+    reads form bodies). The WSGI server never hands Django more than Content-Length bytes, and a
+    body sent without one is read as empty."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
-            declared = request.META.get("CONTENT_LENGTH") or "0"
-            if not re.fullmatch(r"[0-9]{1,18}", declared):
-                body = {"detail": "Malformed Content-Length.", "code": "bad_content_length"}
-                return JsonResponse(body, status=400)
-            if int(declared) > settings.API_MAX_BODY_BYTES:
-                body = {
-                    "detail": f"The request body is over {settings.API_MAX_BODY_BYTES} bytes.",
-                    "code": "request_too_large",
-                }
-                return JsonResponse(body, status=413)
+        api = request.path.startswith("/api/")
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not re.fullmatch(r"[0-9]{1,18}", declared):
+            detail = "Malformed Content-Length."
+            if api:
+                return JsonResponse({"detail": detail, "code": "bad_content_length"}, status=400)
+            return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+        limit = body_limit(request)
+        if int(declared) > limit:
+            detail = f"The request body is over {limit} bytes."
+            if api:
+                return JsonResponse({"detail": detail, "code": "request_too_large"}, status=413)
+            return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 
@@ -74,3 +99,39 @@ class RefuseNulBytesMiddleware:
     @staticmethod
     def _has_nul(data) -> bool:
         return any("\x00" in key or any("\x00" in v for v in data.getlist(key)) for key in data)
+
+
+CODE_BY_STATUS = {
+    400: ErrorCode.BAD_REQUEST,
+    403: ErrorCode.PERMISSION_DENIED,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.REQUEST_TOO_LARGE,
+}
+
+
+class APIErrorsAsJSONMiddleware:
+    """Every error on /api/ answers JSON with `detail` and `code`, also the ones Django gives
+    before DRF sees the request: a Host not allowed, another SuspiciousOperation, and under DEBUG
+    its technical pages (which list the settings). The outermost middleware, so it sees every
+    answer. DRF's own answers are left as they are (sessions get the browsable API's pages)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/api/")
+            and not isinstance(response, Response)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            status = response.status_code
+            code = CODE_BY_STATUS.get(status, ErrorCode.SERVER_ERROR)
+            body = {"detail": HTTPStatus(status).phrase + ".", "code": code}
+            json_response = JsonResponse(body, status=status)
+            if response.has_header("Allow"):
+                json_response["Allow"] = response["Allow"]
+            return json_response
+        return response

@@ -1,6 +1,6 @@
 """Reads, scoped to the requesting user."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +104,23 @@ def committee_user_ids() -> list[int]:
         User.objects.filter(groups__name=roles.COMMITTEE_GROUP, is_active=True).values_list(
             "id", flat=True
         )
+    )
+
+
+def reader_of_committee_work_ids() -> list[int]:
+    """The active users who see the committee's work (roles.sees_everyone): the committee, HR
+    and superusers."""
+    groups = (roles.COMMITTEE_GROUP, roles.HR_GROUP)
+    return list(
+        User.objects.filter(Q(groups__name__in=groups) | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .values_list("id", flat=True)
+    )
+
+
+def active_user_ids(user_ids: Iterable[int]) -> list[int]:
+    return list(
+        User.objects.filter(pk__in=list(user_ids), is_active=True).values_list("id", flat=True)
     )
 
 

@@ -4,12 +4,15 @@ promotion services inside their transaction; the notifications app delivers afte
 Committee notes go only to the committee: messages to the candidate, the nominator and the
 candidate's manager say what happened, never why the committee decided it."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from ladder.selectors import committee_user_ids
+from ladder.selectors import active_user_ids, committee_user_ids, reader_of_committee_work_ids
+from notifications.models import Notification
 from notifications.services import notifications_create
 from promotions.models import Cycle, Promotion, PromotionState
 from promotions.permissions import involved_user_ids
@@ -30,10 +33,20 @@ KIND_BY_STATE = {
 DECISIONS = {PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.WITHDRAWN}
 
 
-def _committee_ids(promotion: Promotion) -> list[int]:
-    """The committee, without those recused from this promotion."""
-    involved = involved_user_ids(promotion)
-    return [uid for uid in committee_user_ids() if uid not in involved]
+def _notify(
+    promotion: Promotion, *, recipient_ids: Iterable[int], committee_work: bool, **message
+) -> list[Notification]:
+    """Every message about a promotion goes out here, to those of `recipient_ids` who may read it
+    now: committee work (its links, the justification, votes to look at again) to the committee
+    and HR not involved in the promotion; the rest to the people involved in it. Active users
+    only: a member who left the committee, or was deactivated, hears nothing more of it."""
+    if committee_work:
+        readers = set(reader_of_committee_work_ids()) - involved_user_ids(promotion)
+    else:
+        readers = set(active_user_ids(involved_user_ids(promotion)))
+    return notifications_create(
+        recipient_ids=set(recipient_ids) & readers, promotion_id=promotion.pk, **message
+    )
 
 
 def _links(promotion: Promotion) -> tuple[str, str]:
@@ -71,13 +84,14 @@ def notify_nominated(*, promotion: Promotion) -> None:
         [("Justification", promotion.justification)],
         admin_link,
     )
-    notifications_create(
-        recipient_ids=_committee_ids(promotion),
+    _notify(
+        promotion,
+        recipient_ids=committee_user_ids(),
         kind=REVIEW_REQUESTED,
         subject=subject,
         body=text,
         html_body=html,
-        promotion_id=promotion.pk,
+        committee_work=True,
     )
 
 
@@ -101,24 +115,26 @@ def notify_transition(*, promotion: Promotion, from_state: str | None, note: str
     if state == PromotionState.APPROVED:
         extra = [("Effective on", _effective_on(promotion))]
     text, html = _compose(promotion, _headline(promotion), extra, api_link)
-    notifications_create(
+    _notify(
+        promotion,
         recipient_ids=people,
         kind=kind,
         subject=subject,
         body=text,
         html_body=html,
-        promotion_id=promotion.pk,
+        committee_work=False,
     )
     if state == PromotionState.WITHDRAWN:
         extra = [("Note", note)] if note else []
         text, html = _compose(promotion, _headline(promotion), extra, admin_link)
-        notifications_create(
-            recipient_ids=_committee_ids(promotion),
+        _notify(
+            promotion,
+            recipient_ids=committee_user_ids(),
             kind=kind,
             subject=subject,
             body=text,
             html_body=html,
-            promotion_id=promotion.pk,
+            committee_work=True,
         )
 
 
@@ -134,25 +150,27 @@ def _notify_changes_requested(*, promotion: Promotion, note: str) -> None:
         [("What to change", note)],
         api_link,
     )
-    notifications_create(
+    _notify(
+        promotion,
         recipient_ids=[promotion.nominated_by_id],
         kind=CHANGES_REQUESTED,
         subject=subject,
         body=text,
         html_body=html,
-        promotion_id=promotion.pk,
+        committee_work=False,
     )
     others = involved_user_ids(promotion) - {promotion.nominated_by_id}
     text, html = _compose(
         promotion, f"The committee has asked for changes to {name}'s case.", [], api_link
     )
-    notifications_create(
+    _notify(
+        promotion,
         recipient_ids=others,
         kind=CHANGES_REQUESTED,
         subject=subject,
         body=text,
         html_body=html,
-        promotion_id=promotion.pk,
+        committee_work=False,
     )
 
 
@@ -168,14 +186,15 @@ def _notify_resubmitted(*, promotion: Promotion) -> None:
         [],
         admin_link,
     )
-    notifications_create(
-        recipient_ids={*_committee_ids(promotion), *stale},
+    _notify(
+        promotion,
+        recipient_ids={*committee_user_ids(), *stale},
         kind=RESUBMITTED,
         subject=f"Back in review, look again: {promotion.candidate.name}, "
         f"v{promotion.packet_version}",
         body=text,
         html_body=html,
-        promotion_id=promotion.pk,
+        committee_work=True,
     )
 
 
@@ -206,14 +225,15 @@ def notify_effective(*, promotion: Promotion) -> None:
         [("Effective on", _effective_on(promotion))],
         api_link,
     )
-    notifications_create(
+    _notify(
+        promotion,
         recipient_ids=involved_user_ids(promotion),
         kind=EFFECTIVE,
         subject=f"Promotion effective: {name}, {promotion.from_level.code} → "
         f"{promotion.to_level.code}",
         body=text,
         html_body=html,
-        promotion_id=promotion.pk,
+        committee_work=False,
     )
 
 
@@ -262,16 +282,17 @@ def notify_overdue(*, now=None) -> int:
             [],
             api_link if waits_on_nominator else admin_link,
         )
-        rows = notifications_create(
+        rows = _notify(
+            promotion,
             recipient_ids=(
-                [promotion.nominated_by_id] if waits_on_nominator else _committee_ids(promotion)
+                [promotion.nominated_by_id] if waits_on_nominator else committee_user_ids()
             ),
             kind=REMINDER,
             subject=f"Overdue review: {promotion.candidate.name}, open {days} days",
             body=text,
             html_body=html,
-            promotion_id=promotion.pk,
             dedupe_key=f"reminder:{promotion.pk}:{now.date().isoformat()}",
+            committee_work=not waits_on_nominator,
         )
         reminded += bool(rows)
     return reminded

@@ -127,18 +127,30 @@ NOMINATORS_WORK = (WITHDRAW, RESUBMIT, SUBMIT_PACKET)
 def _may(user, action: str, promotion: Promotion) -> bool:
     if action in NOMINATORS_WORK:
         # The nominator's case: theirs to take back, rewrite and send again; HR may too, but
-        # not as the candidate.
-        return is_nominator(user, promotion) or (
-            roles.is_hr(user) and not is_candidate(user, promotion)
-        )
+        # not as the candidate, and a superuser's case only as a superuser.
+        return (
+            is_nominator(user, promotion)
+            or (roles.is_hr(user) and not is_candidate(user, promotion))
+        ) and not _protected_from(user, promotion)
     # start-review, review, approve, reject, request-changes: the committee's work.
     return sees_committee_work(user, promotion)
+
+
+def _protected_from(user, promotion: Promotion) -> bool:
+    """A superuser's case is opened, rewritten, sent again and withdrawn by superusers only (the
+    committee reviews and decides it as any other): the one rule for the nominator's work."""
+    return not user.is_superuser and promotion.candidate.user.is_superuser
 
 
 def ensure_can(user, action: str, promotion: Promotion) -> None:
     if not can_see(user, promotion):
         raise PromotionNotFound()
     if not _may(user, action, promotion):
+        if action in NOMINATORS_WORK and _protected_from(user, promotion):
+            raise ActionNotAllowed(
+                "Only a superuser may rewrite, resubmit or withdraw a superuser's promotion.",
+                code=LadderErrorCode.SUPERUSER_PROTECTED,
+            )
         raise ActionNotAllowed(f"You may not {action.replace('-', ' ')} this promotion.")
     if not state_allows(action, promotion):
         raise TransitionConflict(
@@ -171,12 +183,12 @@ def ensure_can_read_reviews(user, promotion: Promotion) -> None:
         raise ActionNotAllowed("Reviews are for the committee.")
 
 
-def ensure_may_open_or_withdraw(actor, candidate) -> None:
-    """A superuser's case is opened and withdrawn by superusers only (the committee reviews and
-    decides it as any other)."""
+def ensure_may_nominate_candidate(actor, candidate) -> None:
+    """A superuser's case is opened by superusers only (as the rest of the nominator's work is:
+    _protected_from)."""
     if candidate.user.is_superuser and not actor.is_superuser:
         raise ActionNotAllowed(
-            "Only a superuser may open or withdraw a superuser's promotion.",
+            "Only a superuser may open a superuser's promotion.",
             code=LadderErrorCode.SUPERUSER_PROTECTED,
         )
 

@@ -78,6 +78,7 @@ LIST_COLUMNS = [
     "candidate__is_active",
     "candidate__user__username",
     "candidate__user__first_name",
+    "candidate__user__is_superuser",
     "candidate__user__last_name",
     "from_level",
     "to_level",
@@ -154,11 +155,12 @@ def _visible_to(user, promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
 
 
 class PersonRow:
-    __slots__ = ("pk", "username", "first_name", "last_name")
+    __slots__ = ("pk", "username", "first_name", "last_name", "is_superuser")
 
-    def __init__(self, pk, username, first_name="", last_name=""):
+    def __init__(self, pk, username, first_name="", last_name="", is_superuser=False):
         self.pk, self.username = pk, username
         self.first_name, self.last_name = first_name, last_name
+        self.is_superuser = is_superuser
 
     def get_username(self) -> str:
         return self.username
@@ -208,6 +210,7 @@ ROW_RELATED = (
     "candidate__user__username",
     "candidate__user__first_name",
     "candidate__user__last_name",
+    "candidate__user__is_superuser",
     "candidate__manager_id",
     "candidate__level_id",
     "nominated_by__username",
@@ -240,9 +243,9 @@ class PromotionRow:
         self.pk = pk
         for name, value in zip(ROW_OWN, own, strict=True):
             setattr(self, name, value)
-        user_id, username, first, last, manager_id, level_id = related[:6]
-        nominator, cycle_state, cycle_name, self.ladder_version = related[6:]
-        user = PersonRow(user_id, username, first, last)
+        user_id, username, first, last, superuser, manager_id, level_id = related[:7]
+        nominator, cycle_state, cycle_name, self.ladder_version = related[7:]
+        user = PersonRow(user_id, username, first, last, superuser)
         self.candidate = CandidateRow(self.candidate_id, user, manager_id, levels[level_id])
         self.nominated_by = PersonRow(self.nominated_by_id, nominator)
         self.from_level, self.to_level = levels[self.from_level_id], levels[self.to_level_id]

@@ -146,7 +146,7 @@ def promotion_nominate(
     manages = candidate.manager is not None and candidate.manager.user_id == nominated_by.pk
     if not (manages or is_hr):
         raise ActionNotAllowed("Only the candidate's direct manager or HR may nominate them.")
-    permissions.ensure_may_open_or_withdraw(nominated_by, candidate)
+    permissions.ensure_may_nominate_candidate(nominated_by, candidate)
     off_cycle_reason = off_cycle_reason.strip()
     override_reason = eligibility_override_reason.strip()
     if (off_cycle_reason or override_reason) and not is_hr:
@@ -346,7 +346,6 @@ def promotion_take_effect(*, promotion: Promotion) -> None:
 def promotion_withdraw(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.WITHDRAW, promotion)
-    permissions.ensure_may_open_or_withdraw(actor, promotion.candidate)
     return _apply(promotion, promotion.withdraw, actor=actor, note=note)
 
 

@@ -8,7 +8,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from ladder.models import Level, Member, MemberChange
-from promotions import services
+from promotions import packets, services
+from promotions.models import Promotion
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,77 @@ def test_accounts_with_rights_beyond_hrs_are_for_superusers(people):
         user.refresh_from_db()
         assert user.check_password(factories.PASSWORD)  # unchanged
     assert list(auditor.groups.values_list("name", flat=True)) == ["Auditors"]
+
+
+def _superusers_case(state: str):
+    """A superuser's promotion, opened by another superuser, brought to `state`."""
+    boss = factories.UserFactory(is_superuser=True, is_staff=True)
+    candidate = factories.MemberFactory(
+        user=factories.UserFactory(is_superuser=True, is_staff=True),
+        level=Level.objects.get(code="pm"),
+    )
+    case = factories.promotion(candidate=candidate, to="senior-pm", by=boss)
+    if state in ("in_review", "changes_requested"):
+        case = services.promotion_start_review(promotion=case, actor=factories.committee_member())
+    if state == "changes_requested":
+        case = services.promotion_request_changes(
+            promotion=case, actor=factories.committee_member(), note="More evidence."
+        )
+        packets.packet_submit(
+            promotion=case,
+            actor=boss,
+            justification="Reworked.",
+            evidence=factories.evidence_for("senior-pm"),
+        )
+    return case, boss
+
+
+NOMINATORS_WORK_ROUTES = {  # every route of the nominator's work, and the body it takes
+    "withdraw": lambda p: (f"/api/v1/promotions/{p.pk}/withdraw/", {}),
+    "resubmit": lambda p: (f"/api/v1/promotions/{p.pk}/resubmit/", {}),
+    "submit-packet": lambda p: (
+        f"/api/v1/promotions/{p.pk}/packet/",
+        {"justification": "Rewritten by HR.", "evidence": factories.evidence_for("senior-pm")},
+    ),
+}
+
+
+@pytest.mark.parametrize("state", ["nominated", "in_review", "changes_requested"])
+def test_hr_does_none_of_the_nominators_work_on_a_superusers_case(state, as_user):
+    """The reported case: withdraw was refused, but the packet (201) and resubmit (200) were
+    not, and available_transitions offered HR a withdraw it then refused. Walks every action of
+    the nominator's work in every state that has one: refused (403, superuser_protected) where
+    the state allows it, and never offered."""
+    from promotions import permissions
+
+    assert set(NOMINATORS_WORK_ROUTES) == set(permissions.NOMINATORS_WORK)
+    case, boss = _superusers_case(state)
+    hr = as_user(factories.hr_user())
+    detail = hr.get(f"/api/v1/promotions/{case.pk}/").json()
+    assert not set(detail["available_transitions"]) & set(NOMINATORS_WORK_ROUTES)
+    for action, route in NOMINATORS_WORK_ROUTES.items():
+        if not permissions.state_allows(action, case):
+            continue
+        path, body = route(case)
+        response = hr.post(path, body, format="json")
+        assert response.status_code == 403, (action, response.status_code)
+        assert response.json()["code"] == "superuser_protected", action
+    case = Promotion.objects.get(pk=case.pk)
+    assert case.state == state
+    assert case.packet_versions.count() == (2 if state == "changes_requested" else 1)
+    # The superuser who nominated may; the list and the detail offer it to them.
+    offered = as_user(boss).get(f"/api/v1/promotions/{case.pk}/").json()["available_transitions"]
+    assert "withdraw" in offered
+    listed = as_user(boss).get("/api/v1/promotions/").json()["results"]
+    assert (
+        "withdraw" in next(row for row in listed if row["id"] == case.pk)["available_transitions"]
+    )
+
+
+def test_the_admin_desk_offers_hr_no_withdraw_on_a_superusers_case():
+    case, _ = _superusers_case("nominated")
+    client = Client()
+    client.force_login(factories.hr_user())
+    page = client.get(reverse("admin:promotions_promotion_change", args=[case.pk]))
+    assert page.status_code == 200
+    assert 'value="withdraw"' not in page.content.decode()
