@@ -35,7 +35,7 @@ def _saved(obj, fields: list[str]) -> dict:
     return snapshot(saved, fields) if saved is not None else {}
 
 
-class ConfigAuditAdminMixin:
+class ConfigAuditAdminMixin(admin.ModelAdmin):
     """Every add, change and delete of this model in the admin, and of its inlines' rows, is
     appended to the configuration's audit trail in the save's transaction."""
 
