@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from config.auth_views import TokenView
 from config.errors import api_not_found
-from config.health import healthz
+from config.health import healthz, readyz
 
 
 class SchemaView(SpectacularAPIView):
@@ -71,6 +71,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     re_path(r"^healthz/?$", healthz, name="healthz"),
+    re_path(r"^readyz/?$", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Any other /api/ path: a JSON 404 in every mode (DEBUG's HTML page lists every route).

@@ -33,6 +33,9 @@ class Notification(models.Model):
     # Set when the message can never be sent as it is (no address, a header Django refuses):
     # nothing retries it until a person sends it again from the admin.
     failed_at = models.DateTimeField(null=True, blank=True)
+    # A worker holds the row while it sends, with no transaction open; a dead worker's hold runs
+    # out. Only the holder records the outcome.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -45,3 +48,15 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient}: {self.subject}"
+
+
+class SweeperRun(models.Model):
+    """When the sweeper last ran: one row, rewritten by every run. Beat schedules the sweeper and
+    a worker runs it, so an old time means one of them has stopped (/readyz says `beat: stale`)."""
+
+    ONLY = 1
+
+    ran_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"sweeper ran at {self.ran_at:%Y-%m-%d %H:%M:%S}"

@@ -1,7 +1,9 @@
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from notifications.errors import NotificationNotFound
-from notifications.models import Notification
+from notifications.models import Notification, SweeperRun
 
 
 def notification_inbox(*, user, unread_only: bool = False) -> QuerySet[Notification]:
@@ -16,3 +18,8 @@ def notification_get_for(*, user, notification_id) -> Notification:
         return notification_inbox(user=user).get(pk=notification_id)
     except (Notification.DoesNotExist, ValueError, TypeError):
         raise NotificationNotFound() from None
+
+
+def notifications_last_sweep() -> datetime | None:
+    """When the sweeper last ran (None: never)."""
+    return SweeperRun.objects.filter(pk=SweeperRun.ONLY).values_list("ran_at", flat=True).first()

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from smtplib import SMTPException
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.models import Notification, SweeperRun
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,15 @@ def notification_send(*, notification_id: int) -> bool:
     return notifications_send(notification_ids=[notification_id]) == 1
 
 
+def message_id(notification: Notification) -> str:
+    """The e-mail's Message-ID, the same every time this row is sent: a resend after a crash is
+    recognisable as the same message. The creation time keeps ids apart across databases that
+    reuse row ids under one SITE_URL (a development database made again)."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    stamp = int(notification.created_at.timestamp() * 1_000_000)
+    return f"<notification-{notification.pk}.{stamp}@{domain}>"
+
+
 def _message(notification: Notification, connection) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=notification.subject,
@@ -94,64 +104,103 @@ def _message(notification: Notification, connection) -> EmailMultiAlternatives:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient.email],
         connection=connection,
+        headers={"Message-ID": message_id(notification)},
     )
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
     return message
 
 
-def notifications_send(*, notification_ids: list[int]) -> int:
-    """Deliver a batch of notifications by e-mail over one connection, each at most once. The
-    rows are locked with SKIP LOCKED: a row another worker is sending is left to it, and a row
-    with `sent_at` is skipped. Returns how many e-mails went out.
+def hold_seconds() -> int:
+    """How long a worker holds the rows it sends: longer than a task may run, so a live worker
+    always records what it sent before anyone else may take the rows."""
+    return settings.CELERY_TASK_TIME_LIMIT + 60
 
-    A message that can never be sent as it is (no address, a header Django refuses) is recorded
-    as failed, not retried. An SMTP or connection error stops the batch: what went out is marked
-    sent, the rest record the error, and the error is raised again for the task to retry them."""
-    error: Exception | None = None
+
+def _claim(notification_ids: list[int]) -> list[Notification]:
+    """Hold the unsent, unheld rows among `notification_ids` for this worker, in a transaction of
+    its own that commits at once. SKIP LOCKED passes over rows another worker is claiming."""
+    now = timezone.now()
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk__in=notification_ids, sent_at__isnull=True, failed_at__isnull=True)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
             .order_by("id")
         )
-        if not rows:
-            return 0
-        sent: list[int] = []
-        refused: list[tuple[Notification, str]] = []
-        connection = get_connection()
-        try:
-            connection.open()
-            for notification in rows:
-                if not notification.recipient.email:
-                    refused.append((notification, "The recipient has no e-mail address."))
-                    continue
+        until = now + timedelta(seconds=hold_seconds())
+        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(claimed_until=until)
+        for row in rows:
+            row.claimed_until = until
+    return rows
+
+
+def _held(rows: list[Notification]):
+    """The rows as this worker claimed them (one claim, one `claimed_until`): not those whose hold
+    ran out and another worker took."""
+    if not rows:
+        return Notification.objects.none()
+    return Notification.objects.filter(
+        pk__in=[row.pk for row in rows], sent_at__isnull=True, claimed_until=rows[0].claimed_until
+    )
+
+
+def notifications_send(*, notification_ids: list[int]) -> int:
+    """Deliver a batch of notifications by e-mail over one connection. Returns how many e-mails
+    went out.
+
+    Each row is claimed first (`claimed_until`, committed at once); the e-mails go out with no
+    transaction open and no row locked; each row's `sent_at` is written right after its e-mail,
+    and only while this worker still holds it. A row that is sent, failed or held by another
+    worker is skipped. So an e-mail goes out at least once, and twice only if the worker dies
+    between the server's answer and that write (the resend has the same Message-ID).
+
+    A message that can never be sent as it is (no address, a header Django refuses) is recorded
+    as failed, not retried. An SMTP or connection error stops the batch: what went out is already
+    recorded, the rest record the error and are released, and the error is raised again for the
+    task to retry them."""
+    rows = _claim(notification_ids)
+    if not rows:
+        return 0
+    sent = 0
+    done: set[int] = set()  # sent, or failed for good
+    error: Exception | None = None
+    connection = get_connection()
+    try:
+        connection.open()
+        for notification in rows:
+            if not notification.recipient.email:
+                _fail(notification, "The recipient has no e-mail address.")
+            else:
                 try:
                     _message(notification, connection).send()
                 except PERMANENT_ERRORS as exc:
-                    refused.append((notification, f"Cannot be sent as it is: {exc!r}"[:2000]))
-                    continue
-                sent.append(notification.pk)
-        except (SMTPException, OSError) as exc:
-            error = exc
-        finally:
-            connection.close()
-        now = timezone.now()
-        Notification.objects.filter(pk__in=sent).update(
-            sent_at=now, attempts=F("attempts") + 1, last_error=""
-        )
-        for notification, reason in refused:
-            _fail(notification, reason)
-        if error is not None:
-            done = set(sent) | {notification.pk for notification, _ in refused}
-            # enqueued_at: the task's own retry comes first; the sweeper waits a period.
-            Notification.objects.filter(pk__in=[n.pk for n in rows if n.pk not in done]).update(
-                attempts=F("attempts") + 1, last_error=repr(error)[:2000], enqueued_at=now
-            )
+                    _fail(notification, f"Cannot be sent as it is: {exc!r}"[:2000])
+                else:
+                    sent += 1
+                    # At once: a worker that dies later in the batch sends none of these again.
+                    _held([notification]).update(
+                        sent_at=timezone.now(),
+                        attempts=F("attempts") + 1,
+                        last_error="",
+                        claimed_until=None,
+                    )
+            done.add(notification.pk)
+    except (SMTPException, OSError) as exc:
+        error = exc
+    finally:
+        connection.close()
     if error is not None:
+        # enqueued_at: the task's own retry comes first; the sweeper waits a period.
+        _held([n for n in rows if n.pk not in done]).update(
+            attempts=F("attempts") + 1,
+            last_error=repr(error)[:2000],
+            enqueued_at=timezone.now(),
+            claimed_until=None,
+        )
         raise error
-    return len(sent)
+    return sent
 
 
 # Raised while building the message (BadHeaderError is a ValueError): sending again cannot help.
@@ -159,10 +208,12 @@ PERMANENT_ERRORS = (ValueError, UnicodeError)
 
 
 def _fail(notification: Notification, error: str) -> None:
-    notification.attempts += 1
-    notification.last_error = error
-    notification.failed_at = timezone.now()
-    notification.save(update_fields=["attempts", "last_error", "failed_at"])
+    _held([notification]).update(
+        attempts=F("attempts") + 1,
+        last_error=error,
+        failed_at=timezone.now(),
+        claimed_until=None,
+    )
 
 
 def notifications_claim_undelivered(*, limit: int = 500) -> list[int]:
@@ -177,11 +228,23 @@ def notifications_claim_undelivered(*, limit: int = 500) -> list[int]:
             .filter(sent_at__isnull=True, failed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
             .filter(created_at__lte=cutoff)
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )
         Notification.objects.filter(pk__in=ids).update(enqueued_at=now)
     return ids
+
+
+def sweeper_run_record() -> None:
+    """Stamp the sweeper's run (one row, one statement): /readyz reads it to tell whether beat
+    and a worker still run the periodic tasks."""
+    SweeperRun.objects.bulk_create(
+        [SweeperRun(pk=SweeperRun.ONLY, ran_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["ran_at"],
+    )
 
 
 def notification_mark_read(*, notification: Notification) -> Notification:

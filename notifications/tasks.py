@@ -5,6 +5,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.conf import settings
 
+from core.task_retry import database_errors_retried
 from notifications import services
 
 
@@ -18,8 +19,9 @@ from notifications import services
     max_retries=8,
 )
 def notifications_deliver(self, notification_ids: list[int]) -> int:
-    """A batch (notifications_publish): one connection, rows claimed with SKIP LOCKED."""
-    return services.notifications_send(notification_ids=notification_ids)
+    """A batch (notifications_publish): one SMTP connection, rows held while they are sent."""
+    with database_errors_retried(self):  # a dropped database connection: closed, retried
+        return services.notifications_send(notification_ids=notification_ids)
 
 
 @shared_task(acks_late=True)
@@ -30,7 +32,8 @@ def notifications_dispatch(notification_ids: list[int]) -> None:
 
 @shared_task(acks_late=True)
 def notifications_sweep() -> int:
-    """Periodic (beat): re-send what was never delivered."""
+    """Periodic (beat): re-send what was never delivered, and record the run (/readyz)."""
+    services.sweeper_run_record()
     ids = services.notifications_claim_undelivered()
     services.notifications_publish(notification_ids=ids)
     return len(ids)

@@ -12,6 +12,7 @@ PUBLIC = {
     "/api/v1/schema/",
     "/api/v1/docs/",
     "/healthz",
+    "/readyz",
     "/api/",  # the catch-all of unknown API paths: a JSON 404 for anyone
 }
 # The admin has its own login page: anonymous visitors are redirected to it (tested below).
@@ -67,6 +68,7 @@ def test_the_walk_finds_the_routes_we_know():
 
 def test_public_routes_answer_anonymous(client):
     assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
     assert client.get("/api/v1/schema/").status_code == 200
     assert client.get("/api/v1/docs/").status_code == 200
     assert (

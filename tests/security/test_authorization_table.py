@@ -41,6 +41,7 @@ def private(status):
 NOT_OFFERED = private(405)
 TABLE = {
     "/healthz": {"get": every(200), **{m: every(405) for m in ("post", "patch", "put", "delete")}},
+    "/readyz": {"get": every(200), **{m: every(405) for m in ("post", "patch", "put", "delete")}},
     "/api/v1/auth/token/": {
         "get": every(405),
         "post": every(400),
@@ -327,7 +328,7 @@ def url_patterns(resolver=None, prefix=""):
         elif isinstance(pattern, URLPattern):
             route = "/" + (prefix + part).lstrip("/")
             if not route.startswith("/admin/"):
-                yield route.rstrip("/") if route == "/healthz/" else route
+                yield route.rstrip("/") if route in ("/healthz/", "/readyz/") else route
 
 
 def test_the_table_covers_every_route():

@@ -1,5 +1,5 @@
 """The cache (throttle counters) going down degrades rate limiting instead of failing writes, and
-/healthz says so; the client address for limits and lockouts trusts only TRUSTED_PROXY_COUNT
+/readyz says so; the client address for limits and lockouts trusts only TRUSTED_PROXY_COUNT
 proxies' entries of X-Forwarded-For."""
 
 import pytest
@@ -60,15 +60,18 @@ def test_writes_and_logins_go_through_when_the_cache_is_down(cache_down, people,
     assert "the cache does not answer" in caplog.text
 
 
-def test_healthz_reports_the_cache(cache_down, client):
-    response = client.get("/healthz")
+def test_readyz_reports_the_cache_and_healthz_does_not_ask_it(cache_down, client):
+    response = client.get("/readyz")
     assert response.status_code == 200  # the database answers: still serving
-    assert response.json()["checks"]["cache"] is False
+    assert response.json()["checks"]["cache"] == "down"
     assert response.json()["status"] == "degraded"
+    response = client.get("/healthz")  # liveness: a restart would not bring the cache back
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok"}
 
 
 @pytest.mark.services
-def test_healthz_reports_a_live_cache(settings, client):
+def test_readyz_reports_a_live_cache(settings, client):
     settings.CACHE_URL = settings.TEST_REDIS_URL
     settings.CACHES = {
         "default": {
@@ -76,8 +79,8 @@ def test_healthz_reports_a_live_cache(settings, client):
             "LOCATION": settings.TEST_REDIS_URL,
         }
     }
-    body = client.get("/healthz").json()
-    assert body["checks"]["cache"] is True and body["status"] == "ok"
+    body = client.get("/readyz").json()
+    assert body["checks"]["cache"] == "ok" and body["status"] == "ok"
 
 
 def request_from(peer: str, forwarded: str | None):

@@ -1,0 +1,213 @@
+"""A notification is held (a short committed claim), sent with no transaction open and no row lock,
+then recorded only by the worker that still holds it; each e-mail has a stable Message-ID; a task
+whose database connection was dropped is retried on a new connection."""
+
+import time
+from datetime import timedelta
+
+import psycopg
+import pytest
+from celery.signals import task_prerun
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Notification
+from tests import factories
+from tests.notifications.conftest import wait_for
+
+
+def one_row() -> Notification:
+    (row,) = services.notifications_create(
+        recipient_ids=[factories.committee_member().pk], kind="test", subject="Hello", body="Body"
+    )
+    return row
+
+
+def other_connection() -> psycopg.Connection:
+    """A connection of its own to the test database, as another worker would have."""
+    params = connection.settings_dict
+    return psycopg.connect(
+        dbname=params["NAME"],
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        autocommit=False,
+    )
+
+
+class LooksAtTheRowWhileSending(EmailBackend):
+    """Records, at the moment the message goes out, whether a transaction is open on the worker's
+    connection and whether another connection could lock the row (NOWAIT: it fails at once if a
+    lock is held)."""
+
+    seen: list[tuple[bool, bool]] = []
+    row_of: dict[str, int] = {}  # recipient address → row id
+
+    def send_messages(self, messages):
+        row_id = type(self).row_of[messages[0].to[0]]
+        with other_connection() as other:
+            try:
+                other.execute(
+                    "SELECT id FROM notifications_notification WHERE id = %s FOR UPDATE NOWAIT",
+                    [row_id],
+                )
+                lockable = True
+            except psycopg.errors.LockNotAvailable:
+                lockable = False
+            other.rollback()
+        type(self).seen.append((connection.in_atomic_block, lockable))
+        return super().send_messages(messages)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_no_transaction_or_row_lock_is_held_while_the_email_is_sent(no_worker, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.LooksAtTheRowWhileSending"
+    LooksAtTheRowWhileSending.seen = []
+    rows = [one_row() for _ in range(3)]
+    LooksAtTheRowWhileSending.row_of = {row.recipient.email: row.pk for row in rows}
+    assert services.notifications_send(notification_ids=[row.pk for row in rows]) == 3
+    assert LooksAtTheRowWhileSending.seen == [(False, True)] * 3
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+    assert not Notification.objects.filter(claimed_until__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_each_email_has_a_message_id_of_its_row_that_a_resend_repeats(no_worker):
+    row = one_row()
+    assert services.notification_send(notification_id=row.pk) is True
+    first = mail.outbox[0].extra_headers["Message-ID"]
+    assert first == services.message_id(row)
+    assert first.startswith(f"<notification-{row.pk}.") and first.endswith("@ladder.test>")
+    # The same row sent again (a crash before its sent_at was written): the same Message-ID.
+    Notification.objects.filter(pk=row.pk).update(sent_at=None)
+    assert services.notification_send(notification_id=row.pk) is True
+    assert mail.outbox[1].extra_headers["Message-ID"] == first
+    assert mail.outbox[1].message()["Message-ID"] == first
+    other = one_row()
+    assert services.message_id(other) != first
+
+
+@pytest.mark.django_db
+def test_a_row_another_worker_holds_is_skipped_until_its_hold_runs_out(no_worker):
+    row = one_row()
+    Notification.objects.filter(pk=row.pk).update(
+        claimed_until=timezone.now() + timedelta(seconds=60)
+    )
+    assert services.notification_send(notification_id=row.pk) is False
+    assert mail.outbox == []
+    # The holder died: once its hold has run out, the row is anyone's again.
+    Notification.objects.filter(pk=row.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.notification_send(notification_id=row.pk) is True
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_hold_outlasts_a_task_and_the_sweeper_leaves_held_rows_alone(no_worker, settings):
+    assert services.hold_seconds() > settings.CELERY_TASK_TIME_LIMIT
+    settings.NOTIFICATIONS_SWEEP_SECONDS = 60
+    row = one_row()
+    old = timezone.now() - timedelta(seconds=61)
+    Notification.objects.filter(pk=row.pk).update(
+        created_at=old, claimed_until=timezone.now() + timedelta(seconds=60)
+    )
+    assert services.notifications_claim_undelivered() == []
+    Notification.objects.filter(pk=row.pk).update(claimed_until=old)
+    assert services.notifications_claim_undelivered() == [row.pk]
+
+
+class TakenOverWhileSending(EmailBackend):
+    """The worker took longer than its hold; another worker claimed the row meanwhile."""
+
+    def send_messages(self, messages):
+        Notification.objects.update(claimed_until=timezone.now() + timedelta(seconds=60))
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_a_worker_whose_hold_ran_out_does_not_record_the_row(no_worker, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.TakenOverWhileSending"
+    row = one_row()
+    services.notification_send(notification_id=row.pk)
+    row.refresh_from_db()
+    assert row.sent_at is None  # the holder now records it, not us
+    assert row.claimed_until is not None
+
+
+class Dies(BaseException):
+    """The worker is killed (SIGKILL, the task's hard time limit): nothing after it runs."""
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_between_sending_and_recording_resends_once_with_the_same_message_id(
+    no_worker, monkeypatch
+):
+    row = one_row()
+    real_update = type(Notification.objects.none()).update
+
+    def killed(queryset, **fields):
+        if "sent_at" in fields:
+            raise Dies()
+        return real_update(queryset, **fields)
+
+    monkeypatch.setattr(type(Notification.objects.none()), "update", killed)
+    with pytest.raises(Dies):
+        services.notification_send(notification_id=row.pk)
+    monkeypatch.undo()
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert row.sent_at is None and row.claimed_until is not None
+    # Nothing sends it while the dead worker's hold lasts; then it goes once more, same id.
+    assert services.notification_send(notification_id=row.pk) is False
+    Notification.objects.filter(pk=row.pk).update(claimed_until=timezone.now())
+    assert services.notification_send(notification_id=row.pk) is True
+    assert services.notification_send(notification_id=row.pk) is False
+    ids = [message.extra_headers["Message-ID"] for message in mail.outbox]
+    assert len(ids) == 2 and ids[0] == ids[1]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_task_whose_database_connection_was_dropped_is_retried_and_delivers(
+    redis_broker, worker, mailoutbox
+):
+    """PostgreSQL ends the worker's connection (a restart, pg_terminate_backend) just before the
+    task's first query: the task closes it and is retried on a new one, without the sweeper."""
+    dropped = []
+
+    def drop_the_connection(task=None, **kwargs):
+        if dropped or not task.name.endswith("notifications_deliver"):
+            return
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        with other_connection() as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+            other.commit()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                gone = other.execute(
+                    "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)", [pid]
+                ).fetchone()[0]
+                other.commit()
+                if gone:
+                    break
+                time.sleep(0.05)
+        dropped.append(pid)
+
+    task_prerun.connect(drop_the_connection)
+    try:
+        with transaction.atomic():
+            row = one_row()
+        assert wait_for(lambda: len(mail.outbox) == 1, timeout=30)
+    finally:
+        task_prerun.disconnect(drop_the_connection)
+    time.sleep(0.5)
+    assert dropped and len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert row.sent_at is not None and row.attempts == 1
