@@ -1,5 +1,5 @@
 # The PM Ladder image: gunicorn serves the app, whitenoise the static files. The same image runs
-# the Celery worker and beat (see docker-compose.yml).
+# the Celery workers (e-mail; webhooks, on a queue of their own) and beat (see docker-compose.yml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

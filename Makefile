@@ -6,7 +6,7 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint typecheck lint-openapi format demo migrate worker beat install \
+.PHONY: help run serve test lint typecheck lint-openapi format demo migrate worker webhook-worker beat install \
 	install-dev install-node lock clean
 
 help:
@@ -19,7 +19,8 @@ help:
 	@echo "make lint-openapi  the OpenAPI schema: drf-spectacular, openapi-spec-validator, redocly"
 	@echo "make lock     regenerate requirements.lock and requirements-dev.lock (hashed) from pyproject.toml"
 	@echo "make migrate  apply database migrations"
-	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make worker   a Celery worker for e-mail and the sweepers: the default queue (needs CELERY_BROKER_URL)"
+	@echo "make webhook-worker  a Celery worker for webhook deliveries: the webhooks queue (run it too)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
 	@echo "make bench-webhooks  webhook deliveries to a local receiver vs a no-op task (PostgreSQL + Redis)"
@@ -109,8 +110,13 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Two workers, two queues: a webhook receiver that hangs for its 5 s holds a webhook worker's
+# process, never the one that sends e-mail (CELERY_TASK_ROUTES, docs/webhooks.md).
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO
+	$(BIN)/celery -A config worker --loglevel=INFO -Q celery
+
+webhook-worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO -Q webhooks -n webhooks@%h
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule

@@ -62,6 +62,7 @@ class Receiver:
                         }
                     )
                     answer = receiver.script.pop(0) if receiver.script else 200
+                    receiver.requests[-1]["answer"] = answer
                 if answer == "hang":
                     time.sleep(receiver.hang_seconds)
                     answer = 200
@@ -166,6 +167,7 @@ def running_worker():
 
 # A `celery worker` process of its own (solo pool: no children), on the test database. The hold is
 # set after the settings load, as a test may (the environment variable has a minimum of 10 s).
+# With queues (argv[2], comma-separated) it consumes only those, as `make worker` does.
 WORKER_MAIN = """
 import sys
 import django
@@ -173,8 +175,9 @@ django.setup()
 from django.conf import settings
 settings.WEBHOOKS_HOLD_SECONDS = int(sys.argv[1])
 from config.celery import app
+queues = ["-Q", sys.argv[2], "-n", sys.argv[2].replace(",", "-") + "@%h"] if sys.argv[2:] else []
 app.worker_main(["worker", "--pool=solo", "--loglevel=INFO", "--without-mingle",
-                 "--without-gossip", "--without-heartbeat"])
+                 "--without-gossip", "--without-heartbeat", *queues])
 """
 
 
@@ -190,13 +193,16 @@ def database_url() -> str:
 
 @pytest.fixture
 def worker_process(redis_broker, tmp_path):  # noqa: F811
-    """start(hold_seconds=...) -> a real `celery worker` process consuming from the test's Redis,
-    on the test database, with loopback URLs allowed. Killed (by its pid) at the end of the test
-    if still running; `.log()` reads what it printed."""
+    """start(hold_seconds=..., queues=None, env=None) -> a real `celery worker` process consuming
+    from the test's Redis (only `queues`, comma-separated, if given), on the test database, with
+    loopback URLs allowed and `env` added to its environment. Killed (by its pid) at the end of
+    the test if still running; `.log()` reads what they printed."""
     started: list[subprocess.Popen] = []
-    log_path = tmp_path / "celery-worker.log"
+    log_paths: list[Path] = []
 
-    def start(*, hold_seconds: int) -> subprocess.Popen:
+    def start(
+        *, hold_seconds: int = 180, queues: str | None = None, env: dict | None = None
+    ) -> subprocess.Popen:
         environment = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.base",
@@ -204,10 +210,19 @@ def worker_process(redis_broker, tmp_path):  # noqa: F811
             "CELERY_BROKER_URL": redis_broker,
             "WEBHOOKS_ALLOW_PRIVATE_URLS": "true",
             "DEBUG": "false",
+            **(env or {}),
         }
+        log_path = tmp_path / f"celery-worker-{len(log_paths)}.log"
+        log_paths.append(log_path)
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [sys.executable, "-c", WORKER_MAIN, str(hold_seconds)],
+                [
+                    sys.executable,
+                    "-c",
+                    WORKER_MAIN,
+                    str(hold_seconds),
+                    *([queues] if queues else []),
+                ],
                 cwd=ROOT,
                 env=environment,
                 stdout=log,
@@ -216,7 +231,7 @@ def worker_process(redis_broker, tmp_path):  # noqa: F811
         started.append(process)
         return process
 
-    start.log = lambda: log_path.read_text() if log_path.exists() else ""
+    start.log = lambda: "\n".join(path.read_text() for path in log_paths if path.exists())
     yield start
     for process in started:
         if process.poll() is None:
