@@ -8,23 +8,19 @@ bound a connect below 2 s (libpq's minimum `connect_timeout`), so the bound is t
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from config.celery import app as celery_app
-from notifications.selectors import notifications_last_sweep
+from notifications.selectors import notifications_last_sweep, notifications_sweeper_late
 
 CHECK_TIMEOUT_SECONDS = 0.5
-# Beat runs the notifications sweeper every NOTIFICATIONS_SWEEP_SECONDS; this many periods
-# without a run and /readyz calls beat stale (a worker with a backlog may run it late).
-BEAT_STALE_AFTER_SWEEPS = 5
 
 OK, DOWN, STALE = "ok", "down", "stale"
 
@@ -90,10 +86,8 @@ def _status(answered: object) -> str:
 
 
 def _beat(last_sweep: datetime | None) -> str:
-    period = timedelta(seconds=settings.NOTIFICATIONS_SWEEP_SECONDS * BEAT_STALE_AFTER_SWEEPS)
-    if last_sweep is None or timezone.now() - last_sweep > period:
-        return STALE
-    return OK
+    # Beat schedules the sweeper and a worker runs it: its last run is beat's heartbeat.
+    return STALE if notifications_sweeper_late(last_sweep=last_sweep) else OK
 
 
 def _broker_configured() -> bool:

@@ -1,6 +1,8 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from notifications.errors import NotificationNotFound
 from notifications.models import Notification, SweeperRun
@@ -23,3 +25,14 @@ def notification_get_for(*, user, notification_id) -> Notification:
 def notifications_last_sweep() -> datetime | None:
     """When the sweeper last ran (None: never)."""
     return SweeperRun.objects.filter(pk=SweeperRun.ONLY).values_list("ran_at", flat=True).first()
+
+
+# Beat has the sweeper run every NOTIFICATIONS_SWEEP_SECONDS; a worker with a backlog may run it
+# late, so only this many periods without a run say that beat (or every worker) has stopped.
+SWEEPER_LATE_AFTER_PERIODS = 5
+
+
+def notifications_sweeper_late(*, last_sweep: datetime | None) -> bool:
+    """Whether the sweeper has missed SWEEPER_LATE_AFTER_PERIODS runs (or never ran)."""
+    periods = settings.NOTIFICATIONS_SWEEP_SECONDS * SWEEPER_LATE_AFTER_PERIODS
+    return last_sweep is None or timezone.now() - last_sweep > timedelta(seconds=periods)

@@ -64,6 +64,12 @@ def test_web_health_check_asks_a_route_that_exists():
     assert resolve(path).url_name == "healthz"
 
 
+def test_beat_health_check_runs_a_command_that_exists():
+    words = SERVICES["beat"]["healthcheck"]["test"]
+    assert words[:3] == ["CMD", "python", "manage.py"]
+    assert words[3] in get_commands()
+
+
 @pytest.mark.parametrize(("name", "role"), [("worker", "worker"), ("beat", "beat")])
 def test_celery_services_start_the_project_app(name, role):
     words = command_words(SERVICES[name])

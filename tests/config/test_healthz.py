@@ -4,11 +4,13 @@ broker, every check is given at most half a second, and an answer comes back whi
 hangs is still hanging."""
 
 import ast
+import io
 import socket
 import threading
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from config import health
 from config.celery import app as celery_app
 from notifications import services
 from notifications.models import SweeperRun
+from notifications.selectors import SWEEPER_LATE_AFTER_PERIODS
 from notifications.tasks import notifications_sweep
 from tests.config.test_settings import run_django
 
@@ -216,7 +219,7 @@ def test_beat_is_stale_after_a_few_sweep_periods_without_a_sweep(client, broker,
     assert response.json()["checks"]["beat"] == "stale"  # never ran
     assert response.json()["last_sweep_at"] is None
 
-    periods = settings.NOTIFICATIONS_SWEEP_SECONDS * health.BEAT_STALE_AFTER_SWEEPS
+    periods = settings.NOTIFICATIONS_SWEEP_SECONDS * SWEEPER_LATE_AFTER_PERIODS
     services.sweeper_run_record()
     SweeperRun.objects.update(ran_at=timezone.now() - timedelta(seconds=periods - 5))
     assert client.get("/readyz").json()["checks"]["beat"] == "ok"
@@ -248,3 +251,17 @@ def test_health_routes_are_exempt_from_the_https_redirect_of_production(client, 
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/api/v1/schema/").status_code == 301
+
+
+def test_the_beat_containers_check_fails_until_the_sweeper_runs(settings):
+    SweeperRun.objects.all().delete()
+    with pytest.raises(CommandError, match="not run since ever"):
+        call_command("sweeper_check")
+    notifications_sweep()
+    out = io.StringIO()
+    call_command("sweeper_check", stdout=out)
+    assert "The sweeper ran at" in out.getvalue()
+    periods = settings.NOTIFICATIONS_SWEEP_SECONDS * SWEEPER_LATE_AFTER_PERIODS
+    SweeperRun.objects.update(ran_at=timezone.now() - timedelta(seconds=periods + 5))
+    with pytest.raises(CommandError, match="beat is down"):
+        call_command("sweeper_check")
