@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     SELF_NOMINATION = "self_nomination"
+    PACKET_AUTHOR_RECUSED = "packet_author_recused"
     HR_ONLY = "hr_only"
     JUSTIFICATION_REQUIRED = "justification_required"
     INVALID_DECISION = "invalid_decision"

@@ -112,6 +112,9 @@ class Promotion(models.Model):
     # The current packet's summary (its version is `packet_version`; every version is kept).
     justification = models.TextField(max_length=TEXT_LIMIT)
     packet_version = models.PositiveIntegerField(default=1)
+    # Everyone who submitted a version of the packet (user ids): the nominator, and HR where HR
+    # rewrote it. An author is recused from the committee's work on it (permissions._may).
+    packet_authors = models.JSONField(default=list, blank=True)
     # What the committee asked the nominator to change, and on which packet version.
     changes_requested_note = models.TextField(max_length=TEXT_LIMIT, blank=True)
     changes_requested_version = models.PositiveIntegerField(null=True, blank=True)

@@ -9,12 +9,12 @@ import hashlib
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 
 from ladder.errors import InvalidInput
 from ladder.models import Level
 from ladder.selectors import level_criteria
+from ladder.validators import refuse_control_characters_in_prose, refuse_unsafe_links
 from promotions import permissions
 from promotions.errors import ErrorCode, PromotionNotFound
 from promotions.models import PacketVersion, Promotion, Rating
@@ -22,7 +22,6 @@ from promotions.selectors import promotion_locked
 
 EVIDENCE_TEXT_LIMIT = 2000
 EVIDENCE_LINKS_LIMIT = 5
-_url = URLValidator(schemes=["http", "https"])
 
 
 def packet_evidence(*, to_level: Level, evidence: list[dict]) -> list[dict]:
@@ -65,12 +64,19 @@ def packet_evidence(*, to_level: Level, evidence: list[dict]) -> list[dict]:
                 f"{criterion.code}: at most {EVIDENCE_LINKS_LIMIT} links.",
                 code=ErrorCode.EVIDENCE_INVALID,
             )
+        try:
+            refuse_control_characters_in_prose(text)
+        except ValidationError as exc:
+            raise InvalidInput(
+                f"{criterion.code}: {exc.messages[0]}", code=ErrorCode.EVIDENCE_INVALID
+            ) from None
         for link in links:
             try:
-                _url(link)
-            except ValidationError:
+                refuse_unsafe_links(str(link))
+            except ValidationError as exc:
                 raise InvalidInput(
-                    f"{criterion.code}: {str(link)[:80]} is not an absolute http(s) URL.",
+                    f"{criterion.code}: {str(link)[:80]!r} is not a link we take: "
+                    f"{exc.messages[0]}",
                     code=ErrorCode.EVIDENCE_INVALID,
                 ) from None
         kept.append(
@@ -102,7 +108,11 @@ def packet_sha256(*, justification: str, evidence: list[dict]) -> str:
 def _append(
     *, promotion: Promotion, number: int, submitted_by, justification: str, evidence: list[dict]
 ) -> PacketVersion:
-    """Write version `number`; `evidence` as packet_evidence kept it."""
+    """Write version `number`; `evidence` as packet_evidence kept it, and its submitter among the
+    packet's authors."""
+    if submitted_by.pk not in promotion.packet_authors:
+        promotion.packet_authors = [*promotion.packet_authors, submitted_by.pk]
+        promotion.save(update_fields=["packet_authors"])
     return PacketVersion.objects.create(
         promotion=promotion,
         number=number,

@@ -12,6 +12,7 @@ from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.selectors import member_of
 from promotions.errors import (
     ActionNotAllowed,
+    ErrorCode,
     PromotionNotFound,
     TransitionConflict,
 )
@@ -132,8 +133,13 @@ def _may(user, action: str, promotion: Promotion) -> bool:
             is_nominator(user, promotion)
             or (roles.is_hr(user) and not is_candidate(user, promotion))
         ) and not _protected_from(user, promotion)
-    # start-review, review, approve, reject, request-changes: the committee's work.
-    return sees_committee_work(user, promotion)
+    # start-review, review, approve, reject, request-changes: the committee's work, not for
+    # whoever wrote a version of the case it judges (HR who rewrote the packet, say).
+    return sees_committee_work(user, promotion) and not is_packet_author(user, promotion)
+
+
+def is_packet_author(user, promotion: Promotion) -> bool:
+    return user.pk in promotion.packet_authors
 
 
 def _protected_from(user, promotion: Promotion) -> bool:
@@ -150,6 +156,11 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
             raise ActionNotAllowed(
                 "Only a superuser may rewrite, resubmit or withdraw a superuser's promotion.",
                 code=LadderErrorCode.SUPERUSER_PROTECTED,
+            )
+        if action not in NOMINATORS_WORK and is_packet_author(user, promotion):
+            raise ActionNotAllowed(
+                "You wrote a version of this packet: the committee's work on it is for others.",
+                code=ErrorCode.PACKET_AUTHOR_RECUSED,
             )
         raise ActionNotAllowed(f"You may not {action.replace('-', ' ')} this promotion.")
     if not state_allows(action, promotion):

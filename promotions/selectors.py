@@ -65,6 +65,7 @@ def with_vote_counts(promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
 
 LIST_COLUMNS = [
     "state",
+    "packet_authors",
     "justification",
     "created_at",
     "updated_at",
@@ -188,6 +189,7 @@ class CycleRow:
 # The promotion's own columns, as PromotionRow's attributes are named, then the related ones.
 ROW_OWN = (
     "candidate_id",
+    "packet_authors",
     "from_level_id",
     "to_level_id",
     "state",
@@ -287,6 +289,7 @@ def promotion_rows(promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
 
 ACCESS_COLUMNS = [
     "state",
+    "packet_authors",
     "packet_version",
     "nominated_by_id",
     "candidate__user_id",
@@ -376,10 +379,11 @@ def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, lis
         raise PromotionNotFound() from None
     if not rows:  # not visible (404), or, were that ever so, a promotion with no event yet
         return promotion_for_access_check(user=user, promotion_id=promotion_id), []
-    state, packet_version, nominated_by_id, candidate_user_id, manager_id = rows[0][-5:]
+    state, authors, packet_version, nominated_by_id, candidate_user_id, manager_id = rows[0][-6:]
     promotion = Promotion(
         pk=int(promotion_id),
         state=state,
+        packet_authors=authors,
         packet_version=packet_version,
         nominated_by_id=nominated_by_id,
         candidate=Member(user_id=candidate_user_id, manager_id=manager_id),

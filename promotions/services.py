@@ -179,6 +179,7 @@ def promotion_nominate(
                 to_level=to_level,
                 nominated_by=nominated_by,
                 justification=justification.strip(),
+                packet_authors=[nominated_by.pk],
                 cycle=cycle,
                 off_cycle_reason=off_cycle_reason,
                 eligibility_override_reason=override_reason,
