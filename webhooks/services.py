@@ -411,6 +411,12 @@ def _disable(endpoint: Endpoint, *, now, error: str) -> None:
     endpoint.is_active = False
     endpoint.disabled_at = now
     _hold_pending(endpoint_id=endpoint.pk, now=now)
+    config_change_record(  # by the system: the caller saves the endpoint in this transaction
+        actor=None,
+        action="disabled",
+        target=endpoint,
+        changes={"is_active": {"from": True, "to": False}},
+    )
     hours = settings.WEBHOOKS_DISABLE_AFTER_HOURS
     link = settings.SITE_URL + f"/admin/webhooks/endpoint/{endpoint.pk}/change/"
     notifications_create(

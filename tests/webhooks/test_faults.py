@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
+from audit.models import ConfigChange
 from ladder import roles
 from notifications.models import Notification
 from tests import factories
@@ -340,6 +341,10 @@ def test_failing_for_disable_after_hours_disables_the_endpoint_holds_its_deliver
     assert notes.count() == len(recipients)  # one each
     assert all(endpoint.url in note.body and "72 hours" in note.body for note in notes)
     assert len(receiver.requests) == 3
+    # The configuration's audit trail says the system turned it off.
+    disabled = ConfigChange.objects.get(target_type="webhooks.endpoint", action="disabled")
+    assert (disabled.actor, disabled.route) == (None, "system")
+    assert disabled.target_id == str(endpoint.pk)
 
     # Its deliveries, retrying or not yet tried, are held: sent by no task and no sweeper.
     assert set(Delivery.objects.values_list("status", "next_attempt_at")) == {
