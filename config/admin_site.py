@@ -1,7 +1,8 @@
 """The admin site. Every model admin registered on it, ours or a library's, accepts in its
 changelist only the filters it offers: Django's own rule lets any lookup on a model's own fields
 through (`?approvals=1`, `?reviews=3`, `?body__contains=...`), and a user who may not read a
-field could still tell rows apart by filtering on it. And its actions run only on ids."""
+field could still tell rows apart by filtering on it. Its actions run only on ids. And every form
+it shows takes text and dates by the rules of ladder.validators (`GuardedForms`)."""
 
 import re
 
@@ -58,6 +59,33 @@ class WellFormedActionsOnly(admin.ModelAdmin):
         return super().response_action(request, queryset, *args, **kwargs)
 
 
+def guarded(form_class):
+    """The form class with the input rules of ladder.validators on every text and date field."""
+    from ladder.validators import guard_form_fields
+
+    def __init__(self, *args, **kwargs):
+        form_class.__init__(self, *args, **kwargs)
+        guard_form_fields(self.fields)
+
+    return type(form_class.__name__, (form_class,), {"__init__": __init__})
+
+
+class GuardedForms(admin.ModelAdmin):
+    """Every form of the admin (add and change pages, their inlines, editable lists) takes text
+    and dates by the rules of ladder.validators: no control or invisible format characters, dates
+    at most a year ahead. The rules live there; this applies them to every model registered."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return guarded(super().get_form(request, obj, change=change, **kwargs))
+
+    def get_changelist_form(self, request, **kwargs):
+        return guarded(super().get_changelist_form(request, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            yield type(formset.__name__, (formset,), {"form": guarded(formset.form)}), inline
+
+
 class AxesAttemptTime(admin.ModelAdmin):
     """django-axes' own action ("Clean up expired attempts") reads `request.axes_attempt_time`,
     which only its login handler sets (jazzband/django-axes#1424): a 500 whatever is ticked.
@@ -89,7 +117,12 @@ class LadderAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedFiltersOnly):
-            bases: tuple[type, ...] = (OfferedFiltersOnly, WellFormedActionsOnly, admin_class)
+            bases: tuple[type, ...] = (
+                OfferedFiltersOnly,
+                WellFormedActionsOnly,
+                GuardedForms,
+                admin_class,
+            )
             if admin_class.__module__.startswith("axes."):
                 bases = (AxesAttemptTime, *bases)
             admin_class = type(admin_class.__name__, bases, {})

@@ -22,7 +22,7 @@ from ladder import roles, services
 from ladder.errors import DomainError
 from ladder.imports import MemberResource, members_import
 from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member, MemberChange
-from ladder.validators import refuse_control_characters
+from ladder.validators import NOT_IN_FUTURE
 
 User = get_user_model()
 
@@ -166,6 +166,11 @@ class MemberAdminForm(forms.ModelForm):
     class Meta:
         model = Member
         fields = ["user", "level", "manager", "level_since", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "level_since" in self.fields:  # placing someone: since when, never ahead of today
+            self.fields["level_since"].validators.append(NOT_IN_FUTURE)
 
     def clean(self):
         cleaned = super().clean() or {}
@@ -424,13 +429,6 @@ class LadderUserAdmin(UserAdmin):
         if db_field.name == "groups" and not request.user.is_superuser:
             kwargs["queryset"] = Group.objects.filter(name__in=roles.ROLE_GROUPS)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        for name in ("first_name", "last_name"):
-            if name in form.base_fields:
-                form.base_fields[name].validators.append(refuse_control_characters)
-        return form
 
     def _free_of_conflict(self, request) -> bool:
         return roles.account_conflict(request.user) is None

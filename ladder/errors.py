@@ -35,4 +35,6 @@ class ErrorCode(StrEnum):
     # Raised by the serializers and validators (as DRF validation codes).
     UNKNOWN_FIELD = "unknown_field"
     FUTURE_DATE = "future_date"
+    DATE_TOO_FAR = "date_too_far"
     CONTROL_CHARACTER = "control_character"
+    FORMAT_CHARACTER = "format_character"

@@ -20,14 +20,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV
 
+from core.spreadsheets import csv_value
 from ladder import services
 from ladder.errors import DomainError
 from ladder.models import Level, Member
-from ladder.validators import refuse_control_characters
+from ladder.validators import NOT_IN_FUTURE, refuse_control_characters
 
 User = get_user_model()
 
@@ -161,8 +161,25 @@ def members_import(
 # --- Phase 1: check every row ------------------------------------------------------------------
 
 
+def _hidden_characters(values: Iterable[str], names: Iterable[str]) -> list[str]:
+    """Every cell of the file is one line of visible text (ladder.validators): a NUL byte would
+    reach PostgreSQL (a 500), a control or bidi character would reach the records and e-mails."""
+    return [
+        problem
+        for value, name in zip(values, names, strict=True)
+        for problem in _invalid(value, [refuse_control_characters], name)
+    ]
+
+
 def _check(*, actor, dataset: tablib.Dataset, errors: list[LineError]) -> list[_Row]:
-    headers = [(h or "").strip().lower() for h in (dataset.headers or [])]
+    raw_headers = [h or "" for h in (dataset.headers or [])]
+    hidden = _hidden_characters(
+        raw_headers, [f"column {i}" for i in range(1, len(raw_headers) + 1)]
+    )
+    if hidden:
+        errors.extend(LineError(1, problem) for problem in hidden)
+        return []
+    headers = [h.strip().lower() for h in raw_headers]
     unknown = [h for h in headers if h not in COLUMNS]
     missing = [c for c in REQUIRED_COLUMNS if c not in headers]
     repeated = sorted({h for h in headers if headers.count(h) > 1})
@@ -180,9 +197,16 @@ def _check(*, actor, dataset: tablib.Dataset, errors: list[LineError]) -> list[_
     first_line: dict[str, int] = {}
     for index, values in enumerate(dataset):
         line = index + 2
+        # As the export wrote them: a cell it quoted (a spreadsheet would run it as a formula)
+        # reads back without its quote (core.spreadsheets).
         cells = {
-            h: ("" if v is None else str(v)).strip() for h, v in zip(headers, values, strict=True)
+            h: csv_value(("" if v is None else str(v)).strip())
+            for h, v in zip(headers, values, strict=True)
         }
+        hidden = _hidden_characters(cells.values(), cells.keys())
+        if hidden:
+            errors.extend(LineError(line, problem) for problem in hidden)
+            continue
         row = _parse(line=line, cells=cells, levels=levels, errors=errors)
         if row is None:
             continue
@@ -241,8 +265,7 @@ def _parse(*, line: int, cells: dict, levels: dict, errors: list[LineError]) -> 
         if len(row.email) > EMAIL_MAX_LENGTH:
             problems.append(f"The email is longer than {EMAIL_MAX_LENGTH} characters.")
     for name in ("first_name", "last_name"):
-        if name in cells:
-            problems += _invalid(cells[name], [refuse_control_characters], name)
+        if name in cells:  # one line of visible text, as every cell (_hidden_characters)
             if len(cells[name]) > NAME_MAX_LENGTH:
                 problems.append(f"{name} is longer than {NAME_MAX_LENGTH} characters.")
             setattr(row, name, cells[name])
@@ -261,8 +284,7 @@ def _parse(*, line: int, cells: dict, levels: dict, errors: list[LineError]) -> 
         except ValueError:
             problems.append(f"level_since {cells['level_since']!r} is not a date (YYYY-MM-DD).")
         else:
-            if row.level_since > timezone.localdate():
-                problems.append("level_since is in the future.")
+            problems += _invalid(row.level_since, [NOT_IN_FUTURE], "level_since")
     if cells.get("is_active"):
         value = BOOLEANS.get(cells["is_active"].lower())
         if value is None:
@@ -272,7 +294,7 @@ def _parse(*, line: int, cells: dict, levels: dict, errors: list[LineError]) -> 
     return None if problems else row
 
 
-def _invalid(value: str, validators: Iterable, name: str) -> list[str]:
+def _invalid(value, validators: Iterable, name: str) -> list[str]:
     problems = []
     for validator in validators:
         try:

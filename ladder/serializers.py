@@ -1,16 +1,55 @@
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ladder.models import Criterion, Level, LevelTransition, Member
-from ladder.validators import refuse_control_characters
+from ladder.validators import (
+    FAR_DATES,
+    NOT_IN_FUTURE,
+    is_bounded,
+    refuse_control_characters,
+    refuse_control_characters_in_prose,
+)
+
+PROSE = {"base_template": "textarea.html"}  # DRF's mark of a multi-line text box
+PASSWORD = {"input_type": "password"}
+
+
+def ProseField(**kwargs):  # noqa: N802 (a field factory, named like the fields it makes)
+    """Text of several lines: notes, comments, justifications, evidence."""
+    return serializers.CharField(style=PROSE, **kwargs)
+
+
+def _guard(field: serializers.Field) -> None:
+    """The rules of ladder.validators on one field: text is one line (prose: lines and tabs)
+    without control or format characters; a date at most a year ahead, unless it says less."""
+    child = getattr(field, "child", None)
+    if isinstance(field, serializers.ListField) and child is not None:
+        _guard(child)
+    elif isinstance(field, serializers.CharField):
+        if field.style.get("input_type") == PASSWORD["input_type"]:
+            return  # a password is taken as typed, and never shown
+        prose = field.style.get("base_template") == PROSE["base_template"]
+        rule = refuse_control_characters_in_prose if prose else refuse_control_characters
+        if rule not in field.validators:
+            field.validators.append(rule)
+    elif isinstance(field, serializers.DateField | serializers.DateTimeField) and not is_bounded(
+        field.validators
+    ):
+        field.validators.append(FAR_DATES)
 
 
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a client never believes a typo or a read-only field
     (state, level, ...) was saved; and a number or a boolean where text is due (DRF would turn
-    `0` into "0"), as the schema says."""
+    `0` into "0"), as the schema says. Every text and date field it declares follows the input
+    rules of ladder.validators (`_guard`)."""
+
+    def get_fields(self):
+        fields = super().get_fields()  # copies of the declared fields: this instance's own
+        for field in fields.values():
+            _guard(field)
+        return fields
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -186,9 +225,8 @@ class LevelCodeField(LookupField):
 
 
 def NameField(**kwargs):  # noqa: N802 (a field factory, named like the fields it makes)
-    return serializers.CharField(
-        max_length=150, allow_blank=True, validators=[refuse_control_characters], **kwargs
-    )
+    # One line without control characters: StrictSerializer gives every text field that rule.
+    return serializers.CharField(max_length=150, allow_blank=True, **kwargs)
 
 
 class MemberCreateSerializer(StrictSerializer):
@@ -199,16 +237,13 @@ class MemberCreateSerializer(StrictSerializer):
     level = LevelCodeField()
     manager = ManagerField()
     password = serializers.CharField(
-        max_length=128, required=False, write_only=True, trim_whitespace=False
+        max_length=128, required=False, write_only=True, trim_whitespace=False, style=PASSWORD
     )
     level_since = serializers.DateField(
-        required=False, help_text="Since when the member is at this level (default today)."
+        required=False,
+        validators=[NOT_IN_FUTURE],
+        help_text="Since when the member is at this level (default today; not in the future).",
     )
-
-    def validate_level_since(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError("This date is in the future.", code="future_date")
-        return value
 
 
 class MemberUpdateSerializer(StrictSerializer):

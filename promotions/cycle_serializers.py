@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from ladder.models import Track
 from ladder.serializers import StrictSerializer
-from ladder.validators import refuse_control_characters
 from promotions.eligibility import REASON_CHOICES
 from promotions.models import Cycle, PromotionState
 
@@ -50,9 +49,9 @@ class CycleSerializer(serializers.ModelSerializer):
 
 class CycleInputSerializer(StrictSerializer):
     """A cycle's plan: its dates go in order, equal allowed (nominations open ≤ close ≤ decisions
-    due ≤ effective)."""
+    due ≤ effective), each at most a year ahead (StrictSerializer)."""
 
-    name = serializers.CharField(max_length=120, validators=[refuse_control_characters])
+    name = serializers.CharField(max_length=120)  # one line (StrictSerializer)
     tracks = serializers.ListField(
         child=serializers.ChoiceField(choices=Track.choices),
         max_length=len(Track.values),

@@ -14,7 +14,7 @@ from ladder import roles
 from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.errors import InvalidInput
 from ladder.models import Track
-from ladder.validators import refuse_control_characters
+from ladder.validators import FAR_DATES, refuse_control_characters
 from promotions import notify, webhook_events
 from promotions.errors import ActionNotAllowed, ErrorCode, TransitionConflict
 from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState
@@ -37,10 +37,18 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
     try:
         refuse_control_characters(name)  # it heads e-mails and pages
     except ValidationError as exc:
-        raise InvalidInput(exc.messages[0], code=LadderErrorCode.CONTROL_CHARACTER) from None
+        code = exc.error_list[0].code or LadderErrorCode.CONTROL_CHARACTER
+        raise InvalidInput(exc.messages[0], code=code) from None
     unknown = [track for track in tracks if track not in Track.values]
     if unknown or len(set(tracks)) != len(tracks):
         raise InvalidInput(f"Tracks are distinct values of: {', '.join(Track.values)}.")
+    for field in DATE_FIELDS:
+        try:
+            FAR_DATES(dates[field])  # a typo (9999) would leave its approvals pending for ever
+        except ValidationError as exc:
+            raise InvalidInput(
+                f"{field}: {exc.messages[0]}", code=LadderErrorCode.DATE_TOO_FAR
+            ) from None
     ordered = [dates[name] for name in DATE_FIELDS]
     if ordered != sorted(ordered):
         raise InvalidInput(
@@ -69,16 +77,21 @@ def _locked(cycle: Cycle) -> Cycle:
     return Cycle.objects.select_for_update().get(pk=cycle.pk)
 
 
-@transaction.atomic
-def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
-    """Name, tracks and dates, while the cycle is a draft."""
-    ensure_hr(actor)
-    cycle = _locked(cycle)
+def ensure_draft(cycle: Cycle) -> None:
+    """Only a draft is edited (409): asked before the body is read, in the documented order."""
     if cycle.state != CycleState.DRAFT:
         raise TransitionConflict(
             "Only a draft cycle is edited; this one is " + cycle.state + ".",
             code=ErrorCode.CYCLE_NOT_DRAFT,
         )
+
+
+@transaction.atomic
+def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
+    """Name, tracks and dates, while the cycle is a draft."""
+    ensure_hr(actor)
+    cycle = _locked(cycle)
+    ensure_draft(cycle)
     before = _plan(cycle)
     for field in EDITABLE_FIELDS:
         if field in changes:

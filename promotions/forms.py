@@ -3,10 +3,11 @@
 
 from django import forms
 
+from ladder.validators import GuardedForm
 from promotions.models import TEXT_LIMIT, Decision, Rating
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(GuardedForm):
     decision = forms.ChoiceField(
         choices=Decision.choices,
         widget=forms.RadioSelect,
@@ -45,7 +46,7 @@ class ReviewForm(forms.Form):
         }
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(GuardedForm):
     """One note for whichever button is pressed; the buttons are the available transitions."""
 
     note = forms.CharField(

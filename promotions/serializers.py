@@ -3,7 +3,9 @@ from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ladder.serializers import LevelCodeField, StrictSerializer
+from ladder.serializers import LevelCodeField, ProseField, StrictSerializer
+from ladder.validators import DATE_HORIZON, DateBound
+from promotions.errors import ErrorCode
 from promotions.models import (
     TEXT_LIMIT,
     Decision,
@@ -150,18 +152,20 @@ class PromotionSerializer(serializers.ModelSerializer):
 
 class EvidenceInputSerializer(StrictSerializer):
     criterion = serializers.CharField(max_length=60, help_text="A criterion code of the level.")
-    text = serializers.CharField(max_length=EVIDENCE_TEXT_LIMIT)
+    text = ProseField(max_length=EVIDENCE_TEXT_LIMIT)
     links = serializers.ListField(
+        # What a link may be (http(s), no user info, a real port) is the packet service's
+        # (400 `evidence_invalid`), the one home of that rule (validators.refuse_unsafe_links).
         child=serializers.URLField(max_length=2000),
         max_length=EVIDENCE_LINKS_LIMIT,
         required=False,
         default=list,
-        help_text="Absolute http(s) URLs, at most five.",
+        help_text="Absolute http(s) URLs, at most five, without a user name or password.",
     )
 
 
 class PacketInputSerializer(StrictSerializer):
-    justification = serializers.CharField(max_length=TEXT_LIMIT)
+    justification = ProseField(max_length=TEXT_LIMIT)
     evidence = EvidenceInputSerializer(
         many=True,
         help_text="One entry for every active criterion of the target level "
@@ -172,14 +176,14 @@ class PacketInputSerializer(StrictSerializer):
 class NominationSerializer(PacketInputSerializer):
     candidate = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     to_level = LevelCodeField()
-    off_cycle_reason = serializers.CharField(
+    off_cycle_reason = ProseField(
         max_length=TEXT_LIMIT,
         required=False,
         default="",
         allow_blank=True,
         help_text="HR only: nominate outside any cycle, saying why (the committee reads it).",
     )
-    eligibility_override_reason = serializers.CharField(
+    eligibility_override_reason = ProseField(
         max_length=TEXT_LIMIT,
         required=False,
         default="",
@@ -230,9 +234,7 @@ class PacketVersionSerializer(serializers.ModelSerializer):
 
 
 class TransitionNoteSerializer(StrictSerializer):
-    note = serializers.CharField(
-        max_length=TEXT_LIMIT, required=False, allow_blank=True, default=""
-    )
+    note = ProseField(max_length=TEXT_LIMIT, required=False, allow_blank=True, default="")
 
 
 class ApprovalSerializer(TransitionNoteSerializer):
@@ -240,8 +242,16 @@ class ApprovalSerializer(TransitionNoteSerializer):
         required=False,
         default=None,
         allow_null=True,
+        validators=[
+            DateBound(
+                DATE_HORIZON,
+                code=ErrorCode.EFFECTIVE_ON_TOO_FAR,
+                message=f"The effective date is at most {DATE_HORIZON.days} days ahead.",
+            )
+        ],
         help_text="Only for a promotion in no cycle (a cycle's promotions take its date): the "
-        "day the level changes; default today, never in the past.",
+        "day the level changes; default today, never in the past, at most "
+        f"{DATE_HORIZON.days} days ahead.",
     )
 
 
@@ -252,9 +262,7 @@ class RatingSerializer(StrictSerializer):
 
 class ReviewInputSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
-    comment = serializers.CharField(
-        max_length=TEXT_LIMIT, required=False, allow_blank=True, default=""
-    )
+    comment = ProseField(max_length=TEXT_LIMIT, required=False, allow_blank=True, default="")
     ratings = RatingSerializer(
         many=True, help_text="A rating for every criterion of the current packet version."
     )

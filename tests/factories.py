@@ -172,19 +172,22 @@ def ratings_body(promotion, rating: str = "meets") -> list[dict]:
 
 
 def draft_cycle(hr, *, name: str = "H1", tracks=("management",)):
-    """A draft promotion cycle of HR's, far in the future."""
-    from datetime import date
+    """A draft promotion cycle of HR's, months ahead (within the year a date may be ahead)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
 
     from promotions import cycles
 
+    today = timezone.localdate()
     return cycles.cycle_create(
         actor=hr,
         name=name,
         tracks=list(tracks),
-        nominations_open_on=date(2030, 1, 1),
-        nominations_close_on=date(2030, 2, 1),
-        decisions_due_on=date(2030, 3, 1),
-        effective_on=date(2030, 4, 1),
+        nominations_open_on=today + timedelta(days=200),
+        nominations_close_on=today + timedelta(days=230),
+        decisions_due_on=today + timedelta(days=260),
+        effective_on=today + timedelta(days=290),
     )
 
 

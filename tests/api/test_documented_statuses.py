@@ -38,11 +38,12 @@ OPERATIONS = {
     for path, operations in SCHEMA["paths"].items()
     for method, operation in operations.items()
 }
+# Ahead, within the year that every date a person enters is bounded by.
 DATES = {
-    "nominations_open_on": date(2030, 1, 1),
-    "nominations_close_on": date(2030, 2, 1),
-    "decisions_due_on": date(2030, 3, 1),
-    "effective_on": date(2030, 4, 1),
+    "nominations_open_on": date.today() + timedelta(days=30),
+    "nominations_close_on": date.today() + timedelta(days=60),
+    "decisions_due_on": date.today() + timedelta(days=90),
+    "effective_on": date.today() + timedelta(days=120),
 }
 NO_SUCH = {
     "id": "999999999",
@@ -226,7 +227,11 @@ class World:
             "cycles_create": [
                 {"name": "H2", **{k: v.isoformat() for k, v in DATES.items()}},
                 {"name": "H2", "tracks": ["ic"], **{k: v.isoformat() for k, v in DATES.items()}},
-                {"name": "H2", **dict.fromkeys(DATES, "2030-01-01"), "effective_on": "2029-01-01"},
+                {
+                    "name": "H2",
+                    **dict.fromkeys(DATES, DATES["effective_on"].isoformat()),
+                    "effective_on": DATES["nominations_open_on"].isoformat(),
+                },
             ],
             "cycles_partial_update": [{"name": "H1 bis"}, {"effective_on": "2000-01-01"}],
             "promotions_reviews_create": [
