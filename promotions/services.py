@@ -16,6 +16,7 @@ from ladder.errors import InvalidInput
 from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
+from ladder.validators import DATE_HORIZON
 from promotions import notify, permissions, webhook_events
 from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers, reason
 from promotions.errors import (
@@ -228,7 +229,7 @@ def promotion_review(
     return review, created
 
 
-EFFECTIVE_ON_HORIZON = timedelta(days=366)
+EFFECTIVE_ON_HORIZON = DATE_HORIZON  # the bound of every date a person enters
 
 
 def effective_date_for(*, promotion: Promotion, requested: date | None, today: date) -> date:
