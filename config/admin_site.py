@@ -11,6 +11,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
@@ -86,6 +87,20 @@ class GuardedForms(admin.ModelAdmin):
             yield type(formset.__name__, (formset,), {"form": guarded(formset.form)}), inline
 
 
+class HistoryForAuditReaders(admin.ModelAdmin):
+    """The admin's generic history of an object says who changed what on it: an audit trail, so
+    it is for those who read the audit trails (HR, superusers), on every model, as the member
+    page's own change history is."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not request.user.has_perm(AUDIT_READER_PERMISSION):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
+AUDIT_READER_PERMISSION = "ladder.view_memberchange"  # HR's, given by a migration
+
+
 class AxesAttemptTime(admin.ModelAdmin):
     """django-axes' own action ("Clean up expired attempts") reads `request.axes_attempt_time`,
     which only its login handler sets (jazzband/django-axes#1424): a 500 whatever is ticked.
@@ -119,6 +134,7 @@ class LadderAdminSite(admin.AdminSite):
         if not issubclass(admin_class, OfferedFiltersOnly):
             bases: tuple[type, ...] = (
                 OfferedFiltersOnly,
+                HistoryForAuditReaders,
                 WellFormedActionsOnly,
                 GuardedForms,
                 admin_class,

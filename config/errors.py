@@ -1,12 +1,14 @@
 """One place that turns errors into JSON bodies with `detail` and a machine-readable `code`, and
 the registry of every code the API answers (the OpenAPI schema's `ErrorCode`)."""
 
+import re
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
+from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -27,6 +29,7 @@ class ErrorCode(StrEnum):
     in their `errors` modules."""
 
     # The request as a whole
+    BAD_REQUEST = "bad_request"  # refused before DRF reads it (e.g. a Host not allowed)
     PARSE_ERROR = "parse_error"
     JSON_TOO_DEEP = "json_too_deep"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -180,3 +183,24 @@ def locked_out(request, credentials=None, *args, **kwargs):
     if _is_api(request):
         return JsonResponse({"detail": detail, "code": ErrorCode.LOCKED_OUT}, status=429)
     return HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")
+
+
+# user:password@ in a URL (DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, a webhook's URL ...).
+URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@", re.I)
+
+
+class CredentialsHidingReporterFilter(SafeExceptionReporterFilter):
+    """DEBUG's error pages list the settings and, under runserver, every environment variable:
+    Django hides names like *PASSWORD* and *SECRET*, not the password inside DATABASE_URL. This
+    filter also hides any URL's password, and every value named like a URL or a DSN."""
+
+    hidden_settings = re.compile(
+        "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DATABASE_URL|BROKER|DSN|CACHE_URL",
+        flags=re.I,
+    )
+
+    def cleanse_setting(self, key, value):
+        value = super().cleanse_setting(key, value)
+        if type(value) is str:  # not a lazy object posing as one
+            return URL_CREDENTIALS.sub(rf"\g<scheme>\g<user>:{self.cleansed_substitute}@", value)
+        return value

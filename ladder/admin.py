@@ -1,6 +1,7 @@
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -18,6 +19,7 @@ from accounts.services import tokens_revoke_for
 from audit.admin import ConfigAuditAdminMixin
 from core.admin_mixins import ReadOnlyAdminMixin
 from core.spreadsheets import SpreadsheetSafeCSV
+from core.uploads import accepts_upload
 from ladder import roles, services
 from ladder.errors import DomainError
 from ladder.imports import MemberResource, members_import
@@ -211,16 +213,15 @@ class HRExportMixin(ExportMixin):
 
 
 class MemberImportForm(forms.Form):
-    MAX_BYTES = 5 * 1024 * 1024
-
     file = forms.FileField(
         label="CSV file", help_text="UTF-8; the columns of the member export (its header line)."
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 5 MB: split it.")
+        if upload.size > settings.UPLOAD_MAX_FILE_BYTES:
+            megabytes = settings.UPLOAD_MAX_FILE_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"The file is larger than {megabytes} MB: split it.")
         return upload
 
 
@@ -254,7 +255,7 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
         return [
             path(
                 "import/",
-                self.admin_site.admin_view(self.import_view),
+                self.admin_site.admin_view(accepts_upload(self.import_view)),
                 name="ladder_member_import",
             ),
             *super().get_urls(),

@@ -80,8 +80,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.APIErrorsAsJSONMiddleware",  # outermost: sees every answer
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.APIBodySizeLimitMiddleware",
+    "config.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SlashRedirectMiddleware",
@@ -213,9 +214,15 @@ API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 720, minimum=1)
 # Proxies in front of the service that append to X-Forwarded-For. 0: the header is ignored and
 # the client is the address that connected (a client can write anything in that header).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# The largest JSON body the API reads (413 beyond); the admin's forms have Django's own limit.
+# The largest body a request may declare, refused with 413 before it is read: the API's JSON;
+# a view that takes a file (the member import: its file and the form around it); any other form.
+# DEBUG's error pages hide passwords in URLs (DATABASE_URL ...) as well as secret-named values.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.errors.CredentialsHidingReporterFilter"
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1024)
+UPLOAD_MAX_BODY_BYTES = UPLOAD_MAX_FILE_BYTES + 64 * 1024
+FORM_MAX_BODY_BYTES = env_int("FORM_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = FORM_MAX_BODY_BYTES
 # Throttle counters must be shared by all processes: use Redis when CACHE_URL names it.
 CACHE_URL = env_str("CACHE_URL", "")
 CACHES: dict[str, dict[str, Any]] = {
