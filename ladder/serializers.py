@@ -17,7 +17,7 @@ PASSWORD = {"input_type": "password"}
 
 def ProseField(**kwargs):  # noqa: N802 (a field factory, named like the fields it makes)
     """Text of several lines: notes, comments, justifications, evidence."""
-    return serializers.CharField(style=PROSE, **kwargs)
+    return serializers.CharField(style={**PROSE, **kwargs.pop("style", {})}, **kwargs)
 
 
 def _guard(field: serializers.Field) -> None:

@@ -27,6 +27,8 @@ JOINERS = frozenset("\u200c\u200d")  # ZERO WIDTH NON-JOINER, ZERO WIDTH JOINER
 
 
 def _refuse_hidden(value: str, *, allowed: frozenset[str], refused_categories: set[str]) -> None:
+    if value.isprintable():  # no character of the categories C or Z but the space: nothing to see
+        return
     for char in value:
         if char in allowed:
             continue

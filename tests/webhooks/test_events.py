@@ -154,8 +154,8 @@ def test_every_event_is_delivered_signed_with_its_documented_payload(receiver, e
         "cycle": cycle.pk,
         "name": "H1",
         "state": "closed",
-        "nominations_close_on": "2030-02-01",
-        "effective_on": "2030-04-01",
+        "nominations_close_on": cycle.nominations_close_on.isoformat(),
+        "effective_on": cycle.effective_on.isoformat(),
     }
     # Every delivery is recorded as delivered on its first attempt.
     assert set(Delivery.objects.values_list("status", "attempts")) == {
