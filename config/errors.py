@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"  # refused before DRF reads it (e.g. a Host not allowed)
     PARSE_ERROR = "parse_error"
     JSON_TOO_DEEP = "json_too_deep"
+    DUPLICATE_KEY = "duplicate_key"  # an object of the body names a key twice
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     NOT_ACCEPTABLE = "not_acceptable"
     METHOD_NOT_ALLOWED = "method_not_allowed"

@@ -20,9 +20,6 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     UNPROCESSABLE = "unprocessable"
-    # The API's JSON parser (config/parsers.py), beside its `json_too_deep`: an object that names
-    # a key twice (which value was meant?).
-    DUPLICATE_KEY = "duplicate_key"
 
 
 class DomainError(Exception):
