@@ -149,14 +149,11 @@ def test_a_worker_killed_between_sending_and_recording_resends_once_with_the_sam
     no_worker, monkeypatch
 ):
     row = one_row()
-    real_update = type(Notification.objects.none()).update
 
-    def killed(queryset, **fields):
-        if "sent_at" in fields:
-            raise Dies()
-        return real_update(queryset, **fields)
+    def killed(notification):
+        raise Dies()
 
-    monkeypatch.setattr(type(Notification.objects.none()), "update", killed)
+    monkeypatch.setattr(services, "_record_sent", killed)  # the statement after the SMTP answer
     with pytest.raises(Dies):
         services.notification_send(notification_id=row.pk)
     monkeypatch.undo()
