@@ -76,6 +76,17 @@ def test_no_transaction_or_row_lock_is_held_while_the_email_is_sent(no_worker, s
     assert not Notification.objects.filter(claimed_until__isnull=False).exists()
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_record_does_not_wait_for_the_disk_and_leaves_the_session_as_it_was(no_worker):
+    rows = [one_row() for _ in range(2)]
+    assert services.notifications_send(notification_ids=[row.pk for row in rows]) == 2
+    assert not Notification.objects.filter(sent_at__isnull=True).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)  # set_config(..., true) ended with its statement
+
+
 @pytest.mark.django_db
 def test_each_email_has_a_message_id_of_its_row_that_a_resend_repeats(no_worker):
     row = one_row()
