@@ -107,21 +107,14 @@ def committee_user_ids() -> list[int]:
     )
 
 
-def reader_of_committee_work_ids() -> list[int]:
-    """The active users who see the committee's work (roles.sees_everyone): the committee, HR
-    and superusers."""
-    groups = (roles.COMMITTEE_GROUP, roles.HR_GROUP)
-    return list(
-        User.objects.filter(Q(groups__name__in=groups) | Q(is_superuser=True), is_active=True)
-        .distinct()
-        .values_list("id", flat=True)
+def committee_and_readers_among(user_ids: Iterable[int]) -> list[int]:
+    """The active committee, and those of `user_ids` who see the committee's work (roles:
+    the committee, HR, superusers), active: one query."""
+    readers = User.objects.filter(is_active=True).filter(
+        Q(groups__name__in=(roles.COMMITTEE_GROUP, roles.HR_GROUP)) | Q(is_superuser=True)
     )
-
-
-def active_user_ids(user_ids: Iterable[int]) -> list[int]:
-    return list(
-        User.objects.filter(pk__in=list(user_ids), is_active=True).values_list("id", flat=True)
-    )
+    chosen = readers.filter(Q(groups__name=roles.COMMITTEE_GROUP) | Q(pk__in=list(user_ids)))
+    return list(chosen.distinct().values_list("id", flat=True))
 
 
 def hr_user_ids() -> list[int]:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from ladder.selectors import active_user_ids, committee_user_ids, reader_of_committee_work_ids
+from ladder.selectors import committee_and_readers_among, committee_user_ids
 from notifications.models import Notification
 from notifications.services import notifications_create
 from promotions.models import Cycle, Promotion, PromotionState
@@ -34,19 +34,32 @@ DECISIONS = {PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.WI
 
 
 def _notify(
-    promotion: Promotion, *, recipient_ids: Iterable[int], committee_work: bool, **message
+    promotion: Promotion,
+    *,
+    recipient_ids: Iterable[int] = (),
+    to_committee: bool = False,
+    **message,
 ) -> list[Notification]:
-    """Every message about a promotion goes out here, to those of `recipient_ids` who may read it
-    now: committee work (its links, the justification, votes to look at again) to the committee
-    and HR not involved in the promotion; the rest to the people involved in it. Active users
-    only: a member who left the committee, or was deactivated, hears nothing more of it."""
-    if committee_work:
-        readers = set(reader_of_committee_work_ids()) - involved_user_ids(promotion)
+    """Every message about a promotion goes out here, to those who may read it now. With
+    `to_committee` it is committee work (its links, the justification, votes to look at again):
+    for the committee, and those of `recipient_ids` who see the committee's work (HR), never
+    anyone involved in the promotion. Otherwise it is for those of `recipient_ids` involved in it.
+    Active users only: a member who left the committee, or was deactivated, hears nothing more."""
+    if to_committee:
+        readers = set(committee_and_readers_among(recipient_ids)) - involved_user_ids(promotion)
     else:
-        readers = set(active_user_ids(involved_user_ids(promotion)))
-    return notifications_create(
-        recipient_ids=set(recipient_ids) & readers, promotion_id=promotion.pk, **message
-    )
+        readers = set(recipient_ids) & _active_involved(promotion)
+    return notifications_create(recipient_ids=readers, promotion_id=promotion.pk, **message)
+
+
+def _active_involved(promotion: Promotion) -> set[int]:
+    """The candidate, the nominator and the candidate's manager, those still active (the callers
+    load them with the promotion: PROMOTION_WITH_PEOPLE)."""
+    candidate = promotion.candidate
+    people = [candidate.user, promotion.nominated_by]
+    if candidate.manager is not None:
+        people.append(candidate.manager.user)
+    return {person.pk for person in people if person.is_active}
 
 
 def _links(promotion: Promotion) -> tuple[str, str]:
@@ -86,12 +99,11 @@ def notify_nominated(*, promotion: Promotion) -> None:
     )
     _notify(
         promotion,
-        recipient_ids=committee_user_ids(),
         kind=REVIEW_REQUESTED,
         subject=subject,
         body=text,
         html_body=html,
-        committee_work=True,
+        to_committee=True,
     )
 
 
@@ -122,19 +134,17 @@ def notify_transition(*, promotion: Promotion, from_state: str | None, note: str
         subject=subject,
         body=text,
         html_body=html,
-        committee_work=False,
     )
     if state == PromotionState.WITHDRAWN:
         extra = [("Note", note)] if note else []
         text, html = _compose(promotion, _headline(promotion), extra, admin_link)
         _notify(
             promotion,
-            recipient_ids=committee_user_ids(),
             kind=kind,
             subject=subject,
             body=text,
             html_body=html,
-            committee_work=True,
+            to_committee=True,
         )
 
 
@@ -157,7 +167,6 @@ def _notify_changes_requested(*, promotion: Promotion, note: str) -> None:
         subject=subject,
         body=text,
         html_body=html,
-        committee_work=False,
     )
     others = involved_user_ids(promotion) - {promotion.nominated_by_id}
     text, html = _compose(
@@ -170,7 +179,6 @@ def _notify_changes_requested(*, promotion: Promotion, note: str) -> None:
         subject=subject,
         body=text,
         html_body=html,
-        committee_work=False,
     )
 
 
@@ -188,13 +196,13 @@ def _notify_resubmitted(*, promotion: Promotion) -> None:
     )
     _notify(
         promotion,
-        recipient_ids={*committee_user_ids(), *stale},
+        recipient_ids=stale,
         kind=RESUBMITTED,
         subject=f"Back in review, look again: {promotion.candidate.name}, "
         f"v{promotion.packet_version}",
         body=text,
         html_body=html,
-        committee_work=True,
+        to_committee=True,
     )
 
 
@@ -233,7 +241,6 @@ def notify_effective(*, promotion: Promotion) -> None:
         f"{promotion.to_level.code}",
         body=text,
         html_body=html,
-        committee_work=False,
     )
 
 
@@ -266,7 +273,7 @@ def notify_overdue(*, now=None) -> int:
     once a day per promotion (a unique key per promotion, day and recipient)."""
     now = now or timezone.now()
     promotions = overdue(now=now).select_related(
-        "candidate__user", "candidate__manager", "from_level", "to_level", "nominated_by"
+        "candidate__user", "candidate__manager__user", "from_level", "to_level", "nominated_by"
     )
     reminded = 0
     for promotion in promotions:
@@ -284,15 +291,13 @@ def notify_overdue(*, now=None) -> int:
         )
         rows = _notify(
             promotion,
-            recipient_ids=(
-                [promotion.nominated_by_id] if waits_on_nominator else committee_user_ids()
-            ),
+            recipient_ids=[promotion.nominated_by_id] if waits_on_nominator else [],
             kind=REMINDER,
             subject=f"Overdue review: {promotion.candidate.name}, open {days} days",
             body=text,
             html_body=html,
             dedupe_key=f"reminder:{promotion.pk}:{now.date().isoformat()}",
-            committee_work=not waits_on_nominator,
+            to_committee=not waits_on_nominator,
         )
         reminded += bool(rows)
     return reminded

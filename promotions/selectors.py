@@ -301,7 +301,7 @@ ACCESS_COLUMNS = [
 PROMOTION_WITH_PEOPLE = (
     "candidate__user",
     "candidate__level",
-    "candidate__manager",
+    "candidate__manager__user",
     "from_level",
     "to_level",
     "nominated_by",

@@ -107,7 +107,7 @@ def _candidate_locked(member_id: int) -> Member:
     approval."""
     return (
         Member.objects.select_for_update(of=("self",))
-        .select_related("user", "level", "manager")
+        .select_related("user", "level", "manager__user")
         .get(pk=member_id)
     )
 
