@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-app = Celery("pm_ladder")
+# Every task retries on a new connection when its database connection broke (core/task_retry.py).
+app = Celery("pm_ladder", task_cls="core.task_retry:DatabaseRetryingTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

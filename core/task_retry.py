@@ -1,4 +1,5 @@
-"""A task whose database connection broke tries again on a new one.
+"""A task whose database connection broke tries again on a new one (every task: the app's base
+task class is DatabaseRetryingTask).
 
 Celery keeps a worker's connection across tasks (CELERY_DB_REUSE_MAX) and, unlike a request, no
 task checks it before use: after PostgreSQL restarts or ends a backend, the next task's first query
@@ -34,6 +35,8 @@ def database_errors_retried(task: Task) -> Iterator[None]:
         yield
     except DATABASE_ERRORS as exc:
         close_broken_connections()
+        if task.request.is_eager:
+            raise  # run in-process (no broker): no worker to retry it; the sweepers will
         countdown = get_exponential_backoff_interval(
             factor=BACKOFF_SECONDS,
             retries=task.request.retries,
@@ -41,3 +44,12 @@ def database_errors_retried(task: Task) -> Iterator[None]:
             full_jitter=False,
         )
         raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES) from exc
+
+
+class DatabaseRetryingTask(Task):
+    """The base of every task of the project (config/celery.py): a task whose database
+    connection broke is retried on a new one, whichever task it is."""
+
+    def __call__(self, *args, **kwargs):
+        with database_errors_retried(self):
+            return super().__call__(*args, **kwargs)

@@ -5,7 +5,6 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.conf import settings
 
-from core.task_retry import database_errors_retried
 from notifications import services
 
 
@@ -20,8 +19,7 @@ from notifications import services
 )
 def notifications_deliver(self, notification_ids: list[int]) -> int:
     """A batch (notifications_publish): one SMTP connection, rows held while they are sent."""
-    with database_errors_retried(self):  # a dropped database connection: closed, retried
-        return services.notifications_send(notification_ids=notification_ids)
+    return services.notifications_send(notification_ids=notification_ids)
 
 
 @shared_task(acks_late=True)

@@ -219,3 +219,37 @@ def test_a_task_whose_database_connection_was_dropped_is_retried_and_delivers(
     assert dropped and len(mail.outbox) == 1
     row.refresh_from_db()
     assert row.sent_at is not None and row.attempts == 1
+
+
+def test_every_task_of_the_project_retries_on_a_dropped_connection(monkeypatch):
+    """The class, not the one task: every task registered by the project's apps has the base
+    that retries on a broken database connection, and a task that is not bound (webhooks'
+    delivery) is retried too when its first query fails in a worker."""
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    from config.celery import app
+    from core.task_retry import DatabaseRetryingTask
+    from webhooks import services as webhook_services
+
+    ours = [
+        task
+        for name, task in app.tasks.items()
+        if name.split(".")[0] in ("accounts", "ladder", "notifications", "promotions", "webhooks")
+    ]
+    assert len(ours) >= 10
+    assert all(isinstance(task, DatabaseRetryingTask) for task in ours), [
+        task.name for task in ours if not isinstance(task, DatabaseRetryingTask)
+    ]
+
+    def broken(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(webhook_services, "delivery_send", broken)
+    task = app.tasks["webhooks.tasks.webhook_deliver"]
+    task.push_request(is_eager=False, retries=0, called_directly=False, args=[1], kwargs={})
+    try:
+        with pytest.raises(Retry):
+            task(1)
+    finally:
+        task.pop_request()
