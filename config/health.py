@@ -125,14 +125,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if _broker_configured():  # without a broker there is no beat (tasks run in the request)
         report["beat"] = _beat(last_sweep) if answers else DOWN
     if report["database"] != OK:
-        status, code = "unavailable", 503
+        status, http_status = "unavailable", 503
     elif any(value != OK for value in report.values()):
-        status, code = "degraded", 200
+        status, http_status = "degraded", 200
     else:
-        status, code = OK, 200
+        status, http_status = OK, 200
     body = {
         "status": status,
         "checks": report,
         "last_sweep_at": last_sweep.isoformat() if last_sweep else None,
     }
-    return JsonResponse(body, status=code)
+    return JsonResponse(body, status=http_status)
