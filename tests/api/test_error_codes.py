@@ -21,7 +21,16 @@ from notifications.errors import NotificationNotFound
 from promotions.filters import PromotionFilter
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["accounts", "audit", "config", "core", "ladder", "notifications", "promotions", "webhooks"]
+SOURCES = [
+    "accounts",
+    "audit",
+    "config",
+    "core",
+    "ladder",
+    "notifications",
+    "promotions",
+    "webhooks",
+]
 # `code="..."`, `code = "..."`, `default_code = "..."` and `"code": "..."` with a literal.
 LITERAL_CODE = re.compile(
     r"""(?:\b(?:default_)?code\s*=\s*|["']code["']\s*:\s*)["']([a-z_]+)["']"""
