@@ -341,7 +341,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # webhook-worker`): a receiver that hangs for its 5 s holds a webhook worker, never e-mail's.
 # A worker started without -Q consumes both (tests, benches); `make worker` takes only "celery".
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("webhooks"))
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("webhooks", routing_key="webhooks"),  # its own key: e-mail tasks never land in it
+)
 CELERY_TASK_ROUTES = {
     "webhooks.tasks.webhook_deliver": {"queue": "webhooks"},
     "webhooks.tasks.webhooks_release": {"queue": "webhooks"},
