@@ -149,6 +149,6 @@ screenshots: install-dev  ## the committee's list, desk, a cycle's calibration p
 	@mkdir -p docs/screenshots
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
 		tests/promotions/test_admin_browser.py tests/promotions/test_cycle_admin_browser.py \
-		tests/webhooks/test_admin_browser.py \
-		-k "finds_what_needs or compares_packet or calibration_page or keeps_its_secret" \
+		tests/webhooks/test_admin_browser.py tests/audit/test_admin_browser.py \
+		-k "finds_what_needs or compares_packet or calibration_page or keeps_its_secret or who_changed" \
 		-p no:cacheprovider -q

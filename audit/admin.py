@@ -1,4 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from audit.models import ConfigChange
 from audit.services import config_change_record, diff, snapshot
@@ -7,18 +11,43 @@ from core.admin_mixins import ReadOnlyAdminMixin
 
 @admin.register(ConfigChange)
 class ConfigChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The configuration's audit trail, for HR: read it, never add, change or delete it."""
+    """The configuration's audit trail, for HR: read it, never add, change or delete it. The list
+    says each change in short (it fits beside the filters at 1024 px); a row's page has it whole."""
 
-    list_display = ["at", "target", "action", "actor", "route", "what"]
+    list_display = ["when", "target", "how", "actor", "what"]
     list_filter = ["route", "action", "target_type"]
     list_select_related = ["actor"]
     search_fields = ["target", "actor__username"]
+    fields = ["at", "actor", "route", "action", "target_type", "target_id", "target", "changed"]
+    readonly_fields = fields
+
+    @admin.display(description="at", ordering="at")
+    def when(self, change):
+        return f"{timezone.localtime(change.at):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="action", ordering="action")
+    def how(self, change):
+        return format_html("{}<br>via {}", change.action, change.route)
 
     @admin.display(description="what changed")
     def what(self, change):
-        return "; ".join(
-            f"{field}: {c['from']!r} → {c['to']!r}" for field, c in change.changes.items()
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {} → {}",
+            ((field, _short(c["from"]), _short(c["to"])) for field, c in change.changes.items()),
         )
+
+    @admin.display(description="what changed")
+    def changed(self, change):
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {!r} → {!r}",
+            ((field, c["from"], c["to"]) for field, c in change.changes.items()),
+        )
+
+
+def _short(value) -> str:
+    return Truncator(repr(value)).chars(60)
 
 
 def _fields(form, obj) -> list[str]:
