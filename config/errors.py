@@ -196,7 +196,8 @@ class CredentialsHidingReporterFilter(SafeExceptionReporterFilter):
     filter also hides any URL's password, and every value named like a URL or a DSN."""
 
     hidden_settings = re.compile(
-        "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DATABASE_URL|BROKER|DSN|CACHE_URL",
+        # Django's own pattern, and the names of URLs that carry credentials.
+        "API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|DATABASE_URL|BROKER|DSN|CACHE_URL",
         flags=re.I,
     )
 

@@ -11,6 +11,9 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
     )
     kind = models.CharField(max_length=40)
+    # Whom the writing app meant it for, in its own words (promotions: "committee", "involved"):
+    # its rule is asked again when the message is sent (services.register_readership_check).
+    audience = models.CharField(max_length=20, blank=True)
     # Named by string: this app does not import the promotions app.
     promotion = models.ForeignKey(
         "promotions.Promotion",

@@ -4,7 +4,7 @@ This app knows nothing of promotions or the ladder: callers choose the recipient
 subject and bodies."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from smtplib import SMTPException
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ def notifications_create(
     html_body: str = "",
     promotion_id: int | None = None,
     dedupe_key: str | None = None,
+    audience: str = "",
 ) -> list[Notification]:
     """Write one row per recipient (a single INSERT, whatever their number) and have them
     delivered once the surrounding transaction commits. With `dedupe_key`, a recipient who already
@@ -51,6 +52,7 @@ def notifications_create(
             recipient_id=rid,
             kind=kind,
             promotion_id=promotion_id,
+            audience=audience,
             subject=subject[:200],
             body=body,
             html_body=html_body,
@@ -178,6 +180,28 @@ def _record_sent(notification: Notification) -> None:
         cursor.execute(RECORD_SENT_SQL_POSTGRESQL if postgresql else RECORD_SENT_SQL, params)
 
 
+# Whether each recipient may still read a message when it is sent (they may have left the
+# committee since it was written): the app that writes messages about its objects registers its
+# rule (promotions/apps.py) as a function of the rows that answers the ids no longer readable.
+_readership_checks: list[Callable[[list[Notification]], set[int]]] = []
+
+
+def register_readership_check(check: Callable[[list[Notification]], set[int]]) -> None:
+    if check not in _readership_checks:
+        _readership_checks.append(check)
+
+
+def _unreadable(rows: list[Notification]) -> set[int]:
+    """The rows whose recipient may no longer read them: deactivated, or refused by a rule."""
+    gone = {row.pk for row in rows if not row.recipient.is_active}
+    for check in _readership_checks:
+        gone |= check([row for row in rows if row.pk not in gone])
+    return gone
+
+
+NO_LONGER_A_READER = "Not sent: the recipient may no longer read this message."
+
+
 def notifications_send(*, notification_ids: list[int]) -> int:
     """Deliver a batch of notifications by e-mail over one connection. Returns how many e-mails
     went out.
@@ -189,13 +213,15 @@ def notifications_send(*, notification_ids: list[int]) -> int:
     between the server's answer and that write, or PostgreSQL crashes just after it (the resend
     has the same Message-ID).
 
-    A message that can never be sent as it is (no address, a header Django refuses) is recorded
-    as failed, not retried. An SMTP or connection error stops the batch: what went out is already
-    recorded, the rest record the error and are released, and the error is raised again for the
-    task to retry them."""
+    A message that can never be sent as it is (no address, a header Django refuses), or whose
+    recipient may no longer read it (deactivated, or refused by the writing app's rule: someone
+    who left the committee), is recorded as failed, not retried. An SMTP or connection error stops
+    the batch: what went out is already recorded, the rest record the error and are released, and
+    the error is raised again for the task to retry them."""
     rows = _claim(notification_ids)
     if not rows:
         return 0
+    unreadable = _unreadable(rows)  # asked now: who may read it may have changed since
     sent = 0
     done: set[int] = set()  # sent, or failed for good
     error: Exception | None = None
@@ -203,7 +229,9 @@ def notifications_send(*, notification_ids: list[int]) -> int:
     try:
         connection.open()
         for notification in rows:
-            if not notification.recipient.email:
+            if notification.pk in unreadable:
+                _fail(notification, NO_LONGER_A_READER)
+            elif not notification.recipient.email:
                 _fail(notification, "The recipient has no e-mail address.")
             else:
                 try:

@@ -7,8 +7,11 @@ class PromotionsConfig(AppConfig):
 
     def ready(self) -> None:
         from ladder import roles, selectors
+        from notifications.services import register_readership_check
+        from promotions.notify import unreadable_now
         from promotions.permissions import open_promotion_conflict
         from promotions.selectors import pending_promotion_of_member
 
         roles.register_account_conflict_check(open_promotion_conflict)
         selectors.register_member_annotation("pending_promotion", pending_promotion_of_member)
+        register_readership_check(unreadable_now)

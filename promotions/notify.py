@@ -16,7 +16,7 @@ from notifications.models import Notification
 from notifications.services import notifications_create
 from promotions.models import Cycle, Promotion, PromotionState
 from promotions.permissions import involved_user_ids
-from promotions.selectors import overdue
+from promotions.selectors import PROMOTION_WITH_PEOPLE, overdue
 
 REVIEW_REQUESTED = "review_requested"
 REMINDER = "review_reminder"
@@ -49,7 +49,36 @@ def _notify(
         readers = set(committee_and_readers_among(recipient_ids)) - involved_user_ids(promotion)
     else:
         readers = set(recipient_ids) & _active_involved(promotion)
-    return notifications_create(recipient_ids=readers, promotion_id=promotion.pk, **message)
+    audience = COMMITTEE if to_committee else INVOLVED
+    return notifications_create(
+        recipient_ids=readers, promotion_id=promotion.pk, audience=audience, **message
+    )
+
+
+COMMITTEE, INVOLVED = "committee", "involved"  # a message's audience, asked again when it is sent
+
+
+def unreadable_now(rows: list[Notification]) -> set[int]:
+    """Of messages about promotions about to be sent, those whose recipient may no longer read
+    them by _notify's rule (registered with the notifications app: promotions/apps.py)."""
+    about = [row for row in rows if row.promotion_id is not None and row.audience]
+    if not about:
+        return set()
+    promotions = Promotion.objects.select_related(*PROMOTION_WITH_PEOPLE).in_bulk(
+        {row.promotion_id for row in about}
+    )
+    committee_rows = [row for row in about if row.audience == COMMITTEE]
+    readers = set(committee_and_readers_among(row.recipient_id for row in committee_rows))
+    gone = set()
+    for row in about:
+        promotion = promotions[row.promotion_id]
+        if row.audience == COMMITTEE:
+            may = row.recipient_id in readers - involved_user_ids(promotion)
+        else:
+            may = row.recipient_id in _active_involved(promotion)
+        if not may:
+            gone.add(row.pk)
+    return gone
 
 
 def _active_involved(promotion: Promotion) -> set[int]:

@@ -107,3 +107,56 @@ def test_every_notification_of_a_promotion_reaches_only_its_readers(people, in_r
             assert sees_committee_work(who, promotion), (row.kind, who)
     assert not rows.filter(recipient=former).exists()
     assert not rows.filter(recipient=lapsed_manager).exists()
+
+
+def test_a_message_is_sent_only_to_who_may_read_it_when_it_is_sent(people, nominate):
+    """Found by review: the rule was asked when a message was written, not when it went out. A
+    member removed from the committee (or deactivated) after a "review requested" was written,
+    while the broker was down, got it later from the sweeper, or from HR's "send again"."""
+    from django.core import mail
+
+    from notifications.services import notifications_send, notifications_send_again
+
+    removed, deactivated, stays = (factories.committee_member() for _ in range(3))
+    promotion = nominate()
+    rows = {
+        user: Notification.objects.get(recipient=user, promotion=promotion, kind="review_requested")
+        for user in (removed, deactivated, stays)
+    }
+    removed.groups.remove(Group.objects.get(name=roles.COMMITTEE_GROUP))
+    deactivated.is_active = False
+    deactivated.save()
+    mail.outbox.clear()
+
+    ids = [row.pk for row in rows.values()]
+    assert notifications_send(notification_ids=ids) == 1
+    assert [message.to for message in mail.outbox] == [[stays.email]]
+    for user in (removed, deactivated):
+        row = Notification.objects.get(pk=rows[user].pk)
+        assert row.sent_at is None and row.failed_at is not None
+        assert "may no longer read" in row.last_error
+    # HR sends them again: still refused when they go out.
+    assert notifications_send_again(notification_ids=ids) == 2
+    mail.outbox.clear()
+    assert notifications_send(notification_ids=ids) == 0
+    assert mail.outbox == []
+    # Back on the committee: a message sent again now reaches them.
+    removed.groups.add(Group.objects.get(name=roles.COMMITTEE_GROUP))
+    notifications_send_again(notification_ids=[rows[removed].pk])
+    assert notifications_send(notification_ids=[rows[removed].pk]) == 1
+
+
+def test_a_message_to_the_people_involved_is_asked_again_too(people, in_review):
+    from django.core import mail
+
+    from notifications.services import notifications_send
+
+    promotion = in_review()  # "review started" written for the candidate and the nominator
+    row = Notification.objects.get(
+        recipient=people["manager"], promotion=promotion, kind="review_started"
+    )
+    people["manager"].is_active = False
+    people["manager"].save()
+    mail.outbox.clear()
+    assert notifications_send(notification_ids=[row.pk]) == 0
+    assert mail.outbox == []

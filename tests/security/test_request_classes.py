@@ -131,11 +131,13 @@ def test_debug_pages_hide_passwords_inside_urls(settings):
     response = client.get(
         "/admin/ladder/member/?user__password__startswith=a",  # a lookup not offered: 400
         DATABASE_URL="postgres://ladder:db-secret@db.internal:5432/ladder",
+        HTTP_AUTHORIZATION="Token header-secret",
+        HTTP_PROXY_AUTHORIZATION="Basic proxy-secret",
     )
     assert response.status_code == 400
     page = response.content.decode()
     assert "DATABASE_URL" in page  # the page is the one that lists the environment
-    for secret in ("db-secret", "broker-secret", "service-secret"):
+    for secret in ("db-secret", "broker-secret", "service-secret", "header-secret", "proxy-secret"):
         assert secret not in page, secret
     cleansed = CredentialsHidingReporterFilter().cleanse_setting(
         "SENTRY", "https://user:pw@example.com/1"
