@@ -18,7 +18,16 @@ class ConfigChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["route", "action", "target_type"]
     list_select_related = ["actor"]
     search_fields = ["target", "actor__username"]
-    fields = ["at", "actor", "route", "action", "target_type", "target_id", "target", "changed"]
+    fields = (
+        "at",
+        "actor",
+        "route",
+        "action",
+        "target_type",
+        "target_id",
+        "target",
+        "changed",
+    )
     readonly_fields = fields
 
     @admin.display(description="at", ordering="at")
