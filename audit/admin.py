@@ -40,19 +40,20 @@ class ConfigChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="what changed")
     def what(self, change):
-        return format_html_join(
-            mark_safe("<br>"),
-            "{}: {} → {}",
-            ((field, _short(c["from"]), _short(c["to"])) for field, c in change.changes.items()),
-        )
+        return _changes_html(change, _short)
 
     @admin.display(description="what changed")
     def changed(self, change):
-        return format_html_join(
-            mark_safe("<br>"),
-            "{}: {!r} → {!r}",
-            ((field, c["from"], c["to"]) for field, c in change.changes.items()),
-        )
+        return _changes_html(change, repr)
+
+
+def _changes_html(change: ConfigChange, shown) -> str:
+    """One line per field: `field: before → after`, each value as `shown` writes it."""
+    return format_html_join(
+        mark_safe("<br>"),
+        "{}: {} → {}",
+        ((field, shown(c["from"]), shown(c["to"])) for field, c in change.changes.items()),
+    )
 
 
 def _short(value) -> str:
@@ -61,7 +62,7 @@ def _short(value) -> str:
 
 def _fields(form, obj) -> list[str]:
     """The form's fields that are the object's own (not DELETE, not the inline's id)."""
-    concrete = {field.name for field in obj._meta.concrete_fields if not field.primary_key}
+    concrete = set(_all_fields(obj))
     return [name for name in form.fields if name in concrete]
 
 

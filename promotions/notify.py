@@ -45,17 +45,26 @@ def _notify(
     for the committee, and those of `recipient_ids` who see the committee's work (HR), never
     anyone involved in the promotion. Otherwise it is for those of `recipient_ids` involved in it.
     Active users only: a member who left the committee, or was deactivated, hears nothing more."""
-    if to_committee:
-        readers = set(committee_and_readers_among(recipient_ids)) - involved_user_ids(promotion)
-    else:
-        readers = set(recipient_ids) & _active_involved(promotion)
     audience = COMMITTEE if to_committee else INVOLVED
+    committee = set(committee_and_readers_among(recipient_ids)) if to_committee else set()
+    readers = _readers(promotion, audience, committee)
+    # Committee work goes to the whole committee; the rest to those named who may read it.
+    recipients = readers if to_committee else readers & set(recipient_ids)
     return notifications_create(
-        recipient_ids=readers, promotion_id=promotion.pk, audience=audience, **message
+        recipient_ids=recipients, promotion_id=promotion.pk, audience=audience, **message
     )
 
 
 COMMITTEE, INVOLVED = "committee", "involved"  # a message's audience, asked again when it is sent
+
+
+def _readers(promotion: Promotion, audience: str, committee: set[int]) -> set[int]:
+    """The one rule, asked when a message is written and when it is sent: who may read a message
+    about `promotion` for `audience`. `committee`: the active users who see the committee's work
+    among those asked about (committee_and_readers_among)."""
+    if audience == COMMITTEE:
+        return committee - involved_user_ids(promotion)
+    return _active_involved(promotion)
 
 
 def unreadable_now(rows: list[Notification]) -> set[int]:
@@ -67,18 +76,13 @@ def unreadable_now(rows: list[Notification]) -> set[int]:
     promotions = Promotion.objects.select_related(*PROMOTION_WITH_PEOPLE).in_bulk(
         {row.promotion_id for row in about}
     )
-    committee_rows = [row for row in about if row.audience == COMMITTEE]
-    readers = set(committee_and_readers_among(row.recipient_id for row in committee_rows))
-    gone = set()
-    for row in about:
-        promotion = promotions[row.promotion_id]
-        if row.audience == COMMITTEE:
-            may = row.recipient_id in readers - involved_user_ids(promotion)
-        else:
-            may = row.recipient_id in _active_involved(promotion)
-        if not may:
-            gone.add(row.pk)
-    return gone
+    asked = [row.recipient_id for row in about if row.audience == COMMITTEE]
+    committee = set(committee_and_readers_among(asked)) if asked else set()
+    return {
+        row.pk
+        for row in about
+        if row.recipient_id not in _readers(promotions[row.promotion_id], row.audience, committee)
+    }
 
 
 def _active_involved(promotion: Promotion) -> set[int]:

@@ -143,9 +143,13 @@ def is_packet_author(user, promotion: Promotion) -> bool:
 
 
 def _protected_from(user, promotion: Promotion) -> bool:
+    return _superuser_protected(user, promotion.candidate)
+
+
+def _superuser_protected(user, candidate) -> bool:
     """A superuser's case is opened, rewritten, sent again and withdrawn by superusers only (the
     committee reviews and decides it as any other): the one rule for the nominator's work."""
-    return not user.is_superuser and promotion.candidate.user.is_superuser
+    return not user.is_superuser and candidate.user.is_superuser
 
 
 def ensure_can(user, action: str, promotion: Promotion) -> None:
@@ -195,9 +199,8 @@ def ensure_can_read_reviews(user, promotion: Promotion) -> None:
 
 
 def ensure_may_nominate_candidate(actor, candidate) -> None:
-    """A superuser's case is opened by superusers only (as the rest of the nominator's work is:
-    _protected_from)."""
-    if candidate.user.is_superuser and not actor.is_superuser:
+    """A superuser's case is opened by superusers only (_superuser_protected)."""
+    if _superuser_protected(actor, candidate):
         raise ActionNotAllowed(
             "Only a superuser may open a superuser's promotion.",
             code=LadderErrorCode.SUPERUSER_PROTECTED,
