@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.holds import unheld
 from notifications.models import Notification, SweeperRun
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def _claim(notification_ids: list[int]) -> list[Notification]:
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk__in=notification_ids, sent_at__isnull=True, failed_at__isnull=True)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+            .filter(unheld("claimed_until", now))
             .order_by("id")
         )
         until = now + timedelta(seconds=hold_seconds())
@@ -284,7 +285,7 @@ def notifications_claim_undelivered(*, limit: int = 500) -> list[int]:
             .filter(sent_at__isnull=True, failed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
             .filter(created_at__lte=cutoff)
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=cutoff))
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+            .filter(unheld("claimed_until", now))
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )

@@ -25,12 +25,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from audit.services import config_change_record, diff, snapshot
 from core.errors import InvalidInput
+from core.holds import unheld
 from ladder import roles
 from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.selectors import hr_user_ids
@@ -125,7 +126,7 @@ def endpoint_update(*, actor, endpoint: Endpoint, changes: dict) -> Endpoint:
         endpoint_id = endpoint.pk
         transaction.on_commit(lambda: release_publish(endpoint_id=endpoint_id), robust=True)
     elif changes.get("is_active") is False and endpoint.is_active:
-        _hold_pending(endpoint_id=endpoint.pk, now=timezone.now())
+        _hold_pending(Delivery.objects.filter(endpoint_id=endpoint.pk), now=timezone.now())
     for name, value in changes.items():
         setattr(endpoint, name, value)
     endpoint.save()
@@ -211,7 +212,7 @@ def _claim(delivery_id: int) -> Delivery | None:
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
             .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .filter(unheld("locked_until", now))
             .first()
         )
         if delivery is None or not delivery.endpoint.is_active:
@@ -397,12 +398,12 @@ def disable_after() -> timedelta:
     return timedelta(hours=settings.WEBHOOKS_DISABLE_AFTER_HOURS)
 
 
-def _hold_pending(*, endpoint_id: int, now) -> int:
-    """The endpoint is off: what waits to be sent is held, for when it is enabled again. A row a
-    worker is sending now is left to it (its failure is then recorded as held)."""
+def _hold_pending(deliveries: QuerySet[Delivery], *, now) -> int:
+    """Their endpoint is off: what of `deliveries` waits to be sent is held, for when it is enabled
+    again. A row a worker is sending now is left to it (its failure is then recorded as held)."""
     return (
-        Delivery.objects.filter(endpoint_id=endpoint_id, status=DeliveryStatus.PENDING)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        deliveries.filter(status=DeliveryStatus.PENDING)
+        .filter(unheld("locked_until", now))
         .update(status=DeliveryStatus.HELD, next_attempt_at=None, locked_until=None)
     )
 
@@ -410,7 +411,7 @@ def _hold_pending(*, endpoint_id: int, now) -> int:
 def _disable(endpoint: Endpoint, *, now, error: str) -> None:
     endpoint.is_active = False
     endpoint.disabled_at = now
-    _hold_pending(endpoint_id=endpoint.pk, now=now)
+    _hold_pending(Delivery.objects.filter(endpoint_id=endpoint.pk), now=now)
     config_change_record(  # by the system: the caller saves the endpoint in this transaction
         actor=None,
         action="disabled",
@@ -454,7 +455,7 @@ def _release_lease(endpoint_id: int, *, until) -> bool:
     now = timezone.now()
     return bool(
         Endpoint.objects.filter(pk=endpoint_id, is_active=True)
-        .filter(Q(releasing_until__isnull=True) | Q(releasing_until__lte=now))
+        .filter(unheld("releasing_until", now))
         .update(releasing_until=until)
     )
 
@@ -512,7 +513,7 @@ def endpoints_to_release() -> list[int]:
     now = timezone.now()
     return list(
         Endpoint.objects.filter(is_active=True, deliveries__status=DeliveryStatus.HELD)
-        .filter(Q(releasing_until__isnull=True) | Q(releasing_until__lte=now))
+        .filter(unheld("releasing_until", now))
         .order_by("id")
         .distinct()
         .values_list("id", flat=True)
@@ -538,9 +539,7 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
             "disabled. Send it again by hand if it is still wanted."
         ),
     )
-    Delivery.objects.filter(status=DeliveryStatus.PENDING, endpoint__is_active=False).filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
-    ).update(status=DeliveryStatus.HELD, next_attempt_at=None, locked_until=None)
+    _hold_pending(Delivery.objects.filter(endpoint__is_active=False), now=now)
     Delivery.objects.filter(status=DeliveryStatus.PENDING, retry_until__lt=now).update(
         status=DeliveryStatus.FAILED,
         next_attempt_at=None,
@@ -551,7 +550,7 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
         Delivery.objects.filter(
             status=DeliveryStatus.PENDING, next_attempt_at__lte=cutoff, endpoint__is_active=True
         )
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .filter(unheld("locked_until", now))
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )
