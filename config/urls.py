@@ -76,6 +76,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # Any other /api/ path: a JSON 404 in every mode (DEBUG's HTML page lists every route).
     re_path(r"^api/", api_not_found),
+    path("", include("portal.urls")),  # the member site
 ]
 
 handler404 = "config.errors.not_found"

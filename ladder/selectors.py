@@ -170,6 +170,11 @@ def member_get_visible_to(*, user, member_id) -> Member:
         raise NotFound("No such member.", code="no_such_member") from None
 
 
+def member_has_reports(*, member: Member) -> bool:
+    """Whether `member` manages anyone now (the member site shows them their team)."""
+    return Member.objects.filter(manager=member, is_active=True).exists()
+
+
 def level_criteria(*, level: Level) -> list[Criterion]:
     """What a promotion to `level` is judged against now: its active criteria, in order."""
     return list(level.criteria.filter(is_active=True).order_by("order", "id"))

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "notifications",
     "webhooks",
     "audit",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -431,3 +432,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # (for up to this many tasks) removes a reconnect per task. Broken connections are still caught
 # by CONN_HEALTH_CHECKS.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
+
+# --- The member site ------------------------------------------------------------------------
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"

@@ -1,0 +1,72 @@
+"""The member site, at the site root (docs/member-site.md)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from portal import views
+from portal.forms import SignInForm
+
+app_name = "portal"
+
+urlpatterns = [
+    path(
+        "login/",
+        views.SignInView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="portal/password_change.html",
+            success_url=reverse_lazy("portal:password_change_done"),
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="portal/password_change_done.html"),
+        name="password_change_done",
+    ),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="portal/password_reset.html",
+            email_template_name="portal/email/password_reset.txt",
+            subject_template_name="portal/email/password_reset_subject.txt",
+            success_url=reverse_lazy("portal:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="portal/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="portal/password_reset_confirm.html",
+            success_url=reverse_lazy("portal:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="portal/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("", views.home, name="home"),
+    path("me/", views.me, name="me"),
+    path("me/promotions/<int:promotion_id>/", views.my_promotion, name="my-promotion"),
+    path("team/", views.team, name="team"),
+    path(
+        "team/<int:member_id>/nominate/<slug:level_code>/",
+        views.nominate,
+        name="nominate",
+    ),
+    path("nominations/<int:promotion_id>/", views.nomination, name="nomination"),
+    path("inbox/", views.inbox, name="inbox"),
+]
