@@ -68,5 +68,8 @@ urlpatterns = [
         name="nominate",
     ),
     path("nominations/<int:promotion_id>/", views.nomination, name="nomination"),
+    path("nominations/<int:promotion_id>/resubmit/", views.resubmit, name="resubmit"),
+    path("nominations/<int:promotion_id>/withdraw/", views.withdraw, name="withdraw"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:notification_id>/read/", views.inbox_read, name="inbox-read"),
 ]

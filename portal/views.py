@@ -2,13 +2,27 @@
 see is the selectors' answer (404 for anything else), what they may do the services' (a refused
 form keeps what was typed and says why in words)."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from ladder.selectors import member_has_reports, member_of
-from notifications.selectors import notification_inbox
+from core.errors import DomainError, NotFound
+from ladder import roles
+from ladder.selectors import level_criteria, level_get, member_has_reports, member_of, member_me
+from notifications.selectors import notification_get_for, notification_inbox
+from notifications.services import notification_mark_read
+from portal.forms import NoteForm, PacketForm
+from portal.words import candidate_state, nominator_next
+from promotions import own, packets, permissions, selectors, services
+from promotions.eligibility import members_eligibility, months_between
+from promotions.models import PromotionState
+
+INBOX_PAGE_SIZE = 25
 
 
 def render_page(request: HttpRequest, template: str, context: dict, *, section: str = ""):
@@ -22,6 +36,14 @@ def render_page(request: HttpRequest, template: str, context: dict, *, section: 
     return render(request, template, {**context, "nav": nav, "section": section})
 
 
+def _found(read, **kwargs):
+    """A selector's answer, its not-found as the site's 404 page."""
+    try:
+        return read(**kwargs)
+    except NotFound:
+        raise Http404 from None
+
+
 class SignInView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
@@ -29,34 +51,197 @@ class SignInView(auth_views.LoginView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "portal/home.html", {}, section="home")
+    promotions = list(own.candidate_promotions(user=request.user)[:1])
+    latest = promotions[0] if promotions else None
+    context = {
+        "member": member_of(request.user),
+        "latest": latest,
+        "latest_words": candidate_state(latest.state) if latest else None,
+        "nominations": list(own.nominations_by(user=request.user)[:5]),
+    }
+    return render_page(request, "portal/home.html", context, section="home")
 
 
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "portal/home.html", {}, section="me")
+    member = _found(member_me, user=request.user)
+    today = timezone.localdate()
+    next_levels = members_eligibility(members=[member], today=today)[member.pk]
+    context = {
+        "member": member,
+        "months_in_level": months_between(member.level_since, today),
+        "next_levels": [
+            (blockers, level_criteria(level=blockers.level)) for blockers in next_levels
+        ],
+        "history": own.level_history(member=member),
+        "promotions": list(own.candidate_promotions(user=request.user)),
+    }
+    return render_page(request, "portal/me.html", context, section="me")
 
 
 @login_required
 def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
-    return render_page(request, "portal/home.html", {}, section="me")
+    promotion = _found(own.promotion_of_candidate, user=request.user, promotion_id=promotion_id)
+    context = {
+        "promotion": promotion,
+        "words": candidate_state(promotion.state),
+        "events": own.events_of(promotion=promotion),
+        "packet": packets.packet_current(promotion=promotion),
+    }
+    return render_page(request, "portal/my_promotion.html", context, section="me")
 
 
 @login_required
 def team(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "portal/home.html", {}, section="team")
+    rows = own.team_of(user=request.user, today=timezone.localdate())
+    return render_page(request, "portal/team.html", {"rows": rows}, section="team")
 
 
 @login_required
 def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpResponse:
-    return render_page(request, "portal/home.html", {}, section="team")
+    try:
+        candidate = selectors.candidate_for_nomination(user=request.user, member_id=member_id)
+        to_level = level_get(code=level_code)
+    except DomainError:  # one the viewer may not see, or no such level
+        raise Http404 from None
+    if candidate.user_id == request.user.pk:
+        raise Http404
+    hr = roles.is_hr(request.user)
+    criteria = level_criteria(level=to_level)
+    form = PacketForm(request.POST or None, criteria=criteria, hr=hr)
+    reasons: list[dict] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            promotion = services.promotion_nominate(
+                candidate=candidate,
+                to_level=to_level,
+                nominated_by=request.user,
+                justification=form.cleaned_data["justification"],
+                evidence=form.evidence(),
+                off_cycle_reason=form.cleaned_data.get("off_cycle_reason", ""),
+                eligibility_override_reason=form.cleaned_data.get(
+                    "eligibility_override_reason", ""
+                ),
+            )
+        except DomainError as error:
+            reasons = error.extra.get("reasons") or []
+            if not reasons:
+                form.refuse(error)
+        else:
+            messages.success(
+                request,
+                f"{candidate.name} is nominated for {to_level.title}. The committee has been told.",
+            )
+            return redirect("portal:nomination", promotion_id=promotion.pk)
+    if request.method == "GET":
+        blockers = members_eligibility(members=[candidate])[candidate.pk]
+        reasons = next((b.reasons for b in blockers if b.level.pk == to_level.pk), [])
+    context = {
+        "candidate": candidate,
+        "to_level": to_level,
+        "form": form,
+        "reasons": reasons,
+        "hr": hr,
+    }
+    return render_page(request, "portal/nominate.html", context, section="team")
+
+
+def _nomination_context(request, promotion, form=None) -> dict:
+    user = request.user
+    allowed = selectors.available_transitions(user=user, promotions=[promotion])[promotion.pk]
+    versions = own.versions_of(promotion=promotion)
+    editable = permissions.allows(user, permissions.SUBMIT_PACKET, promotion)
+    if form is None and editable:
+        form = PacketForm(
+            initial=PacketForm.initial_from(versions[-1]),
+            criteria=level_criteria(level=promotion.to_level),
+        )
+    return {
+        "promotion": promotion,
+        "next_step": nominator_next(promotion.state),
+        "note": promotion.changes_requested_note
+        if permissions.reads_changes_requested_note(user, promotion)
+        and promotion.state == PromotionState.CHANGES_REQUESTED
+        else "",
+        "versions": versions,
+        "current": versions[-1],
+        "form": form if editable else None,
+        "may_resubmit": permissions.RESUBMIT in allowed,
+        "may_withdraw": permissions.WITHDRAW in allowed,
+    }
 
 
 @login_required
 def nomination(request: HttpRequest, promotion_id: int) -> HttpResponse:
-    return render_page(request, "portal/home.html", {}, section="team")
+    promotion = _found(own.promotion_of_nominator, user=request.user, promotion_id=promotion_id)
+    form = None
+    if request.method == "POST":  # a new version of the packet
+        form = PacketForm(request.POST, criteria=level_criteria(level=promotion.to_level))
+        if form.is_valid():
+            try:
+                version = packets.packet_submit(
+                    promotion=promotion,
+                    actor=request.user,
+                    justification=form.cleaned_data["justification"],
+                    evidence=form.evidence(),
+                )
+            except DomainError as error:
+                form.refuse(error)
+            else:
+                follow = (
+                    " Resubmit it to the committee when you are ready."
+                    if promotion.state == PromotionState.CHANGES_REQUESTED
+                    else ""
+                )
+                messages.success(request, f"Version {version.number} is saved.{follow}")
+                return redirect("portal:nomination", promotion_id=promotion.pk)
+    context = _nomination_context(request, promotion, form)
+    return render_page(request, "portal/nomination.html", context, section="team")
+
+
+@login_required
+@require_POST
+def resubmit(request: HttpRequest, promotion_id: int) -> HttpResponse:
+    promotion = _found(own.promotion_of_nominator, user=request.user, promotion_id=promotion_id)
+    try:
+        services.promotion_resubmit(promotion=promotion, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Resubmitted: the committee has been told.")
+    return redirect("portal:nomination", promotion_id=promotion.pk)
+
+
+@login_required
+def withdraw(request: HttpRequest, promotion_id: int) -> HttpResponse:
+    """Asks first (GET); withdraws on the confirmation (POST)."""
+    promotion = _found(own.promotion_of_nominator, user=request.user, promotion_id=promotion_id)
+    form = NoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.promotion_withdraw(
+                promotion=promotion, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "The nomination is withdrawn.")
+        return redirect("portal:nomination", promotion_id=promotion.pk)
+    context = {"promotion": promotion, "form": form}
+    return render_page(request, "portal/withdraw.html", context, section="team")
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "portal/home.html", {}, section="inbox")
+    page = Paginator(notification_inbox(user=request.user), INBOX_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render_page(request, "portal/inbox.html", {"page": page}, section="inbox")
+
+
+@login_required
+@require_POST
+def inbox_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notification = _found(notification_get_for, user=request.user, notification_id=notification_id)
+    notification_mark_read(notification=notification)
+    return redirect("portal:inbox")

@@ -82,12 +82,23 @@ def cycle_of_track(track: str, cycles: list[Cycle]) -> Cycle | None:
 
 def _member_facts(member: Member) -> tuple[bool, bool]:
     """(an open promotion, a pending one): one query."""
-    states = set(
-        Promotion.objects.filter(candidate=member)
+    return _members_facts([member.pk])[member.pk]
+
+
+def _members_facts(member_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+    """For each member, (an open promotion, a pending one): one query for them all."""
+    rows = (
+        Promotion.objects.filter(candidate_id__in=member_ids)
         .filter(Q(state__in=OPEN_STATES) | PENDING)
-        .values_list("state", flat=True)
+        .values_list("candidate_id", "state")
     )
-    return bool(states & set(OPEN_STATES)), PromotionState.APPROVED in states
+    states: dict[int, set[str]] = {member_id: set() for member_id in member_ids}
+    for member_id, state in rows:
+        states[member_id].add(state)
+    return {
+        member_id: (bool(held & set(OPEN_STATES)), PromotionState.APPROVED in held)
+        for member_id, held in states.items()
+    }
 
 
 def blockers_for(
@@ -150,21 +161,37 @@ def blockers_for(
 def member_eligibility(*, member: Member, today: date | None = None) -> list[Blockers]:
     """For every move up from the member's level (active or not), the reasons against it. Three
     queries, whatever the ladder."""
+    return members_eligibility(members=[member], today=today)[member.pk]
+
+
+def members_eligibility(
+    *, members: list[Member], today: date | None = None
+) -> dict[int, list[Blockers]]:
+    """member_eligibility for many members (a manager's team): three queries, whatever their
+    number. The members come with their levels loaded."""
     today = today or timezone.localdate()
-    moves = LevelTransition.objects.filter(from_level_id=member.level_id).select_related("to_level")
-    facts = _member_facts(member)
+    moves = LevelTransition.objects.filter(
+        from_level_id__in={member.level_id for member in members}
+    ).select_related("to_level")
+    moves_from: dict[int, list[LevelTransition]] = {}
+    for move in moves.order_by("to_level__rank"):
+        moves_from.setdefault(move.from_level_id, []).append(move)
+    facts = _members_facts([member.pk for member in members])
     cycles = active_cycles()
-    return [
-        blockers_for(
-            member=member,
-            to_level=move.to_level,
-            move_active=move.is_active,
-            facts=facts,
-            cycles=cycles,
-            today=today,
-        )
-        for move in moves
-    ]
+    return {
+        member.pk: [
+            blockers_for(
+                member=member,
+                to_level=move.to_level,
+                move_active=move.is_active,
+                facts=facts[member.pk],
+                cycles=cycles,
+                today=today,
+            )
+            for move in moves_from.get(member.level_id, [])
+        ]
+        for member in members
+    }
 
 
 def nomination_blockers(

@@ -109,6 +109,13 @@ def is_candidate(user, promotion: Promotion) -> bool:
     return user.is_authenticated and promotion.candidate.user_id == user.pk
 
 
+def reads_changes_requested_note(user, promotion: Promotion) -> bool:
+    """The committee's request for changes is addressed to the nominator: they read it with the
+    promotion (the committee reads it in the timeline; the candidate and their manager see the
+    state, not the note)."""
+    return is_nominator(user, promotion)
+
+
 def is_nominator(user, promotion: Promotion) -> bool:
     return user.is_authenticated and promotion.nominated_by_id == user.pk
 
