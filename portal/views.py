@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
 from ladder import roles
-from ladder.selectors import level_criteria, level_get, member_has_reports, member_of, member_me
+from ladder.selectors import level_criteria, level_get, member_has_reports, member_me, member_of
 from notifications.selectors import notification_get_for, notification_inbox
 from notifications.services import notification_mark_read
 from portal.forms import NoteForm, PacketForm
