@@ -180,6 +180,15 @@ def level_criteria(*, level: Level) -> list[Criterion]:
     return list(level.criteria.filter(is_active=True).order_by("order", "id"))
 
 
+def levels_criteria(*, levels: list[Level]) -> dict[int, list[Criterion]]:
+    """level_criteria for several levels (a member's next ones): one query."""
+    criteria: dict[int, list[Criterion]] = {level.pk: [] for level in levels}
+    rows = Criterion.objects.filter(level__in=levels, is_active=True).order_by("order", "id")
+    for criterion in rows:
+        criteria[criterion.level_id].append(criterion)
+    return criteria
+
+
 def level_get(*, code: str) -> Level:
     """One level by its code."""
     try:

@@ -51,11 +51,10 @@ class PacketForm(GuardedForm):
             self.fields[text] = forms.CharField(
                 label="Evidence",
                 required=False,
-                max_length=TEXT_LIMIT,
+                max_length=EVIDENCE_TEXT_LIMIT,
                 widget=forms.Textarea(
                     attrs={
                         "rows": 5,
-                        "maxlength": EVIDENCE_TEXT_LIMIT,
                         "data-counter": "true",
                         "aria-describedby": f"id_{text}-expectation",
                     }

@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
 from ladder import roles
-from ladder.selectors import level_criteria, level_get, member_has_reports, member_me, member_of
+from ladder.selectors import (
+    level_criteria,
+    level_get,
+    levels_criteria,
+    member_has_reports,
+    member_me,
+    member_of,
+)
 from notifications.selectors import notification_get_for, notification_inbox
 from notifications.services import notification_mark_read
 from portal.forms import NoteForm, PacketForm
@@ -67,12 +74,11 @@ def me(request: HttpRequest) -> HttpResponse:
     member = _found(member_me, user=request.user)
     today = timezone.localdate()
     next_levels = members_eligibility(members=[member], today=today)[member.pk]
+    criteria = levels_criteria(levels=[blockers.level for blockers in next_levels])
     context = {
         "member": member,
         "months_in_level": months_between(member.level_since, today),
-        "next_levels": [
-            (blockers, level_criteria(level=blockers.level)) for blockers in next_levels
-        ],
+        "next_levels": [(blockers, criteria[blockers.level.pk]) for blockers in next_levels],
         "history": own.level_history(member=member),
         "promotions": list(own.candidate_promotions(user=request.user)),
     }

@@ -1,0 +1,186 @@
+"""The member site as anyone meets it: Debian's Chromium through Playwright against a live
+server, at 1024, 1280, 1440 and 1920 px. Every page, as a manager and as a PM: nothing scrolls
+sideways, nothing is cut or pushed out of the page's column, no word is broken in two, and
+axe-core finds no critical or serious violation (tests/accessibility.py). A manager nominates a
+report from /team/ by keyboard alone. With SCREENSHOT_DIR set (`make screenshots`), each page
+is saved at 1024 and 1280 px."""
+
+import os
+
+import pytest
+from django.urls import reverse
+
+from ladder.models import Level
+from ladder.selectors import level_criteria
+from promotions import services
+from promotions.models import Promotion
+from tests import factories
+from tests.accessibility import WIDTHS, check_page
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+SCREENSHOT_WIDTHS = (1024, 1280)
+
+
+def person(username: str, level: str, manager, first: str, last: str):
+    return factories.MemberFactory(
+        user__username=username,
+        user__first_name=first,
+        user__last_name=last,
+        user__email=f"{username}@example.com",
+        level=Level.objects.get(code=level),
+        manager=manager,
+    )
+
+
+def member_world() -> dict:
+    """Maya manages three: Aleksandra (sent back to Maya with a note), Bartholomew (approved, for
+    a later date) and Chidi (eligible, no promotion)."""
+    maya = person("maya", "group-pm", None, "Maya", "Lindqvist-Abernathy")
+    aleksandra = person("aleksandra", "pm", maya, "Aleksandra", "Kowalski")
+    bartholomew = person("bartholomew", "associate-pm", maya, "Bartholomew", "Featherstonehaugh")
+    chidi = person("chidi", "senior-pm", maya, "Chidi", "Anagonye")
+    committee = factories.committee_member(username="chen", first_name="Chen", last_name="Okafor")
+    sent_back = factories.promotion(candidate=aleksandra, to="senior-pm", state="in_review")
+    services.promotion_request_changes(
+        promotion=sent_back,
+        actor=committee,
+        note="Say more about how Aleksandra mentors the two associate PMs on the checkout team.",
+    )
+    approved = factories.promotion(candidate=bartholomew, to="pm", state="approved")
+    return {
+        "maya": maya,
+        "aleksandra": aleksandra,
+        "bartholomew": bartholomew,
+        "chidi": chidi,
+        "sent_back": sent_back,
+        "approved": approved,
+    }
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username or e-mail").fill(username)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def pages_of(world) -> dict[str, list[tuple[str, str]]]:
+    """Each signed-in person and the pages they use: (name for the screenshot, path)."""
+    chidi_form = reverse("portal:nominate", args=[world["chidi"].pk, "lead-pm"])
+    return {
+        "bartholomew": [
+            ("home-pm", "/"),
+            ("me", "/me/"),
+            ("my-promotion", reverse("portal:my-promotion", args=[world["approved"].pk])),
+            ("inbox-pm", "/inbox/"),
+        ],
+        "maya": [
+            ("home-manager", "/"),
+            ("team", "/team/"),
+            ("nominate", chidi_form),
+            ("nomination-sent-back", reverse("portal:nomination", args=[world["sent_back"].pk])),
+            ("withdraw", reverse("portal:withdraw", args=[world["sent_back"].pk])),
+            ("me-manager", "/me/"),
+            ("inbox", "/inbox/"),
+            ("password-change", "/password/change/"),
+        ],
+        "": [("login", "/login/"), ("password-reset", "/password/reset/")],
+    }
+
+
+def test_every_member_page_fits_and_passes_axe_at_every_width(chromium, live_server):
+    world = member_world()
+    screenshots = os.environ.get("SCREENSHOT_DIR")
+    for username, pages in pages_of(world).items():
+        context = chromium.new_context(viewport={"width": WIDTHS[0], "height": 900})
+        page = context.new_page()
+        if username:
+            sign_in(page, live_server.url, username)
+        for name, path in pages:
+            page.goto(f"{live_server.url}{path}")
+            assert page.locator("h1").count() == 1, path
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 900})
+                check_page(page, container="main")
+                if screenshots and width in SCREENSHOT_WIDTHS:
+                    page.screenshot(
+                        path=os.path.join(screenshots, f"member-{name}-{width}.png"),
+                        full_page=True,
+                    )
+        context.close()
+
+
+def test_a_refused_nomination_fits_too(chromium, live_server):
+    """The nomination form with every kind of error shown: still within the column, still
+    labelled (axe), and still holding what was typed."""
+    world = member_world()
+    context = chromium.new_context(viewport={"width": 1024, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server.url, "maya")
+    page.goto(live_server.url + reverse("portal:nominate", args=[world["chidi"].pk, "lead-pm"]))
+    page.get_by_label("Why this person is ready").fill("Leads the payments roadmap.")
+    first = page.get_by_label("Evidence").first
+    first.fill("Wrote the pricing strategy " * 10)
+    page.get_by_label("Links").first.fill("ftp://files.example.com/strategy")
+    page.get_by_role("button", name="Nominate").click()
+    assert page.get_by_text("Nothing was sent yet.").is_visible()
+    assert page.get_by_text("Write the evidence for this criterion.").first.is_visible()
+    assert page.get_by_label("Why this person is ready").input_value() == (
+        "Leads the payments roadmap."
+    )
+    assert page.get_by_label("Links").first.input_value() == "ftp://files.example.com/strategy"
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        check_page(page, container="main")
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(
+            path=os.path.join(os.environ["SCREENSHOT_DIR"], "member-nominate-refused-1280.png"),
+            full_page=True,
+        )
+    assert not Promotion.objects.filter(candidate=world["chidi"]).exists()
+    context.close()
+
+
+def test_a_manager_nominates_a_report_by_keyboard_alone(chromium, live_server):
+    world = member_world()
+    chidi = world["chidi"]
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server.url, "maya")
+    page.goto(f"{live_server.url}/team/")
+    target = f"Nominate {chidi.name} for Lead Product Manager (Staff PM)"
+
+    def tab_to(name: str, limit: int = 80) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(
+                "(document.activeElement.labels && document.activeElement.labels[0]"
+                " ? document.activeElement.labels[0].innerText"
+                " : document.activeElement.innerText || '').trim()"
+            )
+            if focused == name:
+                return
+        raise AssertionError(f"Tab never reached {name!r}")
+
+    tab_to(target)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/team/{chidi.pk}/nominate/lead-pm/")
+    tab_to("Why this person is ready")
+    page.keyboard.type("Leads the payments roadmap across three teams.")
+    for criterion in level_criteria(level=Level.objects.get(code="lead-pm")):
+        tab_to("Evidence")
+        page.keyboard.type(f"Evidence for {criterion.title}.")
+        tab_to("Links")  # optional: left empty
+    tab_to("Nominate")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/nominations/*/")
+    promotion = Promotion.objects.get(candidate=chidi)
+    assert promotion.nominated_by == world["maya"].user
+    assert promotion.packet_versions.get().evidence[0]["text"].startswith("Evidence for")
+    context.close()
