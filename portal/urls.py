@@ -17,10 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="portal/password_change.html",
-            success_url=reverse_lazy("portal:password_change_done"),
-        ),
+        views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

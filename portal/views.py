@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -21,6 +22,7 @@ from ladder.selectors import (
     member_me,
     member_of,
 )
+from ladder.services import member_change_record
 from notifications.selectors import notification_get_for, notification_inbox
 from notifications.services import notification_mark_read
 from portal.forms import NoteForm, PacketForm
@@ -54,6 +56,24 @@ def _found(read, **kwargs):
 class SignInView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """One's own password change, kept in the audit trail of people's records as the admin's is
+    (older API tokens stop working by themselves: they were issued under the old password)."""
+
+    template_name = "portal/password_change.html"
+    success_url = reverse_lazy("portal:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        member_change_record(
+            actor=self.request.user,
+            user=self.request.user,
+            changes={"password": {"from": None, "to": "changed"}},
+            route="site",
+        )
+        return response
 
 
 @login_required

@@ -4,7 +4,7 @@ every form posts what a person types, and every refusal keeps it."""
 import pytest
 from django.urls import reverse
 
-from ladder.models import Level
+from ladder.models import Level, MemberChange
 from ladder.selectors import level_criteria
 from notifications.models import Notification
 from promotions import services
@@ -175,3 +175,33 @@ def test_inbox_lists_and_marks_read(client, people):
     client.post(reverse("portal:inbox-read", args=[notification.pk]))
     notification.refresh_from_db()
     assert notification.read_at is not None
+
+
+def test_a_member_at_the_desks_sign_in_is_sent_to_the_member_site(client, people):
+    candidate, _ = people
+    response = client.post(
+        "/admin/login/", {"username": candidate.user.username, "password": factories.PASSWORD}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This desk is for the committee and HR" in page
+    assert 'href="/login/"' in page
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_password_change_is_audited(client, people):
+    candidate, _ = people
+    client.force_login(candidate.user)
+    response = client.post(
+        "/password/change/",
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "a-new-long-passphrase-42",
+            "new_password2": "a-new-long-passphrase-42",
+        },
+    )
+    assert response.status_code == 302
+    change = MemberChange.objects.filter(user=candidate.user).latest("at")
+    assert change.route == "site" and change.changes == {
+        "password": {"from": None, "to": "changed"}
+    }
