@@ -26,7 +26,7 @@ help:
 	@echo "make bench-webhooks  webhook deliveries to a local receiver vs a no-op task (PostgreSQL + Redis)"
 	@echo "make bench-import  manage.py import_members with 10,000 rows: dry run, import, re-import (PostgreSQL)"
 	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
-	@echo "make screenshots  PNGs of the committee's list and desk (Chromium) into docs/screenshots/"
+	@echo "make screenshots  PNGs of the member site and the committee's pages (Chromium) into docs/screenshots/"
 	@echo "make bench    100,000 promotions served by gunicorn; latency vs the floor (PostgreSQL + Redis)"
 
 $(BIN)/python:
@@ -145,10 +145,11 @@ bench: install-dev  ## 100,000 promotions and a calibrating cycle of 500, gunico
 	$(BIN)/python bench/load.py
 
 .PHONY: screenshots
-screenshots: install-dev  ## the committee's list, desk, a cycle's calibration page and HR's webhooks in Chromium at 1280 px, into docs/screenshots/
+screenshots: install-dev install-node  ## the member site's pages, the committee's list, desk, a cycle's calibration page and HR's webhooks in Chromium, into docs/screenshots/
 	@mkdir -p docs/screenshots
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
 		tests/promotions/test_admin_browser.py tests/promotions/test_cycle_admin_browser.py \
 		tests/webhooks/test_admin_browser.py tests/audit/test_admin_browser.py \
-		-k "finds_what_needs or compares_packet or calibration_page or keeps_its_secret or who_changed" \
+		tests/portal/test_pages_browser.py \
+		-k "every_member_page or refused_nomination_fits or finds_what_needs or compares_packet or calibration_page or keeps_its_secret or who_changed" \
 		-p no:cacheprovider -q
