@@ -3,15 +3,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from ladder import roles, services
 from ladder.models import Level, Member
 from ladder.selectors import level_criteria
-from promotions import cycles, packets
+from promotions import cycles, eligibility, packets
 from promotions import services as promotions
 from promotions.models import Cycle, Promotion
 
@@ -41,8 +43,17 @@ PEOPLE = [
     ("leo", "Leo", "Marchetti", "senior-pm", "omar", []),
     ("zoe", "Zoë", "Laurent", "senior-pm", "manager", []),
     ("ben", "Ben", "Osei", "lead-pm", "omar", []),
+    # Eligible, with no promotion yet: the manager nominates her into the open cycle (README).
+    ("nora", "Nora", "Adeyemi", "senior-pm", "manager", []),
 ]
+# Two cycles may not share a track while open or calibrating: the IC track calibrates, the
+# management track takes nominations.
 CYCLE_NAME = "Demo cycle"
+CYCLE_TRACKS = ["ic"]
+OPEN_CYCLE_NAME = "Demo management cycle"
+OPEN_CYCLE_TRACKS = ["management"]
+NOMINEE, NOMINEE_TARGET = "nora", "group-pm"  # senior-pm → group-pm joins the management cycle
+README_WALKTHROUGH = "A promotion in one minute"  # the README section that runs on this data
 # candidate, target level, what the committee did (all nominated while the cycle was open).
 CYCLE_CASES = [
     ("lena", "pm", "approve"),
@@ -55,7 +66,7 @@ CYCLE_CASES = [
     ("kai", "senior-pm", "reject"),
     ("eva", "senior-pm", "withdraw"),
     ("leo", "lead-pm", "review"),
-    ("zoe", "group-pm", "approve"),
+    ("zoe", "lead-pm", "approve"),
     ("ben", "principal-pm", "nominated"),
 ]
 
@@ -92,6 +103,43 @@ def _evidence(level, *, extra: str = "") -> list[dict]:
     ]
 
 
+# How a demo reviewer rates, criterion by criterion: an approving vote is mostly "meets" with a
+# strength and a gap; a rejecting one mostly "not_yet". `turn` shifts the pattern per reviewer.
+RATING_PATTERNS = {
+    "approve": ("exceeds", "meets", "meets", "not_yet", "meets"),
+    "reject": ("not_yet", "meets", "not_yet"),
+}
+
+
+def _ratings(criteria, *, decision: str, turn: int = 0) -> dict[str, str]:
+    pattern = RATING_PATTERNS[decision]
+    return {code: pattern[(i + turn) % len(pattern)] for i, code in enumerate(criteria)}
+
+
+def demo_people() -> None:
+    """The users of PEOPLE with the demo password, their groups and member records."""
+    User = get_user_model()
+    # Hashed once for all of them: a hash takes a third of a second, on purpose.
+    password = make_password(DEMO_PASSWORD)
+    for username, first, last, level_code, manager_name, groups in PEOPLE:
+        user, _ = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+        )
+        user.password = password
+        user.save()
+        user.groups.add(*(Group.objects.get(name=name) for name in groups))
+        services.user_grant_staff_for_roles(user=user)
+        if level_code and not Member.objects.filter(user=user).exists():
+            manager = Member.objects.get(user__username=manager_name) if manager_name else None
+            Member.objects.create(
+                user=user,
+                level=Level.objects.get(code=level_code),
+                manager=manager,
+                level_since=timezone.localdate() - timedelta(days=730),
+            )
+
+
 def demo_promotions() -> list[str]:
     """A promotion in review with a vote (sam), one sent back for changes (alex), and one with
     two packet versions, back in review with a stale vote (priya). Skipped for who has one."""
@@ -116,7 +164,8 @@ def demo_promotions() -> list[str]:
         return promotions.promotion_start_review(promotion=promotion, actor=cora)
 
     def rate(promotion, reviewer, decision, comment=""):
-        ratings = dict.fromkeys(packets.packet_current(promotion=promotion).criteria, "meets")
+        criteria = packets.packet_current(promotion=promotion).criteria
+        ratings = _ratings(criteria, decision=decision)
         promotions.promotion_review(
             promotion=promotion,
             reviewer=reviewer,
@@ -150,8 +199,9 @@ def demo_promotions() -> list[str]:
 
 
 def demo_cycle() -> str | None:
-    """A cycle in calibration with a dozen candidates across levels and two organisations: some
-    decided (effective on the cycle's date), some in review, one withdrawn. Skipped if it exists."""
+    """A cycle of the IC track in calibration with a dozen candidates across levels and two
+    organisations: some decided (effective on the cycle's date), some in review, one withdrawn.
+    Skipped if it exists."""
     if Cycle.objects.filter(name=CYCLE_NAME).exists():
         return None
     User = get_user_model()
@@ -161,7 +211,7 @@ def demo_cycle() -> str | None:
     cycle = cycles.cycle_create(
         actor=hr,
         name=CYCLE_NAME,
-        tracks=[],
+        tracks=CYCLE_TRACKS,
         nominations_open_on=today - timedelta(days=45),
         nominations_close_on=today,  # nominations are refused after this day
         decisions_due_on=today + timedelta(days=14),
@@ -189,28 +239,72 @@ def demo_cycle() -> str | None:
             promotions.promotion_withdraw(promotion=promotion, actor=promotion.nominated_by)
             continue
         promotions.promotion_start_review(promotion=promotion, actor=cora)
-        ratings = dict.fromkeys(packets.packet_current(promotion=promotion).criteria, "meets")
+        criteria = packets.packet_current(promotion=promotion).criteria
         decision = "reject" if outcome == "reject" else "approve"
-        for reviewer in (cora, chen):
+        for turn, reviewer in enumerate((cora, chen)):
             promotions.promotion_review(
                 promotion=promotion,
                 reviewer=reviewer,
                 decision=decision,
                 comment="Not yet at this level." if decision == "reject" else "",
-                ratings=ratings,
+                ratings=_ratings(criteria, decision=decision, turn=turn),
             )
         if outcome == "approve":
             promotions.promotion_approve(promotion=promotion, actor=cora)
         elif outcome == "reject":
             promotions.promotion_reject(promotion=promotion, actor=cora, note="Not yet.")
-    return f"{CYCLE_NAME} (calibrating, {len(cases)} candidates)"
+    return f"{CYCLE_NAME} (ic track, calibrating, {len(cases)} candidates)"
+
+
+def demo_open_cycle() -> str | None:
+    """A cycle of the management track open for nominations, with none yet: the manager can
+    nominate nora (senior-pm → group-pm) into it. Skipped if it exists, or refused (said so) when
+    a cycle of an older `make demo` takes both tracks."""
+    if Cycle.objects.filter(name=OPEN_CYCLE_NAME).exists():
+        return None
+    hr = get_user_model().objects.get(username="hr")
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            cycle = cycles.cycle_create(
+                actor=hr,
+                name=OPEN_CYCLE_NAME,
+                tracks=OPEN_CYCLE_TRACKS,
+                nominations_open_on=today - timedelta(days=7),
+                nominations_close_on=today + timedelta(days=30),
+                decisions_due_on=today + timedelta(days=45),
+                effective_on=today + timedelta(days=60),
+            )
+            cycles.cycle_open(actor=hr, cycle=cycle)
+    except InvalidInput as refused:
+        return f"no cycle open for nominations ({refused.message} Start from a fresh database.)"
+    close = cycle.nominations_close_on.isoformat()
+    return f"{OPEN_CYCLE_NAME} (management track, open for nominations until {close})"
+
+
+def nominee_hint() -> str:
+    """What to try next: nominate nora, or why that is no longer possible."""
+    nominee = Member.objects.select_related("level").get(user__username=NOMINEE)
+    moves = eligibility.member_eligibility(member=nominee)
+    blockers = next((b for b in moves if b.level.code == NOMINEE_TARGET), None)
+    if blockers is None or not blockers.eligible:
+        reasons = "; ".join(r["detail"] for r in blockers.reasons) if blockers else "no such move"
+        return f"{NOMINEE} cannot be nominated for {NOMINEE_TARGET} now: {reasons}"
+    where = f" ({blockers.cycle.name} takes it)" if blockers.cycle else ""
+    return (
+        f"Try it: sign in as manager, My team → Nominate {NOMINEE} ({nominee.name}, "
+        f'{nominee.level.code}) for {NOMINEE_TARGET}{where}. Or follow "{README_WALKTHROUGH}" '
+        "in README.md."
+    )
 
 
 class Command(BaseCommand):
     help = (
         "Creates demo users (HR, two committee members, managers and their reports), three "
-        "promotions (one in review, one sent back for changes, one with two versions) and a "
-        "cycle in calibration with a dozen candidates. Idempotent."
+        "promotions (one in review, one sent back for changes, one with two versions), a cycle "
+        "of the IC track in calibration with a dozen candidates, and a cycle of the management "
+        "track open for nominations with nora eligible for it. Prints the logins last. "
+        "Idempotent."
     )
 
     def add_arguments(self, parser):
@@ -218,39 +312,29 @@ class Command(BaseCommand):
             "--force", action="store_true", help="run even with DEBUG off (never in production)"
         )
 
-    @transaction.atomic
     def handle(self, *args, force=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("Demo users have a published password: refusing with DEBUG off.")
-        User = get_user_model()
-        for username, first, last, level_code, manager_name, groups in PEOPLE:
-            user, _ = User.objects.get_or_create(
-                username=username,
-                defaults={
-                    "first_name": first,
-                    "last_name": last,
-                    "email": f"{username}@example.com",
-                },
-            )
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            user.groups.add(*(Group.objects.get(name=name) for name in groups))
-            services.user_grant_staff_for_roles(user=user)
-            if level_code and not Member.objects.filter(user=user).exists():
-                manager = Member.objects.get(user__username=manager_name) if manager_name else None
-                Member.objects.create(
-                    user=user,
-                    level=Level.objects.get(code=level_code),
-                    manager=manager,
-                    level_since=timezone.localdate() - timedelta(days=730),
-                )
-
-        made = demo_promotions()
-        cycle = demo_cycle()
-        if cycle:
-            made.append(cycle)
-        if made:
-            self.stdout.write(f"Demo promotions: {', '.join(made)}.")
+        # One transaction; its notifications go out as it commits (printed by the console e-mail
+        # backend of `make run`), so everything below is printed after them, the logins last.
+        with transaction.atomic():
+            demo_people()
+            made = demo_promotions()
+            cycle = demo_cycle()
+            open_cycle = demo_open_cycle()
+            to_try = nominee_hint()
+        made += [name for name in (cycle, open_cycle) if name]
+        self.stdout.write(
+            f"Demo data: {', '.join(made)}." if made else "Demo data was already there."
+        )
+        base = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+        self.stdout.write(
+            f"\n{to_try}\n"
+            f"\nMember site: {base}/  Admin: {base}/admin/  API docs: {base}/api/v1/docs/\n"
+            "API token: curl -X POST -H 'Content-Type: application/json' "
+            f"""-d '{{"username": "manager", "password": "{DEMO_PASSWORD}"}}' """
+            f"{base}/api/v1/auth/token/\n\n"
+        )
         self.stdout.write(self.style.SUCCESS("Demo users are ready. Password for all of them:"))
         self.stdout.write(f"    {DEMO_PASSWORD}\n")
         for username, first, last, level_code, manager_name, groups in PEOPLE:
@@ -258,10 +342,3 @@ class Command(BaseCommand):
             where = f"at {level_code}" if level_code else "not on the ladder"
             boss = f", reports to {manager_name}" if manager_name else ""
             self.stdout.write(f"    {username:<11} {first} {last}: {role}, {where}{boss}")
-        base = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
-        self.stdout.write(
-            f"\nAdmin: {base}/admin/  API docs: {base}/api/v1/docs/\n"
-            "Token: curl -X POST -H 'Content-Type: application/json' "
-            f"""-d '{{"username": "alex", "password": "{DEMO_PASSWORD}"}}' """
-            f"{base}/api/v1/auth/token/"
-        )
