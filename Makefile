@@ -45,7 +45,8 @@ $(VENV)/.installed-dev: requirements.lock requirements-dev.lock | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.installed-runtime
 
-# The OpenAPI linter (@redocly/cli) and what it needs, exactly as package-lock.json pins them.
+# The OpenAPI linter (@redocly/cli) and axe-core (the browser tests' accessibility checks,
+# tests/accessibility.py), exactly as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
@@ -83,7 +84,7 @@ serve: migrate
 demo: migrate
 	PORT=$(PORT) $(MANAGE) demo
 
-test: install-dev
+test: install-dev install-node
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load $(PYTEST_ARGS)
 
 lint: install-dev
