@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Every command started here sees it: with SITE_URL unset, the settings build the links in e-mails
+# from it (http://127.0.0.1:$PORT), so `make run PORT=19200` writes links to 19200.
+export PORT
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help

@@ -25,6 +25,14 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     html_body = models.TextField(blank=True)
+    # The page of this site the message is about, for its recipient: a path (`/me/promotions/5/`),
+    # so the inbox opens it on whatever address the site is browsed at. The bodies carry it whole.
+    link = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The page this message is about for you, as a path on this site "
+        "(`/me/promotions/5/`); empty when there is none.",
+    )
     # Set for messages that must not repeat (a daily reminder): a second row is refused.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,7 +9,17 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "promotion", "subject", "body", "created_at", "read_at", "is_read"]
+        fields = [
+            "id",
+            "kind",
+            "promotion",
+            "subject",
+            "body",
+            "link",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
         read_only_fields = fields
 
     def get_is_read(self, notification) -> bool:

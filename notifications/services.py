@@ -4,7 +4,8 @@ This app knows nothing of promotions or the ladder: callers choose the recipient
 subject and bodies."""
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from smtplib import SMTPException
 from urllib.parse import urlsplit
@@ -25,6 +26,17 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 
 
+@dataclass(frozen=True)
+class Message:
+    """What one recipient reads: the subject, the plain and HTML bodies (with the link whole, as
+    the caller wrote it), and the page it is about as a path on this site (the inbox's "Open")."""
+
+    subject: str
+    body: str
+    html_body: str = ""
+    link: str = ""
+
+
 def notifications_create(
     *,
     recipient_ids: Iterable[int],
@@ -32,14 +44,35 @@ def notifications_create(
     subject: str,
     body: str,
     html_body: str = "",
+    link: str = "",
     promotion_id: int | None = None,
     dedupe_key: str | None = None,
     audience: str = "",
 ) -> list[Notification]:
-    """Write one row per recipient (a single INSERT, whatever their number) and have them
-    delivered once the surrounding transaction commits. With `dedupe_key`, a recipient who already
-    has a row with that key gets no second one."""
-    recipient_ids = sorted(set(recipient_ids))
+    """The same message to every recipient: see notifications_create_each."""
+    message = Message(subject=subject, body=body, html_body=html_body, link=link)
+    return notifications_create_each(
+        messages=dict.fromkeys(recipient_ids, message),
+        kind=kind,
+        promotion_id=promotion_id,
+        dedupe_key=dedupe_key,
+        audience=audience,
+    )
+
+
+def notifications_create_each(
+    *,
+    messages: Mapping[int, Message],
+    kind: str,
+    promotion_id: int | None = None,
+    dedupe_key: str | None = None,
+    audience: str = "",
+) -> list[Notification]:
+    """Write one row per recipient, each with its own message (`messages`: recipient id →
+    message; recipients in different roles open different pages), in a single INSERT whatever
+    their number, and have them delivered once the surrounding transaction commits. With
+    `dedupe_key`, a recipient who already has a row with that key gets no second one."""
+    recipient_ids = sorted(messages)
     keys = {rid: f"{dedupe_key}:{rid}" if dedupe_key else None for rid in recipient_ids}
     if dedupe_key:
         taken = set(
@@ -54,9 +87,10 @@ def notifications_create(
             kind=kind,
             promotion_id=promotion_id,
             audience=audience,
-            subject=subject[:200],
-            body=body,
-            html_body=html_body,
+            subject=messages[rid].subject[:200],
+            body=messages[rid].body,
+            html_body=messages[rid].html_body,
+            link=messages[rid].link,
             dedupe_key=keys[rid],
         )
         for rid in recipient_ids
@@ -101,16 +135,21 @@ def message_id(notification: Notification) -> str:
     return f"<notification-{notification.pk}.{stamp}@{domain}>"
 
 
-def _message(notification: Notification, connection) -> EmailMultiAlternatives:
+def _message(
+    notification: Notification, connection, composed: tuple[str, str] | None = None
+) -> EmailMultiAlternatives:
+    """The row's e-mail; `composed`: (subject, body) made as it goes out (register_composer),
+    in place of the row's own texts."""
+    subject, body = composed or (notification.subject, notification.body)
     message = EmailMultiAlternatives(
-        subject=notification.subject,
-        body=notification.body,
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient.email],
         connection=connection,
         headers={"Message-ID": message_id(notification)},
     )
-    if notification.html_body:
+    if notification.html_body and composed is None:
         message.attach_alternative(notification.html_body, "text/html")
     return message
 
@@ -202,6 +241,33 @@ def _unreadable(rows: list[Notification]) -> set[int]:
 
 NO_LONGER_A_READER = "Not sent: the recipient may no longer read this message."
 
+# Some e-mails carry a secret that must never be stored, not even in the recipient's inbox (an
+# invitation's link): the app that writes them registers, for their kind, a function that
+# composes each row's e-mail (subject, plain body) as it goes out, while the row keeps the text
+# the inbox shows. It answers every row it is given: None for one that can no longer be sent as
+# meant (the invitation was used or replaced), which is recorded as failed, not retried.
+Composer = Callable[[list[Notification]], dict[int, tuple[str, str] | None]]
+_composers: dict[str, Composer] = {}
+
+
+def register_composer(kind: str, compose: Composer) -> None:
+    _composers[kind] = compose
+
+
+def _composed(rows: list[Notification]) -> dict[int, tuple[str, str] | None]:
+    """The e-mails of the rows whose kind has a composer (asked before the SMTP connection
+    opens: a composer may write, e.g. the digest of the token it puts in the e-mail)."""
+    composed: dict[int, tuple[str, str] | None] = {}
+    for kind, compose in _composers.items():
+        of_kind = [row for row in rows if row.kind == kind]
+        if of_kind:
+            answer = compose(of_kind)
+            composed.update({row.pk: answer.get(row.pk) for row in of_kind})
+    return composed
+
+
+NO_LONGER_VALID = "Not sent: what it carried no longer works (used or replaced since)."
+
 
 def notifications_send(*, notification_ids: list[int]) -> int:
     """Deliver a batch of notifications by e-mail over one connection. Returns how many e-mails
@@ -223,6 +289,7 @@ def notifications_send(*, notification_ids: list[int]) -> int:
     if not rows:
         return 0
     unreadable = _unreadable(rows)  # asked now: who may read it may have changed since
+    composed = _composed([row for row in rows if row.pk not in unreadable])
     sent = 0
     done: set[int] = set()  # sent, or failed for good
     error: Exception | None = None
@@ -232,11 +299,13 @@ def notifications_send(*, notification_ids: list[int]) -> int:
         for notification in rows:
             if notification.pk in unreadable:
                 _fail(notification, NO_LONGER_A_READER)
+            elif notification.pk in composed and composed[notification.pk] is None:
+                _fail(notification, NO_LONGER_VALID)
             elif not notification.recipient.email:
                 _fail(notification, "The recipient has no e-mail address.")
             else:
                 try:
-                    _message(notification, connection).send()
+                    _message(notification, connection, composed.get(notification.pk)).send()
                 except PERMANENT_ERRORS as exc:
                     _fail(notification, f"Cannot be sent as it is: {exc!r}"[:2000])
                 else:

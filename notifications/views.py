@@ -33,7 +33,9 @@ class NotificationViewSet(viewsets.GenericViewSet):
         """List your notifications, newest first.
 
         Your own inbox only: review requests, decisions and reminders about promotions.
-        `unread=true` keeps the unread ones, `unread=false` the read ones. Paginated."""
+        `unread=true` keeps the unread ones, `unread=false` the read ones. Paginated. Each has a
+        `link`: the page it is about for you (your promotion, your nomination, your team, the
+        committee's desk), a path on this site; the e-mail carries the same page whole."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 

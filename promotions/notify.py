@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.site import absolute_url
 from ladder.selectors import committee_and_readers_among, committee_user_ids
 from notifications.models import Notification
-from notifications.services import notifications_create
+from notifications.services import Message, notifications_create, notifications_create_each
 from promotions.models import Cycle, Promotion, PromotionState
+from promotions.pages import promotion_page_for
 from promotions.permissions import involved_user_ids
 from promotions.selectors import PROMOTION_WITH_PEOPLE, overdue
 
@@ -36,22 +38,39 @@ DECISIONS = {PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.WI
 def _notify(
     promotion: Promotion,
     *,
+    kind: str,
+    subject: str,
+    headline: str,
+    facts: list[tuple[str, str]] | None = None,
     recipient_ids: Iterable[int] = (),
     to_committee: bool = False,
-    **message,
+    dedupe_key: str | None = None,
 ) -> list[Notification]:
     """Every message about a promotion goes out here, to those who may read it now. With
-    `to_committee` it is committee work (its links, the justification, votes to look at again):
-    for the committee, and those of `recipient_ids` who see the committee's work (HR), never
-    anyone involved in the promotion. Otherwise it is for those of `recipient_ids` involved in it.
-    Active users only: a member who left the committee, or was deactivated, hears nothing more."""
+    `to_committee` it is committee work (the justification, votes to look at again): for the
+    committee, and those of `recipient_ids` who see the committee's work (HR), never anyone
+    involved in the promotion. Otherwise it is for those of `recipient_ids` involved in it.
+    Active users only: a member who left the committee, or was deactivated, hears nothing more.
+    Each recipient's copy links to the page of their role (promotion_page_for); still one INSERT."""
     audience = COMMITTEE if to_committee else INVOLVED
     committee = set(committee_and_readers_among(recipient_ids)) if to_committee else set()
     readers = _readers(promotion, audience, committee)
     # Committee work goes to the whole committee; the rest to those named who may read it.
     recipients = readers if to_committee else readers & set(recipient_ids)
-    return notifications_create(
-        recipient_ids=recipients, promotion_id=promotion.pk, audience=audience, **message
+    by_page: dict[str, Message] = {}  # composed once per page, whatever the number of readers
+    messages = {}
+    for recipient_id in recipients:
+        link = promotion_page_for(promotion, user_id=recipient_id)
+        if link not in by_page:
+            text, html = _compose(promotion, headline, facts or [], absolute_url(link))
+            by_page[link] = Message(subject=subject, body=text, html_body=html, link=link)
+        messages[recipient_id] = by_page[link]
+    return notifications_create_each(
+        messages=messages,
+        kind=kind,
+        promotion_id=promotion.pk,
+        audience=audience,
+        dedupe_key=dedupe_key,
     )
 
 
@@ -95,12 +114,6 @@ def _active_involved(promotion: Promotion) -> set[int]:
     return {person.pk for person in people if person.is_active}
 
 
-def _links(promotion: Promotion) -> tuple[str, str]:
-    admin = settings.SITE_URL + reverse("admin:promotions_promotion_change", args=[promotion.pk])
-    api = f"{settings.SITE_URL}/api/v1/promotions/{promotion.pk}/"
-    return admin, api
-
-
 def _compose(promotion: Promotion, headline: str, extra: list[tuple[str, str]], link: str):
     facts = [
         ("Candidate", promotion.candidate.name),
@@ -122,20 +135,12 @@ def _compose(promotion: Promotion, headline: str, extra: list[tuple[str, str]], 
 
 
 def notify_nominated(*, promotion: Promotion) -> None:
-    admin_link, _ = _links(promotion)
-    subject = f"Review requested: {promotion.candidate.name} for {promotion.to_level.title}"
-    text, html = _compose(
-        promotion,
-        "A promotion awaits the committee's review.",
-        [("Justification", promotion.justification)],
-        admin_link,
-    )
     _notify(
         promotion,
         kind=REVIEW_REQUESTED,
-        subject=subject,
-        body=text,
-        html_body=html,
+        subject=f"Review requested: {promotion.candidate.name} for {promotion.to_level.title}",
+        headline="A promotion awaits the committee's review.",
+        facts=[("Justification", promotion.justification)],
         to_committee=True,
     )
 
@@ -148,7 +153,6 @@ def notify_transition(*, promotion: Promotion, from_state: str | None, note: str
     if from_state == PromotionState.CHANGES_REQUESTED:
         return _notify_resubmitted(promotion=promotion)
     kind = KIND_BY_STATE[state]
-    admin_link, api_link = _links(promotion)
     subject = (
         f"Promotion {promotion.get_state_display().lower()}: {promotion.candidate.name}, "
         f"{promotion.from_level.code} → {promotion.to_level.code}"
@@ -156,85 +160,62 @@ def notify_transition(*, promotion: Promotion, from_state: str | None, note: str
     people = {promotion.candidate.user_id, promotion.nominated_by_id}
     if state in DECISIONS and promotion.candidate.manager is not None:
         people.add(promotion.candidate.manager.user_id)
-    extra = []
+    facts = []
     if state == PromotionState.APPROVED:
-        extra = [("Effective on", _effective_on(promotion))]
-    text, html = _compose(promotion, _headline(promotion), extra, api_link)
+        facts = [("Effective on", _effective_on(promotion))]
     _notify(
         promotion,
         recipient_ids=people,
         kind=kind,
         subject=subject,
-        body=text,
-        html_body=html,
+        headline=_headline(promotion),
+        facts=facts,
     )
     if state == PromotionState.WITHDRAWN:
-        extra = [("Note", note)] if note else []
-        text, html = _compose(promotion, _headline(promotion), extra, admin_link)
         _notify(
             promotion,
             kind=kind,
             subject=subject,
-            body=text,
-            html_body=html,
+            headline=_headline(promotion),
+            facts=[("Note", note)] if note else [],
             to_committee=True,
         )
 
 
 def _notify_changes_requested(*, promotion: Promotion, note: str) -> None:
     """The note is the nominator's to read; the candidate and their manager hear of the state."""
-    admin_link, api_link = _links(promotion)
     name, level = promotion.candidate.name, promotion.to_level.title
     subject = f"Changes requested: {name}, {promotion.from_level.code} → {promotion.to_level.code}"
-    text, html = _compose(
-        promotion,
-        f"The committee asks for changes to the case for {name} ({level}) before deciding. "
-        "Submit a new version of the packet, then send it back to review.",
-        [("What to change", note)],
-        api_link,
-    )
     _notify(
         promotion,
         recipient_ids=[promotion.nominated_by_id],
         kind=CHANGES_REQUESTED,
         subject=subject,
-        body=text,
-        html_body=html,
-    )
-    others = involved_user_ids(promotion) - {promotion.nominated_by_id}
-    text, html = _compose(
-        promotion, f"The committee has asked for changes to {name}'s case.", [], api_link
+        headline=f"The committee asks for changes to the case for {name} ({level}) before "
+        "deciding. Submit a new version of the packet, then send it back to review.",
+        facts=[("What to change", note)],
     )
     _notify(
         promotion,
-        recipient_ids=others,
+        recipient_ids=involved_user_ids(promotion) - {promotion.nominated_by_id},
         kind=CHANGES_REQUESTED,
         subject=subject,
-        body=text,
-        html_body=html,
+        headline=f"The committee has asked for changes to {name}'s case.",
     )
 
 
 def _notify_resubmitted(*, promotion: Promotion) -> None:
     """The committee, and each reviewer whose vote went stale: look again."""
-    admin_link, _ = _links(promotion)
     older = promotion.reviews.exclude(packet_version=promotion.packet_version)
     stale = set(older.values_list("reviewer_id", flat=True)) - involved_user_ids(promotion)
-    text, html = _compose(
-        promotion,
-        f"A new version of the packet (v{promotion.packet_version}) is back in review: please "
-        "look again. Votes on older versions no longer count.",
-        [],
-        admin_link,
-    )
     _notify(
         promotion,
         recipient_ids=stale,
         kind=RESUBMITTED,
         subject=f"Back in review, look again: {promotion.candidate.name}, "
         f"v{promotion.packet_version}",
-        body=text,
-        html_body=html,
+        headline=f"A new version of the packet (v{promotion.packet_version}) is back in review: "
+        "please look again. Votes on older versions no longer count.",
         to_committee=True,
     )
 
@@ -258,28 +239,22 @@ def _headline(promotion: Promotion) -> str:
 
 def notify_effective(*, promotion: Promotion) -> None:
     """An approved promotion took effect: those who heard of the approval hear of the date."""
-    _, api_link = _links(promotion)
     name, level = promotion.candidate.name, promotion.to_level.title
-    text, html = _compose(
-        promotion,
-        f"Effective today: {name} is now {level}.",
-        [("Effective on", _effective_on(promotion))],
-        api_link,
-    )
     _notify(
         promotion,
         recipient_ids=involved_user_ids(promotion),
         kind=EFFECTIVE,
         subject=f"Promotion effective: {name}, {promotion.from_level.code} → "
         f"{promotion.to_level.code}",
-        body=text,
-        html_body=html,
+        headline=f"Effective today: {name} is now {level}.",
+        facts=[("Effective on", _effective_on(promotion))],
     )
 
 
 def notify_cycle_calibrating(*, cycle: Cycle, awaiting: int) -> None:
     """The committee: the cycle's candidates may now be compared and decided."""
-    link = settings.SITE_URL + reverse("admin:promotions_cycle_calibration", args=[cycle.pk])
+    page = reverse("admin:promotions_cycle_calibration", args=[cycle.pk])
+    link = absolute_url(page)
     text = (
         f"{cycle.name} is calibrating: {awaiting} candidate(s) await a decision by "
         f"{cycle.decisions_due_on.isoformat()}.\n\nCompare them: {link}"
@@ -298,6 +273,7 @@ def notify_cycle_calibrating(*, cycle: Cycle, awaiting: int) -> None:
         subject=f"Calibration: {cycle.name}, {awaiting} candidate(s) await a decision",
         body=text,
         html_body=html,
+        link=page,
     )
 
 
@@ -311,24 +287,16 @@ def notify_overdue(*, now=None) -> int:
     reminded = 0
     for promotion in promotions:
         days = (now - promotion.created_at).days
-        admin_link, api_link = _links(promotion)
         # A case sent back waits on its nominator, not on the committee.
         waits_on_nominator = promotion.state == PromotionState.CHANGES_REQUESTED
-        text, html = _compose(
-            promotion,
-            f"This promotion has been open for {days} days "
-            f"(the committee aims for {settings.PROMOTIONS_REVIEW_SLA_DAYS})"
-            + (": it waits on your new version of the packet." if waits_on_nominator else "."),
-            [],
-            api_link if waits_on_nominator else admin_link,
-        )
         rows = _notify(
             promotion,
             recipient_ids=[promotion.nominated_by_id] if waits_on_nominator else [],
             kind=REMINDER,
             subject=f"Overdue review: {promotion.candidate.name}, open {days} days",
-            body=text,
-            html_body=html,
+            headline=f"This promotion has been open for {days} days "
+            f"(the committee aims for {settings.PROMOTIONS_REVIEW_SLA_DAYS})"
+            + (": it waits on your new version of the packet." if waits_on_nominator else "."),
             dedupe_key=f"reminder:{promotion.pk}:{now.date().isoformat()}",
             to_committee=not waits_on_nominator,
         )

@@ -26,12 +26,14 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from audit.services import config_change_record, diff, snapshot
 from core.errors import InvalidInput
 from core.holds import unheld
+from core.site import absolute_url
 from ladder import roles
 from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.selectors import hr_user_ids
@@ -419,7 +421,8 @@ def _disable(endpoint: Endpoint, *, now, error: str) -> None:
         changes={"is_active": {"from": True, "to": False}},
     )
     hours = settings.WEBHOOKS_DISABLE_AFTER_HOURS
-    link = settings.SITE_URL + f"/admin/webhooks/endpoint/{endpoint.pk}/change/"
+    page = reverse("admin:webhooks_endpoint_change", args=[endpoint.pk])
+    link = absolute_url(page)
     notifications_create(
         recipient_ids=hr_user_ids(),
         kind=ENDPOINT_DISABLED,
@@ -431,6 +434,7 @@ def _disable(endpoint: Endpoint, *, now, error: str) -> None:
             f"Last error: {error[:500]}\n\n"
             f"Fix the receiver, then enable it again to send what was held, oldest first: {link}"
         ),
+        link=page,
     )
 
 

@@ -7,6 +7,7 @@ in-process, e-mail printed to the console.
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -49,6 +50,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value.strip() == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def site_url_from(value: str) -> str:
+    """SITE_URL as links use it: scheme and host (a path prefix allowed), no trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"SITE_URL must be the site's address, such as https://ladder.example.com, "
+            f"not {value!r}"
+        )
+    return value.rstrip("/")
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -94,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "audit.routes.RouteMiddleware",
+    "core.site.SiteFollowsRequestsMiddleware",  # development only: links follow the server's port
 ]
 
 # Repeated failed logins (admin or auth/token/) lock that username out from that address.
@@ -116,7 +129,9 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin site's own templates (config/admin_site.py): searched before the apps', so
+        # that admin/base_site.html there is the one every admin page extends.
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -174,6 +189,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]  # the admin site's stylesheet
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -212,6 +228,8 @@ API_THROTTLE_RATES = {
 # An API token unused for this long stops working (it is also revoked on a password change, on
 # deactivation and by DELETE auth/token/).
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 720, minimum=1)
+# An invitation's link (`/invite/<token>/`, e-mailed by HR's invitation) works once, this long.
+INVITE_TTL_HOURS = env_int("INVITE_TTL_HOURS", 168, minimum=1)
 # Proxies in front of the service that append to X-Forwarded-For. 0: the header is ignored and
 # the client is the address that connected (a client can write anything in that header).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
@@ -244,7 +262,8 @@ SPECTACULAR_SETTINGS = {
         "their reports, the promotion committee reviews and decides, HR manages people's "
         "records, and everyone reads their own level and promotions.\n\n"
         "**Authentication**: `POST /api/v1/auth/token/` with a username and password answers a "
-        "token; send it as `Authorization: Token <key>` (the `tokenAuth` scheme).\n\n"
+        "token; send it as `Authorization: Bearer <key>` (the `tokenAuth` scheme; "
+        "`Authorization: Token <key>` works too).\n\n"
         "**Errors** answer JSON with `detail` (for people) and `code` (for programs, one of "
         "`ErrorCodeEnum`); validation errors add `errors`, the messages per field.\n\n"
         "Paths are shown without a trailing slash; every route accepts it too."
@@ -382,8 +401,14 @@ WEBHOOKS_HOLD_SECONDS = env_int("WEBHOOKS_HOLD_SECONDS", 180, minimum=10)
 # disable it in a burst under load). While disabled its events are held, for at most the days.
 WEBHOOKS_DISABLE_AFTER_HOURS = env_int("WEBHOOKS_DISABLE_AFTER_HOURS", 72, minimum=1)
 WEBHOOKS_HOLD_DAYS = env_int("WEBHOOKS_HOLD_DAYS", 7, minimum=1)
-# Links in e-mails point here.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Links in e-mails start here (docs/notifications.md, "Links"). Unset, in development: the port
+# the server runs on (PORT, which `make run`, `make serve` and `make demo` pass on), and while a
+# request is served, the address it came to (core.site). Production never follows a request.
+SITE_URL = site_url_from(
+    env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}")
+)
+SITE_URL_FOLLOWS_REQUESTS = not os.environ.get("SITE_URL")
 
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {

@@ -63,5 +63,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 NOTIFICATIONS_RETRY_BACKOFF_SECONDS = 1
 SITE_URL = "http://ladder.test"
+SITE_URL_FOLLOWS_REQUESTS = False  # links as production writes them; tests of the rule turn it on
 # High enough never to get in the way; the throttling tests lower them.
 API_THROTTLE_RATES = {"writes": "100000/min", "login": "100000/min"}

@@ -166,10 +166,14 @@ def test_the_inbox_shows_own_notifications_newest_first(as_user, people, nominat
         "promotion",
         "subject",
         "body",
+        "link",
         "created_at",
         "read_at",
         "is_read",
     }
+    # The committee's copy opens the desk in the admin: a path, the inbox's "Open".
+    desk = f"/admin/promotions/promotion/{promotion.id}/change/"
+    assert [n["link"] for n in body["results"]] == [desk, desk]
 
 
 def test_reading_a_notification(as_user, people, nominate):
