@@ -3,12 +3,14 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke, tokens_revoke_for
 from config.errors import ErrorCode
 from config.parsers import JSONParser
+from config.schema import error_response
 from config.throttling import LoginRateThrottle
 
 
@@ -30,23 +32,34 @@ class TokenView(APIView):
     def get_throttles(self):
         return [LoginRateThrottle()] if self.request.method == "POST" else super().get_throttles()
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: TokenSerializer})
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenSerializer,
+            401: error_response("A wrong username or password (`authorization`)."),
+        },
+    )
     def post(self, request):
         """Log in: exchange a username and password for an API token.
 
-        Public (no credentials needed). Answers a new token; send it as `Authorization: Token
-        <key>`. The key is shown once and never stored. Wrong credentials are 400
-        `authorization`. Requests are throttled per client address (429 `throttled`), and
-        repeated failures lock the username out from that address for a while (429
+        Public (no credentials needed). Answers a new token; send it as `Authorization: Bearer
+        <key>` (or `Authorization: Token <key>`). The key is shown once and never stored. A
+        wrong username or password (or an inactive user) is 401 `authorization`; a body without
+        both, or not text, is 400. Requests are throttled per client address (429 `throttled`),
+        and repeated failures lock the username out from that address for a while (429
         `locked_out`)."""
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)
-        except exceptions.ValidationError:
+        except exceptions.ValidationError as exc:
             # django-axes marks the request it was given, which is DRF's, not Django's: the
             # middleware never sees it, so the lockout is answered here.
             if getattr(request, "axes_locked_out", False):
                 raise LockedOut() from None
+            # DRF's serializer refuses credentials that do not authenticate as a 400 with this
+            # one code; they are well-formed, so the answer is 401 (the fields' errors stay 400).
+            if exc.get_codes() == {api_settings.NON_FIELD_ERRORS_KEY: [ErrorCode.AUTHORIZATION]}:
+                raise WrongCredentials() from None
             raise
         return Response({"token": token_issue(user=serializer.validated_data["user"])})
 
@@ -61,6 +74,11 @@ class TokenView(APIView):
         else:
             tokens_revoke_for(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WrongCredentials(exceptions.AuthenticationFailed):
+    default_detail = "Unable to log in with provided credentials."
+    default_code = ErrorCode.AUTHORIZATION
 
 
 class LockedOut(exceptions.APIException):

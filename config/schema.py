@@ -37,7 +37,8 @@ class ErrorSerializer(serializers.Serializer):
     missing_criteria = serializers.ListField(
         child=serializers.CharField(),
         required=False,
-        help_text="On `evidence_missing` and `ratings_missing`: the criterion codes without one.",
+        help_text="On `evidence_missing` and `ratings_missing`: the codes of the criteria "
+        "without one, in order (all of them when `evidence` or `ratings` is absent).",
     )
     unknown_criteria = serializers.ListField(
         child=serializers.CharField(),
@@ -51,29 +52,33 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-def _error(description: str) -> OpenApiResponse:
+def error_response(description: str) -> OpenApiResponse:
+    """An error status of one operation, described in its own words (`extend_schema(responses=)`);
+    the others get ERRORS' descriptions."""
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
 ERRORS = {
-    400: _error(
+    400: error_response(
         "Invalid input: a field of the body or the query string (see `errors`), or a malformed "
         "request (body, `Content-Length`, a NUL character)."
     ),
-    401: _error("No credentials, or a token that is unknown, revoked or expired."),
-    403: _error(
+    401: error_response("No credentials, or a token that is unknown, revoked or expired."),
+    403: error_response(
         "Not allowed to do this (signed in by session: also a missing or wrong CSRF token)."
     ),
-    404: _error("No such object, or one you may not see (on lists: a page past the last one)."),
-    406: _error("The `Accept` header asks for something other than JSON."),
-    409: _error(
+    404: error_response(
+        "No such object, or one you may not see (on lists: a page past the last one)."
+    ),
+    406: error_response("The `Accept` header asks for something other than JSON."),
+    409: error_response(
         "Not possible now: the state of the promotion or cycle, or the member's eligibility "
         "(see `code`)."
     ),
-    413: _error("Request body too large."),
-    415: _error("Unsupported media type: send JSON (`Content-Type: application/json`)."),
-    422: _error("The Idempotency-Key was used before with another request body."),
-    429: _error("Too many requests: slow down (see the `Retry-After` header)."),
+    413: error_response("Request body too large."),
+    415: error_response("Unsupported media type: send JSON (`Content-Type: application/json`)."),
+    422: error_response("The Idempotency-Key was used before with another request body."),
+    429: error_response("Too many requests: slow down (see the `Retry-After` header)."),
 }
 # Every operation: bad input or malformed request, no such object, Accept not JSON.
 ALWAYS = [400, 404, 406]
@@ -156,13 +161,14 @@ class TokenScheme(OpenApiAuthenticationExtension):
     priority = 1
 
     def get_security_definition(self, auto_schema):
+        # HTTP bearer: a generated client sends `Bearer <key>` with no prefix to configure.
         return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "An API token, sent as `Authorization: Token <key>` (the word `Token`, "
-            "a space, then the key). Get a key from `POST /api/v1/auth/token/` with a username "
-            "and password; `DELETE /api/v1/auth/token/` revokes it. A token unused for "
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token, sent as `Authorization: Bearer <key>` (the word "
+            "`Bearer`, a space, then the key); `Authorization: Token <key>` works too. Get a key "
+            "from `POST /api/v1/auth/token/` with a username and password; `DELETE "
+            "/api/v1/auth/token/` revokes it. A token unused for "
             f"{settings.API_TOKEN_TTL_HOURS} hours stops working, and so do a user's tokens "
             "when their password changes or they are deactivated.",
         }

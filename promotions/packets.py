@@ -7,6 +7,7 @@ selectors; the state machine's own rules stay in services.py and permissions.py.
 
 import hashlib
 import json
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,12 +42,13 @@ def packet_evidence(*, to_level: Level, evidence: list[dict]) -> list[dict]:
         )
     if len(given) != len(set(given)):
         raise InvalidInput("One entry per criterion.", code=ErrorCode.EVIDENCE_INVALID)
-    missing = [c.code for c in criteria if c.code not in given]
+    missing = [c for c in criteria if c.code not in given]
     if missing:
         raise InvalidInput(
-            f"Evidence is missing for: {', '.join(missing)}.",
+            f"Evidence is needed for every active criterion of {to_level.code}; missing: "
+            f"{_named((c.code, c.title) for c in missing)}.",
             code=ErrorCode.EVIDENCE_MISSING,
-            missing_criteria=missing,
+            missing_criteria=[c.code for c in missing],
         )
     items = {item["criterion"]: item for item in evidence}
     kept = []
@@ -167,7 +169,8 @@ def packet_submit(
 def packet_ratings(*, promotion: Promotion, ratings: dict[str, str]) -> dict[str, str]:
     """A rating (not_yet, meets, exceeds) for every criterion of the current version, or 400
     `ratings_missing` naming those without one (`unknown_criterion` for others)."""
-    criteria = packet_current(promotion=promotion).criteria
+    version = packet_current(promotion=promotion)
+    criteria = version.criteria
     unknown = sorted(set(ratings) - set(criteria))
     if unknown:
         raise InvalidInput(
@@ -175,12 +178,13 @@ def packet_ratings(*, promotion: Promotion, ratings: dict[str, str]) -> dict[str
             code=ErrorCode.UNKNOWN_CRITERION,
             unknown_criteria=unknown,
         )
-    missing = [code for code in criteria if code not in ratings]
+    missing = [item for item in version.evidence if item["criterion"] not in ratings]
     if missing:
         raise InvalidInput(
-            f"Rate every criterion of the packet; missing: {', '.join(missing)}.",
+            f"Rate every criterion of packet version {version.number}; missing: "
+            f"{_named((item['criterion'], item['title']) for item in missing)}.",
             code=ErrorCode.RATINGS_MISSING,
-            missing_criteria=missing,
+            missing_criteria=[item["criterion"] for item in missing],
         )
     invalid = sorted(code for code, rating in ratings.items() if rating not in Rating.values)
     if invalid:
@@ -190,6 +194,11 @@ def packet_ratings(*, promotion: Promotion, ratings: dict[str, str]) -> dict[str
             missing_criteria=invalid,
         )
     return {code: ratings[code] for code in criteria}
+
+
+def _named(criteria: Iterable[tuple[str, str]]) -> str:
+    """Criteria as a person reads them in an error: `code (“Title”)`, in order."""
+    return ", ".join(f"{code} (“{title}”)" for code, title in criteria)
 
 
 def packet_current(*, promotion: Promotion) -> PacketVersion:

@@ -2,6 +2,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from ladder.serializers import LevelCodeField, ProseField, StrictSerializer
 from ladder.validators import DATE_HORIZON, DateBound
@@ -16,7 +17,12 @@ from promotions.models import (
     Review,
 )
 from promotions.packets import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
-from promotions.permissions import TRANSITIONS, is_nominator, sees_committee_work
+from promotions.permissions import (
+    TRANSITIONS,
+    is_nominator,
+    reads_changes_requested_note,
+    sees_committee_work,
+)
 
 _DATETIME = serializers.DateTimeField()
 _DATE = serializers.DateField()
@@ -140,7 +146,7 @@ class PromotionSerializer(serializers.ModelSerializer):
         """What the committee asked to change: for the nominator only (the committee reads it
         in the timeline; the candidate and their manager see the state, not the note)."""
         viewer = self.context.get("viewer")
-        if viewer is None or not is_nominator(viewer, promotion):
+        if viewer is None or not reads_changes_requested_note(viewer, promotion):
             return None
         return promotion.changes_requested_note or None
 
@@ -164,12 +170,25 @@ class EvidenceInputSerializer(StrictSerializer):
     )
 
 
+class PerCriterionList(serializers.ListSerializer):
+    """A list with an entry per criterion (a packet's evidence, a review's ratings). Required, as
+    the schema says, but an absent one is read as empty: the rule that needs the entries
+    (packets.packet_evidence, packets.packet_ratings) then answers, naming every criterion it
+    needs (`evidence_missing`, `ratings_missing`), where DRF would say "This field is
+    required."."""
+
+    def validate_empty_values(self, data):
+        if data is empty and not getattr(self.root, "partial", False):
+            return (True, [])
+        return super().validate_empty_values(data)
+
+
 class PacketInputSerializer(StrictSerializer):
     justification = ProseField(max_length=TEXT_LIMIT)
-    evidence = EvidenceInputSerializer(
-        many=True,
+    evidence = PerCriterionList(
+        child=EvidenceInputSerializer(),
         help_text="One entry for every active criterion of the target level "
-        "(GET ladder/levels/{code}/ lists them).",
+        "(GET ladder/levels/{code}/ lists them); 400 `evidence_missing` names those without one.",
     )
 
 
@@ -263,8 +282,10 @@ class RatingSerializer(StrictSerializer):
 class ReviewInputSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     comment = ProseField(max_length=TEXT_LIMIT, required=False, allow_blank=True, default="")
-    ratings = RatingSerializer(
-        many=True, help_text="A rating for every criterion of the current packet version."
+    ratings = PerCriterionList(
+        child=RatingSerializer(),
+        help_text="A rating for every criterion of the current packet version (GET "
+        "promotions/{id}/packet/ lists them); 400 `ratings_missing` names those without one.",
     )
 
     def validate_ratings(self, value) -> dict[str, str]:

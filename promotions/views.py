@@ -109,11 +109,11 @@ class PromotionViewSet(viewsets.GenericViewSet):
         or nominate outside any cycle with `off_cycle_reason` (which also lifts
         `no_open_cycle` and `nominations_closed`); the committee reads both. The promotion joins
         the open cycle of its target level's track, if any. `evidence` has an entry for every
-        active criterion of the target level (400 `evidence_missing` naming the missing ones,
-        `unknown_criterion`, `evidence_invalid`; 400 `justification_required`): it becomes
-        version 1 of the packet. The committee is notified. With an `Idempotency-Key`, a retry
-        answers the first response again; the key with another body is 422
-        `idempotency_key_reused`."""
+        active criterion of the target level (400 `evidence_missing` with `missing_criteria`,
+        every one of them when `evidence` is absent; `unknown_criterion`, `evidence_invalid`;
+        400 `justification_required`): it becomes version 1 of the packet. The committee is
+        notified. With an `Idempotency-Key`, a retry answers the first response again; the key
+        with another body is 422 `idempotency_key_reused`."""
         permissions.ensure_can_nominate(request.user)
         serializer = NominationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -241,8 +241,9 @@ class PromotionViewSet(viewsets.GenericViewSet):
 
         For the nominator or HR (403 otherwise), while the promotion is `nominated` or
         `changes_requested` (409 `invalid_state`). The same rules as a nomination's evidence
-        (400 `evidence_missing`, `unknown_criterion`, `evidence_invalid`). Versions are
-        numbered, never edited or deleted."""
+        (400 `evidence_missing` with `missing_criteria`, every criterion when `evidence` is
+        absent; `unknown_criterion`, `evidence_invalid`). Versions are numbered, never edited or
+        deleted."""
         promotion = self._visible(pk)
         permissions.ensure_can(request.user, permissions.SUBMIT_PACKET, promotion)
         serializer = PacketInputSerializer(data=request.data)
@@ -310,7 +311,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         it is `in_review` (409 `invalid_state`). One review per reviewer and packet version: the
         first on the current version answers 201 (a vote on an older version stays on record,
         stale), a change 200. `ratings` rates every criterion of the current version (400
-        `ratings_missing`); a `reject` needs a `comment` (400 `comment_required`)."""
+        `ratings_missing` with `missing_criteria`, every one of them when `ratings` is absent;
+        `unknown_criterion`); a `reject` needs a `comment` (400 `comment_required`)."""
         promotion = self._visible(pk)
         permissions.ensure_can(request.user, permissions.REVIEW, promotion)
         serializer = ReviewInputSerializer(data=request.data)

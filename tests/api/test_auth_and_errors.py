@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from tests import factories
 from tests.factories import PASSWORD, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,20 +21,80 @@ def test_token_for_good_credentials(api):
     assert me.json()["id"] == member.id
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "Token", "bearer", "TOKEN"])
+def test_a_token_is_sent_after_bearer_or_token(api, scheme):
+    member = MemberFactory()
+    token = factories.token_for(member.user)
+    me = api.get("/api/v1/members/me/", HTTP_AUTHORIZATION=f"{scheme} {token}")
+    assert me.status_code == 200, me.json()
+    assert me.json()["id"] == member.id
+
+
+@pytest.mark.parametrize("scheme", ["Basic", "Bearer:", "Tokens", "JWT"])
+def test_a_token_under_another_scheme_is_401(api, scheme):
+    token = factories.token_for(MemberFactory().user)
+    response = api.get("/api/v1/members/me/", HTTP_AUTHORIZATION=f"{scheme} {token}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer  ", "Bearer a b", "Token"])
+def test_a_bearer_header_without_one_key_is_401(api, header):
+    response = api.get("/api/v1/members/me/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json()["code"] in {"authentication_failed", "not_authenticated"}
+
+
 @pytest.mark.parametrize(
-    "payload",
-    [{"username": "nobody", "password": "x"}, {}, {"username": ["a"], "password": {"b": 1}}],
+    ("username", "password"),
+    [("nobody", "not-the-password"), ("no-such-user", PASSWORD), ("nobody", PASSWORD.upper())],
 )
-def test_token_refuses_bad_credentials(api, payload):
+def test_a_wrong_password_or_user_is_401(api, username, password):
+    MemberFactory(user__username="nobody")
+    response = api.post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
+    )
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Unable to log in with provided credentials.",
+        "code": "authorization",
+    }
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_an_inactive_user_gets_no_token(api):
+    member = MemberFactory(user__is_active=False)
+    response = api.post(
+        "/api/v1/auth/token/",
+        {"username": member.user.username, "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 401 and response.json()["code"] == "authorization"
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({}, "required"),
+        ({"username": "nobody"}, "required"),
+        ({"username": "nobody", "password": ""}, "blank"),
+        ({"username": ["a"], "password": {"b": 1}}, "invalid"),
+    ],
+)
+def test_a_malformed_login_is_still_400(api, payload, code):
     MemberFactory(user__username="nobody")
     response = api.post("/api/v1/auth/token/", payload, format="json")
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert response.json()["code"] in {"authorization", "required", "invalid"}
+    assert response.json()["code"] == code
 
 
 def test_bad_token_is_401(api):
     response = api.get("/api/v1/members/", HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    response = api.get("/api/v1/members/", HTTP_AUTHORIZATION="Bearer not-a-real-token")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
 
@@ -52,7 +113,7 @@ def test_post_without_trailing_slash_is_served_not_500(as_user):
     response = Client().post(
         "/api/v1/auth/token", {"username": "x", "password": "y"}, content_type="application/json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 401  # served: no such user
     form = Client().post("/api/v1/auth/token/", {"username": "x", "password": "y"})
     assert form.status_code == 415  # JSON only
 

@@ -99,11 +99,9 @@ def logger_in(live_server):
         body = m.AuthTokenRequest(username=username, password=factories.PASSWORD)
         token = api("auth.auth_token_create").sync(client=anonymous, body=body)
         assert isinstance(token, m.Token), token
+        # No prefix setting: the scheme is HTTP bearer, the client's default.
         return client_module.AuthenticatedClient(
-            base_url=live_server.url,
-            token=token.token,
-            prefix="Token",
-            raise_on_unexpected_status=True,
+            base_url=live_server.url, token=token.token, raise_on_unexpected_status=True
         )
 
     return anonymous, log_in
@@ -113,10 +111,12 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
     m = models()
     anonymous, log_in = logger_in(live_server)
 
-    wrong = api("auth.auth_token_create").sync(
+    wrong = api("auth.auth_token_create").sync_detailed(
         client=anonymous, body=m.AuthTokenRequest(username=company["manager"], password="no")
     )
-    assert isinstance(wrong, m.Error) and wrong.code == m.ErrorCodeEnum.AUTHORIZATION
+    assert wrong.status_code == 401
+    assert isinstance(wrong.parsed, m.Error)
+    assert wrong.parsed.code == m.ErrorCodeEnum.AUTHORIZATION
 
     manager = log_in(company["manager"])
     candidate = log_in(company["candidate"])

@@ -70,11 +70,35 @@ def test_logging_in_needs_no_credentials_and_everything_else_does(schema):
 
 
 def test_the_token_scheme_says_how_to_send_it(schema):
+    """HTTP bearer: a generated client sends `Authorization: Bearer <key>` as it is; the
+    description names DRF's `Token` word too, which keeps working."""
     scheme = schema["components"]["securitySchemes"]["tokenAuth"]
-    assert scheme["type"] == "apiKey"
-    assert scheme["in"] == "header"
-    assert scheme["name"] == "Authorization"
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+    assert "Authorization: Bearer <key>" in scheme["description"]
     assert "Authorization: Token <key>" in scheme["description"]
+
+
+def test_logging_in_documents_a_wrong_password_as_401(schema):
+    login = schema["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert "authorization" in login["401"]["description"]
+    assert login["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    assert "400" in login
+
+
+def test_the_lists_per_criterion_are_required_as_the_contract_says(schema):
+    """The server reads an absent `evidence` or `ratings` as empty so that its rule names every
+    criterion; the document still says a client sends them."""
+    components = schema["components"]["schemas"]
+    for component, field in (
+        ("NominationRequest", "evidence"),
+        ("PacketInputRequest", "evidence"),
+        ("ReviewInputRequest", "ratings"),
+    ):
+        assert field in components[component]["required"], component
+        assert components[component]["properties"][field]["type"] == "array", component
 
 
 def test_reading_reviews_documents_its_403_and_reads_no_409(schema):

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 from django.db.utils import InternalError, ProgrammingError
+from drf_spectacular.generators import SchemaGenerator
 
 from ladder.models import Criterion
 from notifications.models import Notification
@@ -104,6 +105,51 @@ def test_missing_evidence_names_the_criteria(people, as_user):
     assert answer["missing_criteria"] == ["point-of-reference", "influences-roadmap"]
 
 
+def test_a_nomination_without_evidence_names_every_active_criterion(people, as_user):
+    """No `evidence` at all: the packet's rule answers (not DRF's "This field is required."),
+    naming the active criteria of the target level, in order, by code and in words."""
+    Criterion.objects.filter(level__code="senior-pm", code="strategic-depth").update(
+        is_active=False
+    )
+    body = nomination(people)
+    del body["evidence"]
+    response = as_user(people["manager"]).post("/api/v1/promotions/", body, format="json")
+    assert response.status_code == 400, response.json()
+    answer = response.json()
+    assert answer["code"] == "evidence_missing"
+    active = Criterion.objects.filter(level__code="senior-pm", is_active=True).order_by("order")
+    assert answer["missing_criteria"] == [c.code for c in active]
+    assert len(answer["missing_criteria"]) == 4 and "strategic-depth" not in answer["detail"]
+    assert "senior-pm" in answer["detail"]
+    for criterion in active:
+        assert f"{criterion.code} (“{criterion.title}”)" in answer["detail"]
+    assert "errors" not in answer
+    assert not Promotion.objects.exists() and not PacketVersion.objects.exists()
+    body["evidence"] = []  # an empty list: the same answer
+    again = as_user(people["manager"]).post("/api/v1/promotions/", body, format="json").json()
+    assert again == answer
+
+
+def test_a_new_version_without_evidence_names_every_active_criterion(people, as_user, nominate):
+    promotion = nominate()
+    Criterion.objects.filter(level__code="senior-pm", code="mentors-juniors").update(
+        is_active=False
+    )
+    url = f"/api/v1/promotions/{promotion.pk}/packet/"
+    response = as_user(people["manager"]).post(url, {"justification": "v2"}, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "evidence_missing"
+    assert response.json()["missing_criteria"] == [
+        "complex-challenges",
+        "strategic-depth",
+        "point-of-reference",
+        "influences-roadmap",
+    ]
+    for criterion in Criterion.objects.filter(level__code="senior-pm", is_active=True):
+        assert f"{criterion.code} (“{criterion.title}”)" in response.json()["detail"]
+    assert PacketVersion.objects.filter(promotion=promotion).count() == 1
+
+
 def test_a_version_keeps_the_criteria_as_they_were(people, nominate):
     promotion = nominate()
     Criterion.objects.filter(level__code="senior-pm", code="mentors-juniors").update(
@@ -162,6 +208,86 @@ def test_a_review_needs_a_rating_per_criterion(people, as_user, in_review):
         client.post(url, {"decision": "approve", "ratings": bad}, format="json").status_code == 400
     )
     assert vote(client, promotion).status_code == 201
+
+
+def test_a_review_without_ratings_names_every_criterion_of_the_version(people, as_user, in_review):
+    """No `ratings` at all: the rule answers `ratings_missing` with the criteria of the version
+    the vote is cast on (as it was written: a criterion deactivated since is still rated)."""
+    promotion = in_review()
+    Criterion.objects.filter(level__code="senior-pm", code="mentors-juniors").update(
+        is_active=False
+    )
+    url = f"/api/v1/promotions/{promotion.pk}/reviews/"
+    response = as_user(people["committee"]).post(url, {"decision": "approve"}, format="json")
+    assert response.status_code == 400, response.json()
+    answer = response.json()
+    assert answer["code"] == "ratings_missing"
+    version = packets.packet_current(promotion=promotion)
+    assert answer["missing_criteria"] == version.criteria
+    assert "mentors-juniors" in version.criteria and len(version.criteria) == 5
+    assert "version 1" in answer["detail"]
+    for item in version.evidence:
+        assert f"{item['criterion']} (“{item['title']}”)" in answer["detail"]
+    assert not promotion.reviews.exists()
+    empty = {"decision": "approve", "ratings": []}
+    assert as_user(people["committee"]).post(url, empty, format="json").json() == answer
+
+
+# Every write whose body has a list with an entry per criterion (found in the schema below).
+PER_CRITERION_LISTS = {
+    ("/api/v1/promotions", "evidence"): ("nominate", "evidence_missing"),
+    ("/api/v1/promotions/{id}/packet", "evidence"): ("new version", "evidence_missing"),
+    ("/api/v1/promotions/{id}/reviews", "ratings"): ("review", "ratings_missing"),
+}
+
+
+def test_the_writes_of_a_list_per_criterion_are_all_driven_below():
+    """A new body with a list of `{"criterion", …}` entries joins PER_CRITERION_LISTS, and so
+    the test below, which holds it to the same answer when the list is absent."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    def component(ref: dict) -> dict:
+        return components[ref["$ref"].rsplit("/", 1)[1]] if "$ref" in ref else ref
+
+    found = set()
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media in content.values():
+                for name, field in component(media["schema"]).get("properties", {}).items():
+                    items = field.get("items")
+                    if items and "criterion" in component(items).get("properties", {}):
+                        found.add((path, name))
+    assert found == set(PER_CRITERION_LISTS)
+
+
+@pytest.mark.parametrize(("write", "rule"), list(PER_CRITERION_LISTS.values()))
+def test_every_write_of_a_list_per_criterion_answers_its_rule_when_the_list_is_absent(
+    people, as_user, nominate, write, rule
+):
+    """The class, not the case: each body whose list is tied to criteria, sent without it, gets
+    the rule's code and the criteria it needs, never DRF's generic `required`."""
+    if write == "nominate":
+        client, url = as_user(people["manager"]), "/api/v1/promotions/"
+        body = {k: v for k, v in nomination(people).items() if k != "evidence"}
+        needed = [c["criterion"] for c in factories.evidence_for("senior-pm")]
+    else:
+        promotion = nominate()
+        needed = packets.packet_current(promotion=promotion).criteria
+        if write == "new version":
+            client = as_user(people["manager"])
+            url, body = f"/api/v1/promotions/{promotion.pk}/packet/", {"justification": "v2"}
+        else:
+            client = as_user(people["committee"])
+            start = f"/api/v1/promotions/{promotion.pk}/start-review/"
+            started = client.post(start, {}, format="json")
+            assert started.status_code == 200, started.json()
+            url, body = f"/api/v1/promotions/{promotion.pk}/reviews/", {"decision": "approve"}
+    response = client.post(url, body, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == rule
+    assert response.json()["missing_criteria"] == needed
 
 
 def test_votes_on_an_older_version_are_stale_and_do_not_count(people, as_user, in_review):
