@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from accounts import errors as accounts_errors
 from core import errors as core_errors
 from core.errors import DomainError
 from ladder import errors as ladder_errors
@@ -78,6 +79,7 @@ class ErrorCode(StrEnum):
 REGISTRIES = (
     ErrorCode,
     core_errors.ErrorCode,
+    accounts_errors.ErrorCode,
     ladder_errors.ErrorCode,
     promotions_errors.ErrorCode,
     notifications_errors.ErrorCode,

@@ -2,6 +2,7 @@ import threading
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.response import Response
@@ -72,10 +73,18 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     re_path(r"^healthz/?$", healthz, name="healthz"),
     re_path(r"^readyz/?$", readyz, name="readyz"),
+    # The admin's "Forgotten your password?" (shown where this name exists): the member site's
+    # reset, the one way to reset a password by e-mail.
+    path(
+        "admin/password_reset/",
+        RedirectView.as_view(pattern_name="portal:password_reset"),
+        name="admin_password_reset",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Any other /api/ path: a JSON 404 in every mode (DEBUG's HTML page lists every route).
     re_path(r"^api/", api_not_found),
+    path("", include("accounts.urls")),  # the invitation page
     path("", include("portal.urls")),  # the member site
 ]
 

@@ -8,19 +8,23 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
+from accounts.invitations import invitation_dates
 from accounts.services import tokens_revoke_for
 from audit.admin import ConfigAuditAdminMixin
 from core.admin_mixins import ReadOnlyAdminMixin
 from core.spreadsheets import SpreadsheetSafeCSV
 from core.uploads import accepts_upload
-from ladder import roles, services
+from ladder import invitations, roles, services
 from ladder.errors import DomainError
 from ladder.imports import MemberResource, members_import
 from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member, MemberChange
@@ -164,6 +168,13 @@ class LevelTransitionAdmin(LadderIntegrityAdmin):
 
 class MemberAdminForm(forms.ModelForm):
     actor: Any = None  # the user editing; set by MemberAdmin.get_form
+    # Placing someone: e-mail them a link to choose their password (never chosen by HR).
+    invite = forms.BooleanField(
+        label="Send an invitation",
+        required=False,
+        help_text="E-mail this person a link to choose their own password (it works once, for "
+        f"{settings.INVITE_TTL_HOURS} hours).",
+    )
 
     class Meta:
         model = Member
@@ -189,6 +200,8 @@ class MemberAdminForm(forms.ModelForm):
             services.ensure_valid_manager(
                 member=self.instance if self.instance.pk else None, manager=cleaned.get("manager")
             )
+            if cleaned.get("invite") and user is not None:
+                invitations.ensure_may_invite(self.actor, user)
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
         return cleaned
@@ -217,6 +230,13 @@ class MemberImportForm(forms.Form):
         label="CSV file", help_text="UTF-8; the columns of the member export (its header line)."
     )
 
+    invite = forms.BooleanField(
+        label="Send an invitation to each member created",
+        required=False,
+        help_text="Each new member is e-mailed a link to choose their own password; members "
+        "updated by the file are not.",
+    )
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.UPLOAD_MAX_FILE_BYTES:
@@ -226,6 +246,7 @@ class MemberImportForm(forms.Form):
 
 
 IMPORT_SESSION_KEY = "ladder_member_import"
+IMPORT_INVITE_SESSION_KEY = "ladder_member_import_invite"
 
 
 @admin.register(Member)
@@ -240,6 +261,62 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user", "manager"]
     inlines = [LevelChangeInline]
+    actions = ["send_invitations"]
+
+    def get_queryset(self, request):
+        members = super().get_queryset(request)
+        if roles.is_hr(request.user):  # HR reads who was invited, and who accepted
+            members = members.annotate(**invitation_dates(OuterRef("user_id")))
+        return members
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        return [*columns, "invitation"] if roles.is_hr(request.user) else columns
+
+    @admin.display(description="invitation", ordering="invited_at")
+    def invitation(self, member):
+        return _invitation_state(member)
+
+    @admin.display(description="invited at")
+    def invited_at(self, member):
+        return _when(getattr(member, "invited_at", None))
+
+    @admin.display(description="invitation accepted at")
+    def invitation_accepted_at(self, member):
+        return _when(getattr(member, "invitation_accepted_at", None))
+
+    @admin.action(description="Send invitations (a new link; older ones stop working)")
+    def send_invitations(self, request, queryset):
+        if not roles.is_hr(request.user):
+            raise PermissionDenied
+        try:
+            sent = invitations.invitations_send(
+                actor=request.user,
+                users=[member.user for member in queryset.select_related("user")],
+                route="admin",
+            )
+        except DomainError as exc:
+            self.message_user(request, f"No invitation sent: {exc.message}", messages.ERROR)
+            return
+        if sent.invited:
+            self.message_user(
+                request,
+                f"{len(sent.invited)} invitation{pluralize(len(sent.invited))} sent: "
+                f"{', '.join(sent.invited[:20])}{' …' if len(sent.invited) > 20 else ''}.",
+                messages.SUCCESS,
+            )
+        for username, reason in list(sent.refused.items())[:20]:
+            self.message_user(request, f"Not invited: {username}: {reason}", messages.WARNING)
+        if len(sent.refused) > 20:
+            self.message_user(
+                request, f"… and {len(sent.refused) - 20} more not invited.", messages.WARNING
+            )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not roles.is_hr(request.user):
+            actions.pop("send_invitations", None)
+        return actions
 
     @admin.display(description="since", ordering="level_since")
     def since(self, member):
@@ -278,17 +355,22 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
             if content is None:
                 messages.error(request, "Nothing to import: upload the file again.")
                 return HttpResponseRedirect(request.path)
+            invite = bool(request.session.get(IMPORT_INVITE_SESSION_KEY))
             try:
-                result = members_import(actor=request.user, content=content)
+                result = members_import(actor=request.user, content=content, invite=invite)
             except DomainError as exc:
                 raise PermissionDenied(exc.message) from None
             if result.ok:
                 del request.session[IMPORT_SESSION_KEY]
+                request.session.pop(IMPORT_INVITE_SESSION_KEY, None)
                 messages.success(
                     request,
                     f"Imported: {len(result.created)} created, {len(result.updated)} updated, "
-                    f"{result.unchanged} unchanged.",
+                    f"{result.unchanged} unchanged."
+                    + (f" {len(result.invited)} invited." if invite else ""),
                 )
+                for username, reason in list(result.not_invited.items())[:20]:
+                    messages.warning(request, f"Not invited: {username}: {reason}")
                 return HttpResponseRedirect(reverse("admin:ladder_member_changelist"))
         elif request.method == "POST":
             form = MemberImportForm(request.POST, request.FILES)
@@ -301,12 +383,14 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
                 if result.ok:
                     # Confirming imports this very file (checked again then, as a whole).
                     request.session[IMPORT_SESSION_KEY] = content.decode("utf-8-sig")
+                    request.session[IMPORT_INVITE_SESSION_KEY] = form.cleaned_data["invite"]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Import members (CSV)",
             "form": form,
             "result": result,
+            "invite": bool(request.session.get(IMPORT_INVITE_SESSION_KEY)),
             "columns": MemberResource().get_export_headers(),
         }
         return TemplateResponse(request, "admin/ladder/member/import.html", context)
@@ -331,11 +415,19 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
         if obj is None:
             return []
         readonly = ["user", "level", "level_since"]
+        if roles.is_hr(request.user):
+            readonly += ["invited_at", "invitation_accepted_at"]
         if request.user.has_perm(
             "ladder.view_memberchange"
         ):  # HR's audit trail, not the committee's
             readonly.append("change_history")
         return readonly
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None:  # a placed member is invited from the list's action
+            fields.remove("invite")
+        return fields
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.user.is_superuser and not request.user.is_superuser:
@@ -367,12 +459,29 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
                 manager=form.cleaned_data.get("manager"),
                 level_since=form.cleaned_data.get("level_since"),
             )
+            if form.cleaned_data.get("invite"):  # the admin's transaction: both, or neither
+                invitations.invitation_send(actor=request.user, user=member.user, route="admin")
             obj.pk, obj._state.adding = member.pk, False  # the admin goes on with this object
             return
         changes = {
             f: form.cleaned_data[f] for f in ("manager", "is_active") if f in form.changed_data
         }
         services.member_update(actor=request.user, member=obj, changes=changes, route="admin")
+
+
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else "—"
+
+
+def _invitation_state(member) -> str:
+    """The newest invitation in a few words: accepted, or sent and waiting (or never)."""
+    invited = getattr(member, "invited_at", None)
+    accepted = getattr(member, "invitation_accepted_at", None)
+    if accepted and (invited is None or accepted >= invited):
+        return f"accepted {timezone.localtime(accepted):%Y-%m-%d}"
+    if invited:
+        return f"sent {timezone.localtime(invited):%Y-%m-%d}"
+    return "—"
 
 
 def _describe(changes: dict) -> str:

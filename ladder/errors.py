@@ -32,6 +32,9 @@ class ErrorCode(StrEnum):
     NO_SUCH_MEMBER = "no_such_member"
     NO_SUCH_LEVEL = "no_such_level"
     NO_MEMBER_RECORD = "no_member_record"
+    # Invitations (ladder/invitations.py)
+    MEMBER_INACTIVE = "member_inactive"
+    NO_EMAIL_ADDRESS = "no_email_address"
     # Raised by the serializers and validators (as DRF validation codes).
     UNKNOWN_FIELD = "unknown_field"
     FUTURE_DATE = "future_date"

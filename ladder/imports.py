@@ -24,7 +24,7 @@ from import_export import fields, resources
 from import_export.formats.base_formats import CSV
 
 from core.spreadsheets import csv_value
-from ladder import services
+from ladder import invitations, services
 from ladder.errors import DomainError
 from ladder.models import Level, Member
 from ladder.validators import NOT_IN_FUTURE, refuse_control_characters
@@ -91,6 +91,9 @@ class ImportResult:
     created: list[str] = field(default_factory=list)  # usernames
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    # With `invite`: the members created who were e-mailed an invitation, and who were not (why).
+    invited: list[str] = field(default_factory=list)
+    not_invited: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -132,10 +135,12 @@ def members_import(
     dataset: tablib.Dataset | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    invite: bool = False,
 ) -> ImportResult:
     """Import members from CSV `content` (or a dataset read already): all or nothing. Raises
     NotAllowed unless the actor is HR; everything else wrong is an error of its line in the
-    result, and then nothing is written."""
+    result, and then nothing is written. With `invite`, each member created (not one updated)
+    is sent an invitation in the same transaction (ladder.invitations; an inactive one is not)."""
     services.ensure_can_manage_members(actor)
     result = ImportResult(dry_run=dry_run)
     if dataset is None:
@@ -151,10 +156,11 @@ def members_import(
     if result.errors:
         result.errors.sort(key=lambda e: e.line)
         return result
-    _apply(actor=actor, rows=rows, result=result, progress=progress)
+    _apply(actor=actor, rows=rows, result=result, progress=progress, invite=invite)
     result.errors.sort(key=lambda e: e.line)
     if result.errors:
         result.created, result.updated = [], []
+        result.invited, result.not_invited = [], {}
     return result
 
 
@@ -457,7 +463,9 @@ def _in_order(rows: list[_Row], in_file: dict) -> list[_Row]:
     return ordered
 
 
-def _apply(*, actor, rows: list[_Row], result: ImportResult, progress: Progress | None) -> None:
+def _apply(
+    *, actor, rows: list[_Row], result: ImportResult, progress: Progress | None, invite: bool
+) -> None:
     in_file = {row.key: row for row in rows}
     member_of: dict[str, Member] = {
         row.key: row.existing for row in rows if row.existing is not None
@@ -486,6 +494,10 @@ def _apply(*, actor, rows: list[_Row], result: ImportResult, progress: Progress 
                 result.errors.append(LineError(row.line, exc.message))
             if progress is not None and (done % 500 == 0 or done == len(rows)):
                 progress(done, len(rows))
+        if invite and not (result.errors or result.dry_run):
+            created = [member_of[row.key].user for row in rows if row.existing is None]
+            sent = invitations.invitations_send(actor=actor, users=created, route="import")
+            result.invited, result.not_invited = sent.invited, sent.refused
         if result.errors or result.dry_run:
             transaction.set_rollback(True)
 

@@ -1,9 +1,11 @@
 """Who is who. The one place that knows the group names (docs/design.md, "Roles")."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, AnonymousUser, Group
+from django.db.models import Q
 
 from accounts.services import group_names
 
@@ -30,6 +32,20 @@ def outranks_hr(user) -> bool:
     if user.is_superuser:
         return True
     return user.user_permissions.exists() or user.groups.exclude(name__in=ROLE_GROUPS).exists()
+
+
+def outranking_hr(user_ids: Iterable[int]) -> set[int]:
+    """outranks_hr as one query, for many users at once: those of `user_ids` who outrank HR."""
+    outranking = (
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids))
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__isnull=False)
+            | Q(groups__in=Group.objects.exclude(name__in=ROLE_GROUPS))
+        )
+    )
+    return set(outranking.values_list("pk", flat=True).distinct())
 
 
 # --- Separation of duties ----------------------------------------------------------------------

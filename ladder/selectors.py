@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 
+from accounts.invitations import invitation_dates
 from ladder import roles
 from ladder.errors import NotFound
 from ladder.models import Criterion, Level, LevelTransition, Member
@@ -149,12 +150,16 @@ def register_member_annotation(name: str, expression: Callable[[], Any]) -> None
 
 
 def member_list_visible_to(*, user) -> QuerySet[Member]:
-    """HR and committee: everyone; a manager: self and direct reports; a member: self."""
+    """HR and committee: everyone; a manager: self and direct reports; a member: self. For HR,
+    each with `invited_at` and `invitation_accepted_at` (accounts.invitations.invitation_dates)."""
     members = (
         Member.objects.select_related("user", "level", "manager__user")
         .annotate(**{name: make() for name, make in _member_annotations.items()})
         .order_by("id")
     )
+    if roles.is_hr(user):
+        # HR reads whether and when people were invited (null for everyone else).
+        return members.annotate(**invitation_dates(OuterRef("user_id")))
     if roles.sees_everyone(user):
         return members
     me = member_of(user)

@@ -155,6 +155,20 @@ class MemberSerializer(serializers.ModelSerializer):
         source="manager.user.username", read_only=True, allow_null=True, default=None
     )
     pending_promotion = serializers.SerializerMethodField()
+    # HR's: the selector annotates them for HR only (null for everyone else).
+    invited_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="HR only (null for others): when the newest invitation was sent; null if never.",
+    )
+    invitation_accepted_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="HR only (null for others): when the person last chose a password from an "
+        "invitation; null if never.",
+    )
 
     class Meta:
         model = Member
@@ -171,6 +185,8 @@ class MemberSerializer(serializers.ModelSerializer):
             "manager",
             "is_active",
             "pending_promotion",
+            "invited_at",
+            "invitation_accepted_at",
         ]
         read_only_fields = fields
 
@@ -237,13 +253,33 @@ class MemberCreateSerializer(StrictSerializer):
     level = LevelCodeField()
     manager = ManagerField()
     password = serializers.CharField(
-        max_length=128, required=False, write_only=True, trim_whitespace=False, style=PASSWORD
+        max_length=128,
+        required=False,
+        write_only=True,
+        trim_whitespace=False,
+        style=PASSWORD,
+        help_text="Better left out: send `invite` instead, and the person chooses their own.",
     )
     level_since = serializers.DateField(
         required=False,
         validators=[NOT_IN_FUTURE],
         help_text="Since when the member is at this level (default today; not in the future).",
     )
+    invite = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="E-mail the person an invitation to choose their password (a link that works "
+        "once, for INVITE_TTL_HOURS).",
+    )
+
+
+class InvitationSerializer(serializers.Serializer):
+    """An invitation as HR reads it back: when it was sent and until when its link works."""
+
+    invited_at = serializers.DateTimeField(source="created_at", read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    email = serializers.EmailField(read_only=True, help_text="The address it goes to.")
 
 
 class MemberUpdateSerializer(StrictSerializer):

@@ -22,10 +22,12 @@ def ensure_can_manage_members(actor) -> None:
         raise NotAllowed("Only HR may create or change members.")
 
 
-def ensure_may_manage_user(actor, user) -> None:
+def ensure_may_manage_user(actor, user, *, outranks_hr: bool | None = None) -> None:
     """The records of a superuser (or of an account with rights beyond HR's) are changed by
-    superusers only."""
-    if not actor.is_superuser and roles.outranks_hr(user):
+    superusers only. `outranks_hr`: the answer of roles.outranking_hr, when asked for many."""
+    if outranks_hr is None and not actor.is_superuser:
+        outranks_hr = roles.outranks_hr(user)
+    if not actor.is_superuser and outranks_hr:
         raise NotAllowed(
             "Only a superuser may change the records of this account.",
             code=ErrorCode.SUPERUSER_PROTECTED,
@@ -51,6 +53,21 @@ def member_change_record(*, actor, user, changes: dict, route: str) -> MemberCha
         return None
     return MemberChange.objects.create(
         user=user, actor=actor if actor.is_authenticated else None, route=route, changes=changes
+    )
+
+
+def member_changes_record(*, actor, changes: dict[int, dict], route: str) -> list[MemberChange]:
+    """member_change_record for many people at once (`changes`: user id → their changes), in one
+    INSERT: HR's invitations to a whole import."""
+    return MemberChange.objects.bulk_create(
+        MemberChange(
+            user_id=user_id,
+            actor=actor if actor.is_authenticated else None,
+            route=route,
+            changes=changed,
+        )
+        for user_id, changed in changes.items()
+        if changed
     )
 
 
@@ -109,7 +126,7 @@ def member_create(
     route: str = "api",
 ) -> Member:
     """Create a user and their place on the ladder. Without a password the user cannot log in
-    until one is set (by HR in the admin, or by a password reset)."""
+    until they choose one from HR's invitation (ladder.invitations)."""
     ensure_can_manage_members(actor)
     ensure_valid_manager(member=None, manager=manager)
     if User.objects.filter(username__iexact=username).exists():

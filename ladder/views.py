@@ -3,9 +3,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ladder import selectors, services
+from ladder import invitations, selectors, services
 from ladder.ids import ID_PATTERN
 from ladder.serializers import (
+    InvitationSerializer,
     LevelDetailSerializer,
     LevelSerializer,
     LevelTransitionSerializer,
@@ -72,6 +73,7 @@ class MemberViewSet(viewsets.GenericViewSet):
     serializer_class = MemberSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = ID_PATTERN
+    extra_error_statuses_by_action = {"invite": [409]}
 
     def get_queryset(self):
         return selectors.member_list_visible_to(user=self.request.user)
@@ -98,17 +100,38 @@ class MemberViewSet(viewsets.GenericViewSet):
         """Put a new person on the ladder (HR).
 
         Creates the user and their member record at the given level, reporting to `manager` (a
-        username, or null). Without a `password` the user cannot log in until HR sets one in the
-        admin. Only HR may call this (403 `permission_denied` for anyone else). 400 codes:
+        username, or null). With `"invite": true` the person is e-mailed an invitation to choose
+        their own password (see `members/{id}/invite/`), in the same transaction: the way to let
+        someone in, since HR never chooses anyone's password. Without an invitation or a
+        `password` the user cannot log in. Only HR may call this (403 `permission_denied` for
+        anyone else; with `invite`, also the invitation's 403 codes). 400 codes:
         `username_taken` (usernames are unique regardless of case), `password_invalid`,
         `manager_inactive`, `future_date` for a `level_since` after today, `unknown_field`, and
-        the field codes (`required`, `invalid`, `does_not_exist`, ...). The change is recorded
-        in the audit trail of people's records."""
+        the field codes (`required`, `invalid`, `does_not_exist`, ...). The change and the
+        invitation are recorded in the audit trail of people's records."""
         services.ensure_can_manage_members(request.user)
         serializer = MemberCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.member_create(actor=request.user, **serializer.validated_data)
+        member = invitations.member_create_invited(actor=request.user, **serializer.validated_data)
+        member = selectors.member_get_visible_to(user=request.user, member_id=member.pk)
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def invite(self, request, pk=None):
+        """E-mail a member an invitation to choose their password (HR).
+
+        The person gets a link to `/invite/<token>/` that works once, for `INVITE_TTL_HOURS`
+        (168 by default), and chooses their own password there; a newer invitation voids the
+        older one, so this also sends again. 202: the invitation is written and its e-mail goes
+        out after commit. The member must be visible to you (404 `no_such_member`) and you must
+        be HR (403 `permission_denied`); 403 too for yourself (`own_record`), a superuser or an
+        account only superusers manage (`superuser_protected`), and during a conflict of
+        interest (`conflict_of_interest`); 409 `member_inactive` for an inactive member,
+        `no_email_address` for one without an address. Recorded in the audit trail."""
+        member = selectors.member_get_visible_to(user=request.user, member_id=pk)
+        invitation = invitations.invitation_send(actor=request.user, user=member.user)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer})
     def partial_update(self, request, pk=None):

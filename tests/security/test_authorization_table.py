@@ -102,6 +102,14 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    # HR's: whoever else sees the member is refused (403), anyone else does not see them (404).
+    "/api/v1/members/{pk}/invite/": {
+        "post": row(401, 403, 403, 404, 403, 202),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/members/me/": {
         "get": row(401, 200, 200, 200, 200, 404),
         "post": NOT_OFFERED,
@@ -281,6 +289,13 @@ TABLE = {
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
+    },
+    # The member site's invitation page: for anyone holding a link; a link that does not work
+    # (here, any) gets the same calm page, whoever asks.
+    "/invite/{token}/": {
+        "get": every(200),
+        "post": every(200),
+        **{m: every(405) for m in ("patch", "put", "delete")},
     },
     # HR's alone: 403 `hr_only` on the collection; an endpoint and its deliveries are 404
     # `no_such_webhook` to anyone else, as if they did not exist.

@@ -28,8 +28,14 @@ class Command(BaseCommand):
             action="store_true",
             help="check everything and report what would change; write nothing",
         )
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="e-mail each member created (not those updated) an invitation to choose their "
+            "password, in the import's transaction",
+        )
 
-    def handle(self, *args, file: str, actor: str, dry_run: bool, **options):
+    def handle(self, *args, file: str, actor: str, dry_run: bool, invite: bool, **options):
         user = get_user_model().objects.filter(username__iexact=actor).first()
         if user is None or not roles.is_hr(user):
             raise CommandError(f"--actor {actor}: no active HR user or superuser of that name.")
@@ -43,7 +49,9 @@ class Command(BaseCommand):
             self.stderr.flush()
 
         try:
-            result = members_import(actor=user, content=content, dry_run=dry_run, progress=progress)
+            result = members_import(
+                actor=user, content=content, dry_run=dry_run, progress=progress, invite=invite
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from None
         if not result.ok:
@@ -58,6 +66,17 @@ class Command(BaseCommand):
             f"{len(result.updated)} updated, {result.unchanged} unchanged "
             f"({'nothing written' if dry_run else 'in one transaction'})."
         )
+        if invite and dry_run:
+            self.stdout.write(
+                f"With --invite, each of the {len(result.created)} would be sent an invitation."
+            )
+        elif invite:
+            self.stdout.write(
+                f"{len(result.invited)} invitation(s) sent (e-mailed after commit); "
+                f"{len(result.not_invited)} not sent."
+            )
+            for username, reason in result.not_invited.items():
+                self.stdout.write(f"  {username} not invited: {reason}")
         if options["verbosity"] > 1:
             for name in result.created:
                 self.stdout.write(f"  {name} {verb} created")

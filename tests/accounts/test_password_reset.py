@@ -1,0 +1,174 @@
+"""Password reset by e-mail on the member site (Django's own views at /password/reset/, the
+portal's templates): the same answer for a known and an unknown address, a mail only for an
+active user, the link works once; the admin's "Forgotten your password?" leads there. And
+accounts' forms for those views: the e-mail through the outbox (its link made when it goes out,
+never stored), every request and reset in the audit trail."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
+
+from ladder import services
+from ladder.models import MemberChange
+from notifications.models import Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+NEW_PASSWORD = "a-Brand-new-phrase-7"
+RESET_LINK = re.compile(r"https?://[^/\s]+(/password/reset/[^/\s]+/[^/\s]+/)")
+
+
+@pytest.fixture
+def priya(db):
+    return factories.MemberFactory(user__username="priya", user__email="priya@example.com")
+
+
+def ask_for_a_link(client, email):
+    return client.post("/password/reset/", {"email": email})
+
+
+def reset_with(client, link):
+    opened = client.get(link)
+    assert opened.status_code == 302 and opened["Location"].endswith("/set-password/")
+    page = client.get(opened["Location"])
+    assert page.status_code == 200 and "Choose a new password" in page.content.decode()
+    return client.post(
+        opened["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+
+
+def test_the_reset_flow_end_to_end(priya):
+    client = Client()
+    page = client.get("/password/reset/")
+    assert page.status_code == 200 and "Reset your password" in page.content.decode()
+    sent = ask_for_a_link(client, "PRIYA@example.com")
+    assert sent.status_code == 302 and sent["Location"] == "/password/reset/sent/"
+    [message] = mail.outbox
+    assert message.to == ["priya@example.com"]
+    assert message.subject == "Reset your PM Ladder password"
+    [link] = RESET_LINK.findall(message.body)
+
+    done = reset_with(client, link)
+    assert done.status_code == 302 and done["Location"] == "/password/reset/done/"
+    assert "Your password is changed" in client.get(done["Location"]).content.decode()
+    priya.user.refresh_from_db()
+    assert priya.user.check_password(NEW_PASSWORD)
+    again = Client().get(link, follow=True)
+    assert "This reset link no longer works" in again.content.decode()
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(priya):
+    known = ask_for_a_link(Client(), "priya@example.com")
+    mail.outbox.clear()
+    unknown = ask_for_a_link(Client(), "nobody@example.com")
+    assert (unknown.status_code, unknown["Location"]) == (known.status_code, known["Location"])
+    assert mail.outbox == []
+    page = Client().get(unknown["Location"]).content.decode()
+    assert "If that address belongs to an active account" in page
+    assert "nobody@example.com" not in page and "priya" not in page
+
+
+@pytest.mark.parametrize("who", ["inactive", "never had a password"])
+def test_only_an_active_user_with_a_password_gets_a_mail(priya, who):
+    if who == "inactive":
+        services.member_update(
+            actor=factories.hr_user(), member=priya, changes={"is_active": False}
+        )
+    else:
+        priya.user.set_unusable_password()  # an imported member: the invitation is their way in
+        priya.user.save()
+    response = ask_for_a_link(Client(), "priya@example.com")
+    assert response.status_code == 302 and response["Location"] == "/password/reset/sent/"
+    assert mail.outbox == []
+
+
+def test_a_malformed_address_is_refused_with_the_reason():
+    response = ask_for_a_link(Client(), "not an address")
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.content.decode()
+
+
+def test_the_admins_forgotten_password_link_leads_to_the_member_sites_reset(db):
+    login = Client().get("/admin/login/").content.decode()
+    assert 'href="/admin/password_reset/"' in login and "Forgotten your" in login
+    response = Client().get("/admin/password_reset/")
+    assert response.status_code == 302 and response["Location"] == "/password/reset/"
+
+
+def test_the_password_change_page_is_in_the_sites_style(priya):
+    client = Client()
+    client.force_login(priya.user)
+    page = client.get("/password/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Change your password" in html and 'class="card narrow"' in html
+    changed = client.post(
+        "/password/change/",
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert changed.status_code == 302
+    assert "Your password is changed" in client.get(changed["Location"]).content.decode()
+
+
+# --- accounts' forms for those views (tests/accounts/reset_urls.py) ---------------------------
+
+
+@pytest.mark.urls("tests.accounts.reset_urls")
+def test_the_reset_mail_goes_through_the_outbox_with_its_link_made_as_it_is_sent(
+    priya, django_capture_on_commit_callbacks
+):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        sent = ask_for_a_link(client, "priya@example.com")
+    assert sent.status_code == 302 and sent["Location"] == "/password/reset/sent/"
+    assert mail.outbox == []  # nothing sent while the request waited
+    row = Notification.objects.get(recipient=priya.user, kind="password_reset")
+    assert "/password/reset/" not in row.body  # the inbox keeps no link
+    request = MemberChange.objects.get(user=priya.user)
+    assert request.actor is None and request.route == "site"
+    assert request.changes == {"password_reset": {"from": None, "to": "link e-mailed"}}
+
+    for callback in after_commit:
+        callback()
+    [message] = mail.outbox
+    [link] = RESET_LINK.findall(message.body)
+    assert message.body.count("http://ladder.test/password/reset/") == 1  # SITE_URL's host
+    done = reset_with(client, link)
+    assert done.status_code == 302
+    priya.user.refresh_from_db()
+    assert priya.user.check_password(NEW_PASSWORD)
+    reset = MemberChange.objects.filter(user=priya.user).order_by("-id").first()
+    assert reset.actor == priya.user and reset.route == "site"
+    assert reset.changes == {"password": {"from": None, "to": "reset by e-mail link"}}
+
+
+@pytest.mark.urls("tests.accounts.reset_urls")
+def test_through_the_outbox_an_unknown_address_writes_nothing(
+    priya, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ask_for_a_link(Client(), "nobody@example.com")
+    assert response.status_code == 302 and response["Location"] == "/password/reset/sent/"
+    assert not Notification.objects.exists() and not MemberChange.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.urls("tests.accounts.reset_urls")
+def test_a_reset_mail_waiting_for_a_deactivated_person_is_not_sent(
+    priya, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        ask_for_a_link(Client(), "priya@example.com")
+    services.member_update(actor=factories.hr_user(), member=priya, changes={"is_active": False})
+    for callback in after_commit:
+        callback()
+    assert mail.outbox == []
+    assert Notification.objects.get(kind="password_reset").failed_at is not None
