@@ -15,7 +15,6 @@ class DeskLoginForm(AdminAuthenticationForm):
                     "This desk is for the committee and HR. Your own pages are on the "
                     '<a href="{}">member site</a>: sign in there with the same password.',
                     reverse("portal:login"),
-                ),
-                code="not_staff",
+                )
             )
         super().confirm_login_allowed(user)

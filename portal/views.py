@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.errors import DomainError, NotFound
 from ladder import roles
@@ -77,6 +77,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     promotions = list(own.candidate_promotions(user=request.user)[:1])
     latest = promotions[0] if promotions else None
@@ -90,6 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def me(request: HttpRequest) -> HttpResponse:
     member = _found(member_me, user=request.user)
     today = timezone.localdate()
@@ -106,6 +108,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
     promotion = _found(own.promotion_of_candidate, user=request.user, promotion_id=promotion_id)
     context = {
@@ -118,6 +121,7 @@ def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def team(request: HttpRequest) -> HttpResponse:
     rows = own.team_of(user=request.user, today=timezone.localdate())
     return render_page(request, "portal/team.html", {"rows": rows}, section="team")
@@ -130,11 +134,12 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
         to_level = level_get(code=level_code)
     except DomainError:  # one the viewer may not see, or no such level
         raise Http404 from None
-    if candidate.user_id == request.user.pk:
-        raise Http404
+    if not permissions.may_nominate(request.user, candidate):
+        raise Http404  # the committee sees every member, and nominates none
     hr = roles.is_hr(request.user)
     criteria = level_criteria(level=to_level)
-    form = PacketForm(request.POST or None, criteria=criteria, hr=hr)
+    posted = request.POST if request.method == "POST" else None
+    form = PacketForm(posted, criteria=criteria, hr=hr)
     reasons: list[dict] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,7 +247,7 @@ def resubmit(request: HttpRequest, promotion_id: int) -> HttpResponse:
 def withdraw(request: HttpRequest, promotion_id: int) -> HttpResponse:
     """Asks first (GET); withdraws on the confirmation (POST)."""
     promotion = _found(own.promotion_of_nominator, user=request.user, promotion_id=promotion_id)
-    form = NoteForm(request.POST or None)
+    form = NoteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.promotion_withdraw(
@@ -258,6 +263,7 @@ def withdraw(request: HttpRequest, promotion_id: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(notification_inbox(user=request.user), INBOX_PAGE_SIZE).get_page(
         request.GET.get("page")

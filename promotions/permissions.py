@@ -205,6 +205,14 @@ def ensure_can_read_reviews(user, promotion: Promotion) -> None:
         raise ActionNotAllowed("Reviews are for the committee.")
 
 
+def may_nominate(user, candidate) -> bool:
+    """Who nominates a member: their direct manager, or HR; never the member themself."""
+    if candidate.user_id == user.pk:
+        return False
+    manages = candidate.manager is not None and candidate.manager.user_id == user.pk
+    return manages or roles.is_hr(user)
+
+
 def ensure_may_nominate_candidate(actor, candidate) -> None:
     """A superuser's case is opened by superusers only (_superuser_protected)."""
     if _superuser_protected(actor, candidate):

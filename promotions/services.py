@@ -144,8 +144,7 @@ def promotion_nominate(
     if candidate.user_id == nominated_by.pk:
         raise ActionNotAllowed("You cannot nominate yourself.", code=ErrorCode.SELF_NOMINATION)
     is_hr = roles.is_hr(nominated_by)
-    manages = candidate.manager is not None and candidate.manager.user_id == nominated_by.pk
-    if not (manages or is_hr):
+    if not permissions.may_nominate(nominated_by, candidate):
         raise ActionNotAllowed("Only the candidate's direct manager or HR may nominate them.")
     permissions.ensure_may_nominate_candidate(nominated_by, candidate)
     off_cycle_reason = off_cycle_reason.strip()

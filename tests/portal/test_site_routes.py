@@ -1,0 +1,147 @@
+"""Route × method × role → status, for every route of the member site (the site root's pages: all
+but /api/, /admin/, /healthz and /readyz, whose tables are tests/security/test_authorization_table
+.py and tests/promotions/test_admin.py). A new route without rows here fails
+`test_the_table_covers_every_site_route`. Signed in with a session, as a browser is.
+
+Roles: anonymous; `member` (the candidate); `manager` (their manager, the nominator); `other` (a
+member of another team); `committee` (also on the ladder); `hr` (not on the ladder). The
+promotion is nominated, not yet in review; the message is the committee's."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ladder.models import Level
+from notifications.models import Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "member", "manager", "other", "committee", "hr")
+METHODS = ("get", "post")
+LOGIN = 302  # to the sign-in page
+
+
+def row(anonymous, member, manager, other, committee, hr):
+    return dict(zip(ROLES, (anonymous, member, manager, other, committee, hr), strict=True))
+
+
+def every(status):
+    return row(*[status] * 6)
+
+
+def signed_in(status):
+    """Anonymous visitors are sent to sign in; every signed-in role gets `status`."""
+    return row(LOGIN, *[status] * 5)
+
+
+PAGE = {"get": signed_in(200), "post": signed_in(405)}
+TABLE = {
+    # Signed-in visitors of the sign-in page go home; a refused sign-in is the form again.
+    "/login/": {"get": row(200, *[302] * 5), "post": row(200, *[302] * 5)},
+    "/logout/": {"get": every(405), "post": every(302)},
+    "/password/change/": {"get": signed_in(200), "post": signed_in(200)},  # refused: the form
+    "/password/change/done/": {"get": signed_in(200), "post": signed_in(405)},
+    "/password/reset/": {"get": every(200), "post": every(200)},  # refused: no address
+    "/password/reset/sent/": {"get": every(200), "post": every(405)},
+    "/password/reset/{uidb64}/{token}/": {"get": every(200), "post": every(200)},  # invalid link
+    "/password/reset/done/": {"get": every(200), "post": every(405)},
+    "/invite/{token}/": {"get": every(200), "post": every(200)},  # an unknown invitation
+    "/": PAGE,
+    "/me/": {"get": row(LOGIN, 200, 200, 200, 200, 404), "post": signed_in(405)},
+    "/me/promotions/{promotion_id}/": {
+        "get": row(LOGIN, 200, 404, 404, 404, 404),
+        "post": signed_in(405),
+    },
+    "/team/": PAGE,
+    # The candidate's manager and HR; nobody else learns the member exists.
+    "/team/{member_id}/nominate/{level_code}/": {
+        "get": row(LOGIN, 404, 200, 404, 404, 200),
+        "post": row(LOGIN, 404, 200, 404, 404, 200),  # an empty form: refused, shown again
+    },
+    "/nominations/{promotion_id}/": {
+        "get": row(LOGIN, 404, 200, 404, 404, 404),
+        "post": row(LOGIN, 404, 200, 404, 404, 404),  # an empty packet: refused, shown again
+    },
+    "/nominations/{promotion_id}/resubmit/": {
+        "get": signed_in(405),
+        "post": row(LOGIN, 404, 302, 404, 404, 404),  # not resubmittable: said on the page
+    },
+    "/nominations/{promotion_id}/withdraw/": {
+        "get": row(LOGIN, 404, 200, 404, 404, 404),
+        "post": row(LOGIN, 404, 302, 404, 404, 404),
+    },
+    "/inbox/": PAGE,
+    "/inbox/{notification_id}/read/": {
+        "get": signed_in(405),
+        "post": row(LOGIN, 404, 404, 404, 302, 404),
+    },
+}
+ELSEWHERE = ("/api/", "/admin/", "/healthz", "/readyz")
+
+
+def site_routes(resolver=None, prefix=""):
+    """Every route of the URL conf outside the API, the admin and the health checks, as a
+    pattern: `/nominations/{promotion_id}/`."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        part = pattern.pattern.regex.pattern.lstrip("^").rstrip("$").replace(r"\Z", "")
+        part = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", part).replace("/?", "/")
+        part = re.sub(r"\(\?:?[^)]*\)\??", "", part).replace("\\", "")
+        if isinstance(pattern, URLResolver):
+            yield from site_routes(pattern, prefix + part)
+        elif isinstance(pattern, URLPattern):
+            route = "/" + (prefix + part).lstrip("/")
+            if not route.startswith(ELSEWHERE):
+                yield route
+
+
+def test_the_table_covers_every_site_route():
+    routes = set(site_routes())
+    assert routes == set(TABLE), (routes - set(TABLE), set(TABLE) - routes)
+
+
+@pytest.fixture
+def world():
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+    other = factories.MemberFactory(level=Level.objects.get(code="pm"))
+    committee = factories.committee_member(level="vp-product")
+    hr = factories.hr_user()
+    promotion = factories.promotion(candidate=member, to="senior-pm")
+    notification = Notification.objects.filter(recipient=committee, promotion=promotion).first()
+    users = {
+        "member": member.user,
+        "manager": manager.user,
+        "other": other.user,
+        "committee": committee,
+        "hr": hr,
+    }
+    values = {
+        "promotion_id": promotion.pk,
+        "member_id": member.pk,
+        "level_code": "senior-pm",
+        "notification_id": notification.pk,
+        "uidb64": "MQ",
+        "token": "not-a-real-token",
+    }
+    return users, values
+
+
+CASES = [(route, method, role) for route in TABLE for method in METHODS for role in ROLES]
+
+
+@pytest.mark.parametrize(("route", "method", "role"), CASES)
+def test_site_route(world, route, method, role):
+    users, values = world
+    client = Client()
+    if role != "anonymous":
+        client.force_login(users[role])
+    path = re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), route)
+    response = getattr(client, method)(path)
+    expected = TABLE[route][method][role]
+    assert response.status_code == expected, (path, response.content[:300])
+    if expected == LOGIN and role == "anonymous":
+        assert response["Location"].startswith("/login/")
