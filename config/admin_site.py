@@ -2,10 +2,12 @@
 changelist only the filters it offers: Django's own rule lets any lookup on a model's own fields
 through (`?approvals=1`, `?reviews=3`, `?body__contains=...`), and a user who may not read a
 field could still tell rows apart by filtering on it. Its actions run only on ids. And every form
-it shows takes text and dates by the rules of ladder.validators (`GuardedForms`)."""
+it shows takes text and dates by the rules of ladder.validators (`GuardedForms`), and names every
+control of a table's rows for assistive technology (`LabelledRows`)."""
 
 import re
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.apps import AdminConfig
@@ -87,6 +89,45 @@ class GuardedForms(admin.ModelAdmin):
             yield type(formset.__name__, (formset,), {"form": guarded(formset.form)}), inline
 
 
+class LabelledRows(admin.ModelAdmin):
+    """A form shown as a row of a table (a tabular inline, an editable list) has no label beside
+    its controls: the column's heading names them for the eye only. Each control is named for
+    assistive technology too, by that heading and its row: "Title (senior-pm: Mentors juniors)"."""
+
+    def get_changelist_formset(self, request, **kwargs):
+        return labelled_rows(super().get_changelist_formset(request, **kwargs))
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if inline.template.endswith("tabular.html"):
+                formset = labelled_rows(formset)
+            yield formset, inline
+
+
+def labelled_rows(formset_class):
+    """The formset class with an aria-label on every control of its forms (a list of radio
+    buttons or check boxes is left alone: each of its choices has a label of its own)."""
+
+    def add_fields(self, form, index):
+        formset_class.add_fields(self, form, index)
+        instance = getattr(form, "instance", None)
+        if instance is not None and instance.pk is not None:
+            row = str(instance)
+        elif instance is not None:
+            row = f"new {instance._meta.verbose_name}"
+        else:
+            row = "new" if index is None else f"row {index + 1}"
+        for name, field in form.fields.items():
+            # The control itself, inside the admin's wrapper of a related field (whose `attrs`
+            # are still those of the form class's widget after the form's deep copy).
+            widget = getattr(field.widget, "widget", field.widget)
+            if widget.is_hidden or isinstance(widget, forms.RadioSelect):
+                continue
+            widget.attrs["aria-label"] = f"{field.label or name} ({row})"
+
+    return type(formset_class.__name__, (formset_class,), {"add_fields": add_fields})
+
+
 class HistoryForAuditReaders(admin.ModelAdmin):
     """The admin's generic history of an object says who changed what on it: an audit trail, so
     it is for those who read the audit trails (HR, superusers), on every model, as the member
@@ -129,6 +170,13 @@ class LadderAdminSite(admin.AdminSite):
             extra_context = {**(extra_context or {}), "awaiting_my_vote": waiting}
         return super().index(request, extra_context)
 
+    def login(self, request, extra_context=None):
+        # Imported here: forms of django.contrib.auth need the app registry (config.desk_login).
+        from config.desk_login import DeskLoginForm
+
+        self.login_form = DeskLoginForm
+        return super().login(request, extra_context)
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedFiltersOnly):
@@ -137,6 +185,7 @@ class LadderAdminSite(admin.AdminSite):
                 HistoryForAuditReaders,
                 WellFormedActionsOnly,
                 GuardedForms,
+                LabelledRows,
                 admin_class,
             )
             if admin_class.__module__.startswith("axes."):

@@ -1,5 +1,6 @@
 """The API answers JSON; people signed in to the admin (by session) may also browse it as HTML."""
 
+from django.utils.translation import get_language
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
@@ -22,7 +23,9 @@ class SessionBrowsableAPIRenderer(BrowsableAPIRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         renderer_context = renderer_context or {}
         if signed_in_by_session(renderer_context.get("request")):
-            return super().render(data, accepted_media_type, renderer_context)
+            page = super().render(data, accepted_media_type, renderer_context)
+            # DRF's page template opens <html> outside its blocks: its language is said here.
+            return page.replace("<html>", f'<html lang="{get_language()}">', 1)
         json = JSONRenderer()
         response = renderer_context.get("response")
         if response is not None:
