@@ -11,6 +11,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedire
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
@@ -134,13 +135,22 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
             if my_review:
                 initial = {"decision": my_review.decision, "comment": my_review.comment}
                 initial.update({f"rating_{c}": r for c, r in my_review.ratings.items()})
+            # A form the desk just refused comes back as it was typed, with its errors.
+            refused = refused_input(request, promotion)
+            typed = {refused["form"]: refused["data"]} if refused else {}
+            review_form = ReviewForm(
+                typed.get(REVIEW_FORM),
+                initial=initial,
+                criteria=packets.packet_current(promotion=promotion).evidence,
+            )
+            decision_form = DecisionForm(typed.get(DECISION_FORM))
+            if refused.get("reason"):
+                form = review_form if refused["form"] == REVIEW_FORM else decision_form
+                form.add_error(refused["field"], refused["reason"])
             extra_context.update(
                 desk=desk,
-                review_form=ReviewForm(
-                    initial=initial,
-                    criteria=packets.packet_current(promotion=promotion).evidence,
-                ),
-                decision_form=DecisionForm(),
+                review_form=review_form,
+                decision_form=decision_form,
                 decide_buttons=[
                     (action, action.replace("-", " ").capitalize())
                     for action in desk.available_transitions
@@ -158,8 +168,8 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
             raise PermissionDenied
         change_url = reverse("admin:promotions_promotion_change", args=[promotion.pk])
         action = request.POST.get("action", "")
+        form: forms.Form | None = None
         try:
-            form: forms.Form | None
             if action == permissions.REVIEW:
                 form = ReviewForm(
                     request.POST, criteria=packets.packet_current(promotion=promotion).evidence
@@ -188,14 +198,52 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
                         f"{promotion.candidate} is at {promotion.candidate.level}.",
                     )
             else:
-                form = None
                 messages.error(request, "Unknown action.")
             if form is not None and form.errors:
                 for errors in form.errors.values():
                     messages.error(request, f"Refused: {' '.join(str(e) for e in errors)}")
+                return back_to_refused_form(request, promotion, form)
         except DomainError as exc:
             messages.error(request, f"Refused: {exc.message}")
+            if form is not None:
+                return back_to_refused_form(request, promotion, form, exc)
         return HttpResponseRedirect(change_url)
+
+
+# A form the desk refused goes back to the desk as the user typed it: what they typed and why it was
+# refused are kept in the session across the redirect (post, redirect, get: a reload never posts
+# again), for one showing of that promotion's desk, which opens at that form.
+REFUSED_INPUT = "promotions.desk.refused_input"
+REVIEW_FORM, DECISION_FORM = "review", "decision"
+FORM_ANCHORS = {REVIEW_FORM: "your-review", DECISION_FORM: "transitions"}
+
+
+def back_to_refused_form(
+    request, promotion: Promotion, form: forms.Form, refusal: DomainError | None = None
+):
+    which = REVIEW_FORM if isinstance(form, ReviewForm) else DECISION_FORM
+    typed = {name: request.POST.getlist(name) for name in form.fields if name in request.POST}
+    # `refusal`: the service's, of a form that was valid; shown in the form, beside the field its
+    # code names ("comment_required": the comment) or above the fields.
+    named = [name for name in form.fields if refusal and name in str(refusal.code)]
+    request.session[REFUSED_INPUT] = {
+        "promotion": promotion.pk,
+        "form": which,
+        "data": typed,
+        "reason": refusal.message if refusal else "",
+        "field": named[0] if named else None,
+    }
+    change_url = reverse("admin:promotions_promotion_change", args=[promotion.pk])
+    return HttpResponseRedirect(f"{change_url}#{FORM_ANCHORS[which]}")
+
+
+def refused_input(request, promotion: Promotion) -> dict:
+    """What was typed into the form refused on this promotion's desk, taken out of the session
+    (shown once): {"form": REVIEW_FORM or DECISION_FORM, "data", "reason", "field"}, or {}."""
+    kept = request.session.pop(REFUSED_INPUT, None) or {}
+    if kept.get("promotion") != promotion.pk:
+        return {}
+    return {**kept, "data": MultiValueDict(kept["data"])}
 
 
 @admin.register(PromotionEvent)
