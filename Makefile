@@ -149,11 +149,11 @@ bench: install-dev  ## 100,000 promotions and a calibrating cycle of 500, gunico
 	$(BIN)/python bench/load.py
 
 .PHONY: screenshots
-screenshots: install-dev install-node  ## the member site's pages, the committee's list, desk, a cycle's calibration page and HR's webhooks in Chromium, into docs/screenshots/
+screenshots: install-dev install-node  ## the member site's pages, the committee's and HR's admin pages in Chromium, into docs/screenshots/
 	@mkdir -p docs/screenshots
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest \
 		tests/promotions/test_admin_browser.py tests/promotions/test_cycle_admin_browser.py \
 		tests/webhooks/test_admin_browser.py tests/audit/test_admin_browser.py \
-		tests/portal/test_pages_browser.py \
-		-k "every_member_page or refused_nomination_fits or finds_what_needs or compares_packet or calibration_page or keeps_its_secret or who_changed" \
+		tests/portal/test_pages_browser.py tests/promotions/test_committee_pages_browser.py \
+		-k "every_member_page or refused_nomination_fits or finds_what_needs or compares_packet or calibration_page or keeps_its_secret or who_changed or usable_by_anyone" \
 		-p no:cacheprovider -q
