@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from accounts.forms import PasswordResetForm, ResetPasswordForm
 from portal import views
 from portal.forms import SignInForm
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path(
         "password/reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=PasswordResetForm,  # the e-mail through the outbox, audited
             template_name="portal/password_reset.html",
             email_template_name="portal/email/password_reset.txt",
             subject_template_name="portal/email/password_reset_subject.txt",
@@ -43,6 +45,7 @@ urlpatterns = [
     path(
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
+            form_class=ResetPasswordForm,  # audited
             template_name="portal/password_reset_confirm.html",
             success_url=reverse_lazy("portal:password_reset_complete"),
         ),

@@ -76,7 +76,7 @@ def test_from_import_to_approval_through_pages_only(chromium, live_server, tmp_p
 
     # Her manager nominates her from /team/.
     sign_in(page, live_server.url, "maya")
-    page.get_by_role("link", name="My team").click()
+    page.get_by_role("link", name="My team", exact=True).click()
     page.get_by_role("link", name="Nominate Noor Haddad for Senior Product Manager").click()
     page.get_by_label("Why this person is ready").fill("Owns onboarding end to end.")
     criteria = level_criteria(level=Level.objects.get(code="senior-pm"))
