@@ -33,7 +33,8 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         user = context["user"]
         with transaction.atomic():
-            password_reset_mail(user=user)
+            if password_reset_mail(user=user) is None:
+                return  # enough e-mails this hour (accounts.passwords.RESET_MAILS_PER_HOUR)
             member_change_record(
                 actor=AnonymousUser(),  # whoever typed the address: recorded with no actor
                 user=user,

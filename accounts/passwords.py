@@ -5,12 +5,14 @@ was down. The link is made as the e-mail goes out (`password_reset_emails`, regi
 kind `password_reset`), by Django's token generator: nothing that lets anyone in is stored, and the
 link stops working once the password changes or after PASSWORD_RESET_TIMEOUT."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -30,8 +32,19 @@ INBOX_BODY = (
 )
 
 
-def password_reset_mail(*, user) -> Notification:
-    """Queue the reset e-mail of `user` (in the caller's transaction; sent after commit)."""
+# A reset form can be posted by anyone for any address: at most this many reset e-mails go to one
+# person an hour (more requests get the same answer, and no e-mail), so nobody floods a mailbox.
+RESET_MAILS_PER_HOUR = 3
+
+
+def password_reset_mail(*, user) -> Notification | None:
+    """Queue the reset e-mail of `user` (in the caller's transaction; sent after commit); None
+    when they already had RESET_MAILS_PER_HOUR in the last hour."""
+    recent = Notification.objects.filter(
+        recipient=user, kind=KIND, created_at__gte=timezone.now() - timedelta(hours=1)
+    )
+    if recent.count() >= RESET_MAILS_PER_HOUR:
+        return None
     [row] = notifications_create(
         recipient_ids=[user.pk], kind=KIND, subject=INBOX_SUBJECT, body=INBOX_BODY
     )

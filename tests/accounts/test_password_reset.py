@@ -173,3 +173,14 @@ def test_a_reset_mail_waiting_for_a_deactivated_person_is_not_sent(
         callback()
     assert mail.outbox == []
     assert Notification.objects.get(kind="password_reset").failed_at is not None
+
+
+def test_nobody_floods_a_mailbox_with_reset_links(priya):
+    from accounts.passwords import RESET_MAILS_PER_HOUR
+
+    answers = {ask_for_a_link(Client(), "priya@example.com")["Location"] for _ in range(5)}
+    assert answers == {"/password/reset/sent/"}  # the same answer every time
+    assert len(mail.outbox) == RESET_MAILS_PER_HOUR == 3
+    assert Notification.objects.filter(kind="password_reset").count() == 3
+    requests = MemberChange.objects.filter(user=priya.user, changes__has_key="password_reset")
+    assert requests.count() == 3
