@@ -4,18 +4,17 @@ fails `test_the_table_covers_every_route`). Methods a route does not offer are i
 Roles: anonymous; `member` (the candidate); `manager` (their manager, the nominator); `other` (a
 member of another team); `committee`; `hr`. The promotion is nominated, not yet in review."""
 
-import re
 from datetime import timedelta
 
 import pytest
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ladder.models import Level
 from notifications.models import Notification
 from tests import factories
+from tests.routes import url_patterns
 from webhooks import services as webhook_services
 from webhooks.models import Delivery
 
@@ -323,25 +322,17 @@ TABLE = {
 }
 
 
-def url_patterns(resolver=None, prefix=""):
-    """Every route of the API and the health checks as a pattern: `/api/v1/members/{pk}/`."""
-    resolver = resolver or get_resolver()
-    for pattern in resolver.url_patterns:
-        part = pattern.pattern.regex.pattern.lstrip("^").rstrip("$").replace(r"\Z", "")
-        part = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", part).replace("/?", "/")
-        part = re.sub(r"\(\?:?[^)]*\)\??", "", part).replace("\\", "")
-        if isinstance(pattern, URLResolver):
-            yield from url_patterns(pattern, prefix + part)
-        elif isinstance(pattern, URLPattern):
-            route = "/" + (prefix + part).lstrip("/")
-            # The admin's table is tests/promotions/test_admin.py, the member site's
-            # tests/portal/test_site_routes.py (signed in with a session, not a token).
-            if route.startswith(("/api/", "/healthz", "/readyz")):
-                yield route.rstrip("/") if route in ("/healthz/", "/readyz/") else route
+def api_routes():
+    """Every route of the API and the health checks. The admin's table is
+    tests/promotions/test_admin.py, the member site's tests/portal/test_site_routes.py (signed in
+    with a session, not a token)."""
+    for route in url_patterns():
+        if route.startswith(("/api/", "/healthz", "/readyz")):
+            yield route.rstrip("/") if route in ("/healthz/", "/readyz/") else route
 
 
 def test_the_table_covers_every_route():
-    routes = set(url_patterns())
+    routes = set(api_routes())
     assert routes == set(TABLE), (routes - set(TABLE), set(TABLE) - routes)
     for route, methods in TABLE.items():
         assert set(methods) == set(METHODS), route
