@@ -5,7 +5,8 @@ import re
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
 from django.views.debug import SafeExceptionReporterFilter
@@ -185,7 +186,7 @@ def locked_out(request, credentials=None, *args, **kwargs):
     detail = "Too many failed logins: try again later."
     if _is_api(request):
         return JsonResponse({"detail": detail, "code": ErrorCode.LOCKED_OUT}, status=429)
-    return HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")
+    return render(request, "portal/locked_out.html", status=429)
 
 
 # user:password@ in a URL (DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, a webhook's URL ...).

@@ -205,3 +205,16 @@ def test_a_password_change_is_audited(client, people):
     assert change.route == "site" and change.changes == {
         "password": {"from": None, "to": "changed"}
     }
+
+
+def test_the_sign_in_locks_out_after_repeated_failures(client, people, settings):
+    candidate, _ = people
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": candidate.user.username, "password": "wrong"})
+    response = client.post(
+        "/login/", {"username": candidate.user.username, "password": factories.PASSWORD}
+    )
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many failed logins" in page and 'href="/password/reset/"' in page
+    assert "_auth_user_id" not in client.session
