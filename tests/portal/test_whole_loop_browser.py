@@ -90,10 +90,12 @@ def test_from_import_to_approval_through_pages_only(chromium, live_server, tmp_p
     # The committee sends it back from its desk.
     desk = f"/admin/promotions/promotion/{promotion.pk}/change/"
     log_in(page, live_server.url, "chen", desk)
-    page.locator("#transitions button[value=start-review]").click()
+    with page.expect_navigation():  # a form posted, a page back
+        page.locator("#transitions button[value=start-review]").click()
     expect(page.locator(".field-state")).to_contain_text("In review")
     page.locator("#transitions textarea[name=note]").fill("Say how Noor mentors the two APMs.")
-    page.locator("#transitions button[value=request-changes]").click()
+    with page.expect_navigation():  # a form posted, a page back
+        page.locator("#transitions button[value=request-changes]").click()
     expect(page.locator(".field-state")).to_contain_text("Changes requested")
     page.context.clear_cookies()
 
@@ -104,9 +106,11 @@ def test_from_import_to_approval_through_pages_only(chromium, live_server, tmp_p
     mentoring = page.get_by_label("Evidence").nth(1)
     expect(mentoring).to_have_value(re.compile("First draft"))  # the current version
     mentoring.fill("Mentors two APMs weekly; both shipped their first features.")
-    page.get_by_role("button", name="Save version 2").click()
+    with page.expect_navigation():  # a form posted, a page back
+        page.get_by_role("button", name="Save version 2").click()
     expect(page.locator(".messages")).to_contain_text("Version 2 is saved.")
-    page.get_by_role("button", name="Resubmit version 2 to the committee").click()
+    with page.expect_navigation():  # a form posted, a page back
+        page.get_by_role("button", name="Resubmit version 2 to the committee").click()
     expect(page.locator(".messages")).to_contain_text("Resubmitted")
     sign_out(page)
 
@@ -117,9 +121,11 @@ def test_from_import_to_approval_through_pages_only(chromium, live_server, tmp_p
         meets.check()
     review.locator("input[name=decision][value=approve]").check()
     review.locator("textarea[name=comment]").fill("Mentoring is clear now.")
-    review.locator("input[name=record-review]").click()
+    with page.expect_navigation():  # a form posted, a page back
+        review.locator("input[name=record-review]").click()
     expect(page.locator(".messagelist")).to_contain_text("Your review is recorded.")
-    page.locator("#transitions button[value=approve]").click()
+    with page.expect_navigation():  # a form posted, a page back
+        page.locator("#transitions button[value=approve]").click()
     expect(page.locator(".field-state")).to_contain_text("Approved")
     page.context.clear_cookies()
 
