@@ -117,6 +117,7 @@ def test_from_import_to_approval_through_pages_only(chromium, live_server, tmp_p
     # The committee votes on version 2 and approves.
     log_in(page, live_server.url, "chen", desk)
     review = page.locator("#your-review")
+    expect(review).to_be_visible()  # the desk, not the sign-in page it came through
     for meets in review.locator("input[type=radio][name^=rating_][value=meets]").all():
         meets.check()
     review.locator("input[name=decision][value=approve]").check()
