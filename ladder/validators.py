@@ -131,15 +131,31 @@ def refuse_unsafe_links(value: str) -> None:
 DATE_FORM_FIELDS = (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)
 
 
+def _one_line_break(to_python):
+    """A browser posts a textarea's line breaks as CR LF and counts each as one character (its
+    `maxlength`, a page's counter): so does the form, which keeps them as LF, as the API does."""
+
+    def lines_as_typed(value):
+        value = to_python(value)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+    return lines_as_typed
+
+
 def guard_form_fields(fields) -> None:
     """Give every text and date field of a form (its `fields`, a copy per form instance) the rules
-    above: a textarea takes prose, any other text box one line; passwords are left as typed.
-    Called by every admin form (config.admin_site) and the forms of promotions.forms."""
+    above: a textarea takes prose (its CR LF line breaks kept as LF, as a browser counts them),
+    any other text box one line; passwords are left as typed.
+    Called by every admin form (config.admin_site), the forms of promotions.forms and the member
+    site's (portal.forms)."""
     for field in fields.values():
         if isinstance(field, forms.CharField):
             if isinstance(field.widget, forms.PasswordInput) or isinstance(field, forms.JSONField):
                 continue  # a password is taken as typed; JSON is data, not text
             prose = isinstance(field.widget, forms.Textarea)
+            if prose and not getattr(field, "_lines_as_typed", False):
+                field.to_python = _one_line_break(field.to_python)
+                field._lines_as_typed = True
             rule = refuse_control_characters_in_prose if prose else refuse_control_characters
             if rule not in field.validators:
                 field.validators.append(rule)

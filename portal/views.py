@@ -136,6 +136,11 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
         raise Http404 from None
     if not permissions.may_nominate(request.user, candidate):
         raise Http404  # the committee sees every member, and nominates none
+    # Only a move of the ladder from the candidate's level has a form (a deactivated one says so).
+    moves = members_eligibility(members=[candidate])[candidate.pk]
+    move = next((blockers for blockers in moves if blockers.level.pk == to_level.pk), None)
+    if move is None:
+        raise Http404
     hr = roles.is_hr(request.user)
     criteria = level_criteria(level=to_level)
     posted = request.POST if request.method == "POST" else None
@@ -165,8 +170,7 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
             )
             return redirect("portal:nomination", promotion_id=promotion.pk)
     if request.method == "GET":
-        blockers = members_eligibility(members=[candidate])[candidate.pk]
-        reasons = next((b.reasons for b in blockers if b.level.pk == to_level.pk), [])
+        reasons = move.reasons
     context = {
         "candidate": candidate,
         "to_level": to_level,
@@ -196,7 +200,9 @@ def _nomination_context(request, promotion, form=None) -> dict:
         else "",
         "versions": versions,
         "current": versions[-1],
-        "form": form if editable else None,
+        # A refused form stays, with what was typed and why, even when the packet may no longer
+        # change (the committee started its review meanwhile).
+        "form": form if editable or (form is not None and form.is_bound) else None,
         "may_resubmit": permissions.RESUBMIT in allowed,
         "may_withdraw": permissions.WITHDRAW in allowed,
     }
@@ -247,6 +253,11 @@ def resubmit(request: HttpRequest, promotion_id: int) -> HttpResponse:
 def withdraw(request: HttpRequest, promotion_id: int) -> HttpResponse:
     """Asks first (GET); withdraws on the confirmation (POST)."""
     promotion = _found(own.promotion_of_nominator, user=request.user, promotion_id=promotion_id)
+    allowed = selectors.available_transitions(user=request.user, promotions=[promotion])
+    if request.method == "GET" and permissions.WITHDRAW not in allowed[promotion.pk]:
+        state = promotion.get_state_display().lower()
+        messages.info(request, f"This nomination is {state}: it can no longer be withdrawn.")
+        return redirect("portal:nomination", promotion_id=promotion.pk)
     form = NoteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -17,7 +17,7 @@ from ladder.models import Level
 from ladder.selectors import level_criteria
 from ladder.validators import refuse_control_characters_in_prose, refuse_unsafe_links
 from promotions import permissions
-from promotions.errors import ErrorCode, PromotionNotFound
+from promotions.errors import ErrorCode, PromotionNotFound, TransitionConflict
 from promotions.models import PacketVersion, Promotion, Rating
 from promotions.selectors import promotion_locked
 
@@ -152,6 +152,13 @@ def packet_submit(
     if not justification:
         raise InvalidInput("A justification is required.", code=ErrorCode.JUSTIFICATION_REQUIRED)
     kept = packet_evidence(to_level=promotion.to_level, evidence=evidence)
+    current = packet_current(promotion=promotion)
+    if current.sha256 == packet_sha256(justification=justification, evidence=kept):
+        # A version the same as the current one would let the promotion be resubmitted unchanged.
+        raise TransitionConflict(
+            f"Nothing changed since version {current.number}: change the packet, then save it.",
+            code=ErrorCode.PACKET_UNCHANGED,
+        )
     # The locked row names the current version: the next one follows it.
     version = _append(
         promotion=promotion,

@@ -32,6 +32,19 @@ REVIEW = "review"
 SUBMIT_PACKET = "submit-packet"
 
 
+# What each action does to a promotion, as "a promotion that is approved cannot …" ends.
+CANNOT = {
+    START_REVIEW: "go into review",
+    APPROVE: "be approved",
+    REJECT: "be rejected",
+    WITHDRAW: "be withdrawn",
+    REQUEST_CHANGES: "be sent back for changes",
+    RESUBMIT: "be resubmitted",
+    REVIEW: "be reviewed",
+    SUBMIT_PACKET: "take a new version of its packet",
+}
+
+
 def state_allows(action: str, promotion: Promotion) -> bool:
     """Whether the promotion's state lets `action` start, asked of the state machine itself."""
     if action == REVIEW:
@@ -177,7 +190,7 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
     if not state_allows(action, promotion):
         raise TransitionConflict(
             f"A promotion that is {promotion.get_state_display().lower()} cannot "
-            f"{'be reviewed' if action == REVIEW else action.replace('-', ' ')}.",
+            f"{CANNOT.get(action, action.replace('-', ' '))}.",
         )
 
 

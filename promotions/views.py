@@ -242,8 +242,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         For the nominator or HR (403 otherwise), while the promotion is `nominated` or
         `changes_requested` (409 `invalid_state`). The same rules as a nomination's evidence
         (400 `evidence_missing` with `missing_criteria`, every criterion when `evidence` is
-        absent; `unknown_criterion`, `evidence_invalid`). Versions are numbered, never edited or
-        deleted."""
+        absent; `unknown_criterion`, `evidence_invalid`). A packet the same as the current version
+        is 409 `packet_unchanged`. Versions are numbered, never edited or deleted."""
         promotion = self._visible(pk)
         permissions.ensure_can(request.user, permissions.SUBMIT_PACKET, promotion)
         serializer = PacketInputSerializer(data=request.data)

@@ -218,3 +218,79 @@ def test_the_sign_in_locks_out_after_repeated_failures(client, people, settings)
     page = response.content.decode()
     assert "Too many failed logins" in page and 'href="/password/reset/"' in page
     assert "_auth_user_id" not in client.session
+
+
+def test_a_line_break_counts_as_one_character_as_the_browser_counts_it(client, people):
+    """A browser sends a textarea's line breaks as CR LF, and its maxlength and the page's counter
+    count each as one: a box filled to 2,000 that way is taken, and kept with LF."""
+    candidate, manager = people
+    client.force_login(manager.user)
+    data = packet_post("senior-pm")
+    first = level_criteria(level=Level.objects.get(code="senior-pm"))[0]
+    typed = "\r\n".join(["x" * 396] * 5)  # 1,980 characters and 4 line breaks, as a browser counts
+    typed += "y" * (2000 - 1984)
+    data[f"evidence-{first.code}"] = typed
+    response = client.post(reverse("portal:nominate", args=[candidate.pk, "senior-pm"]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    kept = Promotion.objects.get(candidate=candidate).packet_versions.get().evidence[0]["text"]
+    assert len(kept) == 2000 and "\r" not in kept
+
+
+def test_a_packet_refused_because_the_review_started_keeps_what_was_typed(client, people):
+    candidate, manager = people
+    promotion = factories.promotion(candidate=candidate, to="senior-pm")
+    client.force_login(manager.user)
+    url = reverse("portal:nomination", args=[promotion.pk])
+    assert "Save version 2" in client.get(url).content.decode()
+    services.promotion_start_review(promotion=promotion, actor=factories.committee_member())
+    data = packet_post("senior-pm", text="Typed while the committee started")
+    response = client.post(url, data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Typed while the committee started" in page
+    assert "Nothing was sent yet." in page
+    assert "A promotion that is in review cannot take a new version of its packet." in page
+    assert Promotion.objects.get(pk=promotion.pk).packet_version == 1
+
+
+def test_only_a_move_of_the_ladder_has_a_form(client, people):
+    candidate, manager = people  # a pm: senior-pm is the one move up
+    client.force_login(manager.user)
+    for code in ("associate-pm", "pm", "lead-pm", "cpo"):
+        url = reverse("portal:nominate", args=[candidate.pk, code])
+        assert client.get(url).status_code == 404, code
+        assert client.post(url, packet_post("senior-pm")).status_code == 404, code
+    assert not Promotion.objects.filter(candidate=candidate).exists()
+
+
+def test_withdraw_is_not_offered_once_it_cannot_be_done(client, people):
+    candidate, manager = people
+    promotion = factories.promotion(candidate=candidate, to="senior-pm", state="approved")
+    client.force_login(manager.user)
+    url = reverse("portal:withdraw", args=[promotion.pk])
+    response = client.get(url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("portal:nomination", args=[promotion.pk])
+    assert "it can no longer be withdrawn" in response.content.decode()
+    assert "Withdraw the nomination" not in response.content.decode()
+    response = client.post(url, follow=True)
+    assert "cannot be withdrawn" in response.content.decode()
+    assert Promotion.objects.get(pk=promotion.pk).state == "approved"
+
+
+def test_saving_the_packet_unchanged_makes_no_version(client, people):
+    candidate, manager = people
+    promotion = factories.promotion(candidate=candidate, to="senior-pm", state="in_review")
+    services.promotion_request_changes(
+        promotion=promotion, actor=factories.committee_member(), note="More on mentoring."
+    )
+    client.force_login(manager.user)
+    url = reverse("portal:nomination", args=[promotion.pk])
+    version = Promotion.objects.get(pk=promotion.pk).packet_versions.get()
+    data = {"justification": version.justification}
+    for item in version.evidence:
+        data[f"evidence-{item['criterion']}"] = item["text"]
+        data[f"links-{item['criterion']}"] = "\r\n".join(item["links"])
+    page = client.post(url, data).content.decode()
+    assert "Nothing changed since version 1" in page
+    assert "Resubmit" not in page
+    assert Promotion.objects.get(pk=promotion.pk).packet_version == 1

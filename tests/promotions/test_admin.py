@@ -112,7 +112,7 @@ def test_a_recused_committee_member_sees_no_button_and_a_forged_post_is_refused(
     [
         ({"action": "approve"}, "Approval needs"),
         ({"action": "reject", "note": ""}, "note is required"),
-        ({"action": "start-review"}, "cannot start review"),
+        ({"action": "start-review"}, "cannot go into review"),
         ({"action": "review", "decision": "reject", "comment": ""}, "comment is required"),
         ({"action": "review", "decision": "perhaps"}, "approve or reject"),
         ({"action": "request-changes", "note": ""}, "a note is required"),

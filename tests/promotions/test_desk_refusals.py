@@ -86,7 +86,7 @@ def test_a_refused_review_comes_back_with_every_rating_its_decision_and_its_comm
         ("approve", "Congratulations, well earned.", "in_review", "Approval needs"),
         ("reject", LONG_NOTE, "in_review", "at most 5000 characters"),
         ("reject", "", "in_review", "note is required"),
-        ("request-changes", "Say more about the mentoring.", "nominated", "cannot request"),
+        ("request-changes", "Say more about the mentoring.", "nominated", "cannot be sent back"),
         ("request-changes", LONG_NOTE, "in_review", "at most 5000 characters"),
     ],
 )
