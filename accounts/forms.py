@@ -1,12 +1,14 @@
 """The forms of the member site's password pages: the invitation's, and Django's reset forms with
-what this site adds (the reset e-mail through the outbox, and the audit trail)."""
+what this site adds (the reset done by a worker, the e-mail through the outbox, the audit trail)."""
 
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.passwords import password_reset_mail
 from audit.routes import current_route
+from core.client_address import client_address
 from ladder.services import member_change_record
 
 
@@ -25,22 +27,29 @@ class InvitationPasswordForm(auth_forms.SetPasswordForm):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's reset request (an active user with a usable password, matched by address, gets
-    a link; anyone else nothing, and every answer is the same page), with the e-mail queued in
-    the notifications outbox rather than sent while the request waits (accounts.passwords), and
-    each e-mail recorded in the audit trail of people's records (never the link)."""
+    """Django's reset request, with the same work for every address: the request only queues a
+    task with the address typed (ladder.password_resets finds whose it is, queues the e-mail and
+    audits it), so neither the answer nor its timing says whether an account exists. One client
+    address asks at most PASSWORD_RESET_REQUESTS_PER_HOUR times an hour; further requests get
+    the same page and queue nothing."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        user = context["user"]
-        with transaction.atomic():
-            if password_reset_mail(user=user) is None:
-                return  # enough e-mails this hour (accounts.passwords.RESET_MAILS_PER_HOUR)
-            member_change_record(
-                actor=AnonymousUser(),  # whoever typed the address: recorded with no actor
-                user=user,
-                changes={"password_reset": {"from": None, "to": "link e-mailed"}},
-                route=current_route(),
-            )
+    def save(self, *args, request=None, **kwargs):
+        from ladder.tasks import password_reset_requested  # the ladder stands on accounts
+
+        if request is not None and not _client_may_ask(request):
+            return
+        email, route = self.cleaned_data["email"], current_route()
+        transaction.on_commit(lambda: password_reset_requested.delay(email, route))
+
+
+def _client_may_ask(request) -> bool:
+    """A counter per client address and hour in the shared cache (Redis where configured)."""
+    key = f"password-reset:{client_address(request)}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) <= settings.PASSWORD_RESET_REQUESTS_PER_HOUR
+    except ValueError:  # the cache lost the key meanwhile: let this one through
+        return True
 
 
 class ResetPasswordForm(auth_forms.SetPasswordForm):

@@ -10,7 +10,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
-from config.client_address import client_address
+from core.client_address import client_address
 
 logger = logging.getLogger(__name__)
 

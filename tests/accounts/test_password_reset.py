@@ -9,12 +9,14 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client, TestCase
 
 from ladder import services
 from ladder.models import MemberChange
 from notifications.models import Notification
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -125,22 +127,28 @@ def test_the_password_change_page_is_in_the_sites_style(priya):
 # --- accounts' forms on the member site's reset views (portal/urls.py) ---------------------------
 
 
-def test_the_reset_mail_goes_through_the_outbox_with_its_link_made_as_it_is_sent(
+def test_the_request_only_queues_and_the_mail_goes_through_the_outbox(
     priya, django_capture_on_commit_callbacks
 ):
     client = Client()
-    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+    with django_capture_on_commit_callbacks(execute=False) as request_done:
         sent = ask_for_a_link(client, "priya@example.com", deliver=False)
     assert sent.status_code == 302 and sent["Location"] == "/password/reset/sent/"
-    assert mail.outbox == []  # nothing sent while the request waited
+    # The request wrote nothing and sent nothing: the same for a known and an unknown address.
+    assert mail.outbox == [] and len(request_done) == 1
+    assert not Notification.objects.exists() and not MemberChange.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=False) as worker_done:
+        request_done[0]()  # the worker: finds the address's owner, queues the e-mail, audits
     row = Notification.objects.get(recipient=priya.user, kind="password_reset")
     assert "/password/reset/" not in row.body  # the inbox keeps no link
     request = MemberChange.objects.get(user=priya.user)
     assert request.actor is None and request.route == "site"
     assert request.changes == {"password_reset": {"from": None, "to": "link e-mailed"}}
+    assert mail.outbox == []
 
-    for callback in after_commit:
-        callback()
+    for callback in worker_done:
+        callback()  # the e-mail goes out
     [message] = mail.outbox
     [link] = RESET_LINK.findall(message.body)
     assert message.body.count("http://ladder.test/password/reset/") == 1  # SITE_URL's host
@@ -153,11 +161,8 @@ def test_the_reset_mail_goes_through_the_outbox_with_its_link_made_as_it_is_sent
     assert reset.changes == {"password": {"from": None, "to": "reset by e-mail link"}}
 
 
-def test_through_the_outbox_an_unknown_address_writes_nothing(
-    priya, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = ask_for_a_link(Client(), "nobody@example.com", deliver=False)
+def test_an_unknown_address_writes_nothing(priya):
+    response = ask_for_a_link(Client(), "nobody@example.com")
     assert response.status_code == 302 and response["Location"] == "/password/reset/sent/"
     assert not Notification.objects.exists() and not MemberChange.objects.exists()
     assert mail.outbox == []
@@ -166,10 +171,12 @@ def test_through_the_outbox_an_unknown_address_writes_nothing(
 def test_a_reset_mail_waiting_for_a_deactivated_person_is_not_sent(
     priya, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+    with django_capture_on_commit_callbacks(execute=False) as request_done:
         ask_for_a_link(Client(), "priya@example.com", deliver=False)
+    with django_capture_on_commit_callbacks(execute=False) as worker_done:
+        request_done[0]()
     services.member_update(actor=factories.hr_user(), member=priya, changes={"is_active": False})
-    for callback in after_commit:
+    for callback in worker_done:
         callback()
     assert mail.outbox == []
     assert Notification.objects.get(kind="password_reset").failed_at is not None
@@ -184,3 +191,30 @@ def test_nobody_floods_a_mailbox_with_reset_links(priya):
     assert Notification.objects.filter(kind="password_reset").count() == 3
     requests = MemberChange.objects.filter(user=priya.user, changes__has_key="password_reset")
     assert requests.count() == 3
+
+
+def test_one_client_asks_a_limited_number_of_times_an_hour(
+    priya, django_capture_on_commit_callbacks, settings
+):
+    settings.PASSWORD_RESET_REQUESTS_PER_HOUR = 4
+    cache.clear()
+    queued = []
+    for _ in range(4 + 3):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = ask_for_a_link(Client(), "nobody@example.com", deliver=False)
+        assert response["Location"] == "/password/reset/sent/"
+        queued += callbacks
+    assert len(queued) == 4
+    cache.clear()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_do_not_pass_the_hourly_cap_together():
+    from accounts.passwords import RESET_MAILS_PER_HOUR
+    from ladder.password_resets import password_reset_request
+
+    factories.MemberFactory(user__username="zoe", user__email="zoe@example.com")
+    queued = at_once(*[lambda: password_reset_request(email="zoe@example.com", route="site")] * 10)
+    assert sum(queued) == RESET_MAILS_PER_HOUR
+    assert Notification.objects.filter(kind="password_reset").count() == RESET_MAILS_PER_HOUR

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from config.client_address import client_address
+from core.client_address import client_address
 from tests import factories
 
 pytestmark = pytest.mark.django_db
