@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from core.errors import DomainError
 from ladder.validators import GuardedForm, guard_form_fields
+from promotions.errors import ErrorCode
 from promotions.models import TEXT_LIMIT
 from promotions.packets import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
 
@@ -140,7 +141,7 @@ class PacketForm(GuardedForm):
             field = self.links_name(code) if "link" in rest else self.text_name(code)
             self.add_error(field, rest[:1].upper() + rest[1:])
             return
-        if error.code == "justification_required":
+        if error.code == ErrorCode.JUSTIFICATION_REQUIRED:
             self.add_error("justification", "Say why this person is ready.")
             return
         self.add_error(None, error.message)

@@ -29,7 +29,8 @@ from portal.forms import NoteForm, PacketForm
 from portal.words import candidate_state, nominator_next
 from promotions import own, packets, permissions, selectors, services
 from promotions.eligibility import members_eligibility, months_between
-from promotions.models import PromotionState
+from promotions.errors import ErrorCode
+from promotions.models import OPEN_STATES, PromotionState
 
 INBOX_PAGE_SIZE = 25
 
@@ -81,11 +82,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def home(request: HttpRequest) -> HttpResponse:
     promotions = list(own.candidate_promotions(user=request.user)[:1])
     latest = promotions[0] if promotions else None
+    nominations = own.nominations_by(user=request.user)
     context = {
         "member": member_of(request.user),
         "latest": latest,
         "latest_words": candidate_state(latest.state) if latest else None,
-        "nominations": list(own.nominations_by(user=request.user)[:5]),
+        # What waits: every open nomination, then the five latest decided.
+        "open_nominations": list(nominations.filter(state__in=OPEN_STATES)),
+        "decided_nominations": list(nominations.exclude(state__in=OPEN_STATES)[:5]),
     }
     return render_page(request, "portal/home.html", context, section="home")
 
@@ -162,7 +166,7 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
         except DomainError as error:
             reasons = error.extra.get("reasons") or []
             if not reasons:
-                form.refuse(error)
+                _refuse(form, error, to_level)
         else:
             messages.success(
                 request,
@@ -179,6 +183,17 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
         "hr": hr,
     }
     return render_page(request, "portal/nominate.html", context, section="team")
+
+
+def _refuse(form: PacketForm, error: DomainError, to_level) -> None:
+    """Show the service's refusal on the form; when it stopped at the justification, also what
+    its evidence rule says of the evidence, so one send shows every box to fix."""
+    form.refuse(error)
+    if error.code == ErrorCode.JUSTIFICATION_REQUIRED:
+        try:
+            packets.packet_evidence(to_level=to_level, evidence=form.evidence())
+        except DomainError as more:
+            form.refuse(more)
 
 
 def _nomination_context(request, promotion, form=None) -> dict:
@@ -223,7 +238,7 @@ def nomination(request: HttpRequest, promotion_id: int) -> HttpResponse:
                     evidence=form.evidence(),
                 )
             except DomainError as error:
-                form.refuse(error)
+                _refuse(form, error, promotion.to_level)
             else:
                 follow = (
                     " Resubmit it to the committee when you are ready."

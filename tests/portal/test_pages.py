@@ -294,3 +294,28 @@ def test_saving_the_packet_unchanged_makes_no_version(client, people):
     assert "Nothing changed since version 1" in page
     assert "Resubmit" not in page
     assert Promotion.objects.get(pk=promotion.pk).packet_version == 1
+
+
+def test_one_send_shows_every_box_to_fix(client, people):
+    candidate, manager = people
+    client.force_login(manager.user)
+    url = reverse("portal:nominate", args=[candidate.pk, "senior-pm"])
+    page = client.post(url, {"justification": ""}).content.decode()
+    assert "Say why this person is ready." in page
+    criteria = level_criteria(level=Level.objects.get(code="senior-pm"))
+    assert page.count("Write the evidence for this criterion.") == len(criteria)
+
+
+def test_home_lists_every_open_nomination_first(client):
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    reports = [
+        factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+        for _ in range(7)
+    ]
+    promotions = [factories.promotion(candidate=report, to="senior-pm") for report in reports]
+    for promotion in promotions[:6]:
+        services.promotion_withdraw(promotion=promotion, actor=manager.user)
+    client.force_login(manager.user)
+    page = client.get("/").content.decode()
+    assert reverse("portal:nomination", args=[promotions[6].pk]) in page  # the oldest, open
+    assert page.index("Nominated") < page.index("Withdrawn")

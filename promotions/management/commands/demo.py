@@ -157,7 +157,7 @@ def demo_promotions() -> list[str]:
             candidate=member,
             to_level=level,
             nominated_by=manager,
-            justification=f"{member.name} has worked at the {level.title} level for a year.",
+            justification=f"{member.name} has worked at the {member.level.title} level for a year.",
             evidence=_evidence(level),
         )
         made.append(f"{username} → {to}")
