@@ -153,9 +153,11 @@ def guard_form_fields(fields) -> None:
             if isinstance(field.widget, forms.PasswordInput) or isinstance(field, forms.JSONField):
                 continue  # a password is taken as typed; JSON is data, not text
             prose = isinstance(field.widget, forms.Textarea)
-            if prose and not getattr(field, "_lines_as_typed", False):
-                field.to_python = _one_line_break(field.to_python)
-                field._lines_as_typed = True
+            if prose and not getattr(field, "lines_as_typed", False):
+                # This field instance only (each form has its copy): setattr, not a subclass, as
+                # the admin and Django choose the field classes.
+                setattr(field, "to_python", _one_line_break(field.to_python))  # noqa: B010
+                setattr(field, "lines_as_typed", True)  # noqa: B010
             rule = refuse_control_characters_in_prose if prose else refuse_control_characters
             if rule not in field.validators:
                 field.validators.append(rule)
