@@ -209,7 +209,7 @@ def test_one_client_asks_a_limited_number_of_times_an_hour(
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_requests_do_not_pass_the_hourly_cap_together():
     from accounts.passwords import RESET_MAILS_PER_HOUR
     from ladder.password_resets import password_reset_request
