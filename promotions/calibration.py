@@ -68,6 +68,16 @@ def months_in_from_level(
 
 
 def cycle_calibration(*, cycle: Cycle, viewer, today: date | None = None) -> dict:
+    """The calibration board as the API shows it (calibration_board, without each row's
+    `recused`: a recused row has null votes and ratings)."""
+    board = calibration_board(cycle=cycle, viewer=viewer, today=today)
+    for group in board["groups"]:
+        for row in group["candidates"]:
+            del row["recused"]
+    return board
+
+
+def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dict:
     """The cycle's candidates grouped by target level and track, each with their time in level,
     nominator, state, packet version, the votes on it (counted and stale) and the ratings per
     criterion of the current version. Where the viewer is recused, no votes nor ratings. Four
@@ -133,6 +143,7 @@ def cycle_calibration(*, cycle: Cycle, viewer, today: date | None = None) -> dic
                 "packet_version": row["packet_version"],
                 "votes": None if recused else votes[row["id"]],
                 "ratings": None if recused else ratings[row["id"]],
+                "recused": recused,
             }
         )
     ordered = sorted(groups.values(), key=lambda g: (g["rank"], g["track"]))

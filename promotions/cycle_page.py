@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 from ladder.models import Criterion, Level, Track
-from promotions.calibration import RATINGS, cycle_calibration, cycle_stats
+from promotions.calibration import RATINGS, calibration_board, cycle_stats
 from promotions.models import Cycle, PromotionState, Rating
 
 # The outcomes charted, with their colours (dark enough for white figures printed on them).
@@ -107,7 +107,7 @@ class CyclePage:
 
 
 def cycle_page(*, cycle: Cycle, viewer) -> CyclePage:
-    calibration = cycle_calibration(cycle=cycle, viewer=viewer)
+    calibration = calibration_board(cycle=cycle, viewer=viewer)
     stats = cycle_stats(cycle=cycle)
     levels = Level.objects.in_bulk(field_name="code")
     criteria = {
@@ -158,7 +158,7 @@ def _board_row(row: dict, codes: list[str], levels: dict[str, Level], states: di
         nominated_by=row["nominated_by"],
         state=states.get(row["state"], row["state"]),
         packet_version=row["packet_version"],
-        recused=row["votes"] is None,
+        recused=row["recused"],
         votes=row["votes"],
         ratings=[RatingCell(ratings.get(code)) for code in codes],
     )

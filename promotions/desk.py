@@ -4,7 +4,6 @@ as a small typed object rather than attributes hung on the model."""
 import difflib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.utils import timezone
 from django.utils.html import escape, format_html
@@ -12,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ladder.models import Level, LevelChange, Member
 from promotions import packets, permissions, selectors
+from promotions.eligibility import months_between
 from promotions.models import PacketVersion, Promotion, PromotionEvent, Rating, Review
 
 
@@ -58,10 +58,6 @@ class Desk:
     may_review: bool = False
     my_review: Review | None = None
     available_transitions: list[str] = field(default_factory=list)
-
-
-def months_between(start: date, end: date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
 
 def marked_differences(old: str | None, new: str) -> SafeString:
