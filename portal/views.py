@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -67,13 +68,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("portal:password_change_done")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        member_change_record(
-            actor=self.request.user,
-            user=self.request.user,
-            changes={"password": {"from": None, "to": "changed"}},
-            route="site",
-        )
+        with transaction.atomic():  # the new password and its record, or neither
+            response = super().form_valid(form)
+            member_change_record(
+                actor=self.request.user,
+                user=self.request.user,
+                changes={"password": {"from": None, "to": "changed"}},
+                route="site",
+            )
         return response
 
 
