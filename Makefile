@@ -28,6 +28,7 @@ help:
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
 	@echo "make bench-webhooks  webhook deliveries to a local receiver vs a no-op task (PostgreSQL + Redis)"
 	@echo "make bench-import  manage.py import_members with 10,000 rows: dry run, import, re-import (PostgreSQL)"
+	@echo "make test-deep  the whole suite with the property tests at full depth"
 	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
 	@echo "make screenshots  PNGs of the member site and the committee's pages (Chromium) into docs/screenshots/"
 	@echo "make bench    100,000 promotions served by gunicorn; latency vs the floor (PostgreSQL + Redis)"
@@ -143,6 +144,10 @@ bench-import: install-dev  ## import_members with a 10,000-row CSV: dry run, imp
 .PHONY: fuzz
 fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_EXAMPLES per operation
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider -q
+
+.PHONY: test-deep
+test-deep: install-dev install-node  ## the whole suite with the property tests at full depth (TEST_DEPTH=deep)
+	TEST_DEPTH=deep $(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: install-dev  ## 100,000 promotions and a calibrating cycle of 500, gunicorn, reads and writes against the floor (PostgreSQL + Redis); BENCH_PROMOTIONS=1000000 writes docs/bench-latest-1m.md

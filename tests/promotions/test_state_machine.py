@@ -15,6 +15,7 @@ from ladder.selectors import level_next_levels
 from promotions import packets, services
 from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
 from tests import factories
+from tests.depth import examples
 
 LEVEL_CODES = ["associate-pm", "pm", "senior-pm", "lead-pm", "principal-pm", "group-pm", "cpo"]
 ROLES = ["manager", "other_manager", "committee1", "committee2", "hr", "candidate"]
@@ -294,8 +295,9 @@ def test_promotion_workflow_invariants():
     run_state_machine_as_test(
         PromotionWorkflow,
         settings=settings(
-            max_examples=40,
-            stateful_step_count=40,
+            # Forty runs of forty steps took 80 s of a 2-core machine's make test.
+            max_examples=examples(quick=12, deep=40),
+            stateful_step_count=examples(quick=30, deep=40),
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
