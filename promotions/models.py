@@ -10,21 +10,10 @@ from core.records import AppendOnlyModel, append_only_trigger
 from ladder.models import Level, Member, Track
 from ladder.validators import refuse_control_characters
 
-
-class PromotionState(models.TextChoices):
-    NOMINATED = "nominated", "Nominated"
-    IN_REVIEW = "in_review", "In review"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-OPEN_STATES = (
-    PromotionState.NOMINATED,
-    PromotionState.IN_REVIEW,
-    PromotionState.CHANGES_REQUESTED,
-)
+# The states and their facts are declared in the one table of transitions; re-exported here.
+from promotions.workflow import OPEN_STATES as OPEN_STATES
+from promotions.workflow import STATES
+from promotions.workflow import PromotionState as PromotionState
 
 # The longest justification, comment or note: the models, the API and the admin's forms all take
 # it from here.
@@ -198,7 +187,7 @@ class Promotion(models.Model):
     @property
     def accepts_packets(self) -> bool:
         """A new packet version: before review starts, or when changes were requested."""
-        return self.state in (PromotionState.NOMINATED, PromotionState.CHANGES_REQUESTED)
+        return STATES[PromotionState(self.state)].accepts_packets
 
     # Transitions touch only this row; services add events, level changes and notifications.
     @transition(field=state, source=PromotionState.NOMINATED, target=PromotionState.IN_REVIEW)

@@ -17,22 +17,16 @@ from notifications.models import Notification
 from notifications.services import Message, notifications_create, notifications_create_each
 from promotions.models import Cycle, Promotion, PromotionState
 from promotions.pages import promotion_page_for
-from promotions.permissions import involved_user_ids
+from promotions.permissions import REQUEST_CHANGES, RESUBMIT, WITHDRAW, involved_user_ids
 from promotions.selectors import PROMOTION_WITH_PEOPLE, overdue
+from promotions.workflow import Transition
 
+# The kinds of messages no transition sends; each transition's kind is in its row of the table
+# (promotions/workflow.py).
 REVIEW_REQUESTED = "review_requested"
 REMINDER = "review_reminder"
-CHANGES_REQUESTED = "changes_requested"
-RESUBMITTED = "resubmitted"
 EFFECTIVE = "effective"
 CYCLE_CALIBRATING = "cycle_calibrating"
-KIND_BY_STATE = {
-    PromotionState.IN_REVIEW: "review_started",
-    PromotionState.APPROVED: "approved",
-    PromotionState.REJECTED: "rejected",
-    PromotionState.WITHDRAWN: "withdrawn",
-}
-DECISIONS = {PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.WITHDRAWN}
 
 
 def _notify(
@@ -145,51 +139,53 @@ def notify_nominated(*, promotion: Promotion) -> None:
     )
 
 
-def notify_transition(*, promotion: Promotion, from_state: str | None, note: str = "") -> None:
-    """Review started, approved, rejected, withdrawn; changes requested, resubmitted."""
-    state = promotion.state
-    if state == PromotionState.CHANGES_REQUESTED:
-        return _notify_changes_requested(promotion=promotion, note=note)
-    if from_state == PromotionState.CHANGES_REQUESTED:
-        return _notify_resubmitted(promotion=promotion)
-    kind = KIND_BY_STATE[state]
+def notify_transition(*, promotion: Promotion, transition: Transition, note: str = "") -> None:
+    """Who hears of a transition, with the kind and headline of its row in the table: the
+    request for changes and the resubmission have their own audiences; the others go to the
+    candidate and the nominator, and to the candidate's manager when the case is decided."""
+    if transition.action == REQUEST_CHANGES:
+        return _notify_changes_requested(promotion=promotion, transition=transition, note=note)
+    if transition.action == RESUBMIT:
+        return _notify_resubmitted(promotion=promotion, transition=transition)
     subject = (
         f"Promotion {promotion.get_state_display().lower()}: {promotion.candidate.name}, "
         f"{promotion.from_level.code} → {promotion.to_level.code}"
     )
     people = {promotion.candidate.user_id, promotion.nominated_by_id}
-    if state in DECISIONS and promotion.candidate.manager is not None:
+    if transition.decides and promotion.candidate.manager is not None:
         people.add(promotion.candidate.manager.user_id)
     facts = []
-    if state == PromotionState.APPROVED:
+    if promotion.state == PromotionState.APPROVED:
         facts = [("Effective on", _effective_on(promotion))]
+    headline = _headline(promotion, transition)
+    kind = transition.notification
     _notify(
         promotion,
         recipient_ids=people,
         kind=kind,
         subject=subject,
-        headline=_headline(promotion),
+        headline=headline,
         facts=facts,
     )
-    if state == PromotionState.WITHDRAWN:
+    if transition.action == WITHDRAW:
         _notify(
             promotion,
             kind=kind,
             subject=subject,
-            headline=_headline(promotion),
+            headline=headline,
             facts=[("Note", note)] if note else [],
             to_committee=True,
         )
 
 
-def _notify_changes_requested(*, promotion: Promotion, note: str) -> None:
+def _notify_changes_requested(*, promotion: Promotion, transition: Transition, note: str) -> None:
     """The note is the nominator's to read; the candidate and their manager hear of the state."""
     name, level = promotion.candidate.name, promotion.to_level.title
     subject = f"Changes requested: {name}, {promotion.from_level.code} → {promotion.to_level.code}"
     _notify(
         promotion,
         recipient_ids=[promotion.nominated_by_id],
-        kind=CHANGES_REQUESTED,
+        kind=transition.notification,
         subject=subject,
         headline=f"The committee asks for changes to the case for {name} ({level}) before "
         "deciding. Submit a new version of the packet, then send it back to review.",
@@ -198,24 +194,23 @@ def _notify_changes_requested(*, promotion: Promotion, note: str) -> None:
     _notify(
         promotion,
         recipient_ids=involved_user_ids(promotion) - {promotion.nominated_by_id},
-        kind=CHANGES_REQUESTED,
+        kind=transition.notification,
         subject=subject,
-        headline=f"The committee has asked for changes to {name}'s case.",
+        headline=_headline(promotion, transition),
     )
 
 
-def _notify_resubmitted(*, promotion: Promotion) -> None:
+def _notify_resubmitted(*, promotion: Promotion, transition: Transition) -> None:
     """The committee, and each reviewer whose vote went stale: look again."""
     older = promotion.reviews.exclude(packet_version=promotion.packet_version)
     stale = set(older.values_list("reviewer_id", flat=True)) - involved_user_ids(promotion)
     _notify(
         promotion,
         recipient_ids=stale,
-        kind=RESUBMITTED,
+        kind=transition.notification,
         subject=f"Back in review, look again: {promotion.candidate.name}, "
         f"v{promotion.packet_version}",
-        headline=f"A new version of the packet (v{promotion.packet_version}) is back in review: "
-        "please look again. Votes on older versions no longer count.",
+        headline=_headline(promotion, transition),
         to_committee=True,
     )
 
@@ -225,16 +220,11 @@ def _effective_on(promotion: Promotion) -> str:
     return promotion.effective_on.isoformat() if promotion.effective_on else "approval"
 
 
-def _headline(promotion: Promotion) -> str:
+def _headline(promotion: Promotion, transition: Transition) -> str:
     name, level = promotion.candidate.name, promotion.to_level.title
     if promotion.state == PromotionState.APPROVED and not promotion.level_applied:
         return f"Approved: {name} becomes {level} on {_effective_on(promotion)}."
-    return {
-        PromotionState.IN_REVIEW: f"The committee has started reviewing {name}'s promotion.",
-        PromotionState.APPROVED: f"Approved: {name} is now {level}.",
-        PromotionState.REJECTED: f"The committee did not approve {name}'s promotion to {level}.",
-        PromotionState.WITHDRAWN: f"{name}'s nomination for {level} was withdrawn.",
-    }[promotion.state]
+    return transition.headline.format(name=name, level=level, version=promotion.packet_version)
 
 
 def notify_effective(*, promotion: Promotion) -> None:

@@ -10,6 +10,7 @@ from django_fsm import can_proceed
 from ladder import roles
 from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.selectors import member_of
+from promotions import workflow
 from promotions.errors import (
     ActionNotAllowed,
     ErrorCode,
@@ -19,14 +20,15 @@ from promotions.errors import (
 from promotions.models import OPEN_STATES, Promotion
 
 # The action names are those of the API's URLs; each transition is the model's method of that
-# name (django-fsm-2), which alone knows the states it starts from.
+# name (django-fsm-2), which alone knows the states it starts from. Declared in the one table of
+# transitions (promotions/workflow.py).
 START_REVIEW = "start-review"
 APPROVE = "approve"
 REJECT = "reject"
 WITHDRAW = "withdraw"
 REQUEST_CHANGES = "request-changes"
 RESUBMIT = "resubmit"
-TRANSITIONS = (START_REVIEW, APPROVE, REJECT, WITHDRAW, REQUEST_CHANGES, RESUBMIT)
+TRANSITIONS = tuple(workflow.TRANSITIONS)
 # Not transitions: a vote, and a new packet version.
 REVIEW = "review"
 SUBMIT_PACKET = "submit-packet"
@@ -34,12 +36,7 @@ SUBMIT_PACKET = "submit-packet"
 
 # What each action does to a promotion, as "a promotion that is approved cannot …" ends.
 CANNOT = {
-    START_REVIEW: "go into review",
-    APPROVE: "be approved",
-    REJECT: "be rejected",
-    WITHDRAW: "be withdrawn",
-    REQUEST_CHANGES: "be sent back for changes",
-    RESUBMIT: "be resubmitted",
+    **{t.action: t.cannot for t in workflow.TRANSITIONS.values()},
     REVIEW: "be reviewed",
     SUBMIT_PACKET: "take a new version of its packet",
 }
@@ -142,7 +139,9 @@ def sees_committee_work(user, promotion: Promotion) -> bool:
     return roles.sees_everyone(user) and not is_involved(user, promotion)
 
 
-NOMINATORS_WORK = (WITHDRAW, RESUBMIT, SUBMIT_PACKET)
+# The nominator's work: the table's transitions of theirs, and a new packet version. Everything
+# else (start-review, review, approve, reject, request-changes) is the committee's work.
+NOMINATORS_WORK = (*workflow.actions_of(workflow.Work.NOMINATOR), SUBMIT_PACKET)
 
 
 def _may(user, action: str, promotion: Promotion) -> bool:

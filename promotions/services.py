@@ -17,7 +17,7 @@ from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
 from ladder.validators import DATE_HORIZON
-from promotions import notify, permissions, webhook_events
+from promotions import notify, permissions, webhook_events, workflow
 from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers, reason
 from promotions.errors import (
     ActionNotAllowed,
@@ -67,11 +67,12 @@ def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) ->
     write its notifications, all in the caller's transaction. A decision passes the votes on
     record (promotion_votes), counted and not: its event keeps them."""
     from_state = promotion.state
+    row = workflow.transition_of(transition.__name__)  # its row in the table of transitions
     transition()
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note.strip(), votes=votes)
-    notify.notify_transition(promotion=promotion, from_state=from_state, note=note.strip())
-    webhook_events.emit_transition(promotion=promotion, from_state=from_state)
+    notify.notify_transition(promotion=promotion, transition=row, note=note.strip())
+    webhook_events.emit_transition(promotion=promotion, transition=row)
     return promotion
 
 

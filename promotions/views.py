@@ -193,8 +193,9 @@ class PromotionViewSet(viewsets.GenericViewSet):
     def withdraw(self, request, pk=None):
         """Withdraw a nomination.
 
-        For the nominator, and for HR unless they are the candidate (403 otherwise). From
-        `nominated` or `in_review` (409 `invalid_state` once decided or withdrawn)."""
+        For the nominator, and for HR unless they are the candidate (403 otherwise). From any
+        open state: `nominated`, `in_review` or `changes_requested` (409 `invalid_state` once
+        decided or withdrawn)."""
         return self._transition(request, pk, permissions.WITHDRAW)
 
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})

@@ -3,17 +3,11 @@ events and their payloads. Called by the services inside their transaction; the 
 delivers after commit. Ids, codes, states and dates only: never a justification, review, rating
 or note."""
 
-from promotions.models import Cycle, Promotion, PromotionState
+from promotions.models import Cycle, Promotion
+from promotions.workflow import Transition
 from webhooks.events import Event
 from webhooks.services import webhooks_emit, webhooks_emit_many
 
-EVENT_BY_STATE = {
-    PromotionState.IN_REVIEW: Event.PROMOTION_REVIEW_STARTED,
-    PromotionState.CHANGES_REQUESTED: Event.PROMOTION_CHANGES_REQUESTED,
-    PromotionState.APPROVED: Event.PROMOTION_APPROVED,
-    PromotionState.REJECTED: Event.PROMOTION_REJECTED,
-    PromotionState.WITHDRAWN: Event.PROMOTION_WITHDRAWN,
-}
 EVENT_BY_CYCLE_TRANSITION = {
     "open": Event.CYCLE_OPENED,
     "calibrate": Event.CYCLE_CALIBRATING,
@@ -37,13 +31,9 @@ def emit_nominated(*, promotion: Promotion) -> None:
     webhooks_emit(event=Event.PROMOTION_NOMINATED, data=_promotion_data(promotion))
 
 
-def emit_transition(*, promotion: Promotion, from_state: str) -> None:
-    """Review started, changes requested, resubmitted, approved, rejected, withdrawn."""
-    if from_state == PromotionState.CHANGES_REQUESTED:
-        event = Event.PROMOTION_RESUBMITTED
-    else:
-        event = EVENT_BY_STATE[PromotionState(promotion.state)]
-    webhooks_emit(event=event, data=_promotion_data(promotion))
+def emit_transition(*, promotion: Promotion, transition: Transition) -> None:
+    """The transition's event, from its row in the table (promotions/workflow.py)."""
+    webhooks_emit(event=transition.webhook_event, data=_promotion_data(promotion))
 
 
 def emit_effective(*, promotion: Promotion) -> None:

@@ -14,6 +14,7 @@ from ladder.models import Criterion
 from notifications.models import Notification
 from promotions import notify, packets
 from promotions.models import PacketVersion, Promotion, PromotionEvent
+from promotions.workflow import TRANSITIONS
 from tests import factories
 from tests.concurrency import at_once
 
@@ -405,7 +406,9 @@ def test_resubmission_asks_stale_reviewers_to_look_again(people, in_review, as_u
     )
     services.promotion_resubmit(promotion=promotion, actor=people["manager"])
     told = set(
-        Notification.objects.filter(kind=notify.RESUBMITTED).values_list("recipient", flat=True)
+        Notification.objects.filter(kind=TRANSITIONS["resubmit"].notification).values_list(
+            "recipient", flat=True
+        )
     )
     assert {people["committee"].pk, people["committee2"].pk, outsider_reviewer.pk} <= told
 

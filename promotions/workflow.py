@@ -1,0 +1,248 @@
+"""The one table of a promotion's states and transitions. Each transition is declared once here:
+its API action name, the states it starts from and its target (the same as the django-fsm-2
+`@transition` of that name on `Promotion`, which stays the engine), whose work it is, whether a
+note is required, its notification kind and headline, its webhook event, and whether it decides
+the case. Each state is declared once with its facts: open or not, whether it takes a new packet
+version, and what the candidate and the nominator read. Permissions, `available_transitions`,
+notifications, webhook events, the member site's words, `OPEN_STATES` and docs/workflow.md's
+transition table are read from here (tests/promotions/test_workflow.py walks them).
+
+Imports no model: `promotions.models` takes `PromotionState` and `OPEN_STATES` from here."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import models
+
+from webhooks.events import Event
+
+
+class PromotionState(models.TextChoices):
+    NOMINATED = "nominated", "Nominated"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Work(StrEnum):
+    """Whose work a transition is (permissions._may)."""
+
+    # The committee and HR, neither involved in the promotion nor an author of its packet.
+    COMMITTEE = "committee"
+    # The nominator, or HR who is not the candidate; a superuser's case only a superuser's.
+    NOMINATOR = "nominator"
+
+
+WHO = {
+    Work.COMMITTEE: "committee or HR (recusal applies)",
+    Work.NOMINATOR: "nominator or HR",
+}
+
+
+@dataclass(frozen=True)
+class StateFacts:
+    state: PromotionState
+    is_open: bool
+    accepts_packets: bool  # a new packet version may be submitted
+    candidate_label: str  # the state as the candidate reads it
+    candidate_next: str  # what happens next, for the candidate
+    nominator_next: str  # what the nominator does next
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str  # the API's action name (URL), e.g. "start-review"
+    sources: tuple[PromotionState, ...]
+    target: PromotionState
+    work: Work
+    note_required: bool
+    notification: str  # the notification kind
+    # What the people involved read ({name}: the candidate, {level}: the target level,
+    # {version}: the packet version).
+    headline: str
+    webhook_event: Event
+    decides: bool  # ends the case (decided_at set; the candidate's manager hears of it)
+    cannot: str  # how "a promotion that is approved cannot …" ends
+
+    @property
+    def method(self) -> str:
+        """The model's django-fsm-2 transition of this action."""
+        return self.action.replace("-", "_")
+
+
+S = PromotionState
+
+STATES: dict[PromotionState, StateFacts] = {
+    facts.state: facts
+    for facts in (
+        StateFacts(
+            S.NOMINATED,
+            is_open=True,
+            accepts_packets=True,
+            candidate_label="Nominated",
+            candidate_next="The promotion committee will start reviewing your case.",
+            nominator_next="The committee will start its review. You may still revise the "
+            "packet or withdraw the nomination.",
+        ),
+        StateFacts(
+            S.IN_REVIEW,
+            is_open=True,
+            accepts_packets=False,
+            candidate_label="In review",
+            candidate_next="The committee is reviewing your case. You will hear from us when it "
+            "decides.",
+            nominator_next="The committee is reviewing it. You will hear when it decides.",
+        ),
+        StateFacts(
+            S.CHANGES_REQUESTED,
+            is_open=True,
+            accepts_packets=True,
+            candidate_label="Being revised",
+            candidate_next="The committee asked your nominator to revise the packet; it returns "
+            "to the committee when they resubmit it.",
+            nominator_next="The committee asked for changes (below). Revise the packet, then "
+            "resubmit it.",
+        ),
+        StateFacts(
+            S.APPROVED,
+            is_open=False,
+            accepts_packets=False,
+            candidate_label="Approved",
+            candidate_next="Your new level takes effect on the date below.",
+            nominator_next="Approved. The new level takes effect on the date below.",
+        ),
+        StateFacts(
+            S.REJECTED,
+            is_open=False,
+            accepts_packets=False,
+            candidate_label="Not approved this time",
+            candidate_next="Your manager can tell you what to work on before a next nomination.",
+            nominator_next="The committee did not approve it.",
+        ),
+        StateFacts(
+            S.WITHDRAWN,
+            is_open=False,
+            accepts_packets=False,
+            candidate_label="Withdrawn",
+            candidate_next="This nomination was withdrawn.",
+            nominator_next="Withdrawn.",
+        ),
+    )
+}
+
+# In the order of PromotionState (the open-promotion constraint's condition lists them so).
+OPEN_STATES = tuple(state for state in PromotionState if STATES[state].is_open)
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            "start-review",
+            sources=(S.NOMINATED,),
+            target=S.IN_REVIEW,
+            work=Work.COMMITTEE,
+            note_required=False,
+            notification="review_started",
+            headline="The committee has started reviewing {name}'s promotion.",
+            webhook_event=Event.PROMOTION_REVIEW_STARTED,
+            decides=False,
+            cannot="go into review",
+        ),
+        Transition(
+            "approve",
+            sources=(S.IN_REVIEW,),
+            target=S.APPROVED,
+            work=Work.COMMITTEE,
+            note_required=False,
+            notification="approved",
+            headline="Approved: {name} is now {level}.",
+            webhook_event=Event.PROMOTION_APPROVED,
+            decides=True,
+            cannot="be approved",
+        ),
+        Transition(
+            "reject",
+            sources=(S.IN_REVIEW,),
+            target=S.REJECTED,
+            work=Work.COMMITTEE,
+            note_required=True,
+            notification="rejected",
+            headline="The committee did not approve {name}'s promotion to {level}.",
+            webhook_event=Event.PROMOTION_REJECTED,
+            decides=True,
+            cannot="be rejected",
+        ),
+        Transition(
+            "withdraw",
+            sources=OPEN_STATES,
+            target=S.WITHDRAWN,
+            work=Work.NOMINATOR,
+            note_required=False,
+            notification="withdrawn",
+            headline="{name}'s nomination for {level} was withdrawn.",
+            webhook_event=Event.PROMOTION_WITHDRAWN,
+            decides=True,
+            cannot="be withdrawn",
+        ),
+        Transition(
+            "request-changes",
+            sources=(S.IN_REVIEW,),
+            target=S.CHANGES_REQUESTED,
+            work=Work.COMMITTEE,
+            note_required=True,
+            notification="changes_requested",
+            # To the candidate and their manager; the nominator's message holds the note.
+            headline="The committee has asked for changes to {name}'s case.",
+            webhook_event=Event.PROMOTION_CHANGES_REQUESTED,
+            decides=False,
+            cannot="be sent back for changes",
+        ),
+        Transition(
+            "resubmit",
+            sources=(S.CHANGES_REQUESTED,),
+            target=S.IN_REVIEW,
+            work=Work.NOMINATOR,
+            note_required=False,
+            notification="resubmitted",
+            # To the committee, and each reviewer whose vote went stale.
+            headline="A new version of the packet (v{version}) is back in review: please look "
+            "again. Votes on older versions no longer count.",
+            webhook_event=Event.PROMOTION_RESUBMITTED,
+            decides=False,
+            cannot="be resubmitted",
+        ),
+    )
+}
+
+
+def transition_of(method: str) -> Transition:
+    """The table's row of the model's transition method `method` (e.g. "start_review")."""
+    return TRANSITIONS[method.replace("_", "-")]
+
+
+def actions_of(work: Work) -> tuple[str, ...]:
+    return tuple(t.action for t in TRANSITIONS.values() if t.work == work)
+
+
+def transition_table() -> str:
+    """docs/workflow.md's table of transitions, in Markdown (manage.py workflow_docs writes it)."""
+    rows = [
+        "| Action | From | To | Who | Note | Notification | Webhook event | Decides |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for t in TRANSITIONS.values():
+        sources = ", ".join(f"`{state}`" for state in t.sources)
+        rows.append(
+            f"| `{t.action}` | {sources} | `{t.target}` | {WHO[t.work]} | "
+            f"{'required' if t.note_required else 'optional'} | `{t.notification}` | "
+            f"`{t.webhook_event}` | {'yes' if t.decides else 'no'} |"
+        )
+    rows += ["", "| State | Open | New packet version | The candidate reads |", "|---|---|---|---|"]
+    for facts in STATES.values():
+        rows.append(
+            f"| `{facts.state}` | {'yes' if facts.is_open else 'no'} | "
+            f"{'yes' if facts.accepts_packets else 'no'} | {facts.candidate_label} |"
+        )
+    return "\n".join(rows) + "\n"

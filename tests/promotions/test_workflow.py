@@ -1,0 +1,111 @@
+"""The one table of transitions (promotions/workflow.py) against the state machine and against
+everything read from it: a state or transition missing anywhere fails here, not as a KeyError
+inside a transition's transaction."""
+
+from typing import cast
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django_fsm import FSMField
+
+from portal.words import candidate_state, nominator_next
+from promotions import permissions, workflow
+from promotions.management.commands.workflow_docs import DOC, with_table
+from promotions.models import OPEN_STATES, Promotion, PromotionState
+from webhooks.events import Event
+
+
+def machine() -> dict[str, tuple[set[str], str]]:
+    """The model's django-fsm-2 transitions: method name → (sources, target)."""
+    field = cast(FSMField, Promotion._meta.get_field("state"))
+    found: dict[str, tuple[set[str], str]] = {}
+    for t in field.get_all_transitions(Promotion):
+        sources, target = found.get(t.name, (set(), str(t.target)))
+        found[t.name] = (sources | {str(t.source)}, target)
+    return found
+
+
+def test_every_state_has_its_facts():
+    assert set(workflow.STATES) == set(PromotionState)
+    for state, facts in workflow.STATES.items():
+        assert facts.state == state
+        assert facts.candidate_label and facts.candidate_next and facts.nominator_next
+
+
+def test_the_table_declares_the_state_machine_s_transitions_and_no_other():
+    declared = {
+        t.method: ({str(s) for s in t.sources}, str(t.target))
+        for t in workflow.TRANSITIONS.values()
+    }
+    assert declared == machine()
+
+
+def test_every_row_is_complete():
+    events = set(Event)
+    for t in workflow.TRANSITIONS.values():
+        assert t.sources and t.notification and t.headline and t.cannot
+        assert t.webhook_event in events
+        assert t.work in workflow.WHO
+        # Deciding ends the case: the target is not open, and only a decision leaves it.
+        assert t.decides == (t.target not in OPEN_STATES)
+    kinds = [t.notification for t in workflow.TRANSITIONS.values()]
+    assert len(set(kinds)) == len(kinds)
+    events_used = [t.webhook_event for t in workflow.TRANSITIONS.values()]
+    assert len(set(events_used)) == len(events_used)
+
+
+def test_open_states_are_the_open_facts():
+    assert set(OPEN_STATES) == {s for s, f in workflow.STATES.items() if f.is_open}
+    # Withdrawing is possible from every open state (the design's rule).
+    assert set(workflow.TRANSITIONS["withdraw"].sources) == set(OPEN_STATES)
+
+
+def test_permissions_read_the_table():
+    assert set(permissions.TRANSITIONS) == set(workflow.TRANSITIONS)
+    for action in (
+        permissions.START_REVIEW,
+        permissions.APPROVE,
+        permissions.REJECT,
+        permissions.WITHDRAW,
+        permissions.REQUEST_CHANGES,
+        permissions.RESUBMIT,
+    ):
+        assert action in workflow.TRANSITIONS
+    nominators = set(workflow.actions_of(workflow.Work.NOMINATOR))
+    assert set(permissions.NOMINATORS_WORK) == nominators | {permissions.SUBMIT_PACKET}
+    assert set(permissions.CANNOT) >= set(workflow.TRANSITIONS)
+
+
+def test_every_transition_has_its_api_action_and_service():
+    from promotions import services
+    from promotions.views import PromotionViewSet
+
+    assert set(services.TRANSITION_SERVICES) == set(workflow.TRANSITIONS)
+    routes = {a.url_path for a in PromotionViewSet.get_extra_actions()}
+    assert set(workflow.TRANSITIONS) <= routes
+
+
+@pytest.mark.parametrize("state", list(PromotionState))
+def test_the_member_site_has_words_for_every_state(state):
+    assert candidate_state(state)[0]
+    assert nominator_next(state)
+
+
+def test_the_committed_workflow_doc_is_what_the_table_generates():
+    text = DOC.read_text()
+    assert with_table(text) == text, "run: python manage.py workflow_docs"
+    for action in workflow.TRANSITIONS:
+        assert f"| `{action}` |" in text
+
+
+def test_the_docs_command_refuses_a_stale_table(tmp_path, monkeypatch):
+    from promotions.management.commands import workflow_docs
+
+    stale = tmp_path / "workflow.md"
+    stale.write_text(with_table(DOC.read_text()).replace("| `approve` |", "| `approve!` |"))
+    monkeypatch.setattr(workflow_docs, "DOC", stale)
+    with pytest.raises(CommandError):
+        call_command("workflow_docs", "--check")
+    call_command("workflow_docs")
+    call_command("workflow_docs", "--check")
