@@ -4,15 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
 from core.records import AppendOnlyModel, append_only_trigger
 from ladder.models import Level, Member, Track
 from ladder.validators import refuse_control_characters
+from promotions.workflow import HOLDABLE, STATES
 
 # The states and their facts are declared in the one table of transitions; re-exported here.
 from promotions.workflow import OPEN_STATES as OPEN_STATES
-from promotions.workflow import STATES
 from promotions.workflow import PromotionState as PromotionState
 
 # The longest justification, comment or note: the models, the API and the admin's forms all take
@@ -107,6 +107,8 @@ class Promotion(models.Model):
     # What the committee asked the nominator to change, and on which packet version.
     changes_requested_note = models.TextField(max_length=TEXT_LIMIT, blank=True)
     changes_requested_version = models.PositiveIntegerField(null=True, blank=True)
+    # While on hold: the state it was held from, and returns to on resume.
+    held_from = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -217,6 +219,16 @@ class Promotion(models.Model):
     @transition(field=state, source=list(OPEN_STATES), target=PromotionState.WITHDRAWN)
     def withdraw(self) -> None:
         self.decided_at = timezone.now()
+
+    @transition(field=state, source=list(HOLDABLE), target=PromotionState.ON_HOLD)
+    def hold(self) -> None:
+        self.held_from = self.state
+
+    @transition(field=state, source=PromotionState.ON_HOLD, target=RETURN_VALUE(*HOLDABLE))
+    def resume(self) -> str:
+        """Back to the state it was held from."""
+        held_from, self.held_from = self.held_from, ""
+        return held_from
 
 
 class Decision(models.TextChoices):

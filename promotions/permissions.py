@@ -28,6 +28,8 @@ REJECT = "reject"
 WITHDRAW = "withdraw"
 REQUEST_CHANGES = "request-changes"
 RESUBMIT = "resubmit"
+HOLD = "hold"
+RESUME = "resume"
 TRANSITIONS = tuple(workflow.TRANSITIONS)
 # Not transitions: a vote, and a new packet version.
 REVIEW = "review"

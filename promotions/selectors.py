@@ -22,7 +22,7 @@ from ladder.selectors import (
     member_of,
     move_is_allowed,
 )
-from promotions import permissions
+from promotions import permissions, workflow
 from promotions.errors import (
     CandidateNotFound,
     CycleNotFound,
@@ -31,7 +31,6 @@ from promotions.errors import (
     TransitionConflict,
 )
 from promotions.models import (
-    OPEN_STATES,
     PENDING,
     Cycle,
     CycleState,
@@ -604,7 +603,7 @@ def awaiting_vote_of(*, user, promotions: QuerySet[Promotion] | None = None) -> 
 
 
 def overdue(*, now=None, promotions: QuerySet[Promotion] | None = None) -> QuerySet[Promotion]:
-    """Open promotions older than PROMOTIONS_REVIEW_SLA_DAYS."""
+    """Open promotions older than PROMOTIONS_REVIEW_SLA_DAYS, but those on hold."""
     promotions = Promotion.objects.all() if promotions is None else promotions
     cutoff = (now or timezone.now()) - timedelta(days=settings.PROMOTIONS_REVIEW_SLA_DAYS)
-    return promotions.filter(state__in=OPEN_STATES, created_at__lte=cutoff)
+    return promotions.filter(state__in=workflow.OVERDUE_STATES, created_at__lte=cutoff)

@@ -378,6 +378,25 @@ class TransitionService(Protocol):
     def __call__(self, *, promotion: Promotion, actor, note: str = "") -> Promotion: ...
 
 
+@transaction.atomic
+def promotion_hold(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    """Pause the committee's work on a nominated or in-review case, saying why (the committee
+    reads the note; the candidate sees the state): open, never overdue, waiting on no vote."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.HOLD, promotion)
+    if not note.strip():
+        raise InvalidInput("Say why: a note is required to hold.", code=ErrorCode.NOTE_REQUIRED)
+    return _apply(promotion, promotion.hold, actor=actor, note=note)
+
+
+@transaction.atomic
+def promotion_resume(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    """Back to the state the case was held from."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.RESUME, promotion)
+    return _apply(promotion, promotion.resume, actor=actor, note=note)
+
+
 TRANSITION_SERVICES: dict[str, TransitionService] = {
     permissions.START_REVIEW: promotion_start_review,
     permissions.APPROVE: promotion_approve,
@@ -385,6 +404,8 @@ TRANSITION_SERVICES: dict[str, TransitionService] = {
     permissions.WITHDRAW: promotion_withdraw,
     permissions.REQUEST_CHANGES: promotion_request_changes,
     permissions.RESUBMIT: promotion_resubmit,
+    permissions.HOLD: promotion_hold,
+    permissions.RESUME: promotion_resume,
 }
 
 

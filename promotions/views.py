@@ -33,6 +33,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         "withdraw": [409],
         "request_changes": [409],
         "resubmit": [409],
+        "hold": [409],
+        "resume": [409],
         "packet_submit": [409],
         "review": [409],
         "reviews": [403],
@@ -219,6 +221,28 @@ class PromotionViewSet(viewsets.GenericViewSet):
         `packet_unchanged`). Votes on older versions stay on record as stale and no longer
         count; the committee, and each reviewer whose vote went stale, are told to look again."""
         return self._transition(request, pk, permissions.RESUBMIT)
+
+    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        """Put a promotion on hold, saying why.
+
+        For committee members and HR who are not involved in it (403 otherwise). From
+        `nominated` or `in_review` (409 `invalid_state`); a `note` is required (400
+        `note_required`), for the committee: the candidate, the nominator and the manager see
+        the state, not the note. On hold the case stays open (a cycle cannot close with it), is
+        never overdue and waits on nobody's vote."""
+        return self._transition(request, pk, permissions.HOLD)
+
+    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Resume a promotion on hold: back to the state it was held from.
+
+        For committee members and HR who are not involved in it (403 otherwise). Only from
+        `on_hold` (409 `invalid_state`). The people involved hear that the work resumed (not
+        that a review started again)."""
+        return self._transition(request, pk, permissions.RESUME)
 
     @extend_schema(methods=["GET"], request=None, responses={200: PacketVersionSerializer})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

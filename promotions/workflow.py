@@ -21,6 +21,7 @@ class PromotionState(models.TextChoices):
     NOMINATED = "nominated", "Nominated"
     IN_REVIEW = "in_review", "In review"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    ON_HOLD = "on_hold", "On hold"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     WITHDRAWN = "withdrawn", "Withdrawn"
@@ -49,13 +50,15 @@ class StateFacts:
     candidate_label: str  # the state as the candidate reads it
     candidate_next: str  # what happens next, for the candidate
     nominator_next: str  # what the nominator does next
+    paused: bool = False  # open, but nobody is late with it (never overdue)
 
 
 @dataclass(frozen=True)
 class Transition:
     action: str  # the API's action name (URL), e.g. "start-review"
     sources: tuple[PromotionState, ...]
-    target: PromotionState
+    # The state it moves to; for `resume`, the state the case was held from (one of `returns`).
+    target: PromotionState | None
     work: Work
     note_required: bool
     notification: str  # the notification kind
@@ -65,6 +68,11 @@ class Transition:
     webhook_event: Event
     decides: bool  # ends the case (decided_at set; the candidate's manager hears of it)
     cannot: str  # how "a promotion that is approved cannot …" ends
+    returns: tuple[PromotionState, ...] = ()  # where a transition without a target may go
+
+    @property
+    def targets(self) -> tuple[PromotionState, ...]:
+        return (self.target,) if self.target is not None else self.returns
 
     @property
     def method(self) -> str:
@@ -106,6 +114,16 @@ STATES: dict[PromotionState, StateFacts] = {
             "resubmit it.",
         ),
         StateFacts(
+            S.ON_HOLD,
+            is_open=True,
+            accepts_packets=False,
+            candidate_label="On hold",
+            candidate_next="The committee has paused its work on your case for now. You will "
+            "hear from us when it resumes.",
+            nominator_next="The committee has put it on hold; it resumes where it was.",
+            paused=True,
+        ),
+        StateFacts(
             S.APPROVED,
             is_open=False,
             accepts_packets=False,
@@ -134,6 +152,11 @@ STATES: dict[PromotionState, StateFacts] = {
 
 # In the order of PromotionState (the open-promotion constraint's condition lists them so).
 OPEN_STATES = tuple(state for state in PromotionState if STATES[state].is_open)
+# Open and not paused: late once older than PROMOTIONS_REVIEW_SLA_DAYS.
+OVERDUE_STATES = tuple(state for state in OPEN_STATES if not STATES[state].paused)
+
+# A case is held from these, and resumes into the one it was held from.
+HOLDABLE = (S.NOMINATED, S.IN_REVIEW)
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
@@ -213,6 +236,31 @@ TRANSITIONS: dict[str, Transition] = {
             decides=False,
             cannot="be resubmitted",
         ),
+        Transition(
+            "hold",
+            sources=HOLDABLE,
+            target=S.ON_HOLD,
+            work=Work.COMMITTEE,
+            note_required=True,
+            notification="held",
+            headline="The committee has put {name}'s promotion on hold for now.",
+            webhook_event=Event.PROMOTION_HELD,
+            decides=False,
+            cannot="be put on hold",
+        ),
+        Transition(
+            "resume",
+            sources=(S.ON_HOLD,),
+            target=None,  # back to the state it was held from
+            returns=HOLDABLE,
+            work=Work.COMMITTEE,
+            note_required=False,
+            notification="resumed",
+            headline="The committee has resumed its work on {name}'s promotion.",
+            webhook_event=Event.PROMOTION_RESUMED,
+            decides=False,
+            cannot="resume",
+        ),
     )
 }
 
@@ -234,8 +282,9 @@ def transition_table() -> str:
     ]
     for t in TRANSITIONS.values():
         sources = ", ".join(f"`{state}`" for state in t.sources)
+        target = f"`{t.target}`" if t.target else "the state it was held from"
         rows.append(
-            f"| `{t.action}` | {sources} | `{t.target}` | {WHO[t.work]} | "
+            f"| `{t.action}` | {sources} | {target} | {WHO[t.work]} | "
             f"{'required' if t.note_required else 'optional'} | `{t.notification}` | "
             f"`{t.webhook_event}` | {'yes' if t.decides else 'no'} |"
         )

@@ -11,6 +11,8 @@ class Event(StrEnum):
     PROMOTION_APPROVED = "promotion.approved"
     PROMOTION_REJECTED = "promotion.rejected"
     PROMOTION_WITHDRAWN = "promotion.withdrawn"
+    PROMOTION_HELD = "promotion.held"
+    PROMOTION_RESUMED = "promotion.resumed"
     PROMOTION_EFFECTIVE = "promotion.effective"
     MEMBER_LEVEL_CHANGED = "member.level_changed"
     CYCLE_OPENED = "cycle.opened"

@@ -224,6 +224,8 @@ class World:
             "promotions_request_changes_create": [{"note": ""}, {"note": "Add metrics."}],
             "promotions_packet_create": [{"justification": "Reworked.", "evidence": evidence}],
             "promotions_resubmit_create": [{"note": ""}],
+            "promotions_hold_create": [{"note": ""}, {"note": "Waiting for the reorganisation."}],
+            "promotions_resume_create": [{"note": ""}],
             "cycles_create": [
                 {"name": "H2", **{k: v.isoformat() for k, v in DATES.items()}},
                 {"name": "H2", "tracks": ["ic"], **{k: v.isoformat() for k, v in DATES.items()}},
@@ -371,6 +373,6 @@ def test_a_reused_idempotency_key_is_documented(private_urls):
 
 
 def test_the_walk_covers_every_operation_of_the_schema():
-    assert len(OPERATIONS) == 40 + 7  # + the webhooks' seven
+    assert len(OPERATIONS) == 42 + 7  # + the webhooks' seven
     walked = {operation_id for operation_id, *_ in (case.values for case in cases())}
     assert walked == set(OPERATIONS)

@@ -131,6 +131,7 @@ def test_filters_and_ids_have_their_real_types(schema):
         "changes_requested",
         "in_review",
         "nominated",
+        "on_hold",
         "rejected",
         "withdrawn",
     ]

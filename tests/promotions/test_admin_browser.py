@@ -98,10 +98,10 @@ def test_the_desk_forms_are_usable_at_every_width(live_server, chromium, desk_wo
         review.locator("textarea[name=comment]"),
         review.locator("input[name=record-review]"),
         decide.locator("textarea[name=note]"),
-        *[decide.locator("button[name=action]").nth(i) for i in range(3)],
+        *[decide.locator("button[name=action]").nth(i) for i in range(4)],
     ]
-    # approve, reject, request changes
-    expect(decide.locator("button[name=action]")).to_have_count(3)
+    # approve, reject, request changes, hold
+    expect(decide.locator("button[name=action]")).to_have_count(4)
     for control in controls:
         assert_usable(page, control, width)
 

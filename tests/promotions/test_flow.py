@@ -39,11 +39,11 @@ def test_the_happy_path_over_the_api(as_user, people):
 
     committee = as_user(people["committee"])
     detail = committee.get(f"/api/v1/promotions/{pid}/").json()
-    assert detail["available_transitions"] == ["start-review"]
+    assert detail["available_transitions"] == ["start-review", "hold"]
     assert committee.post(f"/api/v1/promotions/{pid}/start-review/").status_code == 200
     detail = committee.get(f"/api/v1/promotions/{pid}/").json()
     # approve waits for a review
-    assert detail["available_transitions"] == ["reject", "request-changes"]
+    assert detail["available_transitions"] == ["reject", "request-changes", "hold"]
 
     review = committee.post(
         f"/api/v1/promotions/{pid}/reviews/",
@@ -61,6 +61,7 @@ def test_the_happy_path_over_the_api(as_user, people):
         "approve",
         "reject",
         "request-changes",
+        "hold",
     ]
     approved = committee.post(
         f"/api/v1/promotions/{pid}/approve/", {"note": "Congrats"}, format="json"

@@ -174,6 +174,22 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    "/api/v1/promotions/{pk}/hold/": {
+        # The committee's work; held from nominated, with a note (the empty body has none).
+        "post": row(401, 403, 403, 404, 400, 400),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/resume/": {
+        # The committee's work; only from on_hold.
+        "post": row(401, 403, 403, 404, 409, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/promotions/{pk}/packet/": {
         "get": row(401, 200, 200, 404, 200, 200),  # the candidate reads their case too
         # A new version: the nominator or HR, while nominated; an empty body is 400.

@@ -4,13 +4,13 @@ outside test's observation: an HR author could vote on and approve their own ver
 
 import pytest
 
-from promotions import packets, services
+from promotions import packets, services, workflow
 from promotions.models import Promotion
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-COMMITTEES_WORK = ("start-review", "approve", "reject", "request-changes")
+COMMITTEES_WORK = workflow.actions_of(workflow.Work.COMMITTEE)  # start-review, approve, hold ...
 
 
 def test_hr_who_rewrote_the_packet_does_none_of_the_committees_work(people, nominate, as_user):

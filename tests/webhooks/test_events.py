@@ -70,6 +70,10 @@ def test_every_event_is_delivered_signed_with_its_documented_payload(receiver, e
     promotion = promotion_services.promotion_resubmit(
         promotion=promotion, actor=manager.user, note="NOTE-SECRET"
     )
+    promotion = promotion_services.promotion_hold(
+        promotion=promotion, actor=committee, note="NOTE-SECRET on hold"
+    )
+    promotion = promotion_services.promotion_resume(promotion=promotion, actor=committee)
     factories.review(promotion, factories.committee_member(), "approve", comment="COMMENT-SECRET")
     promotion = promotion_services.promotion_approve(
         promotion=promotion, actor=committee, note="NOTE-SECRET"
