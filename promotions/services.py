@@ -65,9 +65,12 @@ def _record(
 def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) -> Promotion:
     """Run a state transition on a locked, checked promotion: save it, append its event and
     write its notifications, all in the caller's transaction. A decision passes the votes on
-    record (promotion_votes), counted and not: its event keeps them."""
+    record (promotion_votes), counted and not: its event keeps them. A note the table requires
+    is checked here, after the caller's 404, 403 and 409."""
     from_state = promotion.state
     row = workflow.transition_of(transition.__name__)  # its row in the table of transitions
+    if row.note_required and not note.strip():
+        raise InvalidInput(row.note_prompt, code=ErrorCode.NOTE_REQUIRED)
     transition()
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note.strip(), votes=votes)
@@ -304,8 +307,6 @@ def promotion_reject(*, promotion: Promotion, actor, note: str = "") -> Promotio
     blocker = decision_blocker(promotion)
     if blocker:
         raise blocker
-    if not note.strip():
-        raise InvalidInput("A note is required to reject.", code=ErrorCode.NOTE_REQUIRED)
     votes = promotion_votes(promotion=promotion)
     return _apply(promotion, promotion.reject, actor=actor, note=note, votes=votes)
 
@@ -356,8 +357,6 @@ def promotion_request_changes(*, promotion: Promotion, actor, note: str = "") ->
     """Send the case back to its nominator, saying what to change (the note is theirs to read)."""
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.REQUEST_CHANGES, promotion)
-    if not note.strip():
-        raise InvalidInput("Say what to change: a note is required.", code=ErrorCode.NOTE_REQUIRED)
     promotion.changes_requested_note = note.strip()
     return _apply(promotion, promotion.request_changes, actor=actor, note=note)
 
@@ -384,8 +383,6 @@ def promotion_hold(*, promotion: Promotion, actor, note: str = "") -> Promotion:
     reads the note; the candidate sees the state): open, never overdue, waiting on no vote."""
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.HOLD, promotion)
-    if not note.strip():
-        raise InvalidInput("Say why: a note is required to hold.", code=ErrorCode.NOTE_REQUIRED)
     return _apply(promotion, promotion.hold, actor=actor, note=note)
 
 

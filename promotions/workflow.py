@@ -69,6 +69,7 @@ class Transition:
     decides: bool  # ends the case (decided_at set; the candidate's manager hears of it)
     cannot: str  # how "a promotion that is approved cannot …" ends
     returns: tuple[PromotionState, ...] = ()  # where a transition without a target may go
+    note_prompt: str = ""  # the refusal when a required note is missing (400 note_required)
 
     @property
     def targets(self) -> tuple[PromotionState, ...]:
@@ -196,6 +197,7 @@ TRANSITIONS: dict[str, Transition] = {
             webhook_event=Event.PROMOTION_REJECTED,
             decides=True,
             cannot="be rejected",
+            note_prompt="A note is required to reject.",
         ),
         Transition(
             "withdraw",
@@ -221,6 +223,7 @@ TRANSITIONS: dict[str, Transition] = {
             webhook_event=Event.PROMOTION_CHANGES_REQUESTED,
             decides=False,
             cannot="be sent back for changes",
+            note_prompt="Say what to change: a note is required.",
         ),
         Transition(
             "resubmit",
@@ -247,6 +250,7 @@ TRANSITIONS: dict[str, Transition] = {
             webhook_event=Event.PROMOTION_HELD,
             decides=False,
             cannot="be put on hold",
+            note_prompt="Say why: a note is required to hold.",
         ),
         Transition(
             "resume",

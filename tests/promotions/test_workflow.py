@@ -50,6 +50,7 @@ def test_every_row_is_complete():
     events = set(Event)
     for t in workflow.TRANSITIONS.values():
         assert t.sources and t.notification and t.headline and t.cannot
+        assert bool(t.note_prompt) == t.note_required  # the refusal _apply gives without one
         assert t.webhook_event in events
         assert t.work in workflow.WHO
         # Deciding ends the case: the target is not open, and only a decision leaves it.
