@@ -196,14 +196,14 @@ class LadderAdminSite(admin.AdminSite):
     def password_change(self, request, extra_context=None):
         """A user's own password change, kept in the audit trail of people's records (older API
         tokens stop working by themselves: they were issued under the old password)."""
-        from ladder.services import member_change_record
+        from ladder.services import PASSWORD_CHANGED, member_change_record
 
         response = super().password_change(request, extra_context)
         if request.method == "POST" and response.status_code == 302:
             member_change_record(
                 actor=request.user,
                 user=request.user,
-                changes={"password": {"from": None, "to": "changed"}},
+                changes=PASSWORD_CHANGED,
                 route="admin",
             )
         return response

@@ -559,7 +559,7 @@ class LadderUserAdmin(UserAdmin):
         if request.method == "POST" and response.status_code == 302:  # the form was saved
             user = self.get_object(request, id)
             services.member_change_record(
-                actor=request.user, user=user, changes=PASSWORD_CHANGED, route="admin"
+                actor=request.user, user=user, changes=services.PASSWORD_CHANGED, route="admin"
             )
             tokens_revoke_for(user=user)
         return response
@@ -593,7 +593,6 @@ class LadderUserAdmin(UserAdmin):
             tokens_revoke_for(user=user)
 
 
-PASSWORD_CHANGED = {"password": {"from": None, "to": "changed"}}
 ACCOUNT_FIELDS = (
     "username",
     "first_name",

@@ -47,6 +47,10 @@ def ensure_not_own_record(actor, member: Member) -> None:
         raise NotAllowed("You may not change your own record.", code=ErrorCode.OWN_RECORD)
 
 
+# A password changed (by its owner on the site or the admin, or by HR): recorded, never the value.
+PASSWORD_CHANGED = {"password": {"from": None, "to": "changed"}}
+
+
 def member_change_record(*, actor, user, changes: dict, route: str) -> MemberChange | None:
     """Append to the audit trail of people's records; nothing when nothing changed."""
     if not changes:

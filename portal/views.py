@@ -23,7 +23,7 @@ from ladder.selectors import (
     member_me,
     member_of,
 )
-from ladder.services import member_change_record
+from ladder.services import PASSWORD_CHANGED, member_change_record
 from notifications.selectors import notification_get_for, notification_inbox
 from notifications.services import notification_mark_read
 from portal.forms import NoteForm, PacketForm
@@ -73,7 +73,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             member_change_record(
                 actor=self.request.user,
                 user=self.request.user,
-                changes={"password": {"from": None, "to": "changed"}},
+                changes=PASSWORD_CHANGED,
                 route="site",
             )
         return response
@@ -120,7 +120,8 @@ def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
     context = {
         "promotion": promotion,
         "words": candidate_state(promotion.state),
-        "events": own.events_of(promotion=promotion),
+        # States and dates only: the page shows no actor and no note.
+        "events": selectors.promotion_timeline(promotion=promotion),
         "packet": packets.packet_current(promotion=promotion),
     }
     return render_page(request, "portal/my_promotion.html", context, section="me")
@@ -201,7 +202,7 @@ def _refuse(form: PacketForm, error: DomainError, to_level) -> None:
 def _nomination_context(request, promotion, form=None) -> dict:
     user = request.user
     allowed = selectors.available_transitions(user=user, promotions=[promotion])[promotion.pk]
-    versions = own.versions_of(promotion=promotion)
+    versions = packets.packet_versions(promotion=promotion)
     editable = permissions.allows(user, permissions.SUBMIT_PACKET, promotion)
     if form is None and editable:
         form = PacketForm(
@@ -270,8 +271,9 @@ def resubmit(request: HttpRequest, promotion_id: int) -> HttpResponse:
 def withdraw(request: HttpRequest, promotion_id: int) -> HttpResponse:
     """Asks first (GET); withdraws on the confirmation (POST)."""
     promotion = _found(own.promotion_of_nominator, user=request.user, promotion_id=promotion_id)
-    allowed = selectors.available_transitions(user=request.user, promotions=[promotion])
-    if request.method == "GET" and permissions.WITHDRAW not in allowed[promotion.pk]:
+    if request.method == "GET" and not permissions.allows(
+        request.user, permissions.WITHDRAW, promotion
+    ):
         state = promotion.get_state_display().lower()
         messages.info(request, f"This nomination is {state}: it can no longer be withdrawn.")
         return redirect("portal:nomination", promotion_id=promotion.pk)

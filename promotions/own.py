@@ -10,7 +10,7 @@ from ladder.models import LevelChange, Member
 from ladder.selectors import member_of
 from promotions.eligibility import Blockers, members_eligibility, months_between
 from promotions.errors import PromotionNotFound
-from promotions.models import OPEN_STATES, PENDING, PacketVersion, Promotion, PromotionEvent
+from promotions.models import OPEN_STATES, PENDING, Promotion
 
 PROMOTION_PAGE = ("candidate__user", "candidate__level", "from_level", "to_level", "nominated_by")
 
@@ -39,15 +39,6 @@ def _one(promotions: QuerySet[Promotion], promotion_id) -> Promotion:
         return promotions.select_related(*PROMOTION_PAGE, "cycle").get(pk=promotion_id)
     except (Promotion.DoesNotExist, ValueError, TypeError):
         raise PromotionNotFound() from None
-
-
-def events_of(*, promotion: Promotion) -> list[PromotionEvent]:
-    """Its timeline, oldest first (the pages choose what of each event a viewer reads)."""
-    return list(promotion.events.order_by("at", "id"))
-
-
-def versions_of(*, promotion: Promotion) -> list[PacketVersion]:
-    return list(promotion.packet_versions.select_related("submitted_by").order_by("number"))
 
 
 def nominations_by(*, user) -> QuerySet[Promotion]:
