@@ -142,7 +142,7 @@ def sees_committee_work(user, promotion: Promotion) -> bool:
 
 
 # The nominator's work: the table's transitions of theirs, and a new packet version. Everything
-# else (start-review, review, approve, reject, request-changes) is the committee's work.
+# else (the table's other transitions, and a review) is the committee's work.
 NOMINATORS_WORK = (*workflow.actions_of(workflow.Work.NOMINATOR), SUBMIT_PACKET)
 
 
