@@ -5,6 +5,7 @@ from django import forms
 
 from ladder.validators import GuardedForm
 from promotions.models import TEXT_LIMIT, Decision, Rating
+from promotions.workflow import TRANSITIONS
 
 
 class ReviewForm(GuardedForm):
@@ -46,6 +47,11 @@ class ReviewForm(GuardedForm):
         }
 
 
+# The transitions the table says need a note: "reject, request changes or hold".
+_NEEDING_A_NOTE = [t.action.replace("-", " ") for t in TRANSITIONS.values() if t.note_required]
+NOTE_REQUIRED_TO = ", ".join(_NEEDING_A_NOTE[:-1]) + " or " + _NEEDING_A_NOTE[-1]
+
+
 class DecisionForm(GuardedForm):
     """One note for whichever button is pressed; the buttons are the available transitions."""
 
@@ -53,8 +59,8 @@ class DecisionForm(GuardedForm):
         required=False,
         max_length=TEXT_LIMIT,
         label=(
-            "Note (required to reject or to request changes: the nominator reads what to "
-            "change; the candidate never sees a note)"
+            f"Note (required to {NOTE_REQUIRED_TO}; the nominator reads what to change; the "
+            "candidate never sees a note)"
         ),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
