@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import invitations, passwords
-        from notifications.services import register_composer
+        from notifications.messages import register_composer
 
         # These e-mails carry a link that lets one in: composed as they go out, never stored.
         register_composer(invitations.KIND, invitations.invitation_emails)

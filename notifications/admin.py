@@ -1,55 +1,13 @@
 from django.contrib import admin, messages
-from django.db.models import Q
 
 from notifications import services
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 
 
-class DeliveryFilter(admin.SimpleListFilter):
-    title = "delivery"
-    parameter_name = "delivery"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the workflow and sent by the workers: HR reads, and sends again."""
 
-    def lookups(self, request, model_admin):
-        return [("sent", "sent"), ("unsent", "not sent yet"), ("failed", "failed")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "sent":
-            return queryset.filter(sent_at__isnull=False)
-        if self.value() == "unsent":
-            return queryset.filter(sent_at__isnull=True)
-        if self.value() == "failed":  # given up on, or failing and still retried
-            return queryset.filter(sent_at__isnull=True).filter(
-                Q(failed_at__isnull=False) | ~Q(last_error="")
-            )
-        return queryset
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """Read-only: the outbox is written by the workflow and delivered by the workers."""
-
-    list_display = ["created_at", "kind", "recipient", "subject", "sent_at", "attempts", "read_at"]
-    list_filter = [DeliveryFilter, "kind"]
-    list_select_related = ["recipient"]
-    search_fields = ["recipient__username", "subject"]
-    actions = ["send_again"]
-    # No bodies: a committee message can carry a note that an HR user who is the candidate must
-    # not read; delivery needs only the envelope.
-    fields = readonly_fields = (
-        "recipient",
-        "kind",
-        "promotion",
-        "subject",
-        "created_at",
-        "enqueued_at",
-        "sent_at",
-        "read_at",
-        "attempts",
-        "last_error",
-        "failed_at",
-    )
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -58,14 +16,94 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Send again (unsent ones)", permissions=["view"])
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    fields = readonly_fields = (
+        "channel",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The inbox messages, each with its deliveries (one per channel)."""
+
+    list_display = ["created_at", "kind", "recipient", "subject", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["recipient"]
+    search_fields = ["recipient__username", "subject"]
+    inlines = [DeliveryInline]
+    # No bodies: a committee message can carry a note that an HR user who is the candidate must
+    # not read; delivery needs only the envelope.
+    fields = readonly_fields = (
+        "recipient",
+        "kind",
+        "promotion",
+        "subject",
+        "created_at",
+        "read_at",
+    )
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """Each message on each channel: what was sent, what is retried, what failed and why (Slack's
+    `user_not_found`: the person has no Slack account under their e-mail address)."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "status",
+        "recipient",
+        "subject",
+        "attempts",
+        "last_error",
+        "delivered_at",
+    ]
+    list_filter = ["status", "channel", "notification__kind"]
+    list_select_related = ["notification__recipient"]
+    search_fields = ["notification__recipient__username", "notification__subject"]
+    actions = ["send_again"]
+    fields = readonly_fields = (
+        "notification",
+        "channel",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    )
+
+    @admin.display(description="recipient", ordering="notification__recipient__username")
+    def recipient(self, delivery):
+        return delivery.notification.recipient
+
+    @admin.display(description="subject")
+    def subject(self, delivery):
+        return delivery.notification.subject
+
+    @admin.action(description="Send again (undelivered ones)", permissions=["view"])
     def send_again(self, request, queryset):
-        if not request.user.is_superuser:
-            queryset = queryset.exclude(recipient__is_superuser=True)  # superusers' own business
-        count = services.notifications_send_again(
-            notification_ids=list(queryset.values_list("id", flat=True))
+        if not request.user.is_superuser:  # superusers' own business
+            queryset = queryset.exclude(notification__recipient__is_superuser=True)
+        count = services.deliveries_send_again(
+            delivery_ids=list(queryset.values_list("id", flat=True))
         )
         skipped = queryset.count() - count
         messages.info(
-            request, f"{count} queued for delivery; {skipped} already sent and left alone."
+            request, f"{count} queued for delivery; {skipped} already delivered and left alone."
         )

@@ -2,10 +2,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.outbox import PENDING, OutboxRow
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
 
 class Notification(models.Model):
-    """One message to one user: the outbox row that a worker delivers by e-mail, and an entry of
-    the user's in-app inbox. Written in the transaction of the change that causes it."""
+    """One message to one user: an entry of their in-app inbox, sent on each of their channels by
+    its deliveries. Written in the transaction of the change that causes it."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
@@ -36,29 +44,68 @@ class Notification(models.Model):
     # Set for messages that must not repeat (a daily reminder): a second row is refused.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    # Set when the message can never be sent as it is (no address, a header Django refuses):
-    # nothing retries it until a person sends it again from the admin.
-    failed_at = models.DateTimeField(null=True, blank=True)
-    # A worker holds the row while it sends, with no transaction open; a dead worker's hold runs
-    # out. Only the holder records the outcome.
-    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
-            models.Index(
-                fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent"
-            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient}: {self.subject}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SLACK = "slack", "Slack"
+
+
+class Delivery(OutboxRow):
+    """One notification sent on one channel: the outbox row a worker sends (core.outbox). The
+    inbox shows the notification once, whatever the number of its channels."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=PENDING)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="one_delivery_per_channel"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status=PENDING), name="notification_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.notification_id} ({self.status})"
+
+
+class ChannelOptOut(models.Model):
+    """A channel a person turned off for themselves (Slack, on the member site's "Me"). E-mail
+    cannot be turned off: it is where a sign-in link or a decision always reaches them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_opt_outs"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "channel"], name="one_opt_out_per_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} turned {self.channel} off"
 
 
 class SweeperRun(models.Model):

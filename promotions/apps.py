@@ -6,8 +6,9 @@ class PromotionsConfig(AppConfig):
     name = "promotions"
 
     def ready(self) -> None:
-        from ladder import roles, selectors
-        from notifications.services import register_readership_check
+        from core import roles
+        from ladder import selectors
+        from notifications.messages import register_readership_check
         from promotions.notify import unreadable_now
         from promotions.permissions import open_promotion_conflict
         from promotions.selectors import pending_promotion_of_member

@@ -387,6 +387,10 @@ ANALYTICS_MIN_GROUP = env_int("ANALYTICS_MIN_GROUP", 5, minimum=1)
 NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 60, minimum=1)
 # First retry of a failed delivery after this many seconds, doubling each time (up to 10 min).
 NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+# Slack direct messages (docs/notifications.md): on when a bot token is set; each member may turn
+# them off on the member site. The API's address is a setting so tests answer it locally.
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
+SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 # Webhooks (docs/webhooks.md). Private URLs: loopback, private, link-local and reserved
 # addresses (and plain http under production settings), for development and tests only.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
