@@ -45,7 +45,7 @@ def bench_webhooks(n: int, url: str) -> float:
     from django.utils import timezone
 
     from webhooks.models import Delivery, DeliveryStatus, Endpoint
-    from webhooks.services import deliveries_publish, new_secret
+    from webhooks.services import new_secret, outbox
 
     Endpoint.objects.all().delete()
     hr = get_user_model().objects.filter(is_superuser=True).first()
@@ -74,7 +74,7 @@ def bench_webhooks(n: int, url: str) -> float:
     worker = start_worker()
     try:
         started = time.monotonic()
-        deliveries_publish(delivery_ids=[row.pk for row in rows])
+        outbox.publish([row.pk for row in rows])
         finished = wait_until(lambda: not pending.exists(), "webhook deliveries", worker)
     finally:
         worker.terminate()

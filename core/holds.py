@@ -1,5 +1,5 @@
-"""Holds: a worker takes a row by writing until when it holds it (`locked_until`,
-`claimed_until`, `releasing_until`); a dead worker's hold runs out by itself."""
+"""Holds: a worker takes a row by writing until when it holds it (an outbox row's `held_until`,
+an endpoint's `releasing_until`); a dead worker's hold runs out by itself."""
 
 from datetime import datetime
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from django.db import connection as db_connection
 from django.db import models, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.holds import unheld
@@ -131,9 +131,13 @@ class Outbox:
         """In the same transaction, once the failure is written (only if this worker still held
         the row): what the app records of it (webhooks: the endpoint's failures)."""
 
-    def delivered_recorded(self, rows: list) -> None:
-        """After a batch: what the app records of its delivered rows (webhooks: the endpoint's
+    def delivered_recorded(self, row) -> None:
+        """Once a delivery is written: what the app records of it (webhooks: the endpoint's
         failures end). Nothing by default."""
+
+    def claimable(self) -> Q:
+        """What else a due row must meet to be claimed (webhooks: an endpoint that is on)."""
+        return Q()
 
     # --- The engine ------------------------------------------------------------------------------
 
@@ -141,6 +145,7 @@ class Outbox:
         return (
             self.model._default_manager.filter(status=PENDING, next_attempt_at__lte=now)
             .filter(unheld("held_until", now))
+            .filter(self.claimable())
             .order_by("next_attempt_at", "id")
         )
 
@@ -172,7 +177,7 @@ class Outbox:
         if not rows:
             return 0
         hold = rows[0].held_until
-        count, done, delivered_rows = 0, set(), []
+        count, done = 0, set()
         retries: dict[float, list[int]] = {}
         started = time.monotonic()
         budget = self.batch_seconds()
@@ -183,7 +188,7 @@ class Outbox:
                 if attempt.delivered:
                     if self._record_delivered(row, attempt, hold):
                         count += 1
-                        delivered_rows.append(row)
+                        self.delivered_recorded(row)
                 elif (delay := self._record_failure(row, attempt, hold)) is not None:
                     retries.setdefault(delay, []).append(row.pk)
                 if time.monotonic() - started > budget:
@@ -198,8 +203,6 @@ class Outbox:
                         retries.setdefault(delay, []).append(row.pk)
         finally:
             results.close()  # the transport's own clean-up (a connection) runs now
-            if delivered_rows:
-                self.delivered_recorded(delivered_rows)
             left = [row.pk for row in rows if row.pk not in done]
             if left:  # out of time: due now, for another task
                 self.model._default_manager.filter(pk__in=left, held_until=hold).update(

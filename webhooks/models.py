@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.outbox import OutboxRow
+
 
 class Endpoint(models.Model):
     """A URL that HR registered to hear of events. The secret signs every delivery; it is shown
@@ -50,9 +52,10 @@ class DeliveryStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class Delivery(models.Model):
-    """One event for one endpoint: the outbox row, written in the transaction of the change. The
-    body is kept as sent, so every attempt signs the same bytes under the same `webhook_id`."""
+class Delivery(OutboxRow):
+    """One event for one endpoint: the outbox row (core.outbox), written in the transaction of the
+    change. The body is kept as sent, so every attempt signs the same bytes under the same
+    `webhook_id`."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=40)
@@ -61,17 +64,9 @@ class Delivery(models.Model):
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    # When the next attempt is due (null unless pending).
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     # No attempt after this: retries stop 24 h after the event (or after a resend).
     retry_until = models.DateTimeField()
-    # A worker holds the delivery until then while it sends; a dead worker's hold runs out.
-    locked_until = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Generator
 from datetime import timedelta
 
 import urllib3
@@ -25,22 +26,23 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from audit.services import config_change_record, diff, snapshot
-from core.errors import InvalidInput
+from core import roles
+from core.destinations import Destination, destination_check
+from core.errors import DestinationRefused, InvalidInput
+from core.errors import ErrorCode as LadderErrorCode  # core's shared codes; the name its body uses
 from core.holds import unheld
+from core.outbox import Attempt, Outbox, delivered, failed
+from core.roles import hr_user_ids
 from core.site import absolute_url
-from ladder import roles
-from ladder.errors import ErrorCode as LadderErrorCode
-from ladder.selectors import hr_user_ids
-from ladder.validators import refuse_control_characters
+from core.validators import refuse_control_characters
 from notifications.services import notifications_create
-from webhooks.destinations import Destination, destination_check
-from webhooks.errors import DestinationRefused, ErrorCode, HROnly, WebhookInactive
+from webhooks.errors import ErrorCode, HROnly, WebhookInactive
 from webhooks.events import Event
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
@@ -182,46 +184,82 @@ def webhooks_emit_many(*, events: list[tuple[Event, dict]]) -> list[Delivery]:
     if not deliveries:
         return []
     deliveries = Delivery.objects.bulk_create(deliveries)
-    ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
-    if ids:
-        transaction.on_commit(lambda: deliveries_publish(delivery_ids=ids), robust=True)
+    outbox.publish_on_commit([d.pk for d in deliveries if d.status == DeliveryStatus.PENDING])
     return deliveries
-
-
-def deliveries_publish(*, delivery_ids: list[int], countdown: float = 0) -> bool:
-    """Hand the deliveries to the workers. A broker that is down costs a bounded wait, never the
-    request: the rows stay pending and the sweeper sends them later."""
-    from webhooks.tasks import webhook_deliver
-
-    try:
-        for delivery_id in delivery_ids:
-            webhook_deliver.apply_async(args=[delivery_id], countdown=countdown, retry=True)
-    except Exception as exc:  # the broker is down or refused: the sweeper will catch up
-        logger.warning("Could not publish webhook deliveries %s: %r", delivery_ids, exc)
-        return False
-    return True
 
 
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def _claim(delivery_id: int) -> Delivery | None:
-    """Hold a due delivery of an active endpoint for this worker, or None (not due, sent, failed,
-    disabled, or another worker holds it)."""
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint")
-            .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .filter(unheld("locked_until", now))
-            .first()
+class WebhookOutbox(Outbox):
+    """Webhook deliveries on the core outbox engine: a batch claimed at once, each attempt one
+    signed POST, retried with backoff for 24 h (RETRY_FOR); an endpoint failing for
+    WEBHOOKS_DISABLE_AFTER_HOURS is disabled and its deliveries held."""
+
+    model = Delivery
+    task = "webhooks.tasks.webhooks_deliver"
+
+    def rows(self):
+        return Delivery.objects.select_related("endpoint")
+
+    def claimable(self) -> Q:
+        return Q(endpoint__is_active=True)
+
+    def sweep_seconds(self) -> float:
+        return settings.WEBHOOKS_SWEEP_SECONDS
+
+    def hold_seconds(self) -> float:
+        return settings.WEBHOOKS_HOLD_SECONDS
+
+    def batch_seconds(self) -> float:
+        # Room for one more attempt (TIMEOUT_SECONDS) inside both the hold and the task's limit.
+        limit = min(settings.WEBHOOKS_HOLD_SECONDS, settings.CELERY_TASK_SOFT_TIME_LIMIT)
+        return max(limit - TIMEOUT_SECONDS - 5, 1)
+
+    def backoff_seconds(self, attempts: int) -> float:
+        return backoff_seconds(attempts)
+
+    def gives_up(self, row, *, next_attempt_at) -> str | None:
+        if next_attempt_at > row.retry_until:
+            return "Given up: not delivered within 24 hours."
+        return None
+
+    def send(self, rows: list[Delivery]) -> Generator[tuple[Delivery, Attempt], None, None]:
+        for delivery in rows:
+            yield delivery, _attempt(delivery)
+
+    def delivered_recorded(self, row: Delivery) -> None:
+        # One statement that matches nothing unless the endpoint was failing.
+        Endpoint.objects.filter(pk=row.endpoint_id, consecutive_failures__gt=0).update(
+            consecutive_failures=0, failing_since=None
         )
-        if delivery is None or not delivery.endpoint.is_active:
-            return None
-        delivery.locked_until = now + timedelta(seconds=settings.WEBHOOKS_HOLD_SECONDS)
-        delivery.save(update_fields=["locked_until"])
-        return delivery
+
+    def failure_status(self, row: Delivery, attempt: Attempt, *, status: str, now) -> str:
+        """Held instead of retried while the endpoint is off, or when this failure disables it
+        (every attempt failing for WEBHOOKS_DISABLE_AFTER_HOURS)."""
+        endpoint = Endpoint.objects.select_for_update().filter(pk=row.endpoint_id).first()
+        if endpoint is None or status != DeliveryStatus.PENDING:
+            return status  # deleted while we were sending (its log went with it), or given up
+        if not endpoint.is_active or _disables(endpoint, now):
+            return DeliveryStatus.HELD
+        return status
+
+    def failure_recorded(self, row: Delivery, attempt: Attempt, *, status: str, now) -> None:
+        # Locked by failure_status in this transaction: read again as it is now.
+        endpoint = Endpoint.objects.select_for_update().filter(pk=row.endpoint_id).first()
+        if endpoint is None:
+            return
+        disable = _disables(endpoint, now)
+        endpoint.consecutive_failures += 1
+        endpoint.failing_since = endpoint.failing_since or now
+        if disable:
+            _disable(endpoint, now=now, error=attempt.error)
+        endpoint.save(
+            update_fields=["consecutive_failures", "failing_since", "is_active", "disabled_at"]
+        )
+
+
+outbox = WebhookOutbox()
 
 
 def signed_headers(*, secret: str, webhook_id: str, body: str, at=None) -> dict[str, str]:
@@ -285,17 +323,14 @@ def _post(destination: Destination, *, headers: dict[str, str], body: str) -> tu
 
 
 def delivery_send(*, delivery_id: int) -> bool:
-    """One attempt at one delivery, if it is due and no other worker holds it. A 2xx answer
-    delivers it; anything else (another status, a redirect, a timeout, a refused destination)
-    counts as a failure and schedules the next attempt. Returns whether it was delivered."""
-    delivery = _claim(delivery_id)
-    if delivery is None:
-        return False
-    return _attempt(delivery)
+    """One attempt at one delivery, if it is due and no other worker holds it. Returns whether it
+    was delivered."""
+    return outbox.deliver([delivery_id]) == 1
 
 
-def _attempt(delivery: Delivery) -> bool:
-    """Send a delivery this worker holds, and record the answer."""
+def _attempt(delivery: Delivery) -> Attempt:
+    """One signed POST of a delivery this worker holds. A 2xx answer delivers it; anything else
+    (another status, a redirect, a timeout, a refused destination) is a failed attempt."""
     endpoint = delivery.endpoint
     status_code = None
     try:
@@ -318,35 +353,9 @@ def _attempt(delivery: Delivery) -> bool:
         error = f"{type(exc).__name__}: {exc}"
     else:
         if 200 <= status_code < 300:
-            _delivered(delivery, status_code)
-            return True
+            return delivered(last_status_code=status_code)
         error = f"HTTP {status_code}: {answer}"
-    _failed(delivery, status_code=status_code, error=error)
-    return False
-
-
-def _still_held(delivery: Delivery):
-    """The delivery as this worker claimed it: not if the hold ran out and another took it."""
-    return Delivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.PENDING, locked_until=delivery.locked_until
-    )
-
-
-def _delivered(delivery: Delivery, status_code: int) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        _still_held(delivery).update(
-            status=DeliveryStatus.DELIVERED,
-            attempts=delivery.attempts + 1,
-            last_status_code=status_code,
-            last_error="",
-            next_attempt_at=None,
-            locked_until=None,
-            delivered_at=now,
-        )
-        Endpoint.objects.filter(pk=delivery.endpoint_id, consecutive_failures__gt=0).update(
-            consecutive_failures=0, failing_since=None
-        )
+    return failed(error, last_status_code=status_code)
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -355,45 +364,10 @@ def backoff_seconds(attempts: int) -> int:
     return min(settings.WEBHOOKS_RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
 
 
-def _failed(delivery: Delivery, *, status_code: int | None, error: str) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        endpoint = Endpoint.objects.select_for_update().filter(pk=delivery.endpoint_id).first()
-        if endpoint is None:  # deleted while we were sending: its log went with it
-            return
-        delivery.attempts += 1
-        delay = backoff_seconds(delivery.attempts)
-        next_attempt_at = now + timedelta(seconds=delay)
-        failing_since = endpoint.failing_since or now
-        disable = endpoint.is_active and now - failing_since >= disable_after()
-        if next_attempt_at > delivery.retry_until:
-            status = DeliveryStatus.FAILED
-        elif disable or not endpoint.is_active:  # sent when it is enabled again
-            status = DeliveryStatus.HELD
-        else:
-            status = DeliveryStatus.PENDING
-        recorded = _still_held(delivery).update(
-            status=status,
-            attempts=delivery.attempts,
-            last_status_code=status_code,
-            last_error=error[:2000],
-            next_attempt_at=next_attempt_at if status == DeliveryStatus.PENDING else None,
-            locked_until=None,
-        )
-        if not recorded:  # another worker has it now (a resend, or our hold ran out)
-            return
-        endpoint.consecutive_failures += 1
-        endpoint.failing_since = failing_since
-        if disable:
-            _disable(endpoint, now=now, error=error)
-        endpoint.save(
-            update_fields=["consecutive_failures", "failing_since", "is_active", "disabled_at"]
-        )
-        if status == DeliveryStatus.PENDING:
-            ids = [delivery.pk]
-            transaction.on_commit(
-                lambda: deliveries_publish(delivery_ids=ids, countdown=delay), robust=True
-            )
+def _disables(endpoint: Endpoint, now) -> bool:
+    """Whether a failure now disables the endpoint: every attempt has failed for long enough."""
+    failing_since = endpoint.failing_since or now
+    return endpoint.is_active and now - failing_since >= disable_after()
 
 
 def disable_after() -> timedelta:
@@ -405,8 +379,8 @@ def _hold_pending(deliveries: QuerySet[Delivery], *, now) -> int:
     again. A row a worker is sending now is left to it (its failure is then recorded as held)."""
     return (
         deliveries.filter(status=DeliveryStatus.PENDING)
-        .filter(unheld("locked_until", now))
-        .update(status=DeliveryStatus.HELD, next_attempt_at=None, locked_until=None)
+        .filter(unheld("held_until", now))
+        .update(status=DeliveryStatus.HELD, next_attempt_at=None, held_until=None)
     )
 
 
@@ -481,8 +455,8 @@ def _release_next(endpoint_id: int) -> Delivery | None:
         delivery.status = DeliveryStatus.PENDING
         delivery.next_attempt_at = now
         delivery.retry_until = now + RETRY_FOR
-        delivery.locked_until = now + timedelta(seconds=settings.WEBHOOKS_HOLD_SECONDS)
-        delivery.save(update_fields=["status", "next_attempt_at", "retry_until", "locked_until"])
+        delivery.held_until = now + timedelta(seconds=settings.WEBHOOKS_HOLD_SECONDS)
+        delivery.save(update_fields=["status", "next_attempt_at", "retry_until", "held_until"])
         return delivery
 
 
@@ -498,7 +472,7 @@ def endpoint_release_held(*, endpoint_id: int) -> int:
     started, sent, more = time.monotonic(), 0, False
     try:
         while (delivery := _release_next(endpoint_id)) is not None:
-            _attempt(delivery)
+            outbox.attempt_one(delivery)
             sent += 1
             Endpoint.objects.filter(pk=endpoint_id).update(releasing_until=timezone.now() + hold)
             if time.monotonic() - started >= RELEASE_SECONDS:
@@ -549,15 +523,7 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
         next_attempt_at=None,
         last_error="Given up: not delivered within 24 hours.",
     )
-    cutoff = now - timedelta(seconds=settings.WEBHOOKS_SWEEP_SECONDS)
-    return list(
-        Delivery.objects.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=cutoff, endpoint__is_active=True
-        )
-        .filter(unheld("locked_until", now))
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
-    )
+    return outbox.overdue(limit=limit)
 
 
 @transaction.atomic
@@ -571,7 +537,7 @@ def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
     delivery.status = DeliveryStatus.PENDING
     delivery.next_attempt_at = now
     delivery.retry_until = now + RETRY_FOR
-    delivery.locked_until = None
+    delivery.held_until = None
     delivery.save()
     config_change_record(
         actor=actor,
@@ -579,6 +545,5 @@ def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
         target=delivery.endpoint,
         changes={"delivery": {"from": None, "to": delivery.pk}},
     )
-    ids = [delivery.pk]
-    transaction.on_commit(lambda: deliveries_publish(delivery_ids=ids), robust=True)
+    outbox.publish_on_commit([delivery.pk])
     return delivery

@@ -366,7 +366,7 @@ CELERY_TASK_QUEUES = (
     Queue("webhooks", routing_key="webhooks"),  # its own key: e-mail tasks never land in it
 )
 CELERY_TASK_ROUTES = {
-    "webhooks.tasks.webhook_deliver": {"queue": "webhooks"},
+    "webhooks.tasks.webhooks_deliver": {"queue": "webhooks"},
     "webhooks.tasks.webhooks_release": {"queue": "webhooks"},
 }
 

@@ -149,7 +149,7 @@ def emit(*, count: int = 1, event: Event = Event.PROMOTION_NOMINATED) -> list[De
 
 def emit_unsent(*, count: int = 1, event: Event = Event.PROMOTION_NOMINATED) -> list[Delivery]:
     """As `emit`, but the deliveries are handed to no worker: the test sends them itself."""
-    with mock.patch.object(services, "deliveries_publish"):
+    with mock.patch.object(services.outbox, "publish"):
         return emit(count=count, event=event)
 
 

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
 from audit.models import ConfigChange
-from ladder import roles
+from core import roles
 from notifications.models import Notification
 from tests import factories
 from tests.notifications.conftest import use_broker, wait_for
@@ -116,7 +116,7 @@ def test_a_receiver_that_hangs_is_cut_off_after_5_seconds_then_retried_and_deliv
     assert failed.attempts == 1
     assert failed.last_status_code is None
     assert "timed out" in failed.last_error.lower(), failed.last_error
-    assert failed.locked_until is None  # the hold is given back with the record
+    assert failed.held_until is None  # the hold is given back with the record
 
     assert wait_for(lambda: fresh(delivery).status == DeliveryStatus.DELIVERED, timeout=15)
     delivered = fresh(delivery)
@@ -160,7 +160,7 @@ def test_an_unexpected_error_while_sending_is_a_recorded_failure(
     monkeypatch.setattr(services, "_post", broken)
     assert services.delivery_send(delivery_id=delivery.pk) is False
     failed = fresh(delivery)
-    assert (failed.status, failed.attempts, failed.locked_until) == (
+    assert (failed.status, failed.attempts, failed.held_until) == (
         DeliveryStatus.PENDING,
         1,
         None,
@@ -246,18 +246,18 @@ def test_a_worker_killed_mid_send_is_replaced_by_the_sweeper_once_its_hold_runs_
     now = timezone.now()
     assert claimed.status == DeliveryStatus.PENDING
     assert claimed.attempts == 0
-    assert now < claimed.locked_until <= now + timedelta(seconds=hold)
+    assert now < claimed.held_until <= now + timedelta(seconds=hold)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
 
     # Nothing was recorded, and the dead worker's hold still stands.
     assert fresh(delivery).attempts == 0
-    assert fresh(delivery).locked_until == claimed.locked_until
+    assert fresh(delivery).held_until == claimed.held_until
     settings.WEBHOOKS_SWEEP_SECONDS = 0
     assert webhooks_sweep() == 0, "the sweeper must not take a delivery under a live hold"
 
-    time.sleep(max(0.0, seconds(claimed.locked_until - timezone.now())) + 0.1)
+    time.sleep(max(0.0, seconds(claimed.held_until - timezone.now())) + 0.1)
     with running_worker():
         assert webhooks_sweep() == 1
         assert wait_for(lambda: fresh(delivery).status == DeliveryStatus.DELIVERED)
@@ -323,7 +323,7 @@ def test_failing_for_disable_after_hours_disables_the_endpoint_holds_its_deliver
         failing_since=timezone.now() - timedelta(hours=72)
     )
     with (
-        mock.patch.object(services, "deliveries_publish") as publish,
+        mock.patch.object(services.outbox, "publish") as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert services.delivery_send(delivery_id=deliveries[2].pk) is False
@@ -408,7 +408,7 @@ def test_each_failure_schedules_the_next_attempt_a_backoff_away(
     for attempt, expected in enumerate([30, 60, 120, 240], start=1):
         before = timezone.now()
         with (
-            mock.patch.object(services, "deliveries_publish") as publish,
+            mock.patch.object(services.outbox, "publish") as publish,
             django_capture_on_commit_callbacks(execute=True),
         ):
             assert services.delivery_send(delivery_id=delivery.pk) is False
@@ -418,7 +418,7 @@ def test_each_failure_schedules_the_next_attempt_a_backoff_away(
         assert before + timedelta(seconds=expected) <= row.next_attempt_at
         assert row.next_attempt_at <= after + timedelta(seconds=expected)
         # The retry is handed to the workers with that countdown.
-        publish.assert_called_once_with(delivery_ids=[delivery.pk], countdown=expected)
+        publish.assert_called_once_with([delivery.pk], countdown=expected)
         # Not due yet: another task for it (a duplicate, an early one) sends nothing.
         assert services.delivery_send(delivery_id=delivery.pk) is False
         assert len(receiver.requests) == attempt
@@ -440,7 +440,7 @@ def test_an_attempt_whose_next_would_fall_after_retry_until_gives_up(
     assert fresh(delivery).status == DeliveryStatus.PENDING
     make_due(delivery)
     with (
-        mock.patch.object(services, "deliveries_publish") as publish,
+        mock.patch.object(services.outbox, "publish") as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert services.delivery_send(delivery_id=delivery.pk) is False  # next in 60 s: too late

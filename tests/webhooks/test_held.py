@@ -58,7 +58,7 @@ def test_events_for_an_endpoint_turned_off_are_written_held_and_not_handed_to_a_
     other = endpoint_for(receiver)
     turn(endpoint, on=False, actor=hr)
     with (
-        mock.patch.object(services, "deliveries_publish") as publish,
+        mock.patch.object(services.outbox, "publish") as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
         deliveries = services.webhooks_emit(event="promotion.nominated", data={"promotion": 1})
@@ -68,7 +68,7 @@ def test_events_for_an_endpoint_turned_off_are_written_held_and_not_handed_to_a_
     assert sent.status == DeliveryStatus.PENDING
     # Only the active endpoint's delivery goes to the workers.
     assert {d.pk for d in deliveries} == {held.pk, sent.pk}
-    publish.assert_called_once_with(delivery_ids=[sent.pk])
+    publish.assert_called_once_with([sent.pk])
     assert services.delivery_send(delivery_id=held.pk) is False
     assert services.deliveries_due() == []
     assert receiver.requests == []
@@ -82,8 +82,7 @@ def test_turning_an_endpoint_off_holds_what_is_pending_and_a_send_in_flight_is_h
     Delivery.objects.filter(pk=retrying.pk).update(
         attempts=2, next_attempt_at=timezone.now() + timedelta(minutes=5)
     )
-    claimed = services._claim(in_flight.pk)  # a worker is sending it now
-    assert claimed is not None
+    (claimed,) = services.outbox.claim([in_flight.pk])  # a worker is sending it now
 
     turn(endpoint, on=False, actor=hr)
     assert statuses(waiting, retrying, in_flight) == [
@@ -92,7 +91,7 @@ def test_turning_an_endpoint_off_holds_what_is_pending_and_a_send_in_flight_is_h
         DeliveryStatus.PENDING,  # the worker's: left to it
     ]
     receiver.script = [500]
-    assert services._attempt(claimed) is False
+    assert services.outbox.attempt_one(claimed) is False
     row = Delivery.objects.get(pk=in_flight.pk)
     assert (row.status, row.attempts, row.next_attempt_at) == (DeliveryStatus.HELD, 1, None)
 
@@ -102,11 +101,11 @@ def test_the_sweeper_holds_what_a_dead_worker_left_pending_on_a_disabled_endpoin
 ):
     endpoint = endpoint_for(receiver)
     (delivery,) = emit_unsent()
-    claimed = services._claim(delivery.pk)
+    (claimed,) = services.outbox.claim([delivery.pk])
     turn(endpoint, on=False, actor=hr)
     assert statuses(delivery) == [DeliveryStatus.PENDING]  # under the worker's hold
     Delivery.objects.filter(pk=delivery.pk).update(
-        locked_until=claimed.locked_until - timedelta(hours=1)  # the worker died; its hold ran out
+        held_until=claimed.held_until - timedelta(hours=1)  # the worker died; its hold ran out
     )
     assert webhooks_sweep() == 0
     assert statuses(delivery) == [DeliveryStatus.HELD]
@@ -171,7 +170,7 @@ def test_a_held_delivery_released_gets_24_hours_of_retries_from_the_release(
     )
     receiver.script = [500]
     with (
-        mock.patch.object(services, "deliveries_publish") as publish,
+        mock.patch.object(services.outbox, "publish") as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
         turn(endpoint, on=True, actor=hr)
@@ -179,9 +178,7 @@ def test_a_held_delivery_released_gets_24_hours_of_retries_from_the_release(
     # Tried once in the release, failed, and retried on its own like any delivery.
     assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
     assert row.retry_until > timezone.now() + timedelta(hours=23)
-    publish.assert_called_once_with(
-        delivery_ids=[old.pk], countdown=settings.WEBHOOKS_RETRY_BACKOFF_SECONDS
-    )
+    publish.assert_called_once_with([old.pk], countdown=settings.WEBHOOKS_RETRY_BACKOFF_SECONDS)
 
 
 def test_one_release_at_a_time_per_endpoint(receiver, endpoint_for, hr):

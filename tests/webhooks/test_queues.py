@@ -39,7 +39,7 @@ def makefile_queues(target: str) -> str:
 
 def test_e_mail_and_webhooks_have_separate_queues_and_workers():
     route = celery_app.amqp.router.route
-    assert route({}, "webhooks.tasks.webhook_deliver")["queue"].name == "webhooks"
+    assert route({}, "webhooks.tasks.webhooks_deliver")["queue"].name == "webhooks"
     assert route({}, "webhooks.tasks.webhooks_release")["queue"].name == "webhooks"
     for task in ("notifications.tasks.notifications_deliver", "webhooks.tasks.webhooks_sweep"):
         assert route({}, task)["queue"].name == "celery", task
