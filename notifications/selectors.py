@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from notifications.errors import NotificationNotFound
-from notifications.models import Notification, SweeperRun
+from notifications.models import Channel, ChannelOptOut, Notification, SweeperRun
 
 
 def notification_inbox(*, user, unread_only: bool = False) -> QuerySet[Notification]:
@@ -36,3 +36,11 @@ def notifications_sweeper_late(*, last_sweep: datetime | None) -> bool:
     """Whether the sweeper has missed SWEEPER_LATE_AFTER_PERIODS runs (or never ran)."""
     periods = settings.NOTIFICATIONS_SWEEP_SECONDS * SWEEPER_LATE_AFTER_PERIODS
     return last_sweep is None or timezone.now() - last_sweep > timedelta(seconds=periods)
+
+
+def slack_for(*, user) -> bool | None:
+    """Whether Slack messages reach the user: None when the site has no Slack (SLACK_BOT_TOKEN
+    unset), else whether they have left it on."""
+    if not settings.SLACK_BOT_TOKEN:
+        return None
+    return not ChannelOptOut.objects.filter(user_id=user.pk, channel=Channel.SLACK).exists()

@@ -60,6 +60,7 @@ urlpatterns = [
     ),
     path("", views.home, name="home"),
     path("me/", views.me, name="me"),
+    path("me/slack/", views.me_slack, name="me-slack"),
     path("me/promotions/<int:promotion_id>/", views.my_promotion, name="my-promotion"),
     path("team/", views.team, name="team"),
     path(

@@ -9,12 +9,12 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from core import roles
 from core.errors import DomainError, NotFound
-from ladder import roles
 from ladder.selectors import (
     level_criteria,
     level_get,
@@ -24,8 +24,9 @@ from ladder.selectors import (
     member_of,
 )
 from ladder.services import PASSWORD_CHANGED, member_change_record
-from notifications.selectors import notification_get_for, notification_inbox
-from notifications.services import notification_mark_read
+from notifications.models import Channel
+from notifications.selectors import notification_get_for, notification_inbox, slack_for
+from notifications.services import channel_turn, notification_mark_read
 from portal.forms import NoteForm, PacketForm
 from portal.words import candidate_state, nominator_next
 from promotions import own, packets, permissions, selectors, services
@@ -109,8 +110,28 @@ def me(request: HttpRequest) -> HttpResponse:
         "next_levels": [(blockers, criteria[blockers.level.pk]) for blockers in next_levels],
         "history": own.level_history(member=member),
         "promotions": list(own.candidate_promotions(user=request.user)),
+        "slack": slack_for(user=request.user),
     }
     return render_page(request, "portal/me.html", context, section="me")
+
+
+@login_required
+@require_POST
+def me_slack(request: HttpRequest) -> HttpResponse:
+    """Turn one's own Slack messages on or off (`slack`: "on" or "off"); e-mail stays on."""
+    _found(member_me, user=request.user)
+    if slack_for(user=request.user) is None:
+        raise Http404("This site sends no Slack messages.")
+    choice = request.POST.get("slack")
+    if choice not in ("on", "off"):
+        messages.error(request, "Choose whether to receive Slack messages.")
+        return redirect("portal:me")
+    channel_turn(user=request.user, channel=Channel.SLACK, on=choice == "on")
+    messages.success(
+        request,
+        "Slack messages are on." if choice == "on" else "Slack messages are off; e-mail stays on.",
+    )
+    return redirect(reverse("portal:me") + "#notifications")
 
 
 @login_required
