@@ -12,10 +12,11 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from core.outbox import DELIVERED, PENDING
 from ladder import roles
 from ladder.models import Level
 from notifications import services
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 from notifications.tasks import notifications_sweep
 from promotions.models import Promotion
 from tests import factories
@@ -25,6 +26,7 @@ from tests.notifications.conftest import (
     use_broker,
     wait_for,
 )
+from tests.notifications.deliveries import email_of, emails
 
 pytestmark = [
     pytest.mark.services,
@@ -80,7 +82,10 @@ def test_nomination_reaches_each_reviewer_once_and_decisions_reach_candidate_and
     for reviewer in reviewers:
         row = Notification.objects.get(recipient=reviewer)
         assert row.kind == "review_requested"
-        assert row.sent_at is not None
+        # One delivery (e-mail: Slack is not set up), delivered.
+        (delivery,) = row.deliveries.all()
+        assert delivery == email_of(row)
+        assert delivery.status == DELIVERED and delivery.delivered_at is not None
     message = mail.outbox[0]
     assert company["candidate"].name in message.body
     assert "Product Manager → Senior Product Manager" in message.body
@@ -124,6 +129,7 @@ def test_a_transaction_that_rolls_back_sends_nothing(redis_broker, worker, compa
         raise RuntimeError("something later in the request failed")
     time.sleep(2)
     assert Notification.objects.count() == 0
+    assert Delivery.objects.count() == 0
     assert mail.outbox == []
 
 
@@ -141,7 +147,7 @@ def test_broker_down_at_commit_then_the_sweeper_delivers_exactly_once(
     assert elapsed < 2.0, f"nominating with the broker down took {elapsed:.2f}s"
     rows = Notification.objects.filter(promotion_id=promotion["id"])
     assert rows.count() == 3
-    assert rows.filter(sent_at__isnull=True).count() == 3
+    assert emails(rows).filter(status=PENDING).count() == 3
 
     own_redis.start()
     settings.NOTIFICATIONS_SWEEP_SECONDS = 0
@@ -158,7 +164,7 @@ def test_broker_down_at_commit_then_the_sweeper_delivers_exactly_once(
     task_postrun.disconnect(close_worker_connection)
     fresh_pools()
     assert recipients() == Counter({r.email: 1 for r in company["reviewers"]})
-    assert rows.filter(sent_at__isnull=True).count() == 0
+    assert emails(rows).exclude(status=DELIVERED).count() == 0
 
 
 class FailsTwice(EmailBackend):
@@ -177,14 +183,19 @@ def test_smtp_failures_are_retried_with_backoff_until_one_email_goes_out(
     settings.EMAIL_BACKEND = "tests.notifications.test_delivery.FailsTwice"
     FailsTwice.calls = 0
     reviewer = company["reviewers"][0]
+    started = time.monotonic()
     with transaction.atomic():
         (row,) = services.notifications_create(
             recipient_ids=[reviewer.pk], kind="test", subject="Hello", body="Body"
         )
     assert wait_for(lambda: len(mail.outbox) == 1, timeout=30)
+    # Not at once: after the backoff of the first failure, then twice that of the second.
+    backoff = settings.NOTIFICATIONS_RETRY_BACKOFF_SECONDS
+    assert time.monotonic() - started >= backoff + 2 * backoff
     time.sleep(1)
     assert len(mail.outbox) == 1
     assert FailsTwice.calls == 3
-    row.refresh_from_db()
-    assert row.sent_at is not None
-    assert row.attempts == 3
+    # Retried by the outbox (scheduled in the database, published for then), not by Celery.
+    delivery = email_of(row)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (DELIVERED, 3, "")
+    assert delivery.next_attempt_at is None and delivery.held_until is None

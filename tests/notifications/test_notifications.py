@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from functools import partial
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -10,14 +11,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.outbox import DELIVERED, FAILED, PENDING
 from ladder.models import Level
 from notifications import services
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
+from notifications.outbox import outbox
 from promotions import notify
 from promotions import services as promotion_services
 from promotions.models import Promotion
 from tests import factories
 from tests.concurrency import at_once
+from tests.notifications.deliveries import email_of, emails, send
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +38,8 @@ def test_rows_are_written_with_the_nomination_and_delivered_after_commit(
     assert len(callbacks) == 1  # one publish, whatever the size of the committee
     committee = {people["committee"].email, people["committee2"].email}
     assert {m.to[0] for m in mail.outbox} == committee
-    assert Notification.objects.filter(promotion=promotion, sent_at__isnull=False).count() == 2
+    delivered = emails(Notification.objects.filter(promotion=promotion)).filter(status=DELIVERED)
+    assert delivered.count() == 2
     assert kinds_for(people["candidate"]) == []  # nothing to the candidate yet
 
 
@@ -104,36 +109,49 @@ def test_the_nomination_makes_the_same_queries_for_a_committee_of_1_and_of_50(
 def test_delivery_is_idempotent(people, nominate):
     nominate()
     row = Notification.objects.filter(recipient=people["committee"]).get()
-    assert services.notification_send(notification_id=row.pk) is True
-    assert services.notification_send(notification_id=row.pk) is False
+    assert send(row) == 1
+    assert send(row) == 0
     assert len(mail.outbox) == 1
-    row.refresh_from_db()
-    assert row.attempts == 1
+    assert (email_of(row).status, email_of(row).attempts) == (DELIVERED, 1)
 
 
-def test_a_recipient_without_an_email_is_recorded_as_failed(people, nominate):
+def test_a_recipient_without_an_email_is_recorded_as_failed(people, nominate, settings):
     people["committee"].email = ""
     people["committee"].save()
     nominate()
     row = Notification.objects.get(recipient=people["committee"])
-    assert services.notification_send(notification_id=row.pk) is False
-    row.refresh_from_db()
-    assert row.sent_at is None
-    assert "no e-mail" in row.last_error
-    assert row.pk not in services.notifications_claim_undelivered()  # left for a person
+    assert send(row) == 0
+    delivery = email_of(row)
+    assert (delivery.status, delivery.delivered_at, delivery.attempts) == (FAILED, None, 1)
+    assert "no e-mail" in delivery.last_error
+    settings.NOTIFICATIONS_SWEEP_SECONDS = 0  # anything still due would be overdue now
+    assert delivery.pk not in outbox.overdue()  # left for a person
 
 
-def test_the_sweeper_claims_old_unsent_rows_once(people, nominate, settings):
+def test_the_sweeper_publishes_old_undelivered_rows_and_each_is_sent_once(
+    people, nominate, settings
+):
+    """The sweeper no longer claims (a worker does, with its hold): it publishes what has been due
+    for a sweep period, and a delivery published twice (two sweeps before a worker took it) still
+    goes out once."""
     settings.NOTIFICATIONS_SWEEP_SECONDS = 60
     nominate()
-    assert services.notifications_claim_undelivered() == []  # too young
-    Notification.objects.update(created_at=timezone.now() - timedelta(seconds=61))
-    claimed = services.notifications_claim_undelivered()
-    assert len(claimed) == 2
-    assert services.notifications_claim_undelivered() == []  # just claimed
-    Notification.objects.filter(pk=claimed[0]).update(sent_at=timezone.now())
-    Notification.objects.update(enqueued_at=timezone.now() - timedelta(seconds=61))
-    assert services.notifications_claim_undelivered() == [claimed[1]]  # the sent one is done
+    assert outbox.overdue() == []  # too young
+    Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=61))
+    overdue = outbox.overdue()
+    assert len(overdue) == 2
+    with mock.patch("notifications.tasks.notifications_deliver.apply_async") as publish:
+        assert outbox.sweep() == 2
+        assert outbox.sweep() == 2  # nobody took them yet: published again
+    assert [call.kwargs["args"][0] for call in publish.call_args_list] == [overdue, overdue]
+    assert outbox.deliver([overdue[0]]) == 1
+    assert outbox.overdue() == [overdue[1]]  # the sent one is done
+    (held,) = outbox.claim([overdue[1]])  # a worker takes the other...
+    assert outbox.overdue() == []  # ...just claimed
+    assert outbox.send_claimed([held]) == 1
+    assert outbox.deliver(overdue) == 0  # the second publication finds them delivered
+    assert len(mail.outbox) == 2
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DELIVERED}
 
 
 def test_reminders_at_most_once_a_day(people, nominate, settings):
@@ -211,39 +229,45 @@ def test_bad_unread_value_is_400(as_user, people):
 
 def test_admin_lists_failed_ones_and_sends_them_again(people, nominate, client):
     nominate()
-    row = Notification.objects.get(recipient=people["committee"])
-    Notification.objects.filter(pk=row.pk).update(attempts=10, last_error="SMTP 421")
+    row = email_of(Notification.objects.get(recipient=people["committee"]))
+    Delivery.objects.filter(pk=row.pk).update(
+        status=FAILED, attempts=10, last_error="SMTP 421", next_attempt_at=None
+    )
     client.force_login(people["hr"])
-    listing = client.get("/admin/notifications/notification/?delivery=failed")
+    listing = client.get("/admin/notifications/delivery/?status__exact=failed")
     assert listing.status_code == 200
     assert listing.context["cl"].result_count == 1
+    assert list(listing.context["cl"].result_list) == [row]
     response = client.post(
-        "/admin/notifications/notification/",
+        "/admin/notifications/delivery/",
         {"action": "send_again", "_selected_action": [row.pk]},
         follow=True,
     )
     assert response.status_code == 200
     row.refresh_from_db()
-    assert (row.attempts, row.last_error) == (0, "")
-    assert client.get(f"/admin/notifications/notification/{row.pk}/delete/").status_code == 403
-    assert client.post(f"/admin/notifications/notification/{row.pk}/change/", {}).status_code == 403
+    assert (row.status, row.attempts, row.last_error) == (PENDING, 0, "")
+    assert row.next_attempt_at is not None and row.next_attempt_at <= timezone.now()
+    for model, pk in (("delivery", row.pk), ("notification", row.notification_id)):
+        assert client.get(f"/admin/notifications/{model}/{pk}/delete/").status_code == 403
+        assert client.post(f"/admin/notifications/{model}/{pk}/change/", {}).status_code == 403
 
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_sweepers_at_once_claim_disjoint_rows(no_worker, settings):
+def test_two_workers_claiming_at_once_hold_disjoint_rows(no_worker):
+    """The sweeper claims nothing now (it publishes); the claim is the workers': two claiming
+    every due delivery at once hold disjoint ones."""
     assert connection.vendor == "postgresql"
-    # Rows just claimed stay claimed, however the two sweepers interleave.
-    settings.NOTIFICATIONS_SWEEP_SECONDS = 2
+    # Rows just claimed stay claimed, however the two workers interleave.
     recipients = [factories.committee_member() for _ in range(40)]
     services.notifications_create(
         recipient_ids=[u.pk for u in recipients], kind="test", subject="s", body="b"
     )
-    Notification.objects.update(created_at=timezone.now() - timedelta(seconds=5))
-    sweep = partial(services.notifications_claim_undelivered, limit=25)
-    first, second = (set(claim) for claim in at_once(sweep, sweep))
+    claim = partial(outbox.claim, None, limit=25)
+    first, second = ({row.pk for row in claimed} for claimed in at_once(claim, claim))
     assert not first & second
     assert len(first | second) == 40
+    assert not Delivery.objects.filter(held_until__isnull=True).exists()
 
 
 @pytest.mark.services
@@ -251,12 +275,12 @@ def test_two_sweepers_at_once_claim_disjoint_rows(no_worker, settings):
 def test_two_deliveries_of_one_row_at_once_send_one_email(no_worker, people, nominate):
     nominate()
     row = Notification.objects.filter(recipient=people["committee"]).get()
-    deliver = partial(services.notification_send, notification_id=row.pk)
-    assert sorted(at_once(deliver, deliver)) == [False, True]
+    deliver = partial(send, row)
+    assert sorted(at_once(deliver, deliver)) == [0, 1]
     assert [m.to for m in mail.outbox].count([people["committee"].email]) == 1
 
 
-def test_a_poisoned_message_is_recorded_as_failed_and_never_retried(people, nominate):
+def test_a_poisoned_message_is_recorded_as_failed_and_never_retried(people, nominate, settings):
     """A name written before names were checked (or straight into the database): Django refuses
     the header, so the message can never go as it is. Recorded once, left for a person."""
     user = people["candidate"]
@@ -270,21 +294,20 @@ def test_a_poisoned_message_is_recorded_as_failed_and_never_retried(people, nomi
     )
     row = Notification.objects.get(recipient=people["committee"])
     assert "\n" in row.subject
-    assert services.notification_send(notification_id=row.pk) is False
-    row.refresh_from_db()
-    assert (row.sent_at, row.attempts) == (None, 1)
-    assert row.failed_at is not None and "BadHeaderError" in row.last_error
+    assert send(row) == 0
+    delivery = email_of(row)
+    assert (delivery.status, delivery.delivered_at, delivery.attempts) == (FAILED, None, 1)
+    assert delivery.next_attempt_at is None and "BadHeaderError" in delivery.last_error
     assert mail.outbox == []
-    Notification.objects.update(created_at=timezone.now() - timedelta(days=1))
-    assert row.pk not in services.notifications_claim_undelivered()
-    assert services.notification_send(notification_id=row.pk) is False  # not tried again
-    row.refresh_from_db()
-    assert row.attempts == 1
+    settings.NOTIFICATIONS_SWEEP_SECONDS = 0  # anything still due would be overdue now
+    assert delivery.pk not in outbox.overdue()
+    assert send(row) == 0  # not tried again
+    assert email_of(row).attempts == 1
     admin = Client()
     admin.force_login(people["hr"])
-    failed = admin.get("/admin/notifications/notification/?delivery=failed")
-    assert row in failed.context["cl"].result_list
+    failed = admin.get("/admin/notifications/delivery/?status__exact=failed")
+    assert delivery in failed.context["cl"].result_list
     # A person fixes the name and sends it again: a fresh start.
-    services.notifications_send_again(notification_ids=[row.pk])
-    row.refresh_from_db()
-    assert (row.failed_at, row.attempts, row.last_error) == (None, 0, "")
+    assert services.deliveries_send_again(delivery_ids=[delivery.pk]) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (PENDING, 0, "")
