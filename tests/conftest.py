@@ -8,7 +8,6 @@ import rest_framework.throttling  # noqa: F401
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from ladder.models import Level
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -139,21 +138,8 @@ def ladder_people(db):
 
 @pytest.fixture
 def people(db):
-    """The cast of a promotion: candidate (pm), their manager who nominates, the committee,
-    HR, another manager, and a committee member who is also the candidate's manager's peer."""
-    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
-    candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
-    other_manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
-    factories.MemberFactory(level=Level.objects.get(code="pm"), manager=other_manager)
-    return {
-        "candidate": candidate.user,
-        "manager": manager.user,
-        "other_manager": other_manager.user,
-        "committee": factories.committee_member(level="vp-product"),
-        "committee2": factories.committee_member(),
-        "hr": factories.hr_user(),
-        "candidate_member": candidate,
-    }
+    """factories.people(): the cast of a promotion."""
+    return factories.people()
 
 
 @pytest.fixture

@@ -65,6 +65,24 @@ def committee_member(level: str | None = None, manager=None, **kwargs):
     return _with_group(user, roles.COMMITTEE_GROUP)
 
 
+def people() -> dict:
+    """The cast of a promotion: candidate (pm), their manager who nominates, the committee,
+    HR, another manager, and a committee member who is also the candidate's manager's peer."""
+    manager = MemberFactory(level=Level.objects.get(code="group-pm"))
+    candidate = MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+    other_manager = MemberFactory(level=Level.objects.get(code="group-pm"))
+    MemberFactory(level=Level.objects.get(code="pm"), manager=other_manager)
+    return {
+        "candidate": candidate.user,
+        "manager": manager.user,
+        "other_manager": other_manager.user,
+        "committee": committee_member(level="vp-product"),
+        "committee2": committee_member(),
+        "hr": hr_user(),
+        "candidate_member": candidate,
+    }
+
+
 def token_for(user) -> str:
     return token_issue(user=user)
 

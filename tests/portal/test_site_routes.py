@@ -16,6 +16,7 @@ from ladder.models import Level
 from notifications.models import Notification
 from tests import factories
 from tests.routes import url_patterns
+from tests.shared import shared_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +96,15 @@ def test_the_table_covers_every_site_route():
     assert routes == set(TABLE), (routes - set(TABLE), set(TABLE) - routes)
 
 
-@pytest.fixture
-def world():
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module's requests (tests/shared.py): each test's writes are rolled
+    back, so every one of them meets the same rows."""
+    with shared_rows(django_db_blocker):
+        yield build_world()
+
+
+def build_world():
     manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
     member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
     other = factories.MemberFactory(level=Level.objects.get(code="pm"))

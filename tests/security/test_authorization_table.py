@@ -15,6 +15,7 @@ from ladder.models import Level
 from notifications.models import Notification
 from tests import factories
 from tests.routes import url_patterns
+from tests.shared import shared_rows
 from webhooks import services as webhook_services
 from webhooks.models import Delivery
 
@@ -354,8 +355,15 @@ def test_the_table_covers_every_route():
         assert set(methods) == set(METHODS), route
 
 
-@pytest.fixture
-def world(db):
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module's 833 requests (tests/shared.py): each test's writes are rolled
+    back, so every one of them meets the same rows."""
+    with shared_rows(django_db_blocker):
+        yield build_world()
+
+
+def build_world():
     manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
     member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
     other = factories.MemberFactory(level=Level.objects.get(code="pm"))

@@ -13,9 +13,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
-from promotions.models import Review
+from promotions.models import Promotion, Review
 from tests import factories
 from tests.security.test_authorization_table import ROLES, TABLE, concrete, webhook_ids
+from tests.shared import shared_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -31,25 +32,42 @@ def writes_in(queries, ignore=()) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def shared_cast(django_db_setup, django_db_blocker):
+    """Built once for the module's requests (tests/shared.py): each test's writes are rolled
+    back, so every one of them meets the same rows."""
+    with shared_rows(django_db_blocker):
+        people = factories.people()
+        promotion = factories.promotion(
+            candidate=people["candidate_member"],
+            to="senior-pm",
+            by=people["manager"],
+            state="in_review",
+            actor=people["committee"],
+        )
+        notification = Notification.objects.filter(recipient=people["committee"]).first()
+        users = {
+            "member": people["candidate"],
+            "manager": people["manager"],
+            "other": people["other_manager"],
+            "committee": people["committee"],
+            "hr": people["hr"],
+        }
+        ids = {
+            "members": people["candidate_member"].pk,
+            "promotions": promotion.pk,
+            "notifications": notification.pk,
+            "cycles": factories.draft_cycle(people["hr"]).pk,
+            **webhook_ids(people["hr"]),
+        }
+        yield users, ids, promotion.pk
+
+
 @pytest.fixture
-def cast(people, in_review):
-    promotion = in_review()
-    notification = Notification.objects.filter(recipient=people["committee"]).first()
-    users = {
-        "member": people["candidate"],
-        "manager": people["manager"],
-        "other": people["other_manager"],
-        "committee": people["committee"],
-        "hr": people["hr"],
-    }
-    ids = {
-        "members": people["candidate_member"].pk,
-        "promotions": promotion.pk,
-        "notifications": notification.pk,
-        "cycles": factories.draft_cycle(people["hr"]).pk,
-        **webhook_ids(people["hr"]),
-    }
-    return users, ids, promotion
+def cast(shared_cast):
+    """The shared cast, with the promotion as the database has it for this test."""
+    users, ids, promotion_pk = shared_cast
+    return users, ids, Promotion.objects.get(pk=promotion_pk)
 
 
 # A body that would be a valid vote, a nomination, a member: what a forged HEAD carries.
