@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import ApiToken
+from core.roles import keep_group_names
 
 # last_used_at is written at most this often per token, not on every request.
 TOUCH_INTERVAL = timedelta(minutes=5)
@@ -51,7 +52,7 @@ def token_authenticate(*, key: str) -> ApiToken | None:
     now = timezone.now()
     user = token.user
     if hasattr(token, "group_names"):
-        _keep_group_names(user, token.group_names)
+        keep_group_names(user, token.group_names)
     if (
         not user.is_active
         or now - token.last_used_at > _ttl()
@@ -78,14 +79,3 @@ def tokens_purge_expired(*, now=None) -> int:
     cutoff = (now or timezone.now()) - _ttl()
     deleted, _ = ApiToken.objects.filter(last_used_at__lt=cutoff).delete()
     return deleted
-
-
-def group_names(user) -> set[str]:
-    """The names of the user's groups, read once per request (with the token, for the API)."""
-    if not hasattr(user, "_group_names"):
-        _keep_group_names(user, Group.objects.filter(user=user).values_list("name", flat=True))
-    return user._group_names
-
-
-def _keep_group_names(user, names) -> None:
-    user._group_names = set(names)

@@ -85,7 +85,7 @@ def main() -> None:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    from ladder import roles
+    from core import roles
 
     call_command("migrate", verbosity=0)
     hr = get_user_model().objects.create_user(ACTOR, f"{ACTOR}@example.com", is_staff=True)

@@ -2,7 +2,7 @@
 changelist only the filters it offers: Django's own rule lets any lookup on a model's own fields
 through (`?approvals=1`, `?reviews=3`, `?body__contains=...`), and a user who may not read a
 field could still tell rows apart by filtering on it. Its actions run only on ids. And every form
-it shows takes text and dates by the rules of ladder.validators (`GuardedForms`), and names every
+it shows takes text and dates by the rules of core.validators (`GuardedForms`), and names every
 control of a table's rows for assistive technology (`LabelledRows`)."""
 
 import re
@@ -63,8 +63,8 @@ class WellFormedActionsOnly(admin.ModelAdmin):
 
 
 def guarded(form_class):
-    """The form class with the input rules of ladder.validators on every text and date field."""
-    from ladder.validators import guard_form_fields
+    """The form class with the input rules of core.validators on every text and date field."""
+    from core.validators import guard_form_fields
 
     def __init__(self, *args, **kwargs):
         form_class.__init__(self, *args, **kwargs)
@@ -75,7 +75,7 @@ def guarded(form_class):
 
 class GuardedForms(admin.ModelAdmin):
     """Every form of the admin (add and change pages, their inlines, editable lists) takes text
-    and dates by the rules of ladder.validators: no control or invisible format characters, dates
+    and dates by the rules of core.validators: no control or invisible format characters, dates
     at most a year ahead. The rules live there; this applies them to every model registered."""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -162,7 +162,7 @@ class LadderAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         """The committee's index says how many promotions wait on the user's vote."""
         # Imported here: this module is loaded with the app registry, before models can be.
-        from ladder import roles
+        from core import roles
         from promotions.selectors import awaiting_vote_of
 
         if roles.sees_everyone(request.user):

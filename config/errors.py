@@ -16,13 +16,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-from accounts import errors as accounts_errors
-from core import errors as core_errors
-from core.errors import DomainError
-from ladder import errors as ladder_errors
-from notifications import errors as notifications_errors
-from promotions import errors as promotions_errors
-from webhooks import errors as webhooks_errors
+from core.errors import DomainError, app_error_codes
 
 
 class ErrorCode(StrEnum):
@@ -77,15 +71,8 @@ class ErrorCode(StrEnum):
     SURROGATE_CHARACTERS_NOT_ALLOWED = "surrogate_characters_not_allowed"
 
 
-REGISTRIES = (
-    ErrorCode,
-    core_errors.ErrorCode,
-    accounts_errors.ErrorCode,
-    ladder_errors.ErrorCode,
-    promotions_errors.ErrorCode,
-    notifications_errors.ErrorCode,
-    webhooks_errors.ErrorCode,
-)
+# The HTTP layer's, then core's and each app's (the registry of core.errors).
+REGISTRIES: tuple[type[StrEnum], ...] = (ErrorCode, *app_error_codes())
 # Every code an error body may carry, in order: OpenAPI documents `Error.code` as this enum.
 ERROR_CODES: list[str] = sorted({str(code) for registry in REGISTRIES for code in registry})
 

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 
 from config.errors import ERROR_CODES
-from ladder.ids import ID_PATTERN
+from core.ids import ID_PATTERN
 from promotions.cycle_serializers import ReasonSerializer
 
 
@@ -124,7 +124,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         return operation
 
     def _resolve_path_parameters(self, variables):
-        """An id in a path is a whole number (ladder.ids.ID_PATTERN): say so, rather than
+        """An id in a path is a whole number (core.ids.ID_PATTERN): say so, rather than
         "a string of digits", so generated clients take an integer."""
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:

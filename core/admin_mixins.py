@@ -1,5 +1,11 @@
 """Admin mixins any app may use."""
 
+from import_export.admin import ExportMixin
+from import_export.forms import ExportForm
+
+from core import roles
+from core.spreadsheets import SpreadsheetSafeCSV
+
 
 class ReadOnlyAdminMixin:
     """A record that can be read in the admin, never added, changed or deleted there."""
@@ -12,3 +18,14 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class HRExportMixin(ExportMixin):
+    """django-import-export's export button and page, for HR only, as CSV whose cells a
+    spreadsheet will not run as formulas. Every column, always: a member export imports back."""
+
+    formats = [SpreadsheetSafeCSV]
+    export_form_class = ExportForm
+
+    def has_export_permission(self, request):
+        return roles.is_hr(request.user)

@@ -15,20 +15,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from import_export.admin import ExportMixin
-from import_export.forms import ExportForm
 
 from accounts.invitations import invitation_dates
 from accounts.services import tokens_revoke_for
 from audit.admin import ConfigAuditAdminMixin
-from core.admin_mixins import ReadOnlyAdminMixin
-from core.spreadsheets import SpreadsheetSafeCSV
+from core import roles
+from core.admin_mixins import HRExportMixin, ReadOnlyAdminMixin
+from core.errors import DomainError
 from core.uploads import accepts_upload
-from ladder import invitations, roles, services
-from ladder.errors import DomainError
+from core.validators import NOT_IN_FUTURE
+from ladder import invitations, services
 from ladder.imports import MemberResource, members_import
 from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member, MemberChange
-from ladder.validators import NOT_IN_FUTURE
 
 User = get_user_model()
 
@@ -212,17 +210,6 @@ class LevelChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = readonly_fields = ("from_level", "to_level", "effective_date")
     extra = 0
     can_delete = False
-
-
-class HRExportMixin(ExportMixin):
-    """django-import-export's export button and page, for HR only, as CSV whose cells a
-    spreadsheet will not run as formulas. Every column, always: a member export imports back."""
-
-    formats = [SpreadsheetSafeCSV]
-    export_form_class = ExportForm
-
-    def has_export_permission(self, request):
-        return roles.is_hr(request.user)
 
 
 class MemberImportForm(forms.Form):

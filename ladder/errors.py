@@ -1,19 +1,7 @@
-"""The ladder's error codes, and the domain errors every app raises (defined in core.errors,
-re-exported here where the apps have always imported them from)."""
+"""The ladder's error codes (registered by core.errors.app_error_codes). The domain errors
+themselves are core.errors'."""
 
 from enum import StrEnum
-
-from core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound, Unprocessable
-
-__all__ = [
-    "Conflict",
-    "DomainError",
-    "ErrorCode",
-    "InvalidInput",
-    "NotAllowed",
-    "NotFound",
-    "Unprocessable",
-]
 
 
 class ErrorCode(StrEnum):
@@ -35,9 +23,3 @@ class ErrorCode(StrEnum):
     # Invitations (ladder/invitations.py)
     MEMBER_INACTIVE = "member_inactive"
     NO_EMAIL_ADDRESS = "no_email_address"
-    # Raised by the serializers and validators (as DRF validation codes).
-    UNKNOWN_FIELD = "unknown_field"
-    FUTURE_DATE = "future_date"
-    DATE_TOO_FAR = "date_too_far"
-    CONTROL_CHARACTER = "control_character"
-    FORMAT_CHARACTER = "format_character"

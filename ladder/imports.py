@@ -23,11 +23,11 @@ from django.db.models.functions import Lower
 from import_export import fields, resources
 from import_export.formats.base_formats import CSV
 
+from core.errors import DomainError
 from core.spreadsheets import csv_value
+from core.validators import NOT_IN_FUTURE, refuse_control_characters
 from ladder import invitations, services
-from ladder.errors import DomainError
 from ladder.models import Level, Member
-from ladder.validators import NOT_IN_FUTURE, refuse_control_characters
 
 User = get_user_model()
 
@@ -168,7 +168,7 @@ def members_import(
 
 
 def _hidden_characters(values: Iterable[str], names: Iterable[str]) -> list[str]:
-    """Every cell of the file is one line of visible text (ladder.validators): a NUL byte would
+    """Every cell of the file is one line of visible text (core.validators): a NUL byte would
     reach PostgreSQL (a 500), a control or bidi character would reach the records and e-mails."""
     return [
         problem

@@ -18,8 +18,10 @@ from django.utils import timezone
 from accounts import invitations as credentials
 from accounts.models import Invitation
 from audit.routes import current_route
-from ladder import roles, services
-from ladder.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotAllowed
+from core import roles
+from core.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from ladder import services
+from ladder.errors import ErrorCode
 from ladder.models import Member
 
 User = get_user_model()

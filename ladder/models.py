@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.records import AppendOnlyModel, append_only_trigger
-from ladder.validators import refuse_control_characters
+from core.validators import refuse_control_characters
 
 
 class Track(models.TextChoices):

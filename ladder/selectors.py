@@ -1,6 +1,6 @@
 """Reads, scoped to the requesting user."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet
 
 from accounts.invitations import invitation_dates
-from ladder import roles
-from ladder.errors import NotFound
+from core import roles
+from core.errors import NotFound
 from ladder.models import Criterion, Level, LevelTransition, Member
 
 User = get_user_model()
@@ -97,34 +97,6 @@ def level_next_levels(*, level: Level) -> list[Level]:
 
 def level_transition_list() -> QuerySet[LevelTransition]:
     return LevelTransition.objects.select_related("from_level", "to_level")
-
-
-def committee_user_ids() -> list[int]:
-    """The active users of the group `Promotion committee`."""
-    return list(
-        User.objects.filter(groups__name=roles.COMMITTEE_GROUP, is_active=True).values_list(
-            "id", flat=True
-        )
-    )
-
-
-def committee_and_readers_among(user_ids: Iterable[int]) -> list[int]:
-    """The active committee, and those of `user_ids` who see the committee's work (roles:
-    the committee, HR, superusers), active: one query."""
-    readers = User.objects.filter(is_active=True).filter(
-        Q(groups__name__in=(roles.COMMITTEE_GROUP, roles.HR_GROUP)) | Q(is_superuser=True)
-    )
-    chosen = readers.filter(Q(groups__name=roles.COMMITTEE_GROUP) | Q(pk__in=list(user_ids)))
-    return list(chosen.distinct().values_list("id", flat=True))
-
-
-def hr_user_ids() -> list[int]:
-    """The active users who act as HR: the group `HR`, and superusers."""
-    return list(
-        User.objects.filter(Q(groups__name=roles.HR_GROUP) | Q(is_superuser=True), is_active=True)
-        .distinct()
-        .values_list("id", flat=True)
-    )
 
 
 def member_of(user) -> Member | None:

@@ -10,8 +10,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.services import tokens_revoke_for
-from ladder import roles
-from ladder.errors import ErrorCode, InvalidInput, NotAllowed
+from core import roles
+from core.errors import InvalidInput, NotAllowed
+from ladder.errors import ErrorCode
 from ladder.models import Level, LevelChange, LevelTransition, Member, MemberChange
 
 User = get_user_model()

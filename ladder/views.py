@@ -3,8 +3,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.ids import ID_PATTERN
 from ladder import invitations, selectors, services
-from ladder.ids import ID_PATTERN
 from ladder.serializers import (
     InvitationSerializer,
     LevelDetailSerializer,

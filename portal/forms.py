@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
 from core.errors import DomainError
-from ladder.validators import GuardedForm, guard_form_fields
+from core.validators import GuardedForm, guard_form_fields
 from promotions.errors import ErrorCode
 from promotions.models import TEXT_LIMIT
 from promotions.packets import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT

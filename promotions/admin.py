@@ -15,10 +15,9 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from core.admin_mixins import ReadOnlyAdminMixin
-from ladder import roles
-from ladder.admin import HRExportMixin
-from ladder.errors import DomainError
+from core import roles
+from core.admin_mixins import HRExportMixin, ReadOnlyAdminMixin
+from core.errors import DomainError
 from ladder.models import Track
 from promotions import cycles, packets, permissions, selectors, services
 from promotions.calibration import DECISION_COLUMNS, csv_text, cycle_decisions

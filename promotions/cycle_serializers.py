@@ -3,8 +3,8 @@ statistics bodies are built by promotions.calibration; these describe them for t
 
 from rest_framework import serializers
 
+from core.serializers import StrictSerializer
 from ladder.models import Track
-from ladder.serializers import StrictSerializer
 from promotions.eligibility import REASON_CHOICES
 from promotions.models import Cycle, PromotionState
 

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from ladder.ids import ID_PATTERN
+from core.ids import ID_PATTERN
 from ladder.selectors import member_get_visible_to
 from promotions import cycles, eligibility, permissions, selectors
 from promotions.calibration import (

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import config_change_record, diff, snapshot
-from ladder import roles
-from ladder.errors import ErrorCode as LadderErrorCode
-from ladder.errors import InvalidInput
+from core import roles
+from core.errors import ErrorCode as CoreErrorCode
+from core.errors import InvalidInput
+from core.validators import FAR_DATES, refuse_control_characters
 from ladder.models import Track
-from ladder.validators import FAR_DATES, refuse_control_characters
 from promotions import notify, webhook_events
 from promotions.errors import ActionNotAllowed, ErrorCode, TransitionConflict
 from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState
@@ -37,7 +37,7 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
     try:
         refuse_control_characters(name)  # it heads e-mails and pages
     except ValidationError as exc:
-        code = exc.error_list[0].code or LadderErrorCode.CONTROL_CHARACTER
+        code = exc.error_list[0].code or CoreErrorCode.CONTROL_CHARACTER
         raise InvalidInput(exc.messages[0], code=code) from None
     unknown = [track for track in tracks if track not in Track.values]
     if unknown or len(set(tracks)) != len(tracks):
@@ -47,7 +47,7 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
             FAR_DATES(dates[field])  # a typo (9999) would leave its approvals pending for ever
         except ValidationError as exc:
             raise InvalidInput(
-                f"{field}: {exc.messages[0]}", code=LadderErrorCode.DATE_TOO_FAR
+                f"{field}: {exc.messages[0]}", code=CoreErrorCode.DATE_TOO_FAR
             ) from None
     ordered = [dates[name] for name in DATE_FIELDS]
     if ordered != sorted(ordered):

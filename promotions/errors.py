@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from ladder.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unprocessable
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unprocessable
 
 
 class ErrorCode(StrEnum):

@@ -1,6 +1,6 @@
 import django_filters
 
-from ladder.ids import IdFilter
+from core.ids import IdFilter
 from promotions.models import Promotion, PromotionState
 
 

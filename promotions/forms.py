@@ -3,7 +3,7 @@
 
 from django import forms
 
-from ladder.validators import GuardedForm
+from core.validators import GuardedForm
 from promotions.models import TEXT_LIMIT, Decision, Rating
 from promotions.workflow import TRANSITIONS
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from core.records import AppendOnlyModel, append_only_trigger
+from core.validators import refuse_control_characters
 from ladder.models import Level, Member, Track
-from ladder.validators import refuse_control_characters
 from promotions.workflow import HOLDABLE, STATES
 
 # The states and their facts are declared in the one table of transitions; re-exported here.

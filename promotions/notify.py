@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.roles import committee_and_readers_among, committee_user_ids
 from core.site import absolute_url
-from ladder.selectors import committee_and_readers_among, committee_user_ids
 from notifications.models import Notification
 from notifications.services import Message, notifications_create, notifications_create_each
 from promotions.models import Cycle, Promotion, PromotionState

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ladder.errors import InvalidInput
+from core.errors import InvalidInput
+from core.validators import refuse_control_characters_in_prose, refuse_unsafe_links
 from ladder.models import Level
 from ladder.selectors import level_criteria
-from ladder.validators import refuse_control_characters_in_prose, refuse_unsafe_links
 from promotions import permissions
 from promotions.errors import ErrorCode, PromotionNotFound, TransitionConflict
 from promotions.models import PacketVersion, Promotion, Rating

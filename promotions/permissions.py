@@ -7,7 +7,7 @@ import functools
 from django.db.models import Q
 from django_fsm import can_proceed
 
-from ladder import roles
+from core import roles
 from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.selectors import member_of
 from promotions import workflow
@@ -251,7 +251,7 @@ def is_candidate_in_open_promotion(user) -> bool:
 
 
 def open_promotion_conflict(user) -> str | None:
-    """Separation of duties, registered with ladder.roles (promotions/apps.py): while HR's own
+    """Separation of duties, registered with core.roles (promotions/apps.py): while HR's own
     promotion is open they may not change who is on the committee, create staff users, set
     another user's password, or change who is active or who manages whom (each would let them
     sway or approve their own promotion through another account). What stays trusted:

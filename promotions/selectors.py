@@ -11,8 +11,8 @@ from django.db.models.functions import Coalesce, JSONObject
 from django.db.models.query import BaseIterable, ModelIterable, ValuesListIterable
 from django.utils import timezone
 
-from ladder import roles
-from ladder.errors import NotFound
+from core import roles
+from core.errors import NotFound
 from ladder.models import Member
 from ladder.selectors import (
     LADDER_VERSION_SQL,

@@ -4,8 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from ladder.serializers import LevelCodeField, ProseField, StrictSerializer
-from ladder.validators import DATE_HORIZON, DateBound
+from core.serializers import ProseField, StrictSerializer
+from core.validators import DATE_HORIZON, DateBound
+from ladder.serializers import LevelCodeField
 from promotions.errors import ErrorCode
 from promotions.models import (
     TEXT_LIMIT,

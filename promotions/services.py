@@ -11,12 +11,12 @@ from typing import Protocol
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ladder import roles
-from ladder.errors import InvalidInput
+from core import roles
+from core.errors import InvalidInput
+from core.validators import DATE_HORIZON
 from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
-from ladder.validators import DATE_HORIZON
 from promotions import notify, permissions, webhook_events, workflow
 from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers, reason
 from promotions.errors import (

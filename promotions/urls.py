@@ -1,7 +1,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from ladder.ids import ID_PATTERN
+from core.ids import ID_PATTERN
 from promotions import cycle_views, views
 
 router = SimpleRouter()

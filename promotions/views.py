@@ -3,7 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ladder.ids import ID_PATTERN
+from core.ids import ID_PATTERN
 from promotions import packets, permissions, selectors, services
 from promotions.filters import PromotionFilter
 from promotions.serializers import (
@@ -195,9 +195,10 @@ class PromotionViewSet(viewsets.GenericViewSet):
     def withdraw(self, request, pk=None):
         """Withdraw a nomination.
 
-        For the nominator, and for HR unless they are the candidate (403 otherwise). From any
-        open state: `nominated`, `in_review` or `changes_requested` (409 `invalid_state` once
-        decided or withdrawn)."""
+        For the nominator, and for HR unless they are the candidate (403 otherwise); a
+        superuser's promotion for superusers only (403 `superuser_protected`). From any open
+        state: `nominated`, `in_review`, `changes_requested` or `on_hold` (409 `invalid_state`
+        once decided or withdrawn)."""
         return self._transition(request, pk, permissions.WITHDRAW)
 
     @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})

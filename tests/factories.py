@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.services import token_issue
-from ladder import roles
+from core import roles
 from ladder.models import Level, Member
 
 PASSWORD = "correct-horse-battery-staple"

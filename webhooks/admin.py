@@ -15,9 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
 
+from core import roles
 from core.admin_mixins import ReadOnlyAdminMixin
 from core.errors import DomainError
-from ladder import roles
 from webhooks import services
 from webhooks.events import Event
 from webhooks.models import Delivery, DeliveryStatus, Endpoint

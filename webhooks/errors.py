@@ -1,15 +1,14 @@
 """Webhook errors. Their base is core.errors: this app imports neither the ladder's nor the
-promotions' errors."""
+promotions' errors. A refused URL is the SSRF guard's: core.errors.DestinationRefused."""
 
 from enum import StrEnum
 
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.errors import Conflict, NotAllowed, NotFound
 
 
 class ErrorCode(StrEnum):
     NO_SUCH_WEBHOOK = "no_such_webhook"
     NO_SUCH_DELIVERY = "no_such_delivery"
-    WEBHOOK_URL_REFUSED = "webhook_url_refused"
     WEBHOOK_INACTIVE = "webhook_inactive"
     UNKNOWN_EVENT = "unknown_event"
     HR_ONLY = "hr_only"
@@ -23,12 +22,6 @@ class WebhookNotFound(NotFound):
 class DeliveryNotFound(NotFound):
     code = ErrorCode.NO_SUCH_DELIVERY
     default_message = "No such delivery."
-
-
-class DestinationRefused(InvalidInput):
-    """A URL the service will not send to: its scheme, its form, or where it resolves."""
-
-    code = ErrorCode.WEBHOOK_URL_REFUSED
 
 
 class WebhookInactive(Conflict):

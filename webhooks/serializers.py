@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ladder.serializers import StrictSerializer
+from core.serializers import StrictSerializer
 from webhooks.events import Event
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 

@@ -6,7 +6,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ladder.ids import ID_PATTERN
+from core.ids import ID_PATTERN
 from webhooks import selectors, services
 from webhooks.models import DeliveryStatus, Endpoint
 from webhooks.serializers import (

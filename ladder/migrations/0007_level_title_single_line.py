@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import ladder.validators
+import core.validators
 
 
 class Migration(migrations.Migration):
@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             model_name="level",
             name="title",
             field=models.CharField(
-                max_length=120, validators=[ladder.validators.refuse_control_characters]
+                max_length=120, validators=[core.validators.refuse_control_characters]
             ),
         ),
     ]

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import ladder.validators
+import core.validators
 
 
 class Migration(migrations.Migration):
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 (
                     "title",
                     models.CharField(
-                        max_length=120, validators=[ladder.validators.refuse_control_characters]
+                        max_length=120, validators=[core.validators.refuse_control_characters]
                     ),
                 ),
                 ("description", models.TextField()),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
-import ladder.validators
+import core.validators
 
 
 def approved_ones_took_effect(apps, schema_editor):
@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
                 (
                     "name",
                     models.CharField(
-                        max_length=120, validators=[ladder.validators.refuse_control_characters]
+                        max_length=120, validators=[core.validators.refuse_control_characters]
                     ),
                 ),
                 ("tracks", models.JSONField(blank=True, default=list)),

@@ -15,9 +15,8 @@ from freezegun import freeze_time
 
 from accounts.errors import InvitationInvalid
 from accounts.models import Invitation
-from core.errors import Conflict, NotAllowed
+from core.errors import Conflict, InvalidInput, NotAllowed
 from ladder import invitations, services
-from ladder.errors import InvalidInput
 from ladder.models import Level, MemberChange
 from notifications.models import Notification
 from tests import factories

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from ladder.errors import NotAllowed
+from core.errors import NotAllowed
 from ladder.imports import members_import
 from ladder.models import Level, Member, MemberChange
 from tests import factories

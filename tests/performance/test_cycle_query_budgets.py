@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ladder import roles
+from core import roles
 from ladder.models import Level, Member
 from promotions.models import Cycle, PacketVersion, Promotion, Review
 from promotions.packets import packet_evidence, packet_sha256

@@ -21,9 +21,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ladder import roles
+from core import roles
+from core.roles import committee_user_ids
 from ladder.models import Level, Member
-from ladder.selectors import committee_user_ids
 from notifications.models import Notification
 from promotions import cycles, packets, services
 from promotions.models import Cycle, PacketVersion, Promotion, Review

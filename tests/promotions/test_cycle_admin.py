@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from ladder import roles
+from core import roles
 from ladder.models import Level, LevelTransition
 from promotions import cycles, packets, services
 from promotions.calibration import DECISION_COLUMNS

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from ladder import roles
-from ladder.errors import InvalidInput
+from core import roles
+from core.errors import InvalidInput
+from core.roles import committee_user_ids
 from ladder.models import Level, LevelChange
-from ladder.selectors import committee_user_ids
 from notifications.models import Notification
 from promotions import cycles, packets, services, tasks
 from promotions.calibration import csv_cell

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from ladder.errors import DomainError
+from core.errors import DomainError
 from ladder.models import Level, LevelChange, Member
 from ladder.selectors import level_next_levels
 from promotions import packets, services

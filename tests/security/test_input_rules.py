@@ -1,11 +1,11 @@
 """Round three's input classes (issue 21: 2, 8, 9, 11, and duplicate JSON keys), each closed by one
 rule and walked over every place that takes the input:
 
-- text (ladder.validators): no control characters (prose keeps its lines and tabs) and no
+- text (core.validators): no control characters (prose keeps its lines and tabs) and no
   invisible format characters (Unicode Cf: bidi controls, tag characters...) but the two joiners,
   in every text field of every request body (StrictSerializer), every admin form (the admin site),
   every cell of the member import; evidence links without user info, with a port of 1-65535;
-- dates (ladder.validators.DateBound): at most a year ahead, in every date field of every request
+- dates (core.validators.DateBound): at most a year ahead, in every date field of every request
   body and every admin form; `level_since` not in the future there and in the import;
 - the import reads a cell as the export wrote it (core.spreadsheets.csv_value);
 - the API's JSON parser refuses a key named twice in one object, at any depth."""
@@ -28,9 +28,9 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
+from core.serializers import StrictSerializer
 from ladder.imports import COLUMNS, members_import
 from ladder.models import Member, MemberChange
-from ladder.serializers import StrictSerializer
 from promotions.forms import DecisionForm, ReviewForm
 from promotions.models import Cycle, Promotion
 from tests import factories
@@ -233,7 +233,7 @@ def test_a_cycle_date_is_at_most_a_year_ahead(as_user, people):
 
 
 def test_the_cycle_service_bounds_its_dates_too(people):
-    from ladder.errors import InvalidInput
+    from core.errors import InvalidInput
     from promotions import cycles
 
     with pytest.raises(InvalidInput) as refused:
@@ -330,7 +330,7 @@ def test_an_evidence_link_shows_where_it_goes(as_user, people, link):
 
 
 def test_the_packet_service_refuses_unsafe_links_and_hidden_text(people):
-    from ladder.errors import InvalidInput
+    from core.errors import InvalidInput
     from ladder.models import Level
     from promotions.packets import packet_evidence
 

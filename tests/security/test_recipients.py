@@ -6,7 +6,7 @@ committee."""
 import pytest
 from django.contrib.auth.models import Group
 
-from ladder import roles
+from core import roles
 from notifications.models import Notification
 from promotions import packets, services
 from promotions.permissions import can_see, sees_committee_work

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from ladder import roles
+from core import roles
 from ladder.models import Level
 from promotions import services
 from tests import factories

@@ -320,7 +320,7 @@ def test_a_url_at_a_private_address_is_refused_and_nothing_saved(hr, url):
 def test_a_url_that_is_not_an_http_url_is_refused(hr, url):
     created = hr.post("/api/v1/webhooks/", {"url": url}, format="json")
     assert created.status_code == 400, created.content
-    # A line break is refused as in every one-line text field (ladder.validators), before the
+    # A line break is refused as in every one-line text field (core.validators), before the
     # URL is looked at.
     expected = "control_character" if "\r" in url else "webhook_url_refused"
     assert created.json()["code"] == expected

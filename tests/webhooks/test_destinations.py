@@ -9,12 +9,12 @@ import pytest
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
+from core.destinations import MAX_URL_LENGTH, destination_check
+from core.errors import DestinationRefused
 from tests import factories
 from tests.config.test_settings import run_django
 from tests.webhooks.conftest import emit_unsent
 from webhooks import services
-from webhooks.destinations import MAX_URL_LENGTH, destination_check
-from webhooks.errors import DestinationRefused
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 PUBLIC = "93.184.216.34"
@@ -219,8 +219,8 @@ def test_production_settings_require_https_and_refuse_private_urls():
     """The production settings module, loaded as a deployment loads it (a fresh interpreter)."""
     code = (
         "from django.conf import settings as s\n"
-        "from webhooks.destinations import destination_check\n"
-        "from webhooks.errors import DestinationRefused\n"
+        "from core.destinations import destination_check\n"
+        "from core.errors import DestinationRefused\n"
         "print(s.WEBHOOKS_REQUIRE_HTTPS, s.WEBHOOKS_ALLOW_PRIVATE_URLS)\n"
         "print(destination_check('https://93.184.216.34/').address)\n"
         "for url in ['http://93.184.216.34/', 'https://127.0.0.1/']:\n"

@@ -1,7 +1,7 @@
 """A refused webhook URL says which rule it broke, never what the server's resolver answered
 (issue 21, item 10): no address a name resolved to, no errno or resolver text. Otherwise HR could
 map internal names by trying them ("resolves to 10.1.2.3", "does not resolve ([Errno -2] ...)").
-Every refusal path of webhooks/destinations.py, as the check raises it, as the API answers it
+Every refusal path of core/destinations.py, as the check raises it, as the API answers it
 (create and change), as the admin form shows it, and as a delivery's `last_error` records it."""
 
 import ipaddress
@@ -13,12 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.destinations import destination_check
+from core.errors import DestinationRefused
 from tests import factories
 from tests.webhooks.conftest import emit_unsent
 from tests.webhooks.test_destinations import HOST, MALFORMED, NOT_PUBLIC, PUBLIC
 from webhooks import services
-from webhooks.destinations import destination_check
-from webhooks.errors import DestinationRefused
 from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from ladder import roles
-from ladder.errors import DomainError
+from core import roles
+from core.errors import DomainError
 from ladder.imports import members_import
 
 

@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from core import roles
 from core.errors import InvalidInput
-from ladder import roles, services
+from ladder import services
 from ladder.models import Level, Member
 from ladder.selectors import level_criteria
 from promotions import cycles, eligibility, packets

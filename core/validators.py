@@ -1,5 +1,5 @@
 """What a person may enter: the one home of the rules for text, dates and links. The API's strict
-serializers (ladder.serializers.StrictSerializer), every admin form (config.admin_site, through
+serializers (core.serializers.StrictSerializer), every admin form (config.admin_site, through
 `guard_form_fields`) and the member import apply them to every field they take; docs/decisions.md
 says why each rule is what it is."""
 

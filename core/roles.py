@@ -1,4 +1,6 @@
-"""Who is who. The one place that knows the group names (docs/design.md, "Roles")."""
+"""Who is who. The one place that knows the group names (docs/design.md, "Roles"): whether a user
+is HR or on the committee, and who those users are. In core, as every app asks it (the delivery
+apps too, to learn who is HR) and it needs no app's models: only Django's users and groups."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -7,11 +9,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, AnonymousUser, Group
 from django.db.models import Q
 
-from accounts.services import group_names
-
 COMMITTEE_GROUP = "Promotion committee"
 HR_GROUP = "HR"
 ROLE_GROUPS = (HR_GROUP, COMMITTEE_GROUP)
+
+
+def group_names(user) -> set[str]:
+    """The names of the user's groups, read once per request (with the token, for the API)."""
+    if not hasattr(user, "_group_names"):
+        keep_group_names(user, Group.objects.filter(user=user).values_list("name", flat=True))
+    return user._group_names
+
+
+def keep_group_names(user, names) -> None:
+    """Remember the user's group names, read by the caller (token authentication reads them in
+    the token's query)."""
+    user._group_names = set(names)
 
 
 def is_hr(user: AbstractUser | AnonymousUser) -> bool:
@@ -72,3 +85,37 @@ def account_conflict(user) -> str | None:
 def sees_everyone(user) -> bool:
     """HR and the committee see every member and every promotion (recusal aside)."""
     return is_hr(user) or is_committee(user)
+
+
+# --- Who holds a role: the recipients of role-addressed notifications --------------------------
+
+
+def committee_user_ids() -> list[int]:
+    """The active users of the group `Promotion committee`."""
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=COMMITTEE_GROUP, is_active=True)
+        .values_list("id", flat=True)
+    )
+
+
+def committee_and_readers_among(user_ids: Iterable[int]) -> list[int]:
+    """The active committee, and those of `user_ids` who see the committee's work (roles:
+    the committee, HR, superusers), active: one query."""
+    readers = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name__in=(COMMITTEE_GROUP, HR_GROUP)) | Q(is_superuser=True))
+    )
+    chosen = readers.filter(Q(groups__name=COMMITTEE_GROUP) | Q(pk__in=list(user_ids)))
+    return list(chosen.distinct().values_list("id", flat=True))
+
+
+def hr_user_ids() -> list[int]:
+    """The active users who act as HR: the group `HR`, and superusers."""
+    return list(
+        get_user_model()
+        .objects.filter(Q(groups__name=HR_GROUP) | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .values_list("id", flat=True)
+    )

@@ -1,4 +1,5 @@
-"""Where a webhook may be sent (docs/webhooks.md, "Destinations").
+"""Where the service may send a request: the SSRF guard (docs/webhooks.md, "Destinations"). Its
+user today is webhooks; it refuses with core.errors.DestinationRefused, so core imports no app.
 
 An endpoint must not reach into the service's own network: every address its host resolves to must
 be a public one, checked when the endpoint is saved and again right before each send. The send
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from webhooks.errors import DestinationRefused
+from core.errors import DestinationRefused
 
 MAX_URL_LENGTH = 2000
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
