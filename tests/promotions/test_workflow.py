@@ -116,3 +116,14 @@ def test_the_docs_command_refuses_a_stale_table(tmp_path, monkeypatch):
         call_command("workflow_docs", "--check")
     call_command("workflow_docs")
     call_command("workflow_docs", "--check")
+
+
+def test_each_transition_s_api_description_names_every_state_it_starts_from():
+    """The operation's description (its view's docstring) says from which states it may be
+    called: every source of its row in the table, none left out."""
+    from promotions.views import PromotionViewSet
+
+    for action, row in workflow.TRANSITIONS.items():
+        description = getattr(PromotionViewSet, action.replace("-", "_")).__doc__
+        missing = [state.value for state in row.sources if f"`{state.value}`" not in description]
+        assert missing == [], (action, missing)
