@@ -1,6 +1,6 @@
-"""Imports run one way (docs/design.md, "Layout"; STYLE.md, "Imports run one way"), read from the
-source with `ast`, not by importing it: an import inside a function counts as much as one at the
-top of a module, since it runs too.
+"""Imports run one way (docs/architecture.md, "Layers"), read from the source with `ast`, not by
+importing it: an import inside a function counts as much as one at the top of a module, since it
+runs too.
 
 1. core is the ground: it imports no app of the project.
 2. The generic apps (webhooks, notifications, audit) import no domain app and not config: they are
