@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.ids import ID_PATTERN
-from promotions import packets, permissions, selectors, services
+from promotions import packets, permissions, selectors, services, workflow
 from promotions.filters import PromotionFilter
 from promotions.serializers import (
     ApprovalSerializer,
@@ -151,100 +151,6 @@ class PromotionViewSet(viewsets.GenericViewSet):
         )
         return self._respond(promotion)
 
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"], url_path="start-review")
-    def start_review(self, request, pk=None):
-        """Start the committee's review of a nominated promotion.
-
-        For committee members and HR who are not involved in it (involved: the candidate, the
-        nominator, the candidate's manager; they get 403). Only from `nominated` (409
-        `invalid_state`). An optional `note` is kept in the timeline for the committee."""
-        return self._transition(request, pk, permissions.START_REVIEW)
-
-    @extend_schema(request=ApprovalSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        """Approve a promotion in review: the candidate moves up on its effective date.
-
-        For committee members and HR who are not involved in it (403 otherwise). Only from
-        `in_review` (409 `invalid_state`); a promotion in a cycle only while the cycle is
-        `calibrating` (409 `cycle_not_calibrating`); with enough counted approving reviews and
-        more approvals than rejections (409 `quorum_not_met`), the candidate still at the level
-        they were nominated from (409 `level_changed`) and the move still active (409
-        `move_inactive`). `effective_on`: the cycle's date for a promotion in a cycle (sending
-        one is 400 `effective_on_set_by_cycle`), else the date sent, default today, never in the
-        past (400 `effective_on_past`). On or before today, the level and career history change
-        in the same transaction; later, the promotion is approved and the level changes on that
-        day (`level_applied` turns true). Candidate, nominator and manager are notified."""
-        return self._transition(request, pk, permissions.APPROVE, body=ApprovalSerializer)
-
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        """Reject a promotion in review, with a note.
-
-        For committee members and HR who are not involved in it (403 otherwise). Only from
-        `in_review` (409 `invalid_state`); a promotion in a cycle only while the cycle is
-        `calibrating` (409 `cycle_not_calibrating`); a `note` saying why is required (400
-        `note_required`). Candidate and nominator are notified; the note stays the
-        committee's."""
-        return self._transition(request, pk, permissions.REJECT)
-
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, pk=None):
-        """Withdraw a nomination.
-
-        For the nominator, and for HR unless they are the candidate (403 otherwise); a
-        superuser's promotion for superusers only (403 `superuser_protected`). From any open
-        state: `nominated`, `in_review`, `changes_requested` or `on_hold` (409 `invalid_state`
-        once decided or withdrawn)."""
-        return self._transition(request, pk, permissions.WITHDRAW)
-
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"], url_path="request-changes")
-    def request_changes(self, request, pk=None):
-        """Send a promotion in review back to its nominator, saying what to change.
-
-        For committee members and HR who are not involved in the promotion (403 otherwise),
-        while it is `in_review` (409 `invalid_state`). The `note` is required (400
-        `note_required`): the nominator reads it (in their notification and as
-        `changes_requested_note`); the candidate and their manager see the state only."""
-        return self._transition(request, pk, permissions.REQUEST_CHANGES)
-
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"])
-    def resubmit(self, request, pk=None):
-        """Send a reworked promotion back to review.
-
-        For the nominator or HR (403 otherwise), from `changes_requested` (409 `invalid_state`),
-        once a new packet version was submitted since changes were requested (409
-        `packet_unchanged`). Votes on older versions stay on record as stale and no longer
-        count; the committee, and each reviewer whose vote went stale, are told to look again."""
-        return self._transition(request, pk, permissions.RESUBMIT)
-
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"])
-    def hold(self, request, pk=None):
-        """Put a promotion on hold, saying why.
-
-        For committee members and HR who are not involved in it (403 otherwise). From
-        `nominated` or `in_review` (409 `invalid_state`); a `note` is required (400
-        `note_required`), for the committee: the candidate, the nominator and the manager see
-        the state, not the note. On hold the case stays open (a cycle cannot close with it), is
-        never overdue and waits on nobody's vote."""
-        return self._transition(request, pk, permissions.HOLD)
-
-    @extend_schema(request=TransitionNoteSerializer, responses={200: PromotionSerializer})
-    @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
-        """Resume a promotion on hold: back to the state it was held from.
-
-        For committee members and HR who are not involved in it (403 otherwise). Only from
-        `on_hold` (409 `invalid_state`). The people involved hear that the work resumed (not
-        that a review started again)."""
-        return self._transition(request, pk, permissions.RESUME)
-
     @extend_schema(methods=["GET"], request=None, responses={200: PacketVersionSerializer})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def packet(self, request, pk=None):
@@ -366,3 +272,24 @@ class PromotionViewSet(viewsets.GenericViewSet):
         return Response(
             EventSerializer(events, many=True, context={"committee_view": committee_view}).data
         )
+
+
+# The transitions' actions, one per row of the table (promotions/workflow.py): URL, request body,
+# documentation and the service, so a new transition is an API action without code here.
+TRANSITION_BODIES = {permissions.APPROVE: ApprovalSerializer}
+
+
+def _transition_action(transition: workflow.Transition):
+    body = TRANSITION_BODIES.get(transition.action, TransitionNoteSerializer)
+
+    def run(self, request, pk=None):
+        return self._transition(request, pk, transition.action, body=body)
+
+    run.__name__ = transition.method
+    run.__doc__ = workflow.api_description(transition)
+    run = action(detail=True, methods=["post"], url_path=transition.action)(run)
+    return extend_schema(request=body, responses={200: PromotionSerializer})(run)
+
+
+for _transition in workflow.TRANSITIONS.values():
+    setattr(PromotionViewSet, _transition.method, _transition_action(_transition))

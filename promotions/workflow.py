@@ -68,8 +68,11 @@ class Transition:
     webhook_event: Event
     decides: bool  # ends the case (decided_at set; the candidate's manager hears of it)
     cannot: str  # how "a promotion that is approved cannot …" ends
+    summary: str  # what it does, in one sentence (the API operation's summary)
     returns: tuple[PromotionState, ...] = ()  # where a transition without a target may go
     note_prompt: str = ""  # the refusal when a required note is missing (400 note_required)
+    # The API's further rules of this transition, beyond who, from where and the note (derived).
+    api_details: str = ""
 
     @property
     def targets(self) -> tuple[PromotionState, ...]:
@@ -164,6 +167,7 @@ TRANSITIONS: dict[str, Transition] = {
     for t in (
         Transition(
             "start-review",
+            summary="Start the committee's review of a nominated promotion.",
             sources=(S.NOMINATED,),
             target=S.IN_REVIEW,
             work=Work.COMMITTEE,
@@ -176,6 +180,21 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "approve",
+            summary="Approve a promotion in review: the candidate moves up on its effective date.",
+            api_details=(
+                "A promotion in a cycle only while the cycle is `calibrating` (409 "
+                "`cycle_not_calibrating`); with enough counted approving reviews and "
+                "more approvals "
+                "than rejections (409 `quorum_not_met`), the candidate still at the "
+                "level they were "
+                "nominated from (409 `level_changed`) and the move still active (409 "
+                "`move_inactive`). `effective_on`: the cycle's date for a promotion in a cycle "
+                "(sending one is 400 `effective_on_set_by_cycle`), else the date sent, default "
+                "today, never in the past (400 `effective_on_past`). On or before today, the level "
+                "and career history change in the same transaction; later, the promotion is "
+                "approved and the level changes on that day (`level_applied` turns true). "
+                "Candidate, nominator and manager are notified."
+            ),
             sources=(S.IN_REVIEW,),
             target=S.APPROVED,
             work=Work.COMMITTEE,
@@ -188,6 +207,13 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "reject",
+            summary="Reject a promotion in review, with a note.",
+            api_details=(
+                "A promotion in a cycle only while the cycle is `calibrating` (409 "
+                "`cycle_not_calibrating`). Candidate and nominator are notified; the "
+                "note stays the "
+                "committee's."
+            ),
             sources=(S.IN_REVIEW,),
             target=S.REJECTED,
             work=Work.COMMITTEE,
@@ -201,6 +227,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "withdraw",
+            summary="Withdraw a nomination.",
             sources=OPEN_STATES,
             target=S.WITHDRAWN,
             work=Work.NOMINATOR,
@@ -213,6 +240,11 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "request-changes",
+            summary="Send a promotion in review back to its nominator, saying what to change.",
+            api_details=(
+                "The nominator reads the note (in their notification and as "
+                "`changes_requested_note`); the candidate and their manager see the state only."
+            ),
             sources=(S.IN_REVIEW,),
             target=S.CHANGES_REQUESTED,
             work=Work.COMMITTEE,
@@ -227,6 +259,14 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "resubmit",
+            summary="Send a reworked promotion back to review.",
+            api_details=(
+                "Once a new packet version was submitted since changes were requested (409 "
+                "`packet_unchanged`). Votes on older versions stay on record as stale "
+                "and no longer "
+                "count; the committee, and each reviewer whose vote went stale, are told to look "
+                "again."
+            ),
             sources=(S.CHANGES_REQUESTED,),
             target=S.IN_REVIEW,
             work=Work.NOMINATOR,
@@ -241,6 +281,12 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "hold",
+            summary="Put a promotion on hold, saying why.",
+            api_details=(
+                "The note is the committee's: the candidate, the nominator and the manager see the "
+                "state, not the note. On hold the case stays open (a cycle cannot close with it), "
+                "is never overdue and waits on nobody's vote."
+            ),
             sources=HOLDABLE,
             target=S.ON_HOLD,
             work=Work.COMMITTEE,
@@ -254,6 +300,10 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "resume",
+            summary="Resume a promotion on hold: back to the state it was held from.",
+            api_details=(
+                "The people involved hear that the work resumed (not that a review started again)."
+            ),
             sources=(S.ON_HOLD,),
             target=None,  # back to the state it was held from
             returns=HOLDABLE,
@@ -272,6 +322,28 @@ TRANSITIONS: dict[str, Transition] = {
 def transition_of(method: str) -> Transition:
     """The table's row of the model's transition method `method` (e.g. "start_review")."""
     return TRANSITIONS[method.replace("_", "-")]
+
+
+WHO_MAY = {
+    Work.COMMITTEE: "For committee members and HR who are not involved in it (involved: the "
+    "candidate, the nominator, the candidate's manager; 403 otherwise).",
+    Work.NOMINATOR: "For the nominator, and for HR unless they are the candidate (403 otherwise); "
+    "a superuser's promotion for superusers only (403 `superuser_protected`).",
+}
+
+
+def api_description(transition: Transition) -> str:
+    """The API operation's description: its summary, who may, from which states, the note, and
+    its further rules."""
+    named = [f"`{state}`" for state in transition.sources]
+    sources = " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    note = (
+        "A `note` is required (400 `note_required`)."
+        if transition.note_required
+        else "An optional `note` is kept in the timeline."
+    )
+    rules = f"{WHO_MAY[transition.work]} From {sources} (409 `invalid_state` otherwise). {note}"
+    return "\n\n".join(part for part in (transition.summary, rules, transition.api_details) if part)
 
 
 def actions_of(work: Work) -> tuple[str, ...]:
