@@ -8,11 +8,13 @@ reaches the conflicts: 409), an unacceptable `Accept` (406), a body that is not 
 large (413), a bad token (401) and objects that do not exist (404). Throttling (429) and a
 reused Idempotency-Key (422) have tests of their own."""
 
+import copy
 import re
 from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
@@ -23,6 +25,7 @@ from ladder.models import Level
 from notifications.models import Notification
 from promotions import cycles, services
 from tests import factories
+from tests.shared import shared_rows
 from webhooks import services as webhook_services
 from webhooks.models import Delivery
 
@@ -306,9 +309,25 @@ def private_urls(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    """One World for the module, built once (tests/shared.py): each test's writes are rolled
+    back, so every test starts from the same rows."""
+    with shared_rows(django_db_blocker):
+        with override_settings(WEBHOOKS_ALLOW_PRIVATE_URLS=True):
+            built = World()
+        yield built
+
+
+@pytest.fixture
+def world(shared_world, private_urls):
+    """The shared World with its objects copied for this test, as Django's setUpTestData does:
+    what a test changes in them stays with it."""
+    return copy.deepcopy(shared_world)
+
+
 @pytest.mark.parametrize(("operation_id", "role", "state"), list(cases()))
-def test_every_answer_is_documented(private_urls, operation_id, role, state):
-    world = World()
+def test_every_answer_is_documented(world, operation_id, role, state):
     world.bring_to(state)
     allowed = documented(operation_id)
     for description, client, method, url, kwargs in probes(world, operation_id, role):
@@ -330,8 +349,7 @@ def throttled(settings):
 
 
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
-def test_throttling_is_documented_where_it_applies(throttled, private_urls, operation_id):
-    world = World()
+def test_throttling_is_documented_where_it_applies(throttled, world, operation_id):
     path, method = OPERATIONS[operation_id]
     client = APIClient()
     if operation_id != "auth_token_create":
@@ -345,8 +363,7 @@ def test_throttling_is_documented_where_it_applies(throttled, private_urls, oper
     assert 429 in documented(operation_id)
 
 
-def test_a_reused_idempotency_key_is_documented(private_urls):
-    world = World()
+def test_a_reused_idempotency_key_is_documented(world):
     client = world.client("manager")
     services.promotion_withdraw(promotion=world.promotion, actor=world.manager.user)
     body = {
