@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 
 from ladder.models import Level
 from tests import factories
+from tests.shared import shared_rows
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 
@@ -54,16 +55,23 @@ def keep_test_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(scope="module")
+def shared_tokens(django_db_setup, django_db_blocker):
+    """A small company with a promotion in review, and one token per role: built once for the
+    module (tests/shared.py); each test's writes, a revoked token too, are rolled back."""
+    with shared_rows(django_db_blocker):
+        manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+        member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+        committee = factories.committee_member(level="vp-product")
+        hr = factories.hr_user()
+        factories.promotion(candidate=member, to="senior-pm", state="in_review", actor=committee)
+        users = {"member": member.user, "manager": manager.user, "committee": committee, "hr": hr}
+        yield {role: factories.token_for(user) for role, user in users.items()}
+
+
 @pytest.fixture
-def tokens(db, keep_test_connection):
-    """A small company with a promotion in review, and one token per role."""
-    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
-    member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
-    committee = factories.committee_member(level="vp-product")
-    hr = factories.hr_user()
-    factories.promotion(candidate=member, to="senior-pm", state="in_review", actor=committee)
-    users = {"member": member.user, "manager": manager.user, "committee": committee, "hr": hr}
-    return {role: factories.token_for(user) for role, user in users.items()}
+def tokens(db, keep_test_connection, shared_tokens):
+    return shared_tokens
 
 
 @pytest.mark.parametrize("role", ROLES)

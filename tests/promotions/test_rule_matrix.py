@@ -3,6 +3,8 @@
 The expectations are written out by hand from docs/design.md, not derived from the code under
 test."""
 
+import copy
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
@@ -11,6 +13,7 @@ from ladder.models import Level, LevelChange, Member
 from promotions import packets, services
 from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
 from tests import factories
+from tests.shared import shared_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +101,22 @@ def payload(action: str, promotion: Promotion) -> dict:
     }[action]
 
 
+@pytest.fixture(scope="module")
+def shared_cast(django_db_setup, django_db_blocker):
+    """Built once for the module (tests/shared.py): each test's writes are rolled back, so every
+    test meets the same people (each builds its own promotion)."""
+    with shared_rows(django_db_blocker):
+        yield build_cast()
+
+
 @pytest.fixture
-def cast(db):
+def cast(db, shared_cast):
+    """The shared cast, its objects copied for this test as Django's setUpTestData does: what a
+    test changes in them (a candidate promoted) stays with it."""
+    return copy.deepcopy(shared_cast)
+
+
+def build_cast():
     group_pm = Level.objects.get(code="group-pm")
     manager = factories.MemberFactory(level=group_pm)
     candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
