@@ -13,7 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 
 from config.errors import ERROR_CODES
 from core.ids import ID_PATTERN
-from promotions.cycle_serializers import ReasonSerializer
+from promotions.cycles.serializers import ReasonSerializer
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from core.errors import DomainError
 from core.validators import GuardedForm, guard_form_fields
 from promotions.errors import ErrorCode
 from promotions.models import TEXT_LIMIT
-from promotions.packets import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
+from promotions.packets.services import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
 
 
 class SignInForm(AuthenticationForm):

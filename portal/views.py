@@ -29,10 +29,11 @@ from notifications.selectors import notification_get_for, notification_inbox, sl
 from notifications.services import channel_turn, notification_mark_read
 from portal.forms import NoteForm, PacketForm
 from portal.words import candidate_state, nominator_next
-from promotions import own, packets, permissions, selectors, services
+from promotions import own, permissions, selectors, services
 from promotions.eligibility import members_eligibility, months_between
 from promotions.errors import ErrorCode
 from promotions.models import OPEN_STATES, PromotionState
+from promotions.packets import services as packets
 
 INBOX_PAGE_SIZE = 25
 

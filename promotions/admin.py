@@ -19,13 +19,15 @@ from core import roles
 from core.admin_mixins import HRExportMixin, ReadOnlyAdminMixin
 from core.errors import DomainError
 from ladder.models import Track
-from promotions import cycles, packets, permissions, selectors, services
-from promotions.calibration import DECISION_COLUMNS, csv_text, cycle_decisions
-from promotions.cycle_page import cycle_page
+from promotions import permissions, selectors, services
+from promotions.cycles import services as cycles
+from promotions.cycles.calibration import DECISION_COLUMNS, csv_text, cycle_decisions
+from promotions.cycles.page import cycle_page
 from promotions.desk import promotion_desk
 from promotions.exports import PromotionResource
 from promotions.forms import DecisionForm, ReviewForm
 from promotions.models import Cycle, CycleState, Promotion, PromotionEvent
+from promotions.packets import services as packets
 
 
 class TrackFilter(admin.SimpleListFilter):
@@ -312,8 +314,8 @@ CYCLE_TRANSITIONS = {
 @admin.register(Cycle)
 class CycleAdmin(admin.ModelAdmin):
     """HR plans cycles (edited while a draft) and moves them on with the buttons of the change
-    page; the committee reads them. Every write goes through promotions.cycles. Never deleted:
-    promotions refer to them."""
+    page; the committee reads them. Every write goes through promotions.cycles.services. Never
+    deleted: promotions refer to them."""
 
     form = CycleForm
     change_form_template = "admin/promotions/cycle/change_form.html"

@@ -10,9 +10,10 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from ladder.models import Level, LevelChange, Member
-from promotions import packets, permissions, selectors
+from promotions import permissions, selectors
 from promotions.eligibility import months_between
 from promotions.models import PacketVersion, Promotion, PromotionEvent, Rating, Review
+from promotions.packets import services as packets
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from promotions.models import (
     Rating,
     Review,
 )
-from promotions.packets import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
+from promotions.packets.services import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
 from promotions.permissions import (
     TRANSITIONS,
     is_nominator,

@@ -39,7 +39,7 @@ from promotions.models import (
     PromotionState,
     Review,
 )
-from promotions.packets import packet_evidence, packet_first_version, packet_ratings
+from promotions.packets.services import packet_evidence, packet_first_version, packet_ratings
 from promotions.selectors import (
     approval_blocker,
     decision_blocker,

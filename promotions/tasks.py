@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.db import transaction
 
-from promotions import cycles, notify, services
+from promotions import notify, services
+from promotions.cycles import services as cycles
 
 
 @shared_task(acks_late=True)

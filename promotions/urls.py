@@ -2,7 +2,8 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from core.ids import ID_PATTERN
-from promotions import cycle_views, views
+from promotions import views
+from promotions.cycles import views as cycle_views
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # a POST without its trailing slash must not end in a 500

@@ -4,8 +4,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.ids import ID_PATTERN
-from promotions import packets, permissions, selectors, services, workflow
+from promotions import permissions, selectors, services, workflow
 from promotions.filters import PromotionFilter
+from promotions.packets import services as packets
 from promotions.serializers import (
     ApprovalSerializer,
     EventSerializer,

@@ -108,7 +108,7 @@ def evidence_for(level, text: str = "Led it end to end.", links=()) -> list[dict
 
 def ratings_for(promotion, rating: str = "meets") -> dict[str, str]:
     """A rating for every criterion of the promotion's current packet version."""
-    from promotions.packets import packet_current
+    from promotions.packets.services import packet_current
 
     return dict.fromkeys(packet_current(promotion=promotion).criteria, rating)
 
@@ -195,7 +195,7 @@ def draft_cycle(hr, *, name: str = "H1", tracks=("management",)):
 
     from django.utils import timezone
 
-    from promotions import cycles
+    from promotions.cycles import services as cycles
 
     today = timezone.localdate()
     return cycles.cycle_create(
@@ -215,7 +215,8 @@ def promotions_of_every_kind(people) -> dict:
     short (in review, short of the quorum), later (approved for a later date), sent_back
     (changes requested), reworked (changes requested, then a new packet version) and off_cycle
     (HR's, with an eligibility override). `voter` is the committee member who voted."""
-    from promotions import packets, services
+    from promotions import services
+    from promotions.packets import services as packets
 
     committee = people["committee"]
     kinds = {

@@ -23,7 +23,8 @@ from config.errors import ERROR_CODES
 from config.schema import ErrorSerializer
 from ladder.models import Level
 from notifications.models import Notification
-from promotions import cycles, services
+from promotions import services
+from promotions.cycles import services as cycles
 from tests import factories
 from tests.shared import shared_rows
 from webhooks import services as webhook_services

@@ -12,7 +12,7 @@ from rest_framework import serializers
 import config.auth_views
 import ladder.serializers
 import notifications.serializers
-import promotions.cycle_serializers
+import promotions.cycles.serializers
 import promotions.serializers
 import webhooks.serializers
 from config.errors import ERROR_CODES, field_errors
@@ -86,7 +86,7 @@ def request_serializers():
     modules = [
         ladder.serializers,
         promotions.serializers,
-        promotions.cycle_serializers,
+        promotions.cycles.serializers,
         notifications.serializers,
         webhooks.serializers,
     ]

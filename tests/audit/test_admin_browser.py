@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from promotions import cycles
+from promotions.cycles import services as cycles
 from tests import factories
 from tests.browser import OVERFLOWING, log_in
 from webhooks import services as webhooks

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import ConfigChange
 from ladder.models import Criterion, Level, LevelTransition
-from promotions import cycles
+from promotions.cycles import services as cycles
 from promotions.models import Cycle
 from tests import factories
 from webhooks import services as webhooks

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from core.site import absolute_url
 from notifications.models import Notification
-from promotions import notify, packets
+from promotions import notify
 from promotions import services as promotion_services
+from promotions.packets import services as packets
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core import roles
 from ladder.models import Level, Member
 from promotions.models import Cycle, PacketVersion, Promotion, Review
-from promotions.packets import packet_evidence, packet_sha256
+from promotions.packets.services import packet_evidence, packet_sha256
 from tests import factories
 
 pytestmark = pytest.mark.django_db

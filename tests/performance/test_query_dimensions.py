@@ -25,8 +25,10 @@ from core import roles
 from core.roles import committee_user_ids
 from ladder.models import Level, Member
 from notifications.models import Notification
-from promotions import cycles, packets, services
+from promotions import services
+from promotions.cycles import services as cycles
 from promotions.models import Cycle, PacketVersion, Promotion, Review
+from promotions.packets import services as packets
 from tests import factories
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 from webhooks.services import endpoint_create

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from ladder.models import Level
 from notifications.models import Notification
-from promotions import packets
 from promotions.models import Promotion
+from promotions.packets import services as packets
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -52,8 +52,8 @@ TABLE = {
     "/invite/{token}/": {"get": every(200), "post": every(200)},  # an unknown invitation
     "/": PAGE,
     "/me/": {"get": row(LOGIN, 200, 200, 200, 200, 404), "post": signed_in(405)},
-    # No Slack on this site (SLACK_BOT_TOKEN unset): nothing to turn (tests/notifications/test_slack.py
-    # has the page with Slack).
+    # No Slack on this site (SLACK_BOT_TOKEN unset): nothing to turn
+    # (tests/notifications/test_slack.py has the page with Slack).
     "/me/slack/": {"get": signed_in(405), "post": row(LOGIN, 404, 404, 404, 404, 404)},
     "/me/promotions/{promotion_id}/": {
         "get": row(LOGIN, 200, 404, 404, 404, 404),

@@ -4,8 +4,9 @@ import pytest
 from django.test import Client
 
 from ladder.models import LevelChange
-from promotions import packets, services
+from promotions import services
 from promotions.models import Promotion, PromotionEvent, Review
+from promotions.packets import services as packets
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -172,7 +172,7 @@ def test_the_desk_compares_packet_versions(live_server, chromium, desk_world):
     v1, the stale vote marked, and switches to v1 by keyboard."""
     from playwright.sync_api import expect
 
-    from promotions import packets
+    from promotions.packets import services as packets
 
     promotion, reviewer = desk_world
     nominator = promotion.nominated_by

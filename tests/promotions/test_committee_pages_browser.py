@@ -13,7 +13,8 @@ import pytest
 from django.utils import timezone
 
 from ladder.models import Criterion, Level, LevelTransition
-from promotions import cycles, services
+from promotions import services
+from promotions.cycles import services as cycles
 from tests import factories
 from tests.accessibility import WIDTHS, check_page
 from tests.browser import log_in

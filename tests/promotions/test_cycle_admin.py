@@ -16,10 +16,12 @@ from django.utils.formats import date_format
 
 from core import roles
 from ladder.models import Level, LevelTransition
-from promotions import cycles, packets, services
-from promotions.calibration import DECISION_COLUMNS
+from promotions import services
+from promotions.cycles import services as cycles
+from promotions.cycles.calibration import DECISION_COLUMNS
 from promotions.eligibility import months_between
 from promotions.models import Cycle, Promotion
+from promotions.packets import services as packets
 from tests import factories
 
 pytestmark = pytest.mark.django_db

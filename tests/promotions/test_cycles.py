@@ -19,10 +19,12 @@ from core.errors import InvalidInput
 from core.roles import committee_user_ids
 from ladder.models import Level, LevelChange
 from notifications.models import Notification
-from promotions import cycles, packets, services, tasks
-from promotions.calibration import csv_cell
+from promotions import services, tasks
+from promotions.cycles import services as cycles
+from promotions.cycles.calibration import csv_cell
 from promotions.errors import TransitionConflict
 from promotions.models import Cycle, Promotion, PromotionEvent
+from promotions.packets import services as packets
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from ladder.models import Member
-from promotions.calibration import cycle_calibration, cycle_stats
+from promotions.cycles.calibration import cycle_calibration, cycle_stats
 from promotions.eligibility import member_eligibility
 from promotions.management.commands import demo
 from promotions.management.commands.demo import CYCLE_NAME, OPEN_CYCLE_NAME, PEOPLE

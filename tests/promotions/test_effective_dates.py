@@ -17,7 +17,8 @@ from freezegun import freeze_time
 
 from ladder.models import Level, LevelChange, Member
 from notifications.models import Notification
-from promotions import cycles, services, tasks
+from promotions import services, tasks
+from promotions.cycles import services as cycles
 from promotions.models import Promotion, PromotionEvent
 from tests import factories
 from tests.concurrency import at_once

@@ -11,7 +11,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from ladder.models import Level, LevelTransition
-from promotions import cycles, services
+from promotions import services
+from promotions.cycles import services as cycles
 from promotions.eligibility import months_between
 from promotions.models import Promotion, PromotionEvent
 from tests import factories

@@ -9,7 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from notifications.models import Notification
-from promotions import cycles, services
+from promotions import services
+from promotions.cycles import services as cycles
 from promotions.models import Cycle, Promotion
 from promotions.selectors import overdue
 from tests import factories

@@ -8,7 +8,8 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from core.errors import DomainError
-from promotions import packets, services
+from promotions import services
+from promotions.packets import services as packets
 from promotions.workflow import TRANSITIONS
 from tests import factories
 

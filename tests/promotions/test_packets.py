@@ -12,8 +12,9 @@ from drf_spectacular.generators import SchemaGenerator
 
 from ladder.models import Criterion
 from notifications.models import Notification
-from promotions import notify, packets
+from promotions import notify
 from promotions.models import PacketVersion, Promotion, PromotionEvent
+from promotions.packets import services as packets
 from promotions.workflow import TRANSITIONS
 from tests import factories
 from tests.concurrency import at_once

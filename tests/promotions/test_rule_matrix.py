@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange, Member
-from promotions import packets, services
+from promotions import services
 from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
+from promotions.packets import services as packets
 from tests import factories
 from tests.shared import shared_rows
 

@@ -4,7 +4,8 @@ DRF's generic path answers from the declared fields, for every state, viewer and
 import pytest
 from rest_framework import serializers
 
-from promotions import packets, selectors
+from promotions import selectors
+from promotions.packets import services as packets
 from promotions.serializers import EventSerializer, PacketVersionSerializer, PromotionSerializer
 from tests import factories
 

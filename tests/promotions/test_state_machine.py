@@ -12,8 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from core.errors import DomainError
 from ladder.models import Level, LevelChange, Member
 from ladder.selectors import level_next_levels
-from promotions import packets, services
+from promotions import services
 from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
+from promotions.packets import services as packets
 from tests import factories
 from tests.depth import examples
 

@@ -3,8 +3,8 @@ fewer than `min_group` candidates, suppressed groups blank, published cells true
 group recoverable by subtraction from what is published.
 
 The last property is checked here with a method independent of production's (which asks whether
-each unit vector lies in the row space of the sums, promotions/suppression.py): from the published
-output alone plus the structure every reader knows (each level's track; levels, tracks and
+each unit vector lies in the row space of the sums, promotions/cycles/suppression.py): from the
+published output alone plus the structure every reader knows (each level's track; levels, tracks and
 organisations each partition the cycle; a track is the sum of its levels), the linear system over
 the suppressed groups is built, and an unknown is determined iff removing its column lowers the
 rank (rank(A) == rank(A without column k) + 1). Undetermined unknowns are also shown so by a
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promotions.calibration import CELLS, Case, stats_of_cases
+from promotions.cycles.calibration import CELLS, Case, stats_of_cases
 
 IC = ("associate-pm", "pm", "senior-pm", "lead-pm", "principal-pm")
 MANAGEMENT = ("group-pm", "head-of-product", "vp-product", "cpo")

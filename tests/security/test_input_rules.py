@@ -234,7 +234,7 @@ def test_a_cycle_date_is_at_most_a_year_ahead(as_user, people):
 
 def test_the_cycle_service_bounds_its_dates_too(people):
     from core.errors import InvalidInput
-    from promotions import cycles
+    from promotions.cycles import services as cycles
 
     with pytest.raises(InvalidInput) as refused:
         cycles.cycle_create(
@@ -332,7 +332,7 @@ def test_an_evidence_link_shows_where_it_goes(as_user, people, link):
 def test_the_packet_service_refuses_unsafe_links_and_hidden_text(people):
     from core.errors import InvalidInput
     from ladder.models import Level
-    from promotions.packets import packet_evidence
+    from promotions.packets.services import packet_evidence
 
     level = Level.objects.get(code="senior-pm")
     for link in UNSAFE_LINKS:

@@ -4,8 +4,9 @@ outside test's observation: an HR author could vote on and approve their own ver
 
 import pytest
 
-from promotions import packets, services, workflow
+from promotions import services, workflow
 from promotions.models import Promotion
+from promotions.packets import services as packets
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group
 
 from core import roles
 from notifications.models import Notification
-from promotions import packets, services
+from promotions import services
+from promotions.packets import services as packets
 from promotions.permissions import can_see, sees_committee_work
 from tests import factories
 

@@ -8,8 +8,9 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from ladder.models import Level, Member, MemberChange
-from promotions import packets, services
+from promotions import services
 from promotions.models import Promotion
+from promotions.packets import services as packets
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from promotions import cycles
 from promotions import services as promotion_services
-from promotions.packets import packet_submit
+from promotions.cycles import services as cycles
+from promotions.packets.services import packet_submit
 from tests import factories
 from webhooks.events import Event
 from webhooks.models import Delivery, DeliveryStatus

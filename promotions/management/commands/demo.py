@@ -14,9 +14,11 @@ from core.errors import InvalidInput
 from ladder import services
 from ladder.models import Level, Member
 from ladder.selectors import level_criteria
-from promotions import cycles, eligibility, packets
+from promotions import eligibility
 from promotions import services as promotions
+from promotions.cycles import services as cycles
 from promotions.models import Cycle, Promotion
+from promotions.packets import services as packets
 
 DEMO_PASSWORD = "ladder-demo-2026"
 

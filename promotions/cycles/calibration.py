@@ -17,10 +17,10 @@ from django.utils import timezone
 from core.spreadsheets import csv_cell
 from ladder.models import Member, Track
 from ladder.selectors import levels_by_id, member_of
+from promotions.cycles.suppression import Key, Sum, suppressed_keys
 from promotions.eligibility import months_between
 from promotions.models import OPEN_STATES, Cycle, PacketVersion, Promotion, PromotionState, Review
 from promotions.permissions import is_involved_in
-from promotions.suppression import Key, Sum, suppressed_keys
 
 RATINGS = ("not_yet", "meets", "exceeds")
 

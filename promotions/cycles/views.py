@@ -10,15 +10,16 @@ from rest_framework.response import Response
 
 from core.ids import ID_PATTERN
 from ladder.selectors import member_get_visible_to
-from promotions import cycles, eligibility, permissions, selectors
-from promotions.calibration import (
+from promotions import eligibility, permissions, selectors
+from promotions.cycles import services as cycles
+from promotions.cycles.calibration import (
     DECISION_COLUMNS,
     csv_text,
     cycle_calibration,
     cycle_decisions,
     cycle_stats,
 )
-from promotions.cycle_serializers import (
+from promotions.cycles.serializers import (
     CalibrationSerializer,
     CycleInputSerializer,
     CycleSerializer,

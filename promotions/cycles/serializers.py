@@ -1,5 +1,5 @@
 """Cycles, calibration, statistics and eligibility, as the API shows them. The calibration and
-statistics bodies are built by promotions.calibration; these describe them for the schema."""
+statistics bodies are built by promotions.cycles.calibration; these describe them for the schema."""
 
 from rest_framework import serializers
 

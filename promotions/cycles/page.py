@@ -1,8 +1,8 @@
 """What the admin's page of one cycle shows the committee and HR: the calibration board and the
-statistics (both read by promotions.calibration), shaped for the template as small typed objects,
-with the charts drawn here on the server as inline SVG (pygal). Nothing on the page loads from
-elsewhere, and the charts carry no script: pygal's own, an address on the internet by default, is
-left out (`js=[]`), and so are the script of its configuration and its comments."""
+statistics (both read by promotions.cycles.calibration), shaped for the template as small typed
+objects, with the charts drawn here on the server as inline SVG (pygal). Nothing on the page loads
+from elsewhere, and the charts carry no script: pygal's own, an address on the internet by default,
+is left out (`js=[]`), and so are the script of its configuration and its comments."""
 
 import re
 from dataclasses import dataclass, field
@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 from ladder.models import Criterion, Level, Track
-from promotions.calibration import RATINGS, calibration_board, cycle_stats
+from promotions.cycles.calibration import RATINGS, calibration_board, cycle_stats
 from promotions.models import Cycle, PromotionState, Rating
 
 # The outcomes charted, with their colours (dark enough for white figures printed on them).
