@@ -7,7 +7,6 @@ subject and bodies."""
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -98,10 +97,8 @@ def _deliveries_create(rows: list[Notification], *, kind: str) -> list[Delivery]
     if not rows:
         return []
     channels = [Channel.EMAIL] if messages.email_only(kind) else list(Channel)
-    users = list(
-        get_user_model().objects.filter(pk__in={row.recipient_id for row in rows}).only("email")
-    )
-    reached = {channel: TRANSPORTS[channel].reaches(users) for channel in channels}
+    user_ids = sorted({row.recipient_id for row in rows})
+    reached = {channel: TRANSPORTS[channel].reaches(user_ids) for channel in channels}
     now = timezone.now()
     return Delivery.objects.bulk_create(
         Delivery(notification=row, channel=channel, next_attempt_at=now)

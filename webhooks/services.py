@@ -35,7 +35,7 @@ from audit.services import config_change_record, diff, snapshot
 from core import roles
 from core.destinations import Destination, destination_check
 from core.errors import DestinationRefused, InvalidInput
-from core.errors import ErrorCode as LadderErrorCode  # core's shared codes; the name its body uses
+from core.errors import ErrorCode as SharedErrorCode
 from core.holds import unheld
 from core.outbox import Attempt, Outbox, delivered, failed
 from core.roles import hr_user_ids
@@ -89,7 +89,7 @@ def _clean(changes: dict) -> dict:
         try:
             refuse_control_characters(changes["description"])
         except ValidationError as exc:
-            raise InvalidInput(exc.messages[0], code=LadderErrorCode.CONTROL_CHARACTER) from None
+            raise InvalidInput(exc.messages[0], code=SharedErrorCode.CONTROL_CHARACTER) from None
         changes["description"] = changes["description"].strip()
     return changes
 

@@ -11,8 +11,8 @@ from notifications.models import Channel, Delivery
 
 
 class Transport(Protocol):
-    def reaches(self, users: list) -> set[int]:
-        """The ids of `users` this channel can send to now (configured, an address, not turned
+    def reaches(self, user_ids: list[int]) -> set[int]:
+        """Those of `user_ids` this channel can send to now (configured, an address, not turned
         off by them)."""
         ...
 

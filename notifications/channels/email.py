@@ -15,9 +15,9 @@ PERMANENT_ERRORS = (ValueError, UnicodeError)
 NO_ADDRESS = "The recipient has no e-mail address."
 
 
-def reaches(users: list) -> set[int]:
+def reaches(user_ids: list[int]) -> set[int]:
     """Everyone: a recipient without an address gets a delivery that fails, for HR to see."""
-    return {user.pk for user in users}
+    return set(user_ids)
 
 
 def message_id(notification: Notification) -> str:

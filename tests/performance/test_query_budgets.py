@@ -107,7 +107,10 @@ def test_reviews_and_timeline_cost_the_same_for_1_or_100_reviews(staff, warm):
 # token, -1), the levels and active moves (kept in memory under the ladder's version, which a
 # promotion's row brings along: -2 for the levels, -1 for the moves) and who may still vote
 # (read with the votes, -1).
-BUDGETS = {"detail": 3, "nominate": 21, "review": 12, "approve": 16}
+# Channels (issue 23): a message and its deliveries (one per channel) are two tables, so a change
+# that notifies writes one INSERT more (+1 for nominate and approve), whatever the number of
+# recipients and channels; without SLACK_BOT_TOKEN no query asks who is on Slack.
+BUDGETS = {"detail": 3, "nominate": 22, "review": 12, "approve": 17}
 # SQLite (the suite without services) has no array subquery: the viewer's groups are one more
 # query per request there.
 PER_REQUEST_ON_SQLITE = 1
