@@ -1,44 +1,21 @@
 from django.contrib import admin, messages
 
+from core.admin_mixins import ReadOnlyAdminMixin
 from notifications import services
 from notifications.models import Delivery, Notification
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the workflow and sent by the workers: HR reads, and sends again."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# What HR reads of a delivery: where it stands, and why it failed.
+DELIVERY_FIELDS = ("channel", "status", "attempts", "last_error", "next_attempt_at", "delivered_at")
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Delivery
-    fields = readonly_fields = (
-        "channel",
-        "status",
-        "attempts",
-        "last_error",
-        "next_attempt_at",
-        "delivered_at",
-    )
+    fields = readonly_fields = DELIVERY_FIELDS
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The inbox messages, each with its deliveries (one per channel)."""
 
     list_display = ["created_at", "kind", "recipient", "subject", "read_at"]
@@ -59,7 +36,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each message on each channel: what was sent, what is retried, what failed and why (Slack's
     `user_not_found`: the person has no Slack account under their e-mail address)."""
 
@@ -77,16 +54,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["notification__recipient"]
     search_fields = ["notification__recipient__username", "notification__subject"]
     actions = ["send_again"]
-    fields = readonly_fields = (
-        "notification",
-        "channel",
-        "status",
-        "attempts",
-        "last_error",
-        "next_attempt_at",
-        "delivered_at",
-        "created_at",
-    )
+    fields = readonly_fields = ("notification", *DELIVERY_FIELDS, "created_at")
 
     @admin.display(description="recipient", ordering="notification__recipient__username")
     def recipient(self, delivery):
