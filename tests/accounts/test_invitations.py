@@ -16,11 +16,13 @@ from freezegun import freeze_time
 from accounts.errors import InvitationInvalid
 from accounts.models import Invitation
 from core.errors import Conflict, InvalidInput, NotAllowed
+from core.outbox import DELIVERED, FAILED
 from ladder import invitations, services
 from ladder.models import Level, MemberChange
 from notifications.models import Notification
 from tests import factories
 from tests.accounts.conftest import tokens_in_outbox
+from tests.notifications.deliveries import email_of
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -51,7 +53,8 @@ def test_only_the_digest_of_the_token_is_stored_and_nothing_else_holds_it(hr, ne
     assert invitation.digest == hashlib.sha256(token.encode()).hexdigest()
     row = Notification.objects.get(recipient=newcomer.user, kind="invitation")
     assert token not in row.subject + row.body + row.html_body  # the inbox keeps no link
-    assert row.sent_at is not None
+    assert email_of(row).status == DELIVERED
+    assert row.deliveries.count() == 1  # e-mail only: it carries the link
     invitations.invitation_accept(token=token, password=PASSWORD)
     for change in MemberChange.objects.filter(user=newcomer.user):
         assert token not in json.dumps(change.changes)
@@ -95,7 +98,8 @@ def test_an_older_invitation_not_yet_sent_is_not_sent_once_voided(
         callback()
     assert mail.outbox == []
     older = Notification.objects.filter(recipient=newcomer.user).order_by("id").first()
-    assert older.failed_at is not None and "no longer works" in older.last_error
+    delivery = email_of(older)
+    assert delivery.status == FAILED and "no longer works" in delivery.last_error
 
 
 def test_an_expired_invitation_does_not_work(hr, newcomer, invite, settings):

@@ -12,11 +12,13 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client, TestCase
 
+from core.outbox import FAILED
 from ladder import services
 from ladder.models import MemberChange
 from notifications.models import Notification
 from tests import factories
 from tests.concurrency import at_once
+from tests.notifications.deliveries import email_of
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -179,7 +181,8 @@ def test_a_reset_mail_waiting_for_a_deactivated_person_is_not_sent(
     for callback in worker_done:
         callback()
     assert mail.outbox == []
-    assert Notification.objects.get(kind="password_reset").failed_at is not None
+    delivery = email_of(Notification.objects.get(kind="password_reset"))
+    assert delivery.status == FAILED and "may no longer read" in delivery.last_error
 
 
 def test_nobody_floods_a_mailbox_with_reset_links(priya):

@@ -116,7 +116,9 @@ def test_a_message_is_sent_only_to_who_may_read_it_when_it_is_sent(people, nomin
     while the broker was down, got it later from the sweeper, or from HR's "send again"."""
     from django.core import mail
 
-    from notifications.services import notifications_send, notifications_send_again
+    from core.outbox import FAILED
+    from notifications.services import deliveries_send_again
+    from tests.notifications.deliveries import email_ids, email_of, send
 
     removed, deactivated, stays = (factories.committee_member() for _ in range(3))
     promotion = nominate()
@@ -129,28 +131,31 @@ def test_a_message_is_sent_only_to_who_may_read_it_when_it_is_sent(people, nomin
     deactivated.save()
     mail.outbox.clear()
 
-    ids = [row.pk for row in rows.values()]
-    assert notifications_send(notification_ids=ids) == 1
+    assert send(*rows.values()) == 1
     assert [message.to for message in mail.outbox] == [[stays.email]]
     for user in (removed, deactivated):
-        row = Notification.objects.get(pk=rows[user].pk)
-        assert row.sent_at is None and row.failed_at is not None
-        assert "may no longer read" in row.last_error
+        delivery = email_of(rows[user])
+        assert delivery.status == FAILED and delivery.delivered_at is None
+        assert "may no longer read" in delivery.last_error
     # HR sends them again: still refused when they go out.
-    assert notifications_send_again(notification_ids=ids) == 2
+    ids = email_ids(rows.values())
+    assert deliveries_send_again(delivery_ids=ids) == 2
     mail.outbox.clear()
-    assert notifications_send(notification_ids=ids) == 0
+    assert send(*rows.values()) == 0
     assert mail.outbox == []
+    assert {email_of(rows[user]).status for user in (removed, deactivated)} == {FAILED}
     # Back on the committee: a message sent again now reaches them.
     removed.groups.add(Group.objects.get(name=roles.COMMITTEE_GROUP))
-    notifications_send_again(notification_ids=[rows[removed].pk])
-    assert notifications_send(notification_ids=[rows[removed].pk]) == 1
+    deliveries_send_again(delivery_ids=email_ids([rows[removed]]))
+    assert send(rows[removed]) == 1
+    assert [message.to for message in mail.outbox] == [[removed.email]]
 
 
 def test_a_message_to_the_people_involved_is_asked_again_too(people, in_review):
     from django.core import mail
 
-    from notifications.services import notifications_send
+    from core.outbox import FAILED
+    from tests.notifications.deliveries import email_of, send
 
     promotion = in_review()  # "review started" written for the candidate and the nominator
     row = Notification.objects.get(
@@ -159,5 +164,6 @@ def test_a_message_to_the_people_involved_is_asked_again_too(people, in_review):
     people["manager"].is_active = False
     people["manager"].save()
     mail.outbox.clear()
-    assert notifications_send(notification_ids=[row.pk]) == 0
+    assert send(row) == 0
     assert mail.outbox == []
+    assert email_of(row).status == FAILED
