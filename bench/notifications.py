@@ -2,11 +2,12 @@
 the same broker. Run with `make bench-notifications` (needs PostgreSQL and Redis).
 
 Both phases start a fresh worker (solo pool, one process), publish, and time from the first
-publish to the last notification delivered (the last no-op task run). The notifications are
-published as the services do after a change (one message per change of up to 50 recipients);
-a delivery task claims its rows with SKIP LOCKED, builds and "sends" each e-mail over one
-connection (Django's locmem backend: the MIME message is built, no SMTP round trip), and marks
-the rows sent."""
+publish to the last e-mail delivery recorded (the last no-op task run). Each notification is
+written with its e-mail delivery (the outbox row; no Slack: SLACK_BOT_TOKEN is unset), and the
+deliveries are published as the services do after a change (`outbox.publish`: one message per
+change of up to a batch of recipients); a delivery task claims its rows with SKIP LOCKED and a
+hold, builds and "sends" each e-mail over one connection (Django's locmem backend: the MIME
+message is built, no SMTP round trip), and records each delivery delivered."""
 
 import argparse
 import os
@@ -27,6 +28,7 @@ os.environ.update(
     DATABASE_URL=DATABASE_URL,
     CELERY_BROKER_URL=REDIS_URL,
     EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    SLACK_BOT_TOKEN="",
     DEBUG="false",
     LOG_LEVEL="WARNING",
 )
@@ -97,12 +99,15 @@ def bench_noop(n: int) -> float:
 
 
 def bench_notifications(n: int, per_change: int) -> float:
-    """n notifications written as n / per_change changes of `per_change` recipients each, each
-    change published as the services publish it (notifications_publish: a message per batch)."""
+    """n notifications, each with its e-mail delivery, written as n / per_change changes of
+    `per_change` recipients each, each change's deliveries published as the services publish
+    them (outbox.publish: a message per batch)."""
     from django.contrib.auth import get_user_model
+    from django.utils import timezone
 
-    from notifications.models import Notification
-    from notifications.services import notifications_publish
+    from core.outbox import DELIVERED
+    from notifications.models import Channel, Delivery, Notification
+    from notifications.outbox import outbox
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench-recipient", defaults={"email": "bench@example.com"}
@@ -121,19 +126,25 @@ def bench_notifications(n: int, per_change: int) -> float:
         ),
         batch_size=2000,
     )
-    pending = Notification.objects.filter(recipient=user, sent_at__isnull=True)
+    now = timezone.now()
+    deliveries = Delivery.objects.bulk_create(
+        (Delivery(notification=row, channel=Channel.EMAIL, next_attempt_at=now) for row in rows),
+        batch_size=2000,
+    )
+    mine = Delivery.objects.filter(notification__recipient=user)
+    pending = mine.exclude(status=DELIVERED)
     worker = start_worker()
     try:
         started = time.monotonic()
-        ids = [row.pk for row in rows]
+        ids = [delivery.pk for delivery in deliveries]
         for start in range(0, n, per_change):
-            notifications_publish(notification_ids=ids[start : start + per_change])
+            assert outbox.publish(ids[start : start + per_change]), "the broker refused"
         finished = wait_until(lambda: not pending.exists(), "notifications", worker)
     finally:
         worker.terminate()
         worker.wait()
-    sent = Notification.objects.filter(recipient=user, sent_at__isnull=False).count()
-    assert sent == n, f"{sent} of {n} sent"
+    sent = mine.filter(status=DELIVERED).count()
+    assert sent == n, f"{sent} of {n} delivered"
     return finished - started
 
 

@@ -18,10 +18,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from core.outbox import DELIVERED
 from notifications.models import Notification
 from notifications.services import notifications_create
 from tests import factories
 from tests.notifications.conftest import wait_for
+from tests.notifications.deliveries import emails
 from tests.webhooks.conftest import emit
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
@@ -90,9 +92,11 @@ def test_events_during_an_outage_are_held_and_delivered_in_order_once_when_enabl
     assert wait_for(lambda: not Endpoint.objects.get(pk=endpoint.pk).is_active, timeout=30)
     # HR hears of it, by e-mail, from the default queue's worker.
     assert wait_for(
-        lambda: Notification.objects.filter(
-            recipient=hr, kind="webhook_disabled", sent_at__isnull=False
-        ).exists(),
+        lambda: (
+            emails(Notification.objects.filter(recipient=hr, kind="webhook_disabled"))
+            .filter(status=DELIVERED)
+            .exists()
+        ),
         timeout=30,
     ), two_workers.log()
 
@@ -149,7 +153,7 @@ def test_a_receiver_that_hangs_does_not_delay_e_mail(two_workers, receiver, endp
             recipient_ids=[recipient.pk], kind="test", subject="Hello", body="While it hangs."
         )
     assert wait_for(
-        lambda: Notification.objects.filter(pk=notification.pk, sent_at__isnull=False).exists(),
+        lambda: emails([notification]).filter(status=DELIVERED).exists(),
         timeout=30,
         interval=0.05,
     ), two_workers.log()
