@@ -334,7 +334,7 @@ class Outbox:
             .values_list("pk", flat=True)
         )
         self.model._default_manager.filter(pk__in=chosen).update(
-            status=PENDING, attempts=0, last_error="", next_attempt_at=now, held_until=None
+            status=PENDING, attempts=0, last_error="", next_attempt_at=now
         )
         self.publish_on_commit(chosen)
         return len(chosen)

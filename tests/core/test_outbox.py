@@ -253,3 +253,17 @@ def test_a_transport_that_breaks_fails_what_it_had_not_answered_to_be_retried():
         assert "RuntimeError: a bug in the transport" in rows[pk].last_error
     ((retried, countdown),) = published(publish)
     assert sorted(retried) == ids[1:] and countdown > 0
+
+
+def test_send_again_on_a_row_a_worker_is_sending_does_not_let_another_send_it_too():
+    """HR's "send again" on a delivery still pending while a worker holds it (sending now): the
+    row is not handed to a second worker, and the first records its outcome."""
+    (pk,) = due_rows(1)
+    first = Scripted()
+    (held,) = first.claim([pk])
+    assert first.send_again([pk]) == 1
+    second = Scripted()
+    assert second.deliver([pk]) == 0  # still held by the first
+    assert first.send_claimed([held]) == 1
+    assert second.attempted == [] and first.attempted == [pk]
+    assert Delivery.objects.get(pk=pk).status == DELIVERED
