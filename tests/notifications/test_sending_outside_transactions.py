@@ -246,6 +246,7 @@ def test_every_task_of_the_project_retries_on_a_dropped_connection(monkeypatch):
     from config.celery import app
     from core.task_retry import DatabaseRetryingTask
 
+    app.loader.import_default_modules()  # the apps' tasks, as a worker finds them at start
     ours = [
         task
         for name, task in app.tasks.items()
