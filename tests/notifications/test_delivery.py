@@ -12,8 +12,8 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from core import roles
 from core.outbox import DELIVERED, PENDING
-from ladder import roles
 from ladder.models import Level
 from notifications import services
 from notifications.models import Delivery, Notification
