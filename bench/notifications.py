@@ -105,7 +105,7 @@ def bench_notifications(n: int, per_change: int) -> float:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from core.outbox import DELIVERED
+    from core.outbox import DELIVERED, PENDING
     from notifications.models import Channel, Delivery, Notification
     from notifications.outbox import outbox
 
@@ -132,7 +132,9 @@ def bench_notifications(n: int, per_change: int) -> float:
         batch_size=2000,
     )
     mine = Delivery.objects.filter(notification__recipient=user)
-    pending = mine.exclude(status=DELIVERED)
+    # Polled every 50 ms: through the partial index of pending rows, as the old bench's query of
+    # unsent rows was, so the polling costs the database next to nothing.
+    pending = mine.filter(status=PENDING)
     worker = start_worker()
     try:
         started = time.monotonic()
