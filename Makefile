@@ -88,8 +88,11 @@ serve: migrate
 demo: migrate
 	PORT=$(PORT) $(MANAGE) demo
 
+# --maxschedchunk 1: pytest-xdist hands each worker a test or two at a time, in the order of
+# tests/conftest.py (the slow ones first in each of pytest-django's groups), so the long browser
+# walks and worker tests are shared between the workers rather than queued on one at the end.
 test: install-dev install-node
-	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -147,7 +150,7 @@ fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_
 
 .PHONY: test-deep
 test-deep: install-dev install-node  ## the whole suite with the property tests at full depth (TEST_DEPTH=deep)
-	TEST_DEPTH=deep $(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load $(PYTEST_ARGS)
+	TEST_DEPTH=deep $(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: install-dev  ## 100,000 promotions and a calibrating cycle of 500, gunicorn, reads and writes against the floor (PostgreSQL + Redis); BENCH_PROMOTIONS=1000000 writes docs/bench-latest-1m.md

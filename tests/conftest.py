@@ -61,7 +61,52 @@ def chromium(allow_orm_beside_playwright):
         browser.close()
 
 
+# Tests of many seconds that no mark singles out (subprocesses, a SQLite run, the state machine).
+SLOW_UNMARKED = (
+    "tests/config/test_sqlite_default.py",
+    "tests/config/test_settings.py",
+    "tests/security/test_input_classes.py::test_integers_beyond_64_bits_on_sqlite_too",
+    "tests/promotions/test_state_machine.py",
+    "tests/api/test_openapi_document.py",
+)
+
+
+def _django_group(item) -> int:
+    """pytest-django's order (as Django's runner's): 0 database in a rolled-back transaction,
+    1 transactional (it leaves the tables empty, so none of group 0 may follow it on a worker),
+    2 no database."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    transactional = bool(marker) and any(validate_django_db(marker)[:2])
+    if transactional or "transactional_db" in fixtures or "live_server" in fixtures:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+def _weight(item) -> int:
+    """The slow first: browser walks, then real workers, brokers and threads, then the rest."""
+    if "browser" in item.keywords:
+        return 0
+    if "services" in item.keywords or "live_server" in getattr(item, "fixturenames", ()):
+        return 1
+    if item.nodeid.startswith(SLOW_UNMARKED):
+        return 1
+    return 2
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    """Within each of pytest-django's groups (sorted before this runs), the slow tests first: with
+    `--dist load --maxschedchunk 1` (make test) the long ones are shared out between the workers
+    while there is still plenty left to even them out, instead of ending the run on one worker.
+    Every test still runs; the order is the same on every worker, as pytest-xdist requires."""
+    _skip_what_cannot_run(items)
+    items.sort(key=lambda item: (_django_group(item), _weight(item)))
+
+
+def _skip_what_cannot_run(items):
     missing = _missing_services()
     no_browser = not os.path.exists(CHROMIUM)
     if no_browser and REQUIRE_SERVICES and any("browser" in item.keywords for item in items):
