@@ -4,7 +4,7 @@ from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
 from core import roles
-from core.spreadsheets import SpreadsheetSafeCSV
+from core.spreadsheets import SpreadsheetSafeCSV, SpreadsheetSafeXLSX
 
 
 class ReadOnlyAdminMixin:
@@ -21,10 +21,11 @@ class ReadOnlyAdminMixin:
 
 
 class HRExportMixin(ExportMixin):
-    """django-import-export's export button and page, for HR only, as CSV whose cells a
-    spreadsheet will not run as formulas. Every column, always: a member export imports back."""
+    """django-import-export's export button and page, for HR only, as CSV (with a byte-order mark)
+    or XLSX whose cells a spreadsheet will not run as formulas. Every column, always: a member
+    export imports back."""
 
-    formats = [SpreadsheetSafeCSV]
+    formats = [SpreadsheetSafeCSV, SpreadsheetSafeXLSX]
     export_form_class = ExportForm
 
     def has_export_permission(self, request):

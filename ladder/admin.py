@@ -1,3 +1,4 @@
+import base64
 from typing import Any, cast
 
 from django import forms
@@ -25,7 +26,7 @@ from core.errors import DomainError
 from core.uploads import accepts_upload
 from core.validators import NOT_IN_FUTURE
 from ladder import invitations, services
-from ladder.imports import MemberResource, members_import
+from ladder.imports import DATE_FORMAT_CHOICES, MemberResource, members_import
 from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member, MemberChange
 
 User = get_user_model()
@@ -214,7 +215,16 @@ class LevelChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class MemberImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file", help_text="UTF-8; the columns of the member export (its header line)."
+        label="CSV or XLSX file",
+        help_text="CSV in UTF-8 or Windows-1252, separated by commas, semicolons or tabs, or an "
+        "Excel workbook (its first sheet); the columns of the member export (its header line).",
+    )
+    date_format = forms.ChoiceField(
+        label="Dates (level_since) written as",
+        choices=DATE_FORMAT_CHOICES,
+        required=False,
+        help_text="YYYY-MM-DD is always read. Without a format, a date such as 01/03/2024 that "
+        "the file leaves ambiguous is an error.",
     )
 
     invite = forms.BooleanField(
@@ -232,7 +242,7 @@ class MemberImportForm(forms.Form):
         return upload
 
 
-IMPORT_SESSION_KEY = "ladder_member_import"
+IMPORT_SESSION_KEY = "ladder_member_import"  # the file checked: content (base64), name, format
 IMPORT_INVITE_SESSION_KEY = "ladder_member_import_invite"
 
 
@@ -338,13 +348,19 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
         form = MemberImportForm()
         result = None
         if request.method == "POST" and "confirm" in request.POST:
-            content = request.session.get(IMPORT_SESSION_KEY)
-            if content is None:
+            checked = request.session.get(IMPORT_SESSION_KEY)
+            if not isinstance(checked, dict):
                 messages.error(request, "Nothing to import: upload the file again.")
                 return HttpResponseRedirect(request.path)
             invite = bool(request.session.get(IMPORT_INVITE_SESSION_KEY))
             try:
-                result = members_import(actor=request.user, content=content, invite=invite)
+                result = members_import(
+                    actor=request.user,
+                    content=base64.b64decode(checked["content"]),
+                    filename=checked["filename"],
+                    date_format=checked["date_format"],
+                    invite=invite,
+                )
             except DomainError as exc:
                 raise PermissionDenied(exc.message) from None
             if result.ok:
@@ -362,19 +378,25 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
         elif request.method == "POST":
             form = MemberImportForm(request.POST, request.FILES)
             if form.is_valid():
-                content = form.cleaned_data["file"].read()
+                upload = form.cleaned_data["file"]
+                checked = {
+                    "content": upload.read(),
+                    "filename": upload.name or "",
+                    "date_format": form.cleaned_data["date_format"],
+                }
                 try:
-                    result = members_import(actor=request.user, content=content, dry_run=True)
+                    result = members_import(actor=request.user, dry_run=True, **checked)
                 except DomainError as exc:
                     raise PermissionDenied(exc.message) from None
                 if result.ok:
                     # Confirming imports this very file (checked again then, as a whole).
-                    request.session[IMPORT_SESSION_KEY] = content.decode("utf-8-sig")
+                    checked["content"] = base64.b64encode(checked["content"]).decode("ascii")
+                    request.session[IMPORT_SESSION_KEY] = checked
                     request.session[IMPORT_INVITE_SESSION_KEY] = form.cleaned_data["invite"]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Import members (CSV)",
+            "title": "Import members (CSV or XLSX)",
             "form": form,
             "result": result,
             "invite": bool(request.session.get(IMPORT_INVITE_SESSION_KEY)),

@@ -1,5 +1,6 @@
-"""HR's member import from CSV (the admin's import page and `manage.py import_members`), and the
-member export whose columns it reads back.
+"""HR's member import from CSV or XLSX (the admin's import page and `manage.py import_members`),
+and the member export whose columns it reads back. The file is read by core.spreadsheets (its
+encoding, delimiter, loose header names, empty rows, line numbers as a spreadsheet shows them).
 
 Two phases. First every row is checked against the file and the database together (levels,
 managers, reporting loops, duplicates, formats, and the services' own permission checks), and
@@ -13,7 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-import tablib
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -21,10 +21,17 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models.functions import Lower
 from import_export import fields, resources
-from import_export.formats.base_formats import CSV
 
 from core.errors import DomainError
-from core.spreadsheets import csv_value
+from core.spreadsheets import (
+    Sheet,
+    SheetError,
+    csv_value,
+    date_format_of,
+    date_read,
+    sheet_read,
+    spreadsheet_timestamp,
+)
 from core.validators import NOT_IN_FUTURE, refuse_control_characters
 from ladder import invitations, services
 from ladder.models import Level, Member
@@ -42,6 +49,28 @@ COLUMNS = (
     "is_active",
 )
 REQUIRED_COLUMNS = ("username", "email", "level")
+# Header names HR's spreadsheets use beyond the columns themselves (compared as
+# core.spreadsheets.column_key does: "First Name" is first_name already, "E-mail" is email).
+COLUMN_ALIASES = {
+    "user": "username",
+    "login": "username",
+    "email address": "email",
+    "given name": "first_name",
+    "forename": "first_name",
+    "surname": "last_name",
+    "family name": "last_name",
+    "level code": "level",
+    "manager username": "manager",
+    "reports to": "manager",
+    "active": "is_active",
+}
+# The date formats HR may state (the admin's choice; `--date-format` takes any strftime pattern).
+DATE_FORMAT_CHOICES = (
+    ("", "YYYY-MM-DD, or as the file shows unambiguously"),
+    ("%d/%m/%Y", "dd/mm/yyyy"),
+    ("%m/%d/%Y", "mm/dd/yyyy"),
+    ("%d.%m.%Y", "dd.mm.yyyy"),
+)
 NAME_MAX_LENGTH = 150
 EMAIL_MAX_LENGTH = 254
 BOOLEANS = {"true": True, "false": False}
@@ -66,7 +95,7 @@ class MemberResource(resources.ModelResource):
         export_order = COLUMNS
 
     def dehydrate_level_since(self, member: Member) -> str:
-        return member.level_since.isoformat()
+        return spreadsheet_timestamp(member.level_since)
 
     def dehydrate_is_active(self, member: Member) -> str:
         return "true" if member.is_active else "false"
@@ -121,38 +150,35 @@ class _Row:
     changes: dict = field(default_factory=dict)  # for an existing member
 
 
-def members_read(content: bytes | str) -> tablib.Dataset:
-    """The CSV as a dataset, read by django-import-export's CSV format (tablib)."""
-    if isinstance(content, bytes):
-        content = content.decode("utf-8-sig")  # Excel writes a byte-order mark
-    return CSV().create_dataset(content.lstrip("\ufeff"))
+def members_read(content: bytes | str, *, filename: str = "") -> Sheet:
+    """The file (CSV or XLSX), its headers matched to COLUMNS. Raises SheetError."""
+    return sheet_read(content, filename=filename, known=COLUMNS, aliases=COLUMN_ALIASES)
 
 
 def members_import(
     *,
     actor,
-    content: bytes | str | None = None,
-    dataset: tablib.Dataset | None = None,
+    content: bytes | str,
+    filename: str = "",
+    date_format: str = "",
     dry_run: bool = False,
     progress: Progress | None = None,
     invite: bool = False,
 ) -> ImportResult:
-    """Import members from CSV `content` (or a dataset read already): all or nothing. Raises
-    NotAllowed unless the actor is HR; everything else wrong is an error of its line in the
-    result, and then nothing is written. With `invite`, each member created (not one updated)
-    is sent an invitation in the same transaction (ladder.invitations; an inactive one is not)."""
+    """Import members from `content`, a CSV or XLSX file (XLSX by `filename`'s extension or by
+    its first bytes): all or nothing. `date_format` (a strftime pattern) is how level_since is
+    written when not as YYYY-MM-DD. Raises NotAllowed unless the actor is HR; everything else
+    wrong is an error of its line in the result, and then nothing is written. With `invite`,
+    each member created (not one updated) is sent an invitation in the same transaction
+    (ladder.invitations; an inactive one is not)."""
     services.ensure_can_manage_members(actor)
     result = ImportResult(dry_run=dry_run)
-    if dataset is None:
-        try:
-            dataset = members_read(content or "")
-        except UnicodeDecodeError:
-            result.errors.append(LineError(1, "The file is not UTF-8 text."))
-            return result
-        except Exception as exc:  # tablib: a row longer than the header, or not CSV at all
-            result.errors.append(LineError(1, f"The file cannot be read as CSV ({exc})."))
-            return result
-    rows = _check(actor=actor, dataset=dataset, errors=result.errors)
+    try:
+        sheet = members_read(content, filename=filename)
+    except SheetError as exc:
+        result.errors.append(LineError(exc.line, exc.message))
+        return result
+    rows = _check(actor=actor, sheet=sheet, date_format=date_format, errors=result.errors)
     if result.errors:
         result.errors.sort(key=lambda e: e.line)
         return result
@@ -177,43 +203,58 @@ def _hidden_characters(values: Iterable[str], names: Iterable[str]) -> list[str]
     ]
 
 
-def _check(*, actor, dataset: tablib.Dataset, errors: list[LineError]) -> list[_Row]:
-    raw_headers = [h or "" for h in (dataset.headers or [])]
+def _check_headers(sheet: Sheet, errors: list[LineError]) -> list[str] | None:
+    """The file's columns as COLUMNS names them, or None (and the errors of line 1)."""
     hidden = _hidden_characters(
-        raw_headers, [f"column {i}" for i in range(1, len(raw_headers) + 1)]
+        sheet.headers, [f"column {i}" for i in range(1, len(sheet.headers) + 1)]
     )
     if hidden:
         errors.extend(LineError(1, problem) for problem in hidden)
-        return []
-    headers = [h.strip().lower() for h in raw_headers]
-    unknown = [h for h in headers if h not in COLUMNS]
-    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
-    repeated = sorted({h for h in headers if headers.count(h) > 1})
+        return None
+    unknown = [h for h, c in zip(sheet.headers, sheet.columns, strict=True) if c is None]
+    columns = [c for c in sheet.columns if c is not None]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
     if unknown:
-        errors.append(LineError(1, f"Unknown columns: {', '.join(unknown)}."))
+        errors.append(
+            LineError(
+                1,
+                f"Unknown columns: {', '.join(h.strip() or '(empty)' for h in unknown)} "
+                f"(the known ones: {', '.join(COLUMNS)}).",
+            )
+        )
     if missing:
         errors.append(LineError(1, f"Missing columns: {', '.join(missing)}."))
     if repeated:
         errors.append(LineError(1, f"Columns named twice: {', '.join(repeated)}."))
-    if errors:
-        return []
+    return None if errors else columns
 
+
+def _check(*, actor, sheet: Sheet, date_format: str, errors: list[LineError]) -> list[_Row]:
+    headers = _check_headers(sheet, errors)
+    if headers is None:
+        return []
+    errors.extend(LineError(line, message) for line, message in sheet.errors)
+    table = [
+        # As the export wrote them: a cell it quoted (a spreadsheet would run it as a formula)
+        # reads back without its quote (core.spreadsheets).
+        (line, {h: csv_value(v.strip()) for h, v in zip(headers, values, strict=True)})
+        for line, values in sheet.rows
+    ]
+    if not date_format:
+        date_format, ambiguous = date_format_of(c.get("level_since", "") for _, c in table)
+    else:
+        ambiguous = []
+    dates = _DateRule(date_format=date_format, ambiguous=frozenset(ambiguous))
     levels = {level.code: level for level in Level.objects.all()}
     rows: list[_Row] = []
     first_line: dict[str, int] = {}
-    for index, values in enumerate(dataset):
-        line = index + 2
-        # As the export wrote them: a cell it quoted (a spreadsheet would run it as a formula)
-        # reads back without its quote (core.spreadsheets).
-        cells = {
-            h: csv_value(("" if v is None else str(v)).strip())
-            for h, v in zip(headers, values, strict=True)
-        }
+    for line, cells in table:
         hidden = _hidden_characters(cells.values(), cells.keys())
         if hidden:
             errors.extend(LineError(line, problem) for problem in hidden)
             continue
-        row = _parse(line=line, cells=cells, levels=levels, errors=errors)
+        row = _parse(line=line, cells=cells, levels=levels, dates=dates, errors=errors)
         if row is None:
             continue
         if row.key in first_line:
@@ -253,7 +294,34 @@ def _check(*, actor, dataset: tablib.Dataset, errors: list[LineError]) -> list[_
     return rows
 
 
-def _parse(*, line: int, cells: dict, levels: dict, errors: list[LineError]) -> _Row | None:
+@dataclass(frozen=True)
+class _DateRule:
+    date_format: str  # stated by the importer, or decided by the file; "" for ISO only
+    ambiguous: frozenset[str]  # values the file leaves ambiguous, no format stated
+
+    def read(self, value: str) -> tuple[date | None, str]:
+        """The date, or the problem with it."""
+        if value in self.ambiguous:
+            return None, (
+                f"level_since {value!r} is ambiguous (day and month could be either way): "
+                "state the date format (import_members --date-format %d/%m/%Y, or the choice "
+                "on the import page)."
+            )
+        try:
+            return date_read(value, self.date_format), ""
+        except ValueError:
+            if self.date_format:
+                return None, (
+                    f"level_since {value!r} is not a date as {self.date_format} (nor YYYY-MM-DD)."
+                )
+            return None, (
+                f"level_since {value!r} is not a date (YYYY-MM-DD, or state the date format)."
+            )
+
+
+def _parse(
+    *, line: int, cells: dict, levels: dict, dates: _DateRule, errors: list[LineError]
+) -> _Row | None:
     problems: list[str] = []
     username = cells.get("username", "")
     row = _Row(line=line, username=username, key=username.lower())
@@ -285,10 +353,9 @@ def _parse(*, line: int, cells: dict, levels: dict, errors: list[LineError]) -> 
         if row.manager_key is not None and row.manager_key == row.key:
             problems.append("A member cannot be their own manager.")
     if cells.get("level_since"):
-        try:
-            row.level_since = date.fromisoformat(cells["level_since"])
-        except ValueError:
-            problems.append(f"level_since {cells['level_since']!r} is not a date (YYYY-MM-DD).")
+        row.level_since, problem = dates.read(cells["level_since"])
+        if row.level_since is None:
+            problems.append(problem)
         else:
             problems += _invalid(row.level_since, [NOT_IN_FUTURE], "level_since")
     if cells.get("is_active"):

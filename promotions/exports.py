@@ -2,6 +2,7 @@
 
 from import_export import fields, resources
 
+from core.spreadsheets import spreadsheet_timestamp
 from promotions.models import Promotion
 
 COLUMNS = (
@@ -41,10 +42,10 @@ class PromotionResource(resources.ModelResource):
         )
 
     def dehydrate_created_at(self, promotion: Promotion) -> str:
-        return promotion.created_at.isoformat()
+        return spreadsheet_timestamp(promotion.created_at)
 
     def dehydrate_decided_at(self, promotion: Promotion) -> str:
-        return promotion.decided_at.isoformat() if promotion.decided_at else ""
+        return spreadsheet_timestamp(promotion.decided_at)
 
     def dehydrate_effective_on(self, promotion: Promotion) -> str:
-        return promotion.effective_on.isoformat() if promotion.effective_on else ""
+        return spreadsheet_timestamp(promotion.effective_on)

@@ -38,7 +38,9 @@ def export(client: Client, url: str) -> list[list[str]]:
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    # A byte-order mark first: Excel on Windows reads a CSV without one as Windows-1252.
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 @pytest.fixture
@@ -160,8 +162,9 @@ def test_the_promotion_export_columns(hr):
         "to_level": promotion.to_level.code,
         "state": "approved",
         "nominated_by": promotion.nominated_by.username,
-        "created_at": promotion.created_at.isoformat(),
-        "decided_at": promotion.decided_at.isoformat(),
+        # To the second: spreadsheets show microseconds as noise.
+        "created_at": promotion.created_at.isoformat(timespec="seconds"),
+        "decided_at": promotion.decided_at.isoformat(timespec="seconds"),
         "effective_on": promotion.effective_on.isoformat() if promotion.effective_on else "",
         "cycle": promotion.cycle.name if promotion.cycle else "",
     }

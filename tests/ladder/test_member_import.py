@@ -147,7 +147,8 @@ def test_every_error_is_listed_with_its_line(hr):
 def test_unknown_and_missing_columns_are_errors_of_line_one(hr):
     result = members_import(actor=hr, content="username,level,colour\nann,pm,red\n")
     assert [str(e) for e in result.errors] == [
-        "line 1: Unknown columns: colour.",
+        "line 1: Unknown columns: colour (the known ones: username, email, first_name, "
+        "last_name, level, manager, level_since, is_active).",
         "line 1: Missing columns: email.",
     ]
 

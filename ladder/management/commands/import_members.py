@@ -10,13 +10,18 @@ from ladder.imports import members_import
 
 class Command(BaseCommand):
     help = (
-        "Import members from a CSV file (username, email, first_name, last_name, level, manager, "
-        "level_since, is_active): all or nothing, as the HR user named by --actor. Every error is "
-        "listed with its line (the header is line 1) and the command exits non-zero."
+        "Import members from a CSV or XLSX file (username, email, first_name, last_name, level, "
+        "manager, level_since, is_active; header names matched loosely): all or nothing, as the "
+        "HR user named by --actor. Every error is listed with its line as a spreadsheet shows it "
+        "(the header is line 1) and the command exits non-zero."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="the CSV file (UTF-8)")
+        parser.add_argument(
+            "file",
+            help="the file: .xlsx, or CSV in UTF-8 or Windows-1252 separated by commas, "
+            "semicolons or tabs (told apart by themselves)",
+        )
         parser.add_argument(
             "--actor",
             required=True,
@@ -29,13 +34,25 @@ class Command(BaseCommand):
             help="check everything and report what would change; write nothing",
         )
         parser.add_argument(
+            "--date-format",
+            default="",
+            help="how level_since is written when not YYYY-MM-DD, a strftime pattern such as "
+            "%%d/%%m/%%Y (without it, a date that could be read two ways is an error)",
+        )
+        parser.add_argument(
             "--invite",
             action="store_true",
             help="e-mail each member created (not those updated) an invitation to choose their "
             "password, in the import's transaction",
         )
 
-    def handle(self, *args, file: str, actor: str, dry_run: bool, invite: bool, **options):
+    def handle(
+        self, *args, file: str, actor: str, dry_run: bool, invite: bool, date_format: str, **options
+    ):
+        if date_format and "%" not in date_format:
+            raise CommandError(
+                f"--date-format {date_format}: a strftime pattern, such as %d/%m/%Y."
+            )
         user = get_user_model().objects.filter(username__iexact=actor).first()
         if user is None or not roles.is_hr(user):
             raise CommandError(f"--actor {actor}: no active HR user or superuser of that name.")
@@ -50,7 +67,13 @@ class Command(BaseCommand):
 
         try:
             result = members_import(
-                actor=user, content=content, dry_run=dry_run, progress=progress, invite=invite
+                actor=user,
+                content=content,
+                filename=file,
+                date_format=date_format,
+                dry_run=dry_run,
+                progress=progress,
+                invite=invite,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
