@@ -34,6 +34,60 @@ def _url(name: str) -> str:
 CHROMIUM = "/usr/bin/chromium"
 
 
+def load_serialized_rows(creation, data: str) -> None:
+    """Django's `deserialize_db_from_string` (what a test marked `serialized_rollback` starts
+    with: the rows the migrations wrote), one INSERT per table instead of an UPDATE and an INSERT
+    per row: the same rows, in the same order of tables, in one transaction, then the same check
+    of every foreign key; a row already there is updated. No receiver of the project listens to
+    these saves (raw=True)."""
+    from django.core import serializers
+    from django.db import transaction
+
+    connection = creation.connection
+    rows: dict = {}
+    related = []
+    with transaction.atomic(using=connection.alias):
+        with connection.constraint_checks_disabled():
+            for obj in serializers.deserialize("json", data, using=connection.alias):
+                rows.setdefault(type(obj.object), []).append(obj)
+                if obj.m2m_data:
+                    related.append(obj)
+            for model, objects in rows.items():
+                if model._meta.parents:  # bulk_create cannot write an inherited model
+                    for obj in objects:
+                        obj.save()
+                    continue
+                # A row already there is updated, as save() does (the first such test of a run
+                # starts on the migrated tables, not on flushed ones).
+                fields = [f.name for f in model._meta.concrete_fields if not f.primary_key]
+                model._base_manager.using(connection.alias).bulk_create(
+                    [obj.object for obj in objects],
+                    update_conflicts=bool(fields),
+                    ignore_conflicts=not fields,
+                    unique_fields=[model._meta.pk.name] if fields else None,
+                    update_fields=fields or None,
+                )
+            for obj in related:
+                for accessor, values in obj.m2m_data.items():
+                    getattr(obj.object, accessor).set(values)
+        tables = {model._meta.db_table for model in rows}
+        tables |= {
+            field.remote_field.through._meta.db_table
+            for model in rows
+            for field in model._meta.many_to_many
+        }
+        connection.check_constraints(table_names=tables)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_serialized_rollback():
+    from django.db.backends.base.creation import BaseDatabaseCreation
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseCreation, "deserialize_db_from_string", load_serialized_rows)
+        yield
+
+
 @pytest.fixture
 def allow_orm_beside_playwright(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
