@@ -72,3 +72,48 @@ class Invitation(models.Model):
         """Neither used nor replaced, and not expired."""
         now = now or timezone.now()
         return self.accepted_at is None and self.voided_at is None and now < self.expires_at
+
+
+class ScimToken(models.Model):
+    """A key for the identity provider's SCIM client (`Authorization: Bearer <token>` at
+    `/scim/v2/`), made by HR in the admin or by `manage.py scim_token create NAME`. As with API
+    tokens only its SHA-256 digest is stored: the token is shown once. Revoking keeps the row
+    (when, by whom) and stops the token at once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SCIM token"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScimIdentity(models.Model):
+    """What the identity provider says of a person that the ladder does not keep itself: its own
+    id for them (`externalId`), the enterprise extension's `employeeNumber` and `department`, and
+    whether it deleted them (SCIM DELETE deactivates the member, whose record stays; the
+    provider sees the user as gone: 404)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_identity"
+    )
+    external_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    employee_number = models.CharField(max_length=255, blank=True)
+    department = models.CharField(max_length=255, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SCIM identity"
+        verbose_name_plural = "SCIM identities"
+
+    def __str__(self) -> str:
+        return f"SCIM identity of {self.user}"

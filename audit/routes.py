@@ -1,5 +1,5 @@
-"""By which route a change is made (api, admin, site), recorded with every audit row. The request
-sets it (RouteMiddleware); outside a request (the scheduler, a management command) it is
+"""By which route a change is made (api, admin, scim, site), recorded with every audit row. The
+request sets it (RouteMiddleware); outside a request (the scheduler, a management command) it is
 `system`. A context variable: services need not be told where their caller sits."""
 
 from contextvars import ContextVar
@@ -17,6 +17,8 @@ def route_of_path(path: str) -> str:
         return "api"
     if path.startswith("/admin/"):
         return "admin"
+    if path.startswith("/scim/"):
+        return "scim"
     return "site"
 
 

@@ -84,6 +84,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # Any other /api/ path: a JSON 404 in every mode (DEBUG's HTML page lists every route).
     re_path(r"^api/", api_not_found),
+    # SCIM 2.0 provisioning, for the identity provider (docs/scim.md).
+    path("scim/v2/", include("accounts.scim.urls")),
     path("", include("accounts.urls")),  # the invitation page
     path("", include("portal.urls")),  # the member site
 ]

@@ -11,7 +11,28 @@ from django.db.models import Q
 
 COMMITTEE_GROUP = "Promotion committee"
 HR_GROUP = "HR"
+EXECUTIVES_GROUP = "Executives"
 ROLE_GROUPS = (HR_GROUP, COMMITTEE_GROUP)
+
+
+class Provisioner:
+    """The identity provider, acting over SCIM with a token HR issued (accounts/scim/): HR's
+    rights over people's records, never a superuser's, no promotion of its own (so no conflict
+    of interest). It is no user: the audit trail records its changes with no actor and the
+    route `scim`."""
+
+    pk = None
+    id = None
+    is_active = True
+    is_authenticated = False  # not a user: audit rows name no actor
+    is_superuser = False
+    is_staff = False
+
+    def __str__(self) -> str:
+        return "the identity provider (SCIM)"
+
+
+PROVISIONER = Provisioner()
 
 
 def group_names(user) -> set[str]:
@@ -27,7 +48,9 @@ def keep_group_names(user, names) -> None:
     user._group_names = set(names)
 
 
-def is_hr(user: AbstractUser | AnonymousUser) -> bool:
+def is_hr(user: AbstractUser | AnonymousUser | Provisioner) -> bool:
+    if isinstance(user, Provisioner):
+        return True
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or HR_GROUP in group_names(user)
@@ -75,6 +98,8 @@ def register_account_conflict_check(check: Callable[[Any], str | None]) -> None:
 def account_conflict(user) -> str | None:
     """Why `user` may not administer accounts now (committee membership, passwords, who is
     active, who manages whom), or None."""
+    if isinstance(user, Provisioner):
+        return None
     for check in _account_conflict_checks:
         reason = check(user)
         if reason:

@@ -117,7 +117,10 @@ def invitations_send(*, actor, users, route: str | None = None) -> InvitationsSe
 
 
 def _issue(*, actor, users: list, route: str | None) -> list[Invitation]:
-    issued, voided = credentials.invitations_issue(users=users, invited_by=actor)
+    issued, voided = credentials.invitations_issue(
+        users=users,
+        invited_by=actor if actor.is_authenticated else None,  # SCIM: no user
+    )
     services.member_changes_record(
         actor=actor,
         changes={

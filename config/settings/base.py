@@ -230,6 +230,9 @@ API_THROTTLE_RATES = {
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 720, minimum=1)
 # An invitation's link (`/invite/<token>/`, e-mailed by HR's invitation) works once, this long.
 INVITE_TTL_HOURS = env_int("INVITE_TTL_HOURS", 168, minimum=1)
+# Whether a member created by the identity provider over SCIM is sent an invitation to choose a
+# password (off: with single sign-on they need none).
+SCIM_SEND_INVITES = env_bool("SCIM_SEND_INVITES", False)
 # Proxies in front of the service that append to X-Forwarded-For. 0: the header is ignored and
 # the client is the address that connected (a client can write anything in that header).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -82,6 +82,21 @@ TABLE = {
         "get": signed_in(405),
         "post": row(LOGIN, 404, 404, 404, 302, 404),
     },
+    # SCIM (tests/accounts/test_scim_*.py): a SCIM token or nothing; a session is no credential.
+    **{
+        f"/scim/v2/{route}": {"get": every(401), "post": every(401)}
+        for route in (
+            "ServiceProviderConfig/",
+            "ResourceTypes/",
+            "ResourceTypes/{name}/",
+            "Schemas/",
+            "Schemas/{urn}/",
+            "Users/",
+            "Users/{scim_id}/",
+            "Groups/",
+            "Groups/{scim_id}/",
+        )
+    },
 }
 ELSEWHERE = ("/api/", "/admin/", "/healthz", "/readyz")
 
@@ -126,6 +141,9 @@ def build_world():
         "notification_id": notification.pk,
         "uidb64": "MQ",
         "token": "not-a-real-token",
+        "name": "User",
+        "urn": "urn:ietf:params:scim:schemas:core:2.0:User",
+        "scim_id": member.user_id,
     }
     return users, values
 
