@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from core.spreadsheets import csv_cell
+from core.spreadsheets import csv_cell, spreadsheet_timestamp
 from ladder.models import Member, Track
 from ladder.selectors import levels_by_id, member_of
 from promotions.cycles.suppression import Key, Sum, suppressed_keys
@@ -346,15 +346,17 @@ def cycle_decisions(*, cycle: Cycle) -> list[list[str]]:
                 promotion.from_level.code,
                 promotion.to_level.code,
                 promotion.state,
-                promotion.decided_at.isoformat() if promotion.decided_at else "",
-                promotion.effective_on.isoformat() if promotion.effective_on else "",
+                spreadsheet_timestamp(promotion.decided_at),
+                spreadsheet_timestamp(promotion.effective_on),
             ]
         )
     return rows
 
 
 def csv_text(rows: list[list[str]], header: tuple[str, ...] = ()) -> str:
+    """A CSV for spreadsheets: a byte-order mark first (Excel on Windows reads UTF-8 by it)."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
     if header:
         writer.writerow(header)

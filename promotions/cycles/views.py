@@ -198,7 +198,8 @@ class CycleViewSet(viewsets.GenericViewSet):
         """Export the cycle's decisions as CSV (HR).
 
         Columns: member (username), email, from, to (level codes), state, decided_at,
-        effective_on. A cell that a spreadsheet would run as a formula starts with a quote.
+        effective_on (timestamps to the second). The file starts with a UTF-8 byte-order mark
+        (for Excel); a cell that a spreadsheet would run as a formula starts with a quote.
         403 for anyone but HR."""
         cycle = self._cycle(pk)
         cycles.ensure_hr(request.user)

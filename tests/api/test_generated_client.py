@@ -357,7 +357,7 @@ def test_a_generated_client_runs_a_cycle(generated, live_server, company):
 
     export = api("cycles.cycles_decisions_csv_retrieve").sync_detailed(id=cycle.id, client=hr)
     assert export.status_code == 200
-    lines = export.content.decode().splitlines()
+    lines = export.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "member,email,from,to,state,decided_at,effective_on"
     assert lines[1].startswith(f"{company['candidate']},") and lines[1].endswith(
         plan.effective_on.isoformat()

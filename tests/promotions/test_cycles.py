@@ -887,7 +887,8 @@ def test_hr_exports_a_cycles_decisions_as_csv(as_user, hr, people):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert f'filename="cycle-{cycle.pk}-decisions.csv"' in response["Content-Disposition"]
-    text = response.content.decode()
+    assert response.content.startswith(b"\xef\xbb\xbf")  # a byte-order mark, for Excel
+    text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0] == HEADER
     rows = {row["member"]: row for row in csv.DictReader(io.StringIO(text))}
     assert set(rows) == {"ann", "bob", "cat"}
@@ -897,11 +898,11 @@ def test_hr_exports_a_cycles_decisions_as_csv(as_user, hr, people):
         "from": "pm",
         "to": "senior-pm",
         "state": "approved",
-        "decided_at": approved.decided_at.isoformat(),
+        "decided_at": approved.decided_at.isoformat(timespec="seconds"),
         "effective_on": days(60).isoformat(),
     }
     assert rows["bob"]["state"] == "rejected"
-    assert rows["bob"]["decided_at"] == rejected.decided_at.isoformat()
+    assert rows["bob"]["decided_at"] == rejected.decided_at.isoformat(timespec="seconds")
     assert rows["bob"]["effective_on"] == ""
     assert (rows["cat"]["state"], rows["cat"]["decided_at"], rows["cat"]["effective_on"]) == (
         "nominated",
@@ -914,7 +915,7 @@ def test_the_export_with_a_trailing_slash_is_the_same(as_user, hr):
     cycle = make_cycle(tracks=["ic"])
     response = as_user(hr).get(url(cycle, "decisions.csv"))
     assert response.status_code == 200
-    assert response.content.decode().splitlines() == [HEADER]
+    assert response.content.decode("utf-8-sig").splitlines() == [HEADER]
 
 
 def test_a_cell_a_spreadsheet_would_run_is_quoted(as_user, hr):
@@ -925,7 +926,7 @@ def test_a_cell_a_spreadsheet_would_run_is_quoted(as_user, hr):
     )
     factories.promotion(candidate=member)
     response = as_user(hr).get(url(cycle, "decisions.csv").rstrip("/"))
-    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert row["member"] == "'@sum"
     assert row["email"] == "'=HYPERLINK(1)@example.com"
 
