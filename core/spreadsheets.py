@@ -269,7 +269,7 @@ def dates_meanings(values: Iterable[str]) -> dict[str, dict[str, date]]:
     """For each value not ISO: what it means under each of DATE_FORMATS that reads it."""
     meanings: dict[str, dict[str, date]] = {}
     for value in values:
-        if not NUMERIC_DATE.match(value):
+        if value in meanings or not NUMERIC_DATE.match(value):
             continue
         try:
             date.fromisoformat(value)
