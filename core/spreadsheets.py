@@ -25,6 +25,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
 ENCODINGS = ("UTF-8", "Windows-1252")
 XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a ZIP archive
+# An XLSX of a few megabytes can unzip to gigabytes of rows (a CSV is bounded by the upload
+# limit): the reader stops there, and reads no column beyond the hundredth.
+XLSX_MAX_ROWS = 200_000
+XLSX_MAX_COLUMNS = 100
 # The date formats a file may decide alone, when the importer states none (`dates_read`).
 DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
 
@@ -139,6 +143,8 @@ def sheet_read(
     header_line, headers = table[0]
     if header_line != 1:
         raise SheetError("The first line is empty: it must name the columns.")
+    while not headers[-1].strip():
+        headers = headers[:-1]  # a spreadsheet's empty cells after the last column
     sheet = Sheet(
         headers=headers, columns=columns_match(headers, known=known, aliases=aliases), rows=[]
     )
@@ -223,14 +229,17 @@ def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise SheetError(f"The file cannot be read as XLSX ({type(exc).__name__}).") from None
+    rows: list[tuple[int, list[str]]] = []
     try:
         sheet = book.worksheets[0]
-        return [
-            (line, [_xlsx_text(value) for value in values])
-            for line, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        ]
+        values = sheet.iter_rows(min_row=1, max_col=XLSX_MAX_COLUMNS, values_only=True)
+        for line, cells in enumerate(values, start=1):
+            if line > XLSX_MAX_ROWS:
+                raise SheetError(f"The sheet has more than {XLSX_MAX_ROWS} rows: split it.", line)
+            rows.append((line, [_xlsx_text(value) for value in cells]))
     finally:
         book.close()
+    return rows
 
 
 def _xlsx_text(value: object) -> str:

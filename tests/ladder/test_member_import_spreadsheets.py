@@ -118,6 +118,9 @@ def test_a_trailing_empty_row_is_ignored(hr):
     result = members_import(actor=hr, content=content)
     assert result.ok, messages(result)
     assert result.created == ["ada"]
+    # Empty cells after the last column, in the header too, as a spreadsheet may save them.
+    content = "username,email,level,,\nbob,bob@example.com,pm,,\n"
+    assert members_import(actor=hr, content=content).ok
 
 
 def test_blank_lines_do_not_shift_the_line_numbers(hr):
@@ -244,6 +247,15 @@ def test_a_broken_xlsx_file_is_refused(hr):
     result = members_import(actor=hr, content=b"PK\x03\x04broken", filename="staff.xlsx")
     assert [e.line for e in result.errors] == [1]
     assert "cannot be read as XLSX" in result.errors[0].message
+
+
+def test_an_xlsx_past_the_row_limit_is_refused(hr, monkeypatch):
+    monkeypatch.setattr("core.spreadsheets.XLSX_MAX_ROWS", 3)
+    rows = [["username", "email", "level"]] + [
+        [f"u{i}", f"u{i}@example.com", "pm"] for i in range(3)
+    ]
+    result = members_import(actor=hr, content=xlsx(*rows), filename="big.xlsx")
+    assert messages(result) == ["line 4: The sheet has more than 3 rows: split it."]
 
 
 def test_an_empty_file_or_first_line_is_refused(hr):
