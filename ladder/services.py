@@ -204,7 +204,7 @@ def user_grant_staff_for_roles(*, user) -> bool:
 
 REPORTING_LINES_LOCK = 7_104_2026  # an arbitrary advisory-lock key of our own
 
-MEMBER_UPDATABLE = {"manager", "email", "first_name", "last_name", "is_active"}
+MEMBER_UPDATABLE = {"manager", "username", "email", "first_name", "last_name", "is_active"}
 
 
 @transaction.atomic
@@ -238,6 +238,7 @@ def member_update(*, actor, member: Member, changes: dict, route: str = "api") -
     user = member.user
     before = {
         "manager": member.manager,
+        "username": user.get_username(),
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
@@ -249,13 +250,24 @@ def member_update(*, actor, member: Member, changes: dict, route: str = "api") -
             manager = Member.objects.get(pk=manager.pk)
         ensure_valid_manager(member=member, manager=manager)
         member.manager = manager
-    for field in ("email", "first_name", "last_name"):
+    # The identity provider renames people (SCIM userName); usernames are unique whatever their
+    # case.
+    if (
+        "username" in changes
+        and User.objects.filter(username__iexact=changes["username"]).exclude(pk=user.pk).exists()
+    ):
+        raise InvalidInput("That username is taken.", code=ErrorCode.USERNAME_TAKEN)
+    for field in ("username", "email", "first_name", "last_name"):
         if field in changes:
             setattr(user, field, changes[field])
     if "is_active" in changes:
         # A member who has left cannot log in any more; reactivating lets them back in.
         member.is_active = user.is_active = changes["is_active"]
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # a concurrent request took the username first
+        raise InvalidInput("That username is taken.", code=ErrorCode.USERNAME_TAKEN) from None
     member.save()
     after = {**before, **changes, "manager": member.manager}
     member_change_record(actor=actor, user=user, changes=_diff(before, after), route=route)

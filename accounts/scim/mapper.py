@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import Group as RoleGroup
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
 from pydantic import ValidationError
 from scim2_models import Context, Email, Group, GroupMember, Meta, Name, PatchOp
 
@@ -36,7 +38,7 @@ def member_to_scim(member: Member, *, base_url: str) -> ScimUser:
         user_name=user.get_username(),
         name=Name(given_name=user.first_name or None, family_name=user.last_name or None),
         active=member.is_active,
-        emails=[Email(value=user.email, primary=True)] if user.email else None,
+        emails=[Email(value=user.email)] if user.email else None,
         meta=Meta(
             resource_type="User",
             created=user.date_joined,
@@ -46,13 +48,7 @@ def member_to_scim(member: Member, *, base_url: str) -> ScimUser:
     manager = None
     if member.manager is not None:
         boss = member.manager
-        manager = Manager.model_validate(
-            {
-                "value": str(boss.user_id),
-                "$ref": f"{base_url}/Users/{boss.user_id}",
-                "displayName": boss.name,
-            }
-        )
+        manager = Manager(value=str(boss.user_id))
     enterprise = EnterpriseUser(
         employee_number=(identity.employee_number or None) if identity else None,
         department=(identity.department or None) if identity else None,
@@ -104,7 +100,7 @@ def _text(value: str | None, *, label: str, limit: int = TEXT_MAX) -> str:
         raise errors.invalid_value(f"{label} is longer than {limit} characters.")
     try:
         refuse_control_characters(value)
-    except Exception:  # django's ValidationError: a NUL, control or bidi character
+    except DjangoValidationError:  # a NUL, control or bidi character
         raise errors.invalid_value(f"{label} holds a character that is not allowed.") from None
     return value
 
@@ -163,6 +159,12 @@ def user_input(resource: ScimUser) -> UserInput:
     username = _text(resource.user_name, label="userName", limit=NAME_MAX)
     if not username:
         raise errors.invalid_value("userName is required.")
+    try:
+        UnicodeUsernameValidator()(username)
+    except DjangoValidationError:
+        raise errors.invalid_value(
+            "userName may hold letters, digits and @ . + - _ only (an e-mail address will do)."
+        ) from None
     external_id = _text(resource.external_id, label="externalId") or None
     return UserInput(
         username=username,

@@ -6,7 +6,6 @@ what it will read back."""
 
 from typing import Annotated
 
-from pydantic import Field
 from scim2_models import (
     URN,
     AuthenticationScheme,
@@ -20,7 +19,6 @@ from scim2_models import (
     Group,
     Mutability,
     Patch,
-    Reference,
     Required,
     ResourceType,
     Schema,
@@ -35,15 +33,10 @@ MAX_RESULTS = 200  # the largest page of a list
 
 
 class Manager(ComplexAttribute):
-    """The enterprise extension's manager: by `value` (the manager's SCIM id); `$ref` and
-    `displayName` are ours to fill (scim2-models' own class requires `$ref` in requests, which
-    neither Okta nor Entra ID send)."""
+    """The enterprise extension's manager, by `value`: the manager's SCIM id (scim2-models' own
+    class requires `$ref` in requests, which neither Okta nor Entra ID send)."""
 
     value: Annotated[str | None, CaseExact.true] = None
-    ref: Annotated[Reference["User"] | None, Mutability.read_only] = Field(
-        None, serialization_alias="$ref", validation_alias="$ref"
-    )
-    display_name: Annotated[str | None, Mutability.read_only] = None
 
 
 class EnterpriseUser(Extension):
@@ -76,7 +69,7 @@ KEPT_USER_ATTRIBUTES = {
     "userName": None,
     "name": {"givenName", "familyName"},
     "active": None,
-    "emails": {"value", "primary"},
+    "emails": {"value"},
 }
 
 
@@ -86,6 +79,8 @@ def _user_schema() -> Schema:
     for attribute in schema.attributes or []:
         if attribute.name not in KEPT_USER_ATTRIBUTES:
             continue
+        if attribute.name == "active":
+            attribute.required = Required.true  # a member is active or not, never neither
         subs = KEPT_USER_ATTRIBUTES[attribute.name]
         if subs is not None:
             attribute.sub_attributes = [

@@ -97,18 +97,17 @@ def scim_user_create(*, data: UserInput) -> Member:
 
 @transaction.atomic
 def scim_user_replace(*, member: Member, data: UserInput) -> Member:
-    """PUT, and PATCH once applied: make the member what `data` says. The username and the
-    place on the ladder do not change here (400 `mutability`)."""
+    """PUT, and PATCH once applied: make the member what `data` says. The place on the ladder
+    does not change here (400 `mutability`)."""
     member = Member.objects.select_related("user", "level", "manager").get(pk=member.pk)
     user = member.user
     _ladder_errors(lambda: services.ensure_may_manage_user(ACTOR, user))
-    if data.username != user.get_username():
-        raise errors.mutability("userName cannot be changed: it is the member's sign-in name.")
     if data.level is not None and data.level != member.level:
         raise errors.mutability("level changes only through an approved promotion.")
     if data.level_since is not None and data.level_since != member.level_since:
         raise errors.mutability("levelSince changes only through an approved promotion.")
     wanted = {
+        "username": data.username,
         "email": data.email,
         "first_name": data.first_name,
         "last_name": data.last_name,
@@ -116,6 +115,7 @@ def scim_user_replace(*, member: Member, data: UserInput) -> Member:
         "manager": data.manager,
     }
     current = {
+        "username": user.get_username(),
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,

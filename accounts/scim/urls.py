@@ -24,4 +24,6 @@ urlpatterns = [
     re_path(r"^Users/(?P<scim_id>[^/]+)/?$", views.UserView.as_view(), name="user"),
     re_path(r"^Groups/?$", views.GroupsView.as_view(), name="groups"),
     re_path(r"^Groups/(?P<scim_id>[^/]+)/?$", views.GroupView.as_view(), name="group"),
+    # Anything else under /scim/v2/: a SCIM 404, not the site's page.
+    re_path(r"^(?P<path>.*)$", views.NoSuchEndpointView.as_view(), name="no-such-endpoint"),
 ]

@@ -123,6 +123,25 @@ class ScimView(View):
         return max(start, 1), min(max(count, 0), resources.MAX_RESULTS)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
+class NoSuchEndpointView(ScimView):
+    """Any other path: 404; searching by POST `.search` (RFC 7644 §3.4.3) is not supported: 501
+    (docs/scim.md; lists take `filter` as a query parameter)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code == 401:
+            return response
+        if kwargs.get("path", "").rstrip("/").endswith(".search"):
+            return error_response(
+                ScimError(501, "POST .search is not supported: use GET with filter.")
+            )
+        return error_response(errors.not_found())
+
+    def get(self, request, path: str):
+        raise errors.not_found()
+
+
 # --- Discovery ------------------------------------------------------------------------------
 
 

@@ -95,6 +95,7 @@ TABLE = {
             "Users/{scim_id}/",
             "Groups/",
             "Groups/{scim_id}/",
+            "{path}",
         )
     },
 }
@@ -144,6 +145,7 @@ def build_world():
         "name": "User",
         "urn": "urn:ietf:params:scim:schemas:core:2.0:User",
         "scim_id": member.user_id,
+        "path": "Printers",
     }
     return users, values
 
