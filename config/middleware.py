@@ -1,3 +1,4 @@
+import json
 import re
 from http import HTTPStatus
 
@@ -110,11 +111,15 @@ CODE_BY_STATUS = {
 }
 
 
+SCIM_CONTENT_TYPE = "application/scim+json"
+
+
 class APIErrorsAsJSONMiddleware:
     """Every error on /api/ answers JSON with `detail` and `code`, also the ones Django gives
     before DRF sees the request: a Host not allowed, another SuspiciousOperation, and under DEBUG
     its technical pages (which list the settings). The outermost middleware, so it sees every
-    answer. DRF's own answers are left as they are (sessions get the browsable API's pages)."""
+    answer. DRF's own answers are left as they are (sessions get the browsable API's pages).
+    On /scim/ the same errors answer SCIM's error body."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -134,4 +139,20 @@ class APIErrorsAsJSONMiddleware:
             if response.has_header("Allow"):
                 json_response["Allow"] = response["Allow"]
             return json_response
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/scim/")
+            and not response.get("Content-Type", "").startswith(SCIM_CONTENT_TYPE)
+        ):
+            # SCIM's error body (RFC 7644 §3.12) for what is refused before its views: a body
+            # over the limit, a malformed Content-Length, a NUL in the query, a server error.
+            status = response.status_code
+            scim_error = {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": str(status),
+                "detail": HTTPStatus(status).phrase + ".",
+            }
+            return HttpResponse(
+                json.dumps(scim_error), status=status, content_type=SCIM_CONTENT_TYPE
+            )
         return response

@@ -372,3 +372,21 @@ def test_the_identity_provider_renames_a_user(scim):
         f"/Users/{ann['id']}", {"op": "replace", "path": "userName", "value": "BOB.RAY@example.com"}
     )
     assert_error(taken, 409, "uniqueness")
+
+
+def test_refusals_before_the_views_are_scim_errors_too(scim, settings):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {scim.token}"}
+    big = scim.client.generic(
+        "POST",
+        "/scim/v2/Users",
+        b"{}",
+        content_type="application/scim+json",
+        CONTENT_LENGTH=str(settings.FORM_MAX_BODY_BYTES + 1),
+        **headers,
+    )
+    assert big.status_code == 413
+    assert big.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert big.json()["status"] == "413"
+    nul = scim.client.get("/scim/v2/Users?filter=userName%20eq%20%22a%00%22", **headers)
+    assert nul.status_code == 400 and nul.json()["status"] == "400"
+    assert nul.headers["Content-Type"] == "application/scim+json"
