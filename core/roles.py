@@ -13,6 +13,9 @@ COMMITTEE_GROUP = "Promotion committee"
 HR_GROUP = "HR"
 EXECUTIVES_GROUP = "Executives"
 ROLE_GROUPS = (HR_GROUP, COMMITTEE_GROUP)
+# The groups whose members HR may manage (an identity provider keeps them over SCIM): holding
+# one of them is not a right beyond HR's.
+HR_MANAGED_GROUPS = (*ROLE_GROUPS, EXECUTIVES_GROUP)
 
 
 class Provisioner:
@@ -67,7 +70,9 @@ def outranks_hr(user) -> bool:
     group): its records are for superusers, or HR could take over more than HR may do."""
     if user.is_superuser:
         return True
-    return user.user_permissions.exists() or user.groups.exclude(name__in=ROLE_GROUPS).exists()
+    return (
+        user.user_permissions.exists() or user.groups.exclude(name__in=HR_MANAGED_GROUPS).exists()
+    )
 
 
 def outranking_hr(user_ids: Iterable[int]) -> set[int]:
@@ -78,7 +83,7 @@ def outranking_hr(user_ids: Iterable[int]) -> set[int]:
         .filter(
             Q(is_superuser=True)
             | Q(user_permissions__isnull=False)
-            | Q(groups__in=Group.objects.exclude(name__in=ROLE_GROUPS))
+            | Q(groups__in=Group.objects.exclude(name__in=HR_MANAGED_GROUPS))
         )
     )
     return set(outranking.values_list("pk", flat=True).distinct())

@@ -237,6 +237,29 @@ def _entra_manager(operation):
     return operation
 
 
+def _entra_removal(operation) -> list:
+    """Entra ID removes group members naming them in the value: `{"op": "Remove", "path":
+    "members", "value": [{"value": "42"}]}`; RFC 7644 selects them by a filter in the path:
+    `members[value eq "42"]`, one operation each."""
+    if not (
+        isinstance(operation, dict)
+        and str(operation.get("op", "")).lower() == "remove"
+        and isinstance(operation.get("path"), str)
+        and "[" not in operation["path"]
+        and isinstance(operation.get("value"), list)
+        and all(
+            isinstance(item, dict) and isinstance(item.get("value"), str)
+            for item in operation["value"]
+        )
+    ):
+        return [operation]
+    removals = []
+    for item in operation["value"]:
+        value = item["value"].replace("\\", "\\\\").replace('"', '\\"')
+        removals.append({"op": "remove", "path": f'{operation["path"]}[value eq "{value}"]'})
+    return removals
+
+
 def read_patch(payload, model) -> PatchOp:
     """A PatchOp for `model` (the User or Group resource) from a request body."""
     if not isinstance(payload, dict):
@@ -245,7 +268,8 @@ def read_patch(payload, model) -> PatchOp:
         )
     operations = payload.get("Operations")
     if isinstance(operations, list):
-        payload = {**payload, "Operations": [_entra_manager(op) for op in operations]}
+        operations = [_entra_manager(op) for op in operations]
+        payload = {**payload, "Operations": [o for op in operations for o in _entra_removal(op)]}
     try:
         return PatchOp[model].model_validate(payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
     except ValidationError as exc:

@@ -123,3 +123,18 @@ def test_a_superusers_groups_are_untouched(scim):
         403,
     )
     assert not root.user.groups.exists()
+
+
+def test_entra_id_removes_members_by_value_list(scim):
+    ann = scim.post("/Users", okta_user("ann.lee@example.com")).body
+    bob = scim.post("/Users", okta_user("bob.ray@example.com")).body
+    execs = _group_id(scim, "Executives")
+    scim.patch(
+        f"/Groups/{execs}",
+        {"op": "Add", "path": "members", "value": [{"value": ann["id"]}, {"value": bob["id"]}]},
+    )
+    removed = scim.patch(
+        f"/Groups/{execs}", {"op": "Remove", "path": "members", "value": [{"value": ann["id"]}]}
+    )
+    assert removed.status == 200, removed.body
+    assert [m["value"] for m in removed.body["members"]] == [bob["id"]]
