@@ -30,6 +30,7 @@ from ladder.models import Level
 
 CONTENT_TYPE = "application/scim+json"
 DEFAULT_COUNT = 100
+MAX_START_INDEX = 10**9
 
 
 def scim_response(body: dict[str, Any] | None, *, status: int = 200, location: str = ""):
@@ -84,7 +85,7 @@ class ScimView(View):
     def body(self) -> Any:
         try:
             return json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…
             raise ScimError(400, "The body is not JSON.", "invalidSyntax") from None
 
     def response_parameters(self) -> ResponseParameters:
@@ -120,7 +121,9 @@ class ScimView(View):
             except ValueError:
                 raise errors.invalid_value(f"{name} must be a whole number.") from None
         start, count = values
-        return max(start, 1), min(max(count, 0), resources.MAX_RESULTS)
+        # Past any list's end, and within what the database takes as an OFFSET.
+        start = min(max(start, 1), MAX_START_INDEX)
+        return start, min(max(count, 0), resources.MAX_RESULTS)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

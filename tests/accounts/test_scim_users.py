@@ -258,6 +258,8 @@ def test_create_refusals(scim, change, status, scim_type):
         b'{"schemas": 5}',
         b"\xff\xfe",
         b'{"Operations": 1}',
+        b"[" * 100_000,
+        b'{"Operations": [{"op": "remove", "path": "members", "value": [{"value": 1}]}]}',
     ],
 )
 def test_malformed_bodies_are_400_never_500(scim, raw):
@@ -321,6 +323,8 @@ def test_filters_and_pages(scim):
     assert scim.get("/Users?count=0").body["Resources"] == []
     assert scim.get("/Users?startIndex=-4&count=1").body["startIndex"] == 1
     assert_error(scim.get("/Users?count=many"), 400, "invalidValue")
+    far = scim.get("/Users?startIndex=" + "9" * 40)
+    assert far.status == 200 and far.body["Resources"] == [] and far.body["totalResults"] == 5
     only = scim.get("/Users?attributes=userName&count=1").body["Resources"][0]
     assert set(only) == {"id", "schemas", "userName"}
 
