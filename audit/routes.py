@@ -1,4 +1,4 @@
-"""By which route a change is made (api, admin, scim, site), recorded with every audit row. The
+"""By which route a change is made (api, admin, scim, site, sso), recorded with every audit row. The
 request sets it (RouteMiddleware); outside a request (the scheduler, a management command) it is
 `system`. A context variable: services need not be told where their caller sits."""
 
@@ -19,6 +19,8 @@ def route_of_path(path: str) -> str:
         return "admin"
     if path.startswith("/scim/"):
         return "scim"
+    if path.startswith("/sso/"):
+        return "sso"
     return "site"
 
 

@@ -172,10 +172,11 @@ class LadderAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         # Imported here: forms of django.contrib.auth need the app registry (config.desk_login).
+        from accounts.sso import button_context
         from config.desk_login import DeskLoginForm
 
         self.login_form = DeskLoginForm
-        return super().login(request, extra_context)
+        return super().login(request, {**(extra_context or {}), **button_context()})
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts import sso
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke, tokens_revoke_for
 from config.errors import ErrorCode
@@ -37,6 +38,10 @@ class TokenView(APIView):
         responses={
             200: TokenSerializer,
             401: error_response("A wrong username or password (`authorization`)."),
+            403: error_response(
+                "A staff user's password where staff must sign in with single sign-on "
+                "(SSO_REQUIRED_FOR_STAFF, `permission_denied`)."
+            ),
         },
     )
     def post(self, request):
@@ -61,7 +66,10 @@ class TokenView(APIView):
             if exc.get_codes() == {api_settings.NON_FIELD_ERRORS_KEY: [ErrorCode.AUTHORIZATION]}:
                 raise WrongCredentials() from None
             raise
-        return Response({"token": token_issue(user=serializer.validated_data["user"])})
+        user = serializer.validated_data["user"]
+        if user.is_staff and sso.staff_must_use_sso():
+            raise exceptions.PermissionDenied(sso.password_refused_message())
+        return Response({"token": token_issue(user=user)})
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):

@@ -86,6 +86,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     # SCIM 2.0 provisioning, for the identity provider (docs/scim.md).
     path("scim/v2/", include("accounts.scim.urls")),
+    path("sso/", include("accounts.sso_urls")),
     path("", include("accounts.urls")),  # the invitation page
     path("", include("portal.urls")),  # the member site
 ]

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
+from accounts import sso
 from core.errors import DomainError
 from core.validators import GuardedForm, guard_form_fields
 from promotions.errors import ErrorCode
@@ -28,6 +29,11 @@ class SignInForm(AuthenticationForm):
             if len(usernames) == 1:
                 self.cleaned_data["username"] = usernames[0]
         return super().clean()
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.is_staff and sso.staff_must_use_sso():
+            raise forms.ValidationError(sso.password_refused_message(), code="sso_required")
 
 
 class PacketForm(GuardedForm):

@@ -13,6 +13,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts import sso
 from core import roles
 from core.errors import DomainError, NotFound
 from ladder.selectors import (
@@ -60,6 +61,9 @@ def _found(read, **kwargs):
 class SignInView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **sso.button_context()}
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

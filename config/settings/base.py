@@ -233,6 +233,18 @@ INVITE_TTL_HOURS = env_int("INVITE_TTL_HOURS", 168, minimum=1)
 # Whether a member created by the identity provider over SCIM is sent an invitation to choose a
 # password (off: with single sign-on they need none).
 SCIM_SEND_INVITES = env_bool("SCIM_SEND_INVITES", False)
+# Single sign-on with OpenID Connect (accounts/sso.py, docs/accounts.md): all off unless
+# OIDC_ISSUER is set (the issuer's address, its discovery document under
+# /.well-known/openid-configuration).
+OIDC_ISSUER = env_str("OIDC_ISSUER", "").rstrip("/")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# "HR=hr-admins;Promotion committee=promo-committee": a Django group = the provider's group.
+# Empty: sign-in leaves groups alone.
+OIDC_ROLE_GROUPS = env_str("OIDC_ROLE_GROUPS", "")
+SSO_REQUIRED_FOR_STAFF = env_bool("SSO_REQUIRED_FOR_STAFF", False)
 # Proxies in front of the service that append to X-Forwarded-For. 0: the header is ignored and
 # the client is the address that connected (a client can write anything in that header).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

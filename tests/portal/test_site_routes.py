@@ -82,6 +82,9 @@ TABLE = {
         "get": signed_in(405),
         "post": row(LOGIN, 404, 404, 404, 302, 404),
     },
+    # Single sign-on is off here (OIDC_ISSUER unset): not there (tests/accounts/test_oidc*.py).
+    "/sso/login/": {"get": every(404), "post": every(404)},
+    "/sso/callback/": {"get": every(404), "post": every(404)},
     # SCIM (tests/accounts/test_scim_*.py): a SCIM token or nothing; a session is no credential.
     **{
         f"/scim/v2/{route}": {"get": every(401), "post": every(401)}
