@@ -2,6 +2,7 @@
 back (the redirect URI registered at the provider: `<SITE_URL>/sso/callback/`). Both answer 404
 unless OIDC_ISSUER is set."""
 
+import logging
 from functools import wraps
 
 from authlib.integrations.base_client.errors import OAuthError
@@ -18,6 +19,8 @@ from requests import RequestException
 
 from accounts import sso
 from core.site import absolute_url
+
+logger = logging.getLogger(__name__)
 
 NEXT_KEY = "_sso_next"
 BACKEND = "django.contrib.auth.backends.ModelBackend"  # the provider vouched for the person
@@ -96,7 +99,8 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         # the ID token's signature (JWKS), issuer, audience, expiry and nonce.
         token = sso.client().authorize_access_token(request)
         claims = _claims(token)
-    except (OAuthError, JoseError, RequestException, ValueError, KeyError):
+    except (OAuthError, JoseError, RequestException, ValueError, KeyError) as exc:
+        logger.warning("Single sign-on refused: %r", exc)  # for the operator: which check
         return _refused(request, "failed", status=400)
     try:
         user = sso.user_for_claims(claims=claims)

@@ -42,7 +42,7 @@ def callback(client, url: str):
     return client.get(url.removeprefix(SITE))
 
 
-def test_a_sign_in_a_wrong_state_and_a_replayed_code(client, sso_on):
+def test_a_sign_in_a_wrong_state_and_a_replayed_code(client, sso_on, caplog):
     user = factories.MemberFactory(user__email="Ada@Example.com").user
     sso_on.accounts({"ada": {"email": "ada@example.com", "email_verified": True}})
     url = to_provider(client, requests.Session(), "ada")
@@ -50,6 +50,7 @@ def test_a_sign_in_a_wrong_state_and_a_replayed_code(client, sso_on):
     wrong = url.replace("state=", "state=x")
     response = callback(client, wrong)
     assert response.status_code == 400
+    assert "MismatchingStateError" in caplog.text
     assert "_auth_user_id" not in client.session
 
     pending = {k: v for k, v in client.session.items() if k.startswith("_state_")}
@@ -62,9 +63,11 @@ def test_a_sign_in_a_wrong_state_and_a_replayed_code(client, sso_on):
     session = client.session
     session.update(pending)
     session.save()
+    caplog.clear()
     response = callback(client, url)
     assert response.status_code == 400
     assert "could not be completed" in response.content.decode()
+    assert "invalid_grant" in caplog.text
     assert "_auth_user_id" not in client.session
 
 
