@@ -1,11 +1,15 @@
 """Whatever JSON the identity provider sends, SCIM answers a status below 500 with a SCIM error
-body when it refuses: random documents, and random changes to a valid User and PatchOp."""
+body when it refuses: random documents, and random changes to a valid User and PatchOp.
+`make test` runs the quick depth (tests/depth.py)."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.accounts.scim import ENTERPRISE, ERROR, LADDER, new_client, okta_user
+from tests.depth import examples
+
+EXAMPLES = examples(quick=40, deep=400)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,14 +51,14 @@ def _refused_well(answer) -> None:
         assert answer.body["schemas"] == [ERROR]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=documents)
 def test_random_documents(scim, body):
     for method, path in (("POST", "/Users"), ("PATCH", "/Groups/1"), ("PUT", "/Groups/1")):
         _refused_well(scim.request(method, path, body))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(key=st.sampled_from(KEYS), value=documents, n=st.integers(0, 10**6))
 def test_a_user_with_one_attribute_changed(scim, key, value, n):
     body = okta_user(f"fuzz{n}@example.com")
@@ -62,7 +66,7 @@ def test_a_user_with_one_attribute_changed(scim, key, value, n):
     _refused_well(scim.request("POST", "/Users", body))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(op=st.sampled_from(OPS), path=st.sampled_from(PATHS), value=documents)
 def test_random_patch_operations(scim, op, path, value):
     created = scim.post("/Users", okta_user("patched@example.com"))
