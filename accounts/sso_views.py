@@ -72,7 +72,12 @@ def _claims(token: dict) -> dict:
     wanted = ("email", "email_verified", settings.OIDC_GROUPS_CLAIM)
     if all(name in claims for name in wanted):
         return claims
-    info = dict(sso.client().userinfo(token=token))
+    try:
+        info = dict(sso.client().userinfo(token=token))
+    except (OAuthError, RequestException, ValueError, KeyError) as exc:
+        # No userinfo endpoint, or it refuses this token: the ID token's claims decide alone.
+        logger.info("Single sign-on: userinfo not read: %r", exc)
+        return claims
     if info.get("sub") == claims.get("sub"):
         for name in wanted:
             if name not in claims and name in info:
