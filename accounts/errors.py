@@ -3,11 +3,12 @@ imports none of the domain apps."""
 
 from enum import StrEnum
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotAllowed
 
 
 class ErrorCode(StrEnum):
     INVITATION_INVALID = "invitation_invalid"
+    SSO_REQUIRED = "sso_required"
 
 
 class InvitationInvalid(InvalidInput):
@@ -17,3 +18,10 @@ class InvitationInvalid(InvalidInput):
 
     code = ErrorCode.INVITATION_INVALID
     default_message = "This invitation link no longer works."
+
+
+class SsoRequired(NotAllowed):
+    """A staff password where SSO_REQUIRED_FOR_STAFF: staff sign in with the identity provider
+    (403 at auth/token/; the sign-in forms say the same)."""
+
+    code = ErrorCode.SSO_REQUIRED

@@ -7,6 +7,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts import sso
+from accounts.errors import SsoRequired
 from accounts.models import ApiToken
 from accounts.services import token_issue, token_revoke, tokens_revoke_for
 from config.errors import ErrorCode
@@ -68,7 +69,7 @@ class TokenView(APIView):
             raise
         user = serializer.validated_data["user"]
         if user.is_staff and sso.staff_must_use_sso():
-            raise exceptions.PermissionDenied(sso.password_refused_message())
+            raise SsoRequired(sso.password_refused_message())
         return Response({"token": token_issue(user=user)})
 
     @extend_schema(request=None, responses={204: None})

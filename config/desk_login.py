@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts import sso
+from accounts.errors import SsoRequired
 
 
 class DeskLoginForm(AdminAuthenticationForm):
@@ -12,7 +13,7 @@ class DeskLoginForm(AdminAuthenticationForm):
 
     def confirm_login_allowed(self, user):
         if user.is_active and user.is_staff and sso.staff_must_use_sso():
-            raise forms.ValidationError(sso.password_refused_message(), code="sso_required")
+            raise forms.ValidationError(sso.password_refused_message(), code=SsoRequired.code)
         if user.is_active and not user.is_staff:
             raise forms.ValidationError(
                 format_html(

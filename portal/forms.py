@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts import sso
+from accounts.errors import SsoRequired
 from core.errors import DomainError
 from core.validators import GuardedForm, guard_form_fields
 from promotions.errors import ErrorCode
@@ -33,7 +34,7 @@ class SignInForm(AuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if user.is_staff and sso.staff_must_use_sso():
-            raise forms.ValidationError(sso.password_refused_message(), code="sso_required")
+            raise forms.ValidationError(sso.password_refused_message(), code=SsoRequired.code)
 
 
 class PacketForm(GuardedForm):
