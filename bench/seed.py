@@ -535,7 +535,13 @@ def seed(rng: random.Random) -> dict:
     checked_per_row = not set_replication_role("replica")
     with transaction.atomic():
         rebuild = drop_secondary_indexes(BIG_TABLES)
-        copy("promotions_promotion", PROMOTION_COLUMNS, promotions)
+        # Who wrote its packet (the nominator, version 1's author) and no hold: columns COPY does
+        # not fill with the model's defaults.
+        copy(
+            "promotions_promotion",
+            [*PROMOTION_COLUMNS, "packet_authors", "held_from"],
+            (row + (json.dumps([row[5]]), "") for row in promotions),
+        )
         copy(
             "promotions_packetversion",
             [
