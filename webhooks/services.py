@@ -238,17 +238,17 @@ class WebhookOutbox(Outbox):
         """Held instead of retried while the endpoint is off, or when this failure disables it
         (every attempt failing for WEBHOOKS_DISABLE_AFTER_HOURS)."""
         endpoint = Endpoint.objects.select_for_update().filter(pk=row.endpoint_id).first()
-        if endpoint is None or status != DeliveryStatus.PENDING:
-            return status  # deleted while we were sending (its log went with it), or given up
+        if endpoint is None:
+            return status  # deleted while we were sending: its log went with it
+        row.endpoint = endpoint  # locked and as it is now, for failure_recorded
+        if status != DeliveryStatus.PENDING:
+            return status  # given up
         if not endpoint.is_active or _disables(endpoint, now):
             return DeliveryStatus.HELD
         return status
 
     def failure_recorded(self, row: Delivery, attempt: Attempt, *, status: str, now) -> None:
-        # Locked by failure_status in this transaction: read again as it is now.
-        endpoint = Endpoint.objects.select_for_update().filter(pk=row.endpoint_id).first()
-        if endpoint is None:
-            return
+        endpoint = row.endpoint  # locked by failure_status in this transaction
         disable = _disables(endpoint, now)
         endpoint.consecutive_failures += 1
         endpoint.failing_since = endpoint.failing_since or now
