@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from notifications.channels import slack
 from notifications.errors import NotificationNotFound
 from notifications.models import Channel, ChannelOptOut, Notification, SweeperRun
 
@@ -41,6 +42,6 @@ def notifications_sweeper_late(*, last_sweep: datetime | None) -> bool:
 def slack_for(*, user) -> bool | None:
     """Whether Slack messages reach the user: None when the site has no Slack (SLACK_BOT_TOKEN
     unset), else whether they have left it on."""
-    if not settings.SLACK_BOT_TOKEN:
+    if not slack.configured():
         return None
     return not ChannelOptOut.objects.filter(user_id=user.pk, channel=Channel.SLACK).exists()
