@@ -1,5 +1,8 @@
-"""Admin mixins any app may use."""
+"""Admin mixins and list cells any app may use."""
 
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
@@ -30,3 +33,14 @@ class HRExportMixin(ExportMixin):
 
     def has_export_permission(self, request):
         return roles.is_hr(request.user)
+
+
+def log_time(at) -> str:
+    """A time in a list of sends, short: `28 Nov 13:14`; the full date and time on hover."""
+    at = timezone.localtime(at)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        at.isoformat(),
+        date_format(at, "DATETIME_FORMAT"),
+        date_format(at, "j M H:i"),
+    )

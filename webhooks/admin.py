@@ -9,14 +9,12 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
 
 from core import roles
-from core.admin_mixins import ReadOnlyAdminMixin
+from core.admin_mixins import ReadOnlyAdminMixin, log_time
 from core.errors import DomainError
 from webhooks import services
 from webhooks.events import Event
@@ -27,17 +25,6 @@ ENDPOINT_FILTER = "endpoint__id__exact"  # the list filter's parameter: one endp
 
 def _deliveries(count: int) -> str:
     return f"{count} delivery" if count == 1 else f"{count} deliveries"
-
-
-def _when(at) -> str:
-    """A time in the log, short: `28 Nov 13:14`; the full date and time on hover."""
-    at = timezone.localtime(at)
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        at.isoformat(),
-        date_format(at, "DATETIME_FORMAT"),
-        date_format(at, "j M H:i"),
-    )
 
 
 def _endpoint_named_by(value: str | None) -> Endpoint | None:
@@ -212,7 +199,7 @@ class EndpointAdmin(HROnlyAdmin):
             return format_html(
                 'Active<br><span class="quiet">{} failed in a row{}</span>',
                 endpoint.consecutive_failures,
-                format_html(", since {}", _when(endpoint.failing_since))
+                format_html(", since {}", log_time(endpoint.failing_since))
                 if endpoint.failing_since
                 else "",
             )
@@ -220,7 +207,7 @@ class EndpointAdmin(HROnlyAdmin):
             return format_html(
                 'Disabled<br><span class="quiet">failing {} h, {}; events held</span>',
                 settings.WEBHOOKS_DISABLE_AFTER_HOURS,
-                _when(endpoint.disabled_at),
+                log_time(endpoint.disabled_at),
             )
         return mark_safe('Off<br><span class="quiet">events held</span>')
 
@@ -278,7 +265,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, HROnlyAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, delivery):
-        return _when(delivery.created_at)
+        return log_time(delivery.created_at)
 
     @admin.display(description="webhook", ordering="endpoint")
     def webhook(self, delivery):
@@ -300,7 +287,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, HROnlyAdmin):
             '{}<br><span class="quiet">{}{}</span>',
             delivery.get_status_display(),
             label,
-            _when(at),
+            log_time(at),
         )
 
     @admin.display(description="tries", ordering="attempts")
