@@ -123,6 +123,10 @@ def committee_pages(world) -> dict[str, tuple[str, str]]:
         "webhook-add": ("/admin/webhooks/endpoint/add/", ADMIN),
         "webhook-change": (f"/admin/webhooks/endpoint/{endpoint}/change/", ADMIN),
         "webhook-delivery-list": ("/admin/webhooks/delivery/", ADMIN),
+        # HR's list of notification deliveries, and a filter that finds none ("0 results (N
+        # total)": its link must be told from the text).
+        "notification-delivery-list": ("/admin/notifications/delivery/", ADMIN),
+        "no-failed-deliveries": ("/admin/notifications/delivery/?status__exact=failed", ADMIN),
         # The browsable API, for the committee signed in to the admin.
         "api-promotion": (f"/api/v1/promotions/{promotion}/", "#content"),
     }
