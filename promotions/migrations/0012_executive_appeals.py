@@ -1,0 +1,13 @@
+# Issue 25: the executive step and appeals. Each part fills in its own migration; the chain was laid
+# down first so that parts built at the same time never leave two leaves.
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("ladder", "0013_executive_approval"),
+        ("promotions", "0011_on_hold"),
+    ]
+
+    operations: list[migrations.operations.base.Operation] = []

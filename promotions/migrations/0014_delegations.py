@@ -1,0 +1,12 @@
+# Issue 25: delegations. Each part fills in its own migration; the chain was laid
+# down first so that parts built at the same time never leave two leaves.
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("promotions", "0013_release"),
+    ]
+
+    operations: list[migrations.operations.base.Operation] = []
