@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts.forms import PasswordResetForm, ResetPasswordForm
-from portal import views
+from portal import request_views, views
 from portal.forms import SignInForm
 
 app_name = "portal"
@@ -62,11 +62,22 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/slack/", views.me_slack, name="me-slack"),
     path("me/promotions/<int:promotion_id>/", views.my_promotion, name="my-promotion"),
+    path("me/request/<slug:level_code>/", request_views.request_nomination, name="request"),
     path("team/", views.team, name="team"),
     path(
         "team/<int:member_id>/nominate/<slug:level_code>/",
         views.nominate,
         name="nominate",
+    ),
+    path(
+        "team/requests/<int:request_id>/accept/",
+        request_views.request_accept,
+        name="request-accept",
+    ),
+    path(
+        "team/requests/<int:request_id>/decline/",
+        request_views.request_decline,
+        name="request-decline",
     ),
     path("nominations/<int:promotion_id>/", views.nomination, name="nomination"),
     path("nominations/<int:promotion_id>/resubmit/", views.resubmit, name="resubmit"),

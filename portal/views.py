@@ -29,8 +29,9 @@ from notifications.models import Channel
 from notifications.selectors import notification_get_for, notification_inbox, slack_for
 from notifications.services import channel_turn, notification_mark_read
 from portal.forms import NoteForm, PacketForm
+from portal.request_forms import me_requests_context, team_requests_context
 from portal.words import candidate_state, nominator_next
-from promotions import own, permissions, selectors, services
+from promotions import own, permissions, release, selectors, services
 from promotions.eligibility import members_eligibility, months_between
 from promotions.errors import ErrorCode
 from promotions.models import OPEN_STATES, PromotionState
@@ -88,7 +89,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @login_required
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    promotions = list(own.candidate_promotions(user=request.user)[:1])
+    # Each as the candidate may see it: a decision held for a release date is not told yet.
+    promotions = [
+        release.as_seen_by(request.user, promotion)
+        for promotion in own.candidate_promotions(user=request.user)[:1]
+    ]
     latest = promotions[0] if promotions else None
     nominations = own.nominations_by(user=request.user)
     context = {
@@ -114,8 +119,12 @@ def me(request: HttpRequest) -> HttpResponse:
         "months_in_level": months_between(member.level_since, today),
         "next_levels": [(blockers, criteria[blockers.level.pk]) for blockers in next_levels],
         "history": own.level_history(member=member),
-        "promotions": list(own.candidate_promotions(user=request.user)),
+        "promotions": [
+            release.as_seen_by(request.user, promotion)
+            for promotion in own.candidate_promotions(user=request.user)
+        ],
         "slack": slack_for(user=request.user),
+        **me_requests_context(member),
     }
     return render_page(request, "portal/me.html", context, section="me")
 
@@ -143,11 +152,16 @@ def me_slack(request: HttpRequest) -> HttpResponse:
 @require_safe
 def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
     promotion = _found(own.promotion_of_candidate, user=request.user, promotion_id=promotion_id)
+    # A decision held for the cycle's release date: the page as it was before it.
+    events = release.timeline_as_seen_by(
+        request.user, promotion, list(selectors.promotion_timeline(promotion=promotion))
+    )
+    promotion = release.as_seen_by(request.user, promotion)
     context = {
         "promotion": promotion,
         "words": candidate_state(promotion.state),
         # States and dates only: the page shows no actor and no note.
-        "events": selectors.promotion_timeline(promotion=promotion),
+        "events": events,
         "packet": packets.packet_current(promotion=promotion),
     }
     return render_page(request, "portal/my_promotion.html", context, section="me")
@@ -156,8 +170,13 @@ def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
 @login_required
 @require_safe
 def team(request: HttpRequest) -> HttpResponse:
-    rows = own.team_of(user=request.user, today=timezone.localdate())
-    return render_page(request, "portal/team.html", {"rows": rows}, section="team")
+    context = {**team_context(request.user), **team_requests_context(request.user)}
+    return render_page(request, "portal/team.html", context, section="team")
+
+
+def team_context(user) -> dict:
+    """The team page's reports (portal/request_views.py renders it too, with a refused answer)."""
+    return {"rows": own.team_of(user=user, today=timezone.localdate())}
 
 
 @login_required

@@ -38,6 +38,32 @@ class ErrorCode(StrEnum):
     CYCLE_TRACKS_OVERLAP = "cycle_tracks_overlap"
     CYCLE_DATES_OUT_OF_ORDER = "cycle_dates_out_of_order"
     CYCLE_HAS_OPEN_PROMOTIONS = "cycle_has_open_promotions"
+    # The executive step and appeals (promotions/appeals/).
+    TOOK_PART_BEFORE = "took_part_before"
+    APPEAL_WINDOW_CLOSED = "appeal_window_closed"
+    STATEMENT_REQUIRED = "statement_required"
+    STATEMENT_TOO_LONG = "statement_too_long"
+    OPEN_PROMOTION = "open_promotion"
+    EFFECTIVE_ON_SET_BY_EXECUTIVE = "effective_on_set_by_executive"
+    # A decision held for a cycle's release date (promotions/release.py).
+    ALREADY_RELEASED = "already_released"
+    # Delegation (promotions.delegations).
+    NO_SUCH_DELEGATION = "no_such_delegation"
+    SELF_DELEGATION = "self_delegation"
+    DELEGATOR_LACKS_ROLE = "delegator_lacks_role"
+    DELEGATE_LACKS_ROLE = "delegate_lacks_role"
+    DELEGATION_OVERLAPS = "delegation_overlaps"
+    DELEGATION_CHAIN = "delegation_chain"
+    DELEGATION_DATES_OUT_OF_ORDER = "delegation_dates_out_of_order"
+    DELEGATION_STARTS_IN_PAST = "delegation_starts_in_past"
+    NO_DELEGATION = "no_delegation"
+    SEAT_RECUSED = "seat_recused"
+    # Nomination requests (promotions/requests/).
+    NO_SUCH_NOMINATION_REQUEST = "no_such_nomination_request"
+    NOMINATION_REQUEST_PENDING = "nomination_request_pending"
+    NOMINATION_REQUEST_ANSWERED = "nomination_request_answered"
+    NO_MANAGER = "no_manager"
+    REASON_REQUIRED = "reason_required"
 
 
 class PromotionNotFound(NotFound):

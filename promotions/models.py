@@ -9,7 +9,7 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 from core.records import AppendOnlyModel, append_only_trigger
 from core.validators import refuse_control_characters
 from ladder.models import Level, Member, Track
-from promotions.workflow import HOLDABLE, STATES
+from promotions.workflow import APPROVABLE, HOLDABLE, RELEASABLE, STATES, VOTING_STATES
 
 # The states and their facts are declared in the one table of transitions; re-exported here.
 from promotions.workflow import OPEN_STATES as OPEN_STATES
@@ -47,6 +47,8 @@ class Cycle(models.Model):
     nominations_close_on = models.DateField()
     decisions_due_on = models.DateField()
     effective_on = models.DateField()
+    # Optional: until this day its decisions are held from the candidates (promotions/release.py).
+    release_on = models.DateField(null=True, blank=True)
     # protected: the state changes only through the transitions below.
     state = FSMField(default=CycleState.DRAFT, choices=CycleState.choices, protected=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,6 +62,14 @@ class Cycle(models.Model):
                 & Q(nominations_close_on__lte=models.F("decisions_due_on"))
                 & Q(decisions_due_on__lte=models.F("effective_on")),
                 name="cycle_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(release_on__isnull=True)
+                | (
+                    Q(decisions_due_on__lte=models.F("release_on"))
+                    & Q(release_on__lte=models.F("effective_on"))
+                ),
+                name="cycle_release_on_in_order",
             ),
         ]
 
@@ -122,6 +132,10 @@ class Promotion(models.Model):
     # Set on approval; the level changes on that day (level_applied), at once or by a task.
     effective_on = models.DateField(null=True, blank=True)
     level_applied = models.BooleanField(default=False)
+    # A decision held from the candidate until its cycle's release_on, or until the nominator or
+    # the candidate's manager releases it (promotions/release.py); released_at: when it was.
+    release_held = models.BooleanField(default=False)
+    released_at = models.DateTimeField(null=True, blank=True)
     # HR's reasons for overriding time in level, and for nominating outside a cycle.
     eligibility_override_reason = models.TextField(max_length=TEXT_LIMIT, blank=True)
     off_cycle_reason = models.TextField(max_length=TEXT_LIMIT, blank=True)
@@ -156,6 +170,8 @@ class Promotion(models.Model):
                 condition=PENDING,
                 name="promotion_pending",
             ),
+            # What the release task looks for: decisions still held.
+            models.Index(fields=["cycle"], condition=Q(release_held=True), name="promotion_held"),
         ]
 
     def __str__(self) -> str:
@@ -179,8 +195,9 @@ class Promotion(models.Model):
 
     @classmethod
     def states_accepting_votes(cls) -> set[str]:
-        """Votes are cast while the committee can decide: where `approve` may start."""
-        return cls.source_states("approve")
+        """Votes are cast while the committee (or an appeal's panel) can decide: where `approve`
+        may start as their work (an Executive approves without a vote)."""
+        return set(VOTING_STATES)
 
     @property
     def accepts_votes(self) -> bool:
@@ -196,12 +213,39 @@ class Promotion(models.Model):
     def start_review(self) -> None:
         pass
 
-    @transition(field=state, source=PromotionState.IN_REVIEW, target=PromotionState.APPROVED)
-    def approve(self) -> None:
+    @transition(
+        field=state,
+        source=list(APPROVABLE),
+        target=RETURN_VALUE(PromotionState.APPROVED, PromotionState.AWAITING_EXECUTIVE),
+    )
+    def approve(self) -> str:
+        """Approved; the committee's approval of a move to a level needing an executive's
+        approval waits for one (no decision yet)."""
+        if self.needs_executive:
+            return PromotionState.AWAITING_EXECUTIVE
+        self.decided_at = timezone.now()
+        return PromotionState.APPROVED
+
+    @property
+    def needs_executive(self) -> bool:
+        """The committee approves it now, and its target level needs an executive's approval."""
+        return self.state == PromotionState.IN_REVIEW and self.to_level.executive_approval
+
+    @transition(
+        field=state,
+        source=[PromotionState.IN_REVIEW, PromotionState.AWAITING_EXECUTIVE],
+        target=PromotionState.REJECTED,
+    )
+    def reject(self) -> None:
         self.decided_at = timezone.now()
 
-    @transition(field=state, source=PromotionState.IN_REVIEW, target=PromotionState.REJECTED)
-    def reject(self) -> None:
+    @transition(field=state, source=PromotionState.REJECTED, target=PromotionState.APPEALED)
+    def appeal(self) -> None:
+        """Open again, to be decided by the appeal panel (decided_at: the rejection's, kept until
+        the appeal is decided)."""
+
+    @transition(field=state, source=PromotionState.APPEALED, target=PromotionState.UPHELD)
+    def uphold(self) -> None:
         self.decided_at = timezone.now()
 
     @transition(
@@ -229,6 +273,13 @@ class Promotion(models.Model):
         """Back to the state it was held from."""
         held_from, self.held_from = self.held_from, ""
         return held_from
+
+    @transition(field=state, source=list(RELEASABLE), target=RETURN_VALUE(*RELEASABLE))
+    def release(self) -> str:
+        """A held decision goes out to the candidate; the state stays as it is."""
+        self.release_held = False
+        self.released_at = timezone.now()
+        return self.state
 
 
 class Decision(models.TextChoices):
@@ -289,6 +340,15 @@ class Review(models.Model):
     packet_version = models.PositiveIntegerField(default=1)
     # {"<criterion code>": "not_yet" | "meets" | "exceeds"}
     ratings = models.JSONField(default=dict)
+    # Who cast it last: a delegate acting for the reviewer's seat (promotions.delegations), else
+    # the reviewer (null on votes from before delegation: the reviewer).
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -304,11 +364,17 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"{self.reviewer} {self.decision}s #{self.promotion_id}"
 
+    @property
+    def cast_by_username(self) -> str:
+        return (self.cast_by or self.reviewer).get_username()
+
 
 # An event's states: the promotion's, plus `effective` (an approved promotion's level change on
 # its effective date, which leaves the promotion approved).
 EFFECTIVE = "effective"
-EVENT_STATE_CHOICES = [*PromotionState.choices, (EFFECTIVE, "Effective")]
+# A held decision told to the candidate (the promotion stays in its state).
+RELEASED = "released"
+EVENT_STATE_CHOICES = [*PromotionState.choices, (EFFECTIVE, "Effective"), (RELEASED, "Released")]
 
 
 class PromotionEvent(AppendOnlyModel):
@@ -352,3 +418,13 @@ class NominationKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+# Nomination requests live in their own package; imported here so the app registers the model.
+# Appeals live in their own package; imported here so the app registers the model.
+from promotions.appeals.models import Appeal as Appeal  # noqa: E402
+
+# Delegations live in their own package; imported here so the app registers the model.
+from promotions.delegations.models import Delegation as Delegation  # noqa: E402
+from promotions.requests.models import NominationRequest as NominationRequest  # noqa: E402
+from promotions.requests.models import RequestState as RequestState  # noqa: E402

@@ -1,8 +1,9 @@
 from celery import shared_task
 from django.db import transaction
 
-from promotions import notify, services
+from promotions import notify, release, services
 from promotions.cycles import services as cycles
+from promotions.requests import services as requests
 
 
 @shared_task(acks_late=True)
@@ -26,6 +27,20 @@ def promotions_apply_effective() -> int:
 
 
 @shared_task(acks_late=True)
+def promotions_release_due() -> int:
+    """Periodic (beat, hourly): decisions held for their cycle's release date go out to the
+    candidates once the date has come, once each, however many workers run it."""
+    return release.promotions_release_due()
+
+
+@shared_task(acks_late=True)
 def cycles_calibrate_due() -> int:
     """Periodic (beat, hourly): open cycles whose nominations closed move to calibration."""
     return cycles.cycles_calibrate_due()
+
+
+@shared_task(acks_late=True)
+def nomination_requests_remind() -> int:
+    """Periodic (beat, hourly): remind managers of nomination requests waiting longer than
+    NOMINATION_REQUEST_SLA_DAYS, at most once a day per request."""
+    return requests.nomination_requests_remind()

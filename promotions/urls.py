@@ -4,11 +4,17 @@ from rest_framework.routers import SimpleRouter
 from core.ids import ID_PATTERN
 from promotions import views
 from promotions.cycles import views as cycle_views
+from promotions.delegations import views as delegation_views
+from promotions.requests import views as request_views
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # a POST without its trailing slash must not end in a 500
 router.register("promotions", views.PromotionViewSet, basename="promotion")
 router.register("cycles", cycle_views.CycleViewSet, basename="cycle")
+router.register("delegations", delegation_views.DelegationViewSet, basename="delegation")
+router.register(
+    "nomination-requests", request_views.NominationRequestViewSet, basename="nomination-request"
+)
 
 
 urlpatterns = [

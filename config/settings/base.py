@@ -395,6 +395,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PM Ladder <pm-ladder@localho
 # --- The product's own settings -------------------------------------------------------------
 PROMOTIONS_MIN_APPROVALS = env_int("PROMOTIONS_MIN_APPROVALS", 1, minimum=1)
 PROMOTIONS_REVIEW_SLA_DAYS = env_int("PROMOTIONS_REVIEW_SLA_DAYS", 7, minimum=1)
+# A rejected promotion may be appealed (by its candidate or nominator) this many days after.
+APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 30, minimum=1)
+# A nomination request still unanswered after this many days reminds the manager (daily).
+NOMINATION_REQUEST_SLA_DAYS = env_int("NOMINATION_REQUEST_SLA_DAYS", 14, minimum=1)
 # Nominations only within an open cycle of their track (HR may go off-cycle, with a reason).
 PROMOTIONS_REQUIRE_CYCLE = env_bool("PROMOTIONS_REQUIRE_CYCLE", False)
 # Cycle statistics publish no group of fewer candidates than this.
@@ -451,6 +455,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "promotions.tasks.promotions_apply_effective",
         "schedule": 3600,
     },
+    "promotions-release-due": {
+        "task": "promotions.tasks.promotions_release_due",
+        "schedule": 3600,
+    },
     "cycles-calibrate-due": {
         "task": "promotions.tasks.cycles_calibrate_due",
         "schedule": 3600,
@@ -458,6 +466,10 @@ CELERY_BEAT_SCHEDULE = {
     "promotions-purge-idempotency-keys": {
         "task": "promotions.tasks.promotions_purge_idempotency_keys",
         "schedule": 3600,
+    },
+    "nomination-requests-remind": {
+        "task": "promotions.tasks.nomination_requests_remind",
+        "schedule": 3600,  # hourly; each request reminds its manager at most once a day
     },
 }
 
