@@ -2,6 +2,7 @@
 read one when it is sent, and how to compose the e-mails that carry a secret."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from notifications.models import Notification
 
@@ -22,6 +23,37 @@ def unreadable(rows: list[Notification]) -> set[int]:
     for check in _readership_checks:
         gone |= check([row for row in rows if row.pk not in gone])
     return gone
+
+
+# Stand-ins: someone who has handed their seat to another for a while (promotions' delegations)
+# has that delegate receive a copy of the messages of their role. The app that knows who stands in
+# for whom registers its rule: given the recipients of one message (its kind, the promotion it is
+# about, its audience), the stand-ins it is copied to. The rule lives with the delegations; this
+# app only writes the copies.
+@dataclass(frozen=True)
+class StandIn:
+    for_id: int  # the recipient whose seat it is
+    by_id: int  # who stands in for them, and receives a copy
+    for_name: str  # named on the copy: "For <name>: <subject>"
+
+
+StandInRule = Callable[..., list[StandIn]]
+_stand_in_rules: list[StandInRule] = []
+
+
+def register_stand_in_rule(rule: StandInRule) -> None:
+    if rule not in _stand_in_rules:
+        _stand_in_rules.append(rule)
+
+
+def stand_ins(
+    recipient_ids: list[int], *, kind: str, promotion_id: int | None, audience: str
+) -> list[StandIn]:
+    """Who receives a copy of a message to `recipient_ids`, by the registered rules."""
+    found: list[StandIn] = []
+    for rule in _stand_in_rules:
+        found.extend(rule(recipient_ids, kind=kind, promotion_id=promotion_id, audience=audience))
+    return found
 
 
 # Some e-mails carry a secret that must never be stored, not even in the recipient's inbox (an

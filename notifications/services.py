@@ -5,13 +5,15 @@ This app knows nothing of promotions or the ladder: callers choose the recipient
 subject and bodies."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import format_html
 
 from notifications import messages
 from notifications.channels import TRANSPORTS
+from notifications.messages import stand_ins as stand_ins_of
 from notifications.models import Channel, ChannelOptOut, Delivery, Notification, SweeperRun
 from notifications.outbox import outbox
 
@@ -62,7 +64,9 @@ def notifications_create_each(
     message; recipients in different roles open different pages), and one delivery per channel
     that reaches them, in one INSERT each whatever their number; the deliveries are sent once the
     surrounding transaction commits. With `dedupe_key`, a recipient who already has a message with
-    that key gets no second one."""
+    that key gets no second one. Someone standing in for a recipient (messages.stand_ins) gets a
+    copy, named for whom, unless they receive the message themselves."""
+    messages = _with_stand_ins(messages, kind=kind, promotion_id=promotion_id, audience=audience)
     recipient_ids = sorted(messages)
     keys = {rid: f"{dedupe_key}:{rid}" if dedupe_key else None for rid in recipient_ids}
     if dedupe_key:
@@ -89,6 +93,31 @@ def notifications_create_each(
     deliveries = _deliveries_create(rows, kind=kind)
     outbox.publish_on_commit([delivery.pk for delivery in deliveries])
     return rows
+
+
+def _with_stand_ins(
+    messages: Mapping[int, Message], *, kind: str, promotion_id: int | None, audience: str
+) -> Mapping[int, Message]:
+    """`messages` and a copy for each stand-in of a recipient (one copy each, however many of the
+    recipients they stand in for; none for one who receives the message anyway)."""
+    found = stand_ins_of(sorted(messages), kind=kind, promotion_id=promotion_id, audience=audience)
+    if not found:
+        return messages
+    copies: dict[int, Message] = {}
+    for stand_in in found:
+        if stand_in.by_id in messages or stand_in.by_id in copies:
+            continue
+        original = messages[stand_in.for_id]
+        note = f"You receive this for {stand_in.for_name}, whose seat you hold."
+        copies[stand_in.by_id] = replace(
+            original,
+            subject=f"For {stand_in.for_name}: {original.subject}",
+            body=f"{note}\n\n{original.body}",
+            html_body=format_html("<p><em>{}</em></p>", note) + original.html_body
+            if original.html_body
+            else "",
+        )
+    return {**messages, **copies}
 
 
 def _deliveries_create(rows: list[Notification], *, kind: str) -> list[Delivery]:

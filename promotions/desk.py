@@ -26,6 +26,7 @@ class Vote:
     why_not: str | None
     packet_version: int
     stale: bool
+    cast_by: str = ""  # a delegate who cast it for the reviewer's seat; empty: the reviewer
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) ->
                     why_not=judged["why_not"],
                     packet_version=review.packet_version,
                     stale=judged["stale"],
+                    cast_by=_cast_by(judged),
                 )
             )
             if review.reviewer_id == user.pk and review.packet_version == promotion.packet_version:
@@ -156,6 +158,12 @@ def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) ->
             promotion.pk
         ],
     )
+
+
+def _cast_by(judged: dict) -> str:
+    """The delegate who cast a vote for the reviewer's seat, or "" when the reviewer did."""
+    cast_by = judged.get("cast_by") or judged["reviewer"]
+    return "" if cast_by == judged["reviewer"] else cast_by
 
 
 def _number(value) -> int | None:

@@ -1,0 +1,284 @@
+"""Delegation over HTTP (docs/design.md, "Delegation"): a committee member on leave hands their
+seat to another; the delegate votes for it (`on_behalf_of`), the vote names both and counts once,
+recusal is asked of both, and nothing happens outside the delegation's days. Each refusal has its
+status and code; who sees which delegation; the audit trail; the seat's messages reach the
+delegate."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from audit.models import ConfigChange
+from core import roles
+from notifications.models import Notification
+from notifications.services import notifications_create
+from promotions.models import Delegation, Review
+from promotions.notify import COMMITTEE, INVOLVED
+from promotions.selectors import promotion_votes
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/delegations/"
+
+
+def client_of(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.token_for(user)}")
+    return client
+
+
+def days(n: int) -> str:
+    return (timezone.localdate() + timedelta(days=n)).isoformat()
+
+
+def delegate(client, delegate_user, *, start=0, end=7, **extra):
+    body = {"delegate": delegate_user.username, "starts_on": days(start), "ends_on": days(end)}
+    return client.post(URL, {**body, **extra}, format="json")
+
+
+def vote(client, promotion, decision="approve", **extra):
+    body = {"decision": decision, "ratings": factories.ratings_body(promotion), **extra}
+    if decision == "reject":
+        body["comment"] = "Not yet."
+    return client.post(f"/api/v1/promotions/{promotion.pk}/reviews/", body, format="json")
+
+
+def refused(response, status: int, code: str) -> None:
+    assert (response.status_code, response.json().get("code")) == (status, code), response.json()
+
+
+def executive():
+    user = factories.UserFactory()
+    user.groups.add(Group.objects.get_or_create(name=roles.EXECUTIVES_GROUP)[0])
+    return user
+
+
+def test_a_delegate_votes_for_an_absent_member_the_vote_names_both_and_counts_once():
+    absent, stand_in = factories.committee_member(), factories.committee_member()
+    promotion = factories.promotion(state="in_review")
+    made = delegate(client_of(absent), stand_in)
+    assert made.status_code == 201
+    assert made.json() == {
+        "id": made.json()["id"],
+        "delegator": absent.username,
+        "delegate": stand_in.username,
+        "starts_on": days(0),
+        "ends_on": days(7),
+    }
+    by_stand_in = client_of(stand_in)
+
+    first = vote(by_stand_in, promotion, on_behalf_of=absent.username)
+    assert first.status_code == 201
+    assert (first.json()["reviewer"], first.json()["cast_by"]) == (
+        absent.username,
+        stand_in.username,
+    )
+    # The seat votes once per version: the delegate changing it, or the delegator, changes that one.
+    changed = vote(by_stand_in, promotion, "reject", on_behalf_of=absent.username)
+    assert changed.status_code == 200 and changed.json()["decision"] == "reject"
+    again = vote(client_of(absent), promotion)
+    assert again.status_code == 200
+    assert (again.json()["reviewer"], again.json()["cast_by"]) == (absent.username,) * 2
+    assert vote(by_stand_in, promotion, on_behalf_of=absent.username).status_code == 200
+    assert Review.objects.filter(promotion=promotion, reviewer=absent).count() == 1
+    # The delegate's own seat is theirs: a second vote, their own.
+    assert vote(by_stand_in, promotion).status_code == 201
+
+    committee = client_of(factories.committee_member())
+    listed = committee.get(f"/api/v1/promotions/{promotion.pk}/reviews/").json()
+    assert [(r["reviewer"], r["cast_by"]) for r in listed] == [
+        (absent.username, stand_in.username),
+        (stand_in.username, stand_in.username),
+    ]
+    counted = [v for v in promotion_votes(promotion=promotion) if v["counted"]]
+    assert sorted(v["reviewer"] for v in counted) == sorted([absent.username, stand_in.username])
+
+    url = f"/api/v1/promotions/{promotion.pk}/"
+    assert committee.post(url + "approve/", {}, format="json").status_code == 200
+    decided = committee.get(url + "timeline/").json()[-1]["votes"]
+    assert {v["reviewer"]: v["cast_by"] for v in decided} == {
+        absent.username: stand_in.username,
+        stand_in.username: stand_in.username,
+    }
+    desk = factories.hr_user()
+    page = APIClient()
+    page.force_login(desk)
+    html = page.get(f"/admin/promotions/promotion/{promotion.pk}/change/").content.decode()
+    assert f"cast by {stand_in.username} for this seat" in html
+
+
+def test_recusal_is_asked_of_the_delegate_and_of_the_seat():
+    candidate, manager = factories.team()
+    seat_manager = factories.committee_member()  # manages the candidate: involved
+    manager.user = seat_manager
+    manager.save()
+    promotion = factories.promotion(candidate=candidate, by=factories.hr_user(), state="in_review")
+    # The delegate involved (the candidate's manager) may not vote for anyone.
+    absent = factories.committee_member()
+    made = delegate(client_of(absent), seat_manager).json()
+    refused(
+        vote(client_of(seat_manager), promotion, on_behalf_of=absent.username),
+        403,
+        "permission_denied",
+    )
+    # The seat involved: nobody votes for it.
+    assert client_of(absent).delete(f"{URL}{made['id']}/").status_code == 204
+    stand_in = factories.committee_member()
+    assert delegate(client_of(seat_manager), stand_in).status_code == 201
+    refused(
+        vote(client_of(stand_in), promotion, on_behalf_of=seat_manager.username),
+        403,
+        "seat_recused",
+    )
+    assert not Review.objects.filter(promotion=promotion).exists()
+
+
+def test_outside_its_days_or_once_revoked_a_delegation_does_nothing():
+    absent, stand_in = factories.committee_member(), factories.committee_member()
+    promotion = factories.promotion(state="in_review")
+
+    def for_absent():
+        return vote(client_of(stand_in), promotion, on_behalf_of=absent.username)
+
+    later = delegate(client_of(absent), stand_in, start=3, end=5)
+    assert later.status_code == 201
+    refused(
+        vote(client_of(stand_in), promotion, on_behalf_of=absent.username), 403, "no_delegation"
+    )
+    # Over: ended yesterday (moved there in the database: no clock is frozen).
+    Delegation.objects.filter(pk=later.json()["id"]).update(
+        starts_on=timezone.localdate() - timedelta(days=5),
+        ends_on=timezone.localdate() - timedelta(days=1),
+    )
+    refused(
+        vote(client_of(stand_in), promotion, on_behalf_of=absent.username), 403, "no_delegation"
+    )
+    # Nor does a delegation from someone else, nor one from oneself.
+    refused(
+        vote(client_of(stand_in), promotion, on_behalf_of=stand_in.username), 403, "no_delegation"
+    )
+    now = delegate(client_of(absent), stand_in)
+    assert for_absent().status_code == 201
+    assert client_of(absent).delete(f"{URL}{now.json()['id']}/").status_code == 204
+    refused(
+        vote(client_of(stand_in), promotion, on_behalf_of=absent.username), 403, "no_delegation"
+    )
+    # A delegate who left the committee holds no seat any more (nor sees the case).
+    again = delegate(client_of(absent), stand_in, start=1, end=2)
+    Delegation.objects.filter(pk=again.json()["id"]).update(starts_on=timezone.localdate())
+    stand_in.groups.clear()
+    refused(for_absent(), 404, "no_such_promotion")
+    assert Review.objects.get(promotion=promotion).cast_by == stand_in
+
+
+def test_every_refusal_when_naming_a_delegate():
+    first, second, third = (factories.committee_member() for _ in range(3))
+    hr = factories.hr_user()
+    member = factories.MemberFactory().user
+    by_first = client_of(first)
+    refused(delegate(by_first, first), 400, "self_delegation")
+    refused(delegate(by_first, member), 400, "delegate_lacks_role")
+    refused(delegate(by_first, executive()), 400, "delegate_lacks_role")
+    refused(delegate(by_first, hr), 400, "delegate_lacks_role")
+    refused(delegate(client_of(hr), second, delegator=member.username), 400, "delegator_lacks_role")
+    refused(delegate(by_first, second, start=-1), 400, "delegation_starts_in_past")
+    refused(delegate(by_first, second, start=4, end=3), 400, "delegation_dates_out_of_order")
+    refused(delegate(by_first, second, end=400), 400, "date_too_far")
+    refused(delegate(by_first, second, delegate_x=1), 400, "unknown_field")
+    refused(
+        by_first.post(
+            URL,
+            {"delegate": "nobody-here", "starts_on": days(0), "ends_on": days(1)},
+            format="json",
+        ),
+        400,
+        "no_such_member",
+    )
+    refused(delegate(by_first, second, delegator=third.username), 403, "permission_denied")
+    refused(delegate(client_of(member), second), 403, "permission_denied")
+
+    assert delegate(by_first, second, start=2, end=6).status_code == 201
+    refused(delegate(by_first, third, start=6, end=9), 400, "delegation_overlaps")
+    # No chains: the delegate has handed their own seat over then; the delegator holds one then.
+    refused(delegate(client_of(second), third, start=5, end=8), 400, "delegation_chain")
+    refused(delegate(client_of(third), first, start=0, end=2), 400, "delegation_chain")
+    assert delegate(client_of(third), first, start=0, end=1).status_code == 201
+    assert delegate(client_of(second), third, start=7, end=8).status_code == 201
+    # HR names a delegate for a seat, and executives hand theirs to executives.
+    assert (
+        delegate(client_of(hr), first, delegator=second.username, start=9, end=10).status_code
+        == 201
+    )
+    boss, other_boss = executive(), executive()
+    assert delegate(client_of(boss), other_boss).status_code == 201
+    refused(delegate(client_of(other_boss), first, start=8, end=9), 400, "delegate_lacks_role")
+
+
+def test_who_sees_and_revokes_which_delegation_and_the_audit_trail():
+    absent, stand_in, other = (factories.committee_member() for _ in range(3))
+    hr = factories.hr_user()
+    made = delegate(client_of(absent), stand_in).json()
+    other_made = delegate(client_of(hr), absent, delegator=other.username, start=8, end=9).json()
+
+    def ids(user):
+        response = client_of(user).get(URL)
+        assert response.status_code == 200
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids(hr) == {made["id"], other_made["id"]}
+    assert ids(absent) == {made["id"], other_made["id"]}
+    assert ids(stand_in) == {made["id"]}
+    assert ids(factories.committee_member()) == set()
+    refused(client_of(factories.MemberFactory().user).get(URL), 403, "permission_denied")
+
+    one = f"{URL}{made['id']}/"
+    refused(client_of(stand_in).delete(one), 403, "permission_denied")
+    refused(client_of(other).delete(one), 404, "no_such_delegation")
+    assert client_of(absent).delete(one).status_code == 204
+    refused(client_of(absent).delete(one), 404, "no_such_delegation")
+    assert client_of(hr).delete(f"{URL}{other_made['id']}/").status_code == 204
+
+    trail = ConfigChange.objects.filter(target_type="promotions.delegation").order_by("id")
+    assert [(row.action, row.actor, row.route) for row in trail] == [
+        ("delegation created", absent, "api"),
+        ("delegation created", hr, "api"),
+        ("delegation revoked", absent, "api"),
+        ("delegation revoked", hr, "api"),
+    ]
+    assert trail[0].changes["delegate"] == {"from": None, "to": stand_in.username}
+    assert trail[2].changes["delegator"] == {"from": absent.username, "to": None}
+
+
+def test_the_delegate_receives_the_seats_messages_not_its_personal_ones():
+    absent, stand_in = factories.committee_member(), factories.committee_member()
+    assert delegate(client_of(absent), stand_in).status_code == 201
+    promotion = factories.promotion(state="in_review")
+
+    def send(kind, audience, about=promotion):
+        notifications_create(
+            recipient_ids=[absent.pk],
+            kind=kind,
+            subject="Look",
+            body="b",
+            promotion_id=about.pk if about else None,
+            audience=audience,
+        )
+        return Notification.objects.filter(recipient=stand_in, kind=kind).first()
+
+    copy = send("look_again", COMMITTEE)
+    assert copy.subject == f"For {absent.username}: Look" and copy.promotion_id == promotion.pk
+    assert copy.deliveries.exists()
+    assert Notification.objects.filter(recipient=absent, kind="look_again").exists()  # kept
+    assert send("calibrating_x", "", about=None) is None  # not the role's
+    assert send("cycle_calibrating", "", about=None).subject.startswith("For ")
+    assert send("decided", INVOLVED) is None  # the delegator's own, as manager or nominator
+    # A delegate involved in the promotion gets no copy of the committee's work on it.
+    candidate, manager = factories.team()
+    manager.user = stand_in
+    manager.save()
+    theirs = factories.promotion(candidate=candidate, by=factories.hr_user())
+    assert send("look_again_2", COMMITTEE, about=theirs) is None
