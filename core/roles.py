@@ -117,6 +117,19 @@ def sees_everyone(user) -> bool:
     return is_hr(user) or is_committee(user)
 
 
+def is_executive(user) -> bool:
+    """A user of the group `Executives`: the final approval of moves to levels marked
+    `executive_approval`."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return EXECUTIVES_GROUP in group_names(user)
+
+
+def sees_promotions(user) -> bool:
+    """Every promotion, as the committee reads it: HR, the committee and the Executives."""
+    return sees_everyone(user) or is_executive(user)
+
+
 # --- Who holds a role: the recipients of role-addressed notifications --------------------------
 
 
@@ -139,6 +152,15 @@ def committee_and_readers_among(user_ids: Iterable[int]) -> list[int]:
     )
     chosen = readers.filter(Q(groups__name=COMMITTEE_GROUP) | Q(pk__in=list(user_ids)))
     return list(chosen.distinct().values_list("id", flat=True))
+
+
+def executive_user_ids() -> list[int]:
+    """The active users of the group `Executives`."""
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=EXECUTIVES_GROUP, is_active=True)
+        .values_list("id", flat=True)
+    )
 
 
 def hr_user_ids() -> list[int]:

@@ -112,7 +112,7 @@ class CriterionInline(admin.TabularInline):
 
 @admin.register(Level)
 class LevelAdmin(LadderIntegrityAdmin):
-    list_display = ["rank", "code", "title", "track", "min_months_in_level"]
+    list_display = ["rank", "code", "title", "track", "min_months_in_level", "executive_approval"]
     list_display_links = ["code"]
     list_filter = ["track"]
     ordering = ["rank"]
@@ -123,6 +123,10 @@ class LevelAdmin(LadderIntegrityAdmin):
             kwargs["help_text"] = (
                 "Eligibility: the months a member spends at this level before a move up "
                 "(0: no minimum)."
+            )
+        if db_field.name == "executive_approval":
+            kwargs["help_text"] = (
+                "A move to this level needs an Executive's approval after the committee's."
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 

@@ -68,6 +68,9 @@ class Level(models.Model):
     goal = models.TextField(blank=True)
     # Eligibility: the months a member spends at this level before a move up (0: no minimum).
     min_months_in_level = models.PositiveSmallIntegerField(default=12)
+    # A move to this level needs an Executive's approval after the committee's (promotions'
+    # awaiting_executive).
+    executive_approval = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["rank"]

@@ -53,7 +53,13 @@ class LevelDetailSerializer(LevelSerializer):
     criteria = CriteriaField(help_text="What a promotion to this level is judged against.")
 
     class Meta(LevelSerializer.Meta):
-        fields = [*LevelSerializer.Meta.fields, "next_levels", "criteria"]
+        fields = [*LevelSerializer.Meta.fields, "executive_approval", "next_levels", "criteria"]
+        extra_kwargs = {
+            "executive_approval": {
+                "help_text": "Whether a move to this level needs an Executive's approval after "
+                "the committee's."
+            }
+        }
 
 
 class LevelTransitionSerializer(serializers.ModelSerializer):

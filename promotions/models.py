@@ -420,11 +420,9 @@ class NominationKey(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
-# Nomination requests live in their own package; imported here so the app registers the model.
-# Appeals live in their own package; imported here so the app registers the model.
+# Appeals, delegations and nomination requests live in their own packages; imported here so the
+# app registers their models.
 from promotions.appeals.models import Appeal as Appeal  # noqa: E402
-
-# Delegations live in their own package; imported here so the app registers the model.
 from promotions.delegations.models import Delegation as Delegation  # noqa: E402
 from promotions.requests.models import NominationRequest as NominationRequest  # noqa: E402
 from promotions.requests.models import RequestState as RequestState  # noqa: E402

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.roles import committee_and_readers_among, committee_user_ids
+from core.roles import committee_and_readers_among, committee_user_ids, executive_user_ids
 from core.site import absolute_url
 from notifications.models import Notification
 from notifications.services import Message, notifications_create, notifications_create_each
@@ -19,7 +19,7 @@ from promotions.models import Cycle, Promotion, PromotionState
 from promotions.pages import promotion_page_for
 from promotions.permissions import REQUEST_CHANGES, RESUBMIT, WITHDRAW, involved_user_ids
 from promotions.selectors import PROMOTION_WITH_PEOPLE, overdue
-from promotions.workflow import Transition
+from promotions.workflow import TRANSITIONS, Transition
 
 # The kinds of messages no transition sends; each transition's kind is in its row of the table
 # (promotions/workflow.py).
@@ -38,6 +38,7 @@ def _notify(
     facts: list[tuple[str, str]] | None = None,
     recipient_ids: Iterable[int] = (),
     to_committee: bool = False,
+    to_executives: bool = False,
     dedupe_key: str | None = None,
 ) -> list[Notification]:
     """Every message about a promotion goes out here, to those who may read it now. With
@@ -46,11 +47,11 @@ def _notify(
     involved in the promotion. Otherwise it is for those of `recipient_ids` involved in it.
     Active users only: a member who left the committee, or was deactivated, hears nothing more.
     Each recipient's copy links to the page of their role (promotion_page_for); still one INSERT."""
-    audience = COMMITTEE if to_committee else INVOLVED
+    audience = COMMITTEE if to_committee else EXECUTIVES if to_executives else INVOLVED
     committee = set(committee_and_readers_among(recipient_ids)) if to_committee else set()
     readers = _readers(promotion, audience, committee)
-    # Committee work goes to the whole committee; the rest to those named who may read it.
-    recipients = readers if to_committee else readers & set(recipient_ids)
+    # Committee (Executives') work goes to all of them; the rest to those named who may read it.
+    recipients = readers if audience != INVOLVED else readers & set(recipient_ids)
     by_page: dict[str, Message] = {}  # composed once per page, whatever the number of readers
     messages = {}
     for recipient_id in recipients:
@@ -69,6 +70,7 @@ def _notify(
 
 
 COMMITTEE, INVOLVED = "committee", "involved"  # a message's audience, asked again when it is sent
+EXECUTIVES = "executives"  # the Executives: a case awaits one of them
 
 
 def _readers(promotion: Promotion, audience: str, committee: set[int]) -> set[int]:
@@ -77,6 +79,8 @@ def _readers(promotion: Promotion, audience: str, committee: set[int]) -> set[in
     among those asked about (committee_and_readers_among)."""
     if audience == COMMITTEE:
         return committee - involved_user_ids(promotion)
+    if audience == EXECUTIVES:
+        return set(executive_user_ids()) - involved_user_ids(promotion)
     return _active_involved(promotion)
 
 
@@ -147,6 +151,10 @@ def notify_transition(*, promotion: Promotion, transition: Transition, note: str
         return _notify_changes_requested(promotion=promotion, transition=transition, note=note)
     if transition.action == RESUBMIT:
         return _notify_resubmitted(promotion=promotion, transition=transition)
+    if promotion.state == PromotionState.AWAITING_EXECUTIVE:
+        return _notify_awaiting_executive(promotion=promotion, transition=transition)
+    if promotion.state == PromotionState.APPEALED:
+        _notify_appealed(promotion=promotion, transition=transition)
     subject = (
         f"Promotion {promotion.get_state_display().lower()}: {promotion.candidate.name}, "
         f"{promotion.from_level.code} → {promotion.to_level.code}"
@@ -157,6 +165,11 @@ def notify_transition(*, promotion: Promotion, transition: Transition, note: str
     facts = []
     if promotion.state == PromotionState.APPROVED:
         facts = [("Effective on", _effective_on(promotion))]
+    if promotion.release_held:
+        # Held for the cycle's release date: the candidate hears of it when it is released
+        # (notify_released); those who tell them hear of it now.
+        people.discard(promotion.candidate.user_id)
+        facts.append(("Released to the candidate", _release_words(promotion)))
     headline = _headline(promotion, transition)
     kind = transition.notification
     _notify(
@@ -200,6 +213,35 @@ def _notify_changes_requested(*, promotion: Promotion, transition: Transition, n
     )
 
 
+def _notify_awaiting_executive(*, promotion: Promotion, transition: Transition) -> None:
+    """The Executives: a case approved by the committee awaits one of them. The people involved
+    hear nothing yet: for the candidate it is still in review (docs/decisions.md)."""
+    name = promotion.candidate.name
+    _notify(
+        promotion,
+        kind=transition.notification,
+        subject=f"Awaiting your approval: {name}, {promotion.from_level.code} → "
+        f"{promotion.to_level.code}",
+        headline=_headline(promotion, transition),
+        facts=[("Justification", promotion.justification)],
+        to_executives=True,
+    )
+
+
+def _notify_appealed(*, promotion: Promotion, transition: Transition) -> None:
+    """The committee: an appeal awaits those of them who did not decide it before (the
+    statement is theirs to read, with the promotion)."""
+    _notify(
+        promotion,
+        kind=transition.notification,
+        subject=f"Appeal to review: {promotion.candidate.name}, {promotion.from_level.code} → "
+        f"{promotion.to_level.code}",
+        headline="An appeal awaits the committee: members who neither voted on it before nor "
+        "decided it review it.",
+        to_committee=True,
+    )
+
+
 def _notify_resubmitted(*, promotion: Promotion, transition: Transition) -> None:
     """The committee, and each reviewer whose vote went stale: look again."""
     older = promotion.reviews.exclude(packet_version=promotion.packet_version)
@@ -225,6 +267,42 @@ def _headline(promotion: Promotion, transition: Transition) -> str:
     if promotion.state == PromotionState.APPROVED and not promotion.level_applied:
         return f"Approved: {name} becomes {level} on {_effective_on(promotion)}."
     return transition.headline.format(name=name, level=level, version=promotion.packet_version)
+
+
+def _release_words(promotion: Promotion) -> str:
+    release_on = promotion.cycle.release_on.isoformat() if promotion.cycle else ""
+    return (
+        f"on {release_on}, or sooner once you have told them and release it (the nominator or "
+        "their manager)"
+    )
+
+
+def _decision_headline(promotion: Promotion) -> str:
+    """What the people involved read of the decision that put the promotion in its state."""
+    for row in TRANSITIONS.values():
+        taken = row.taken(promotion.state)
+        if taken.decides and promotion.state in row.targets:
+            return _headline(promotion, taken)
+    return ""
+
+
+def notify_released(*, promotion: Promotion, transition: Transition) -> None:
+    """A held decision is released: the candidate now hears of it, as the others did when it
+    was made (the release's kind; the decision's headline and effective date)."""
+    facts = []
+    if promotion.state == PromotionState.APPROVED:
+        facts = [("Effective on", _effective_on(promotion))]
+    name, level = promotion.candidate.name, promotion.to_level.title
+    decision = _decision_headline(promotion)
+    _notify(
+        promotion,
+        recipient_ids=[promotion.candidate.user_id],
+        kind=transition.notification,
+        subject=f"Promotion {promotion.get_state_display().lower()}: {name}, "
+        f"{promotion.from_level.code} → {promotion.to_level.code}",
+        headline=decision or transition.headline.format(name=name, level=level),
+        facts=facts,
+    )
 
 
 def notify_effective(*, promotion: Promotion) -> None:
@@ -277,8 +355,10 @@ def notify_overdue(*, now=None) -> int:
     reminded = 0
     for promotion in promotions:
         days = (now - promotion.created_at).days
-        # A case sent back waits on its nominator, not on the committee.
+        # A case sent back waits on its nominator, not on the committee; one the committee
+        # approved for an Executive, on the Executives.
         waits_on_nominator = promotion.state == PromotionState.CHANGES_REQUESTED
+        waits_on_executive = promotion.state == PromotionState.AWAITING_EXECUTIVE
         rows = _notify(
             promotion,
             recipient_ids=[promotion.nominated_by_id] if waits_on_nominator else [],
@@ -286,9 +366,12 @@ def notify_overdue(*, now=None) -> int:
             subject=f"Overdue review: {promotion.candidate.name}, open {days} days",
             headline=f"This promotion has been open for {days} days "
             f"(the committee aims for {settings.PROMOTIONS_REVIEW_SLA_DAYS})"
-            + (": it waits on your new version of the packet." if waits_on_nominator else "."),
+            + (": it waits on your new version of the packet." if waits_on_nominator else "")
+            + (": it waits on an executive's approval." if waits_on_executive else "")
+            + ("" if waits_on_nominator or waits_on_executive else "."),
             dedupe_key=f"reminder:{promotion.pk}:{now.date().isoformat()}",
-            to_committee=not waits_on_nominator,
+            to_committee=not (waits_on_nominator or waits_on_executive),
+            to_executives=waits_on_executive,
         )
         reminded += bool(rows)
     return reminded

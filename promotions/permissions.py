@@ -11,6 +11,7 @@ from core import roles
 from ladder.errors import ErrorCode as LadderErrorCode
 from ladder.selectors import member_of
 from promotions import workflow
+from promotions.appeals.rules import took_part
 from promotions.errors import (
     ActionNotAllowed,
     ErrorCode,
@@ -30,6 +31,9 @@ REQUEST_CHANGES = "request-changes"
 RESUBMIT = "resubmit"
 HOLD = "hold"
 RESUME = "resume"
+APPEAL = "appeal"
+UPHOLD = "uphold"
+RELEASE = "release"
 TRANSITIONS = tuple(workflow.TRANSITIONS)
 # Not transitions: a vote, and a new packet version.
 REVIEW = "review"
@@ -50,6 +54,8 @@ def state_allows(action: str, promotion: Promotion) -> bool:
         return promotion.accepts_votes
     if action == SUBMIT_PACKET:
         return promotion.accepts_packets
+    if action == RELEASE:  # only a decision held for the cycle's release date
+        return promotion.release_held and _machine_allows(action, promotion.state)
     return _machine_allows(action, promotion.state)
 
 
@@ -133,12 +139,12 @@ def is_nominator(user, promotion: Promotion) -> bool:
 
 
 def can_see(user, promotion: Promotion) -> bool:
-    return roles.sees_everyone(user) or is_involved(user, promotion)
+    return roles.sees_promotions(user) or is_involved(user, promotion)
 
 
 def sees_committee_work(user, promotion: Promotion) -> bool:
     """Reviews, reviewer names, actors and committee notes."""
-    return roles.sees_everyone(user) and not is_involved(user, promotion)
+    return roles.sees_promotions(user) and not is_involved(user, promotion)
 
 
 # The nominator's work: the table's transitions of theirs, and a new packet version. Everything
@@ -146,7 +152,18 @@ def sees_committee_work(user, promotion: Promotion) -> bool:
 NOMINATORS_WORK = (*workflow.actions_of(workflow.Work.NOMINATOR), SUBMIT_PACKET)
 
 
+# Who tells the candidate of a held decision, then releases it (promotions/release.py).
+RELEASERS_WORK = workflow.actions_of(workflow.Work.RELEASER)
+
+
+def is_candidates_manager(user, promotion: Promotion) -> bool:
+    me = member_of(user) if user.is_authenticated else None
+    return me is not None and promotion.candidate.manager_id == me.pk
+
+
 def _may(user, action: str, promotion: Promotion) -> bool:
+    if action in RELEASERS_WORK:
+        return is_nominator(user, promotion) or is_candidates_manager(user, promotion)
     if action in NOMINATORS_WORK:
         # The nominator's case: theirs to take back, rewrite and send again; HR may too, but
         # not as the candidate, and a superuser's case only as a superuser.
@@ -154,9 +171,38 @@ def _may(user, action: str, promotion: Promotion) -> bool:
             is_nominator(user, promotion)
             or (roles.is_hr(user) and not is_candidate(user, promotion))
         ) and not _protected_from(user, promotion)
-    # start-review, review, approve, reject, request-changes: the committee's work, not for
-    # whoever wrote a version of the case it judges (HR who rewrote the packet, say).
-    return sees_committee_work(user, promotion) and not is_packet_author(user, promotion)
+    work = work_of(action, promotion.state)
+    if work == workflow.Work.APPELLANT:
+        return is_candidate(user, promotion) or is_nominator(user, promotion)
+    # start-review, review, approve, reject, request-changes: the committee's work (an
+    # Executive's, an appeal panel's), not for whoever wrote a version of the case it judges
+    # (HR who rewrote the packet, say).
+    if not sees_committee_work(user, promotion) or is_packet_author(user, promotion):
+        return False
+    if work == workflow.Work.EXECUTIVE:
+        return roles.is_executive(user) and not _took_part(user, promotion, work)
+    if not roles.sees_everyone(user):  # an Executive does not do the committee's work
+        return False
+    return work != workflow.Work.APPEAL_PANEL or not _took_part(user, promotion, work)
+
+
+def work_of(action: str, state: str) -> workflow.Work:
+    """Whose work `action` is from `state`, as the table declares it; a vote is the work of whoever
+    approves from there (the committee, or an appeal's panel)."""
+    if action == SUBMIT_PACKET:
+        return workflow.Work.NOMINATOR
+    row = workflow.TRANSITIONS.get(APPROVE if action == REVIEW else action)
+    return row.work_from(state) if row is not None else workflow.Work.COMMITTEE
+
+
+def _took_part(user, promotion: Promotion, work: workflow.Work) -> bool:
+    """An Executive or an appeal's panel is nobody who voted on the case (before its appeal) or
+    decided it."""
+    return took_part(
+        user_id=user.pk,
+        promotion_id=promotion.pk,
+        before_appeal=work == workflow.Work.APPEAL_PANEL,
+    )
 
 
 def is_packet_author(user, promotion: Promotion) -> bool:
@@ -182,6 +228,18 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
                 "Only a superuser may rewrite, resubmit or withdraw a superuser's promotion.",
                 code=LadderErrorCode.SUPERUSER_PROTECTED,
             )
+        work = work_of(action, promotion.state)
+        if work in (workflow.Work.EXECUTIVE, workflow.Work.APPEAL_PANEL) and _took_part(
+            user, promotion, work
+        ):
+            raise ActionNotAllowed(
+                "You voted on or decided this promotion before: its "
+                + ("executive step" if work == workflow.Work.EXECUTIVE else "appeal")
+                + " is for others.",
+                code=ErrorCode.TOOK_PART_BEFORE,
+            )
+        if work == workflow.Work.APPELLANT:
+            raise ActionNotAllowed("Only the candidate or the nominator may appeal.")
         if action not in NOMINATORS_WORK and is_packet_author(user, promotion):
             raise ActionNotAllowed(
                 "You wrote a version of this packet: the committee's work on it is for others.",
@@ -189,6 +247,11 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
             )
         raise ActionNotAllowed(f"You may not {action.replace('-', ' ')} this promotion.")
     if not state_allows(action, promotion):
+        if action == RELEASE and _machine_allows(action, promotion.state):
+            raise TransitionConflict(
+                "This decision is not held: the candidate can read it already.",
+                code=ErrorCode.ALREADY_RELEASED,
+            )
         raise TransitionConflict(
             f"A promotion that is {promotion.get_state_display().lower()} cannot "
             f"{CANNOT.get(action, action.replace('-', ' '))}.",

@@ -32,13 +32,17 @@ from promotions.errors import (
 )
 from promotions.models import (
     PENDING,
+    Appeal,
     Cycle,
     CycleState,
     Decision,
     Promotion,
     PromotionEvent,
+    PromotionState,
     Review,
 )
+
+APPEALED = PromotionState.APPEALED
 
 
 def _vote_count(decision: str):
@@ -91,6 +95,7 @@ LIST_COLUMNS = [
     "level_applied",
     "eligibility_override_reason",
     "off_cycle_reason",
+    "release_held",
 ]
 
 
@@ -111,7 +116,8 @@ class PromotionsWithLevels(ModelIterable):
 
 
 def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
-    """HR and committee: all. Others: their own, those they nominated, those of their reports."""
+    """HR, committee and Executives: all. Others: their own, those they nominated, those of their
+    reports."""
     # Only the columns the API shows and the checks read: building 7 full models per row was
     # most of a page's cost.
     promotions = (
@@ -127,7 +133,7 @@ def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
 
 def _visible_to(user, promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
     """`promotions` narrowed to those `user` may see (the rule of promotion_list_visible_to)."""
-    if roles.sees_everyone(user):
+    if roles.sees_promotions(user):
         return promotions
     if not user.is_authenticated:
         return promotions.none()
@@ -205,6 +211,7 @@ ROW_OWN = (
     "level_applied",
     "eligibility_override_reason",
     "off_cycle_reason",
+    "release_held",
 )
 ROW_RELATED = (
     "candidate__user_id",
@@ -293,6 +300,7 @@ ACCESS_COLUMNS = [
     "nominated_by_id",
     "candidate__user_id",
     "candidate__manager_id",
+    "release_held",
 ]
 
 
@@ -344,7 +352,7 @@ def _get(promotions: QuerySet[Promotion], promotion_id) -> Promotion:
 
 def promotion_reviews(*, user, promotion: Promotion) -> QuerySet[Review]:
     permissions.ensure_can_read_reviews(user, promotion)
-    return promotion.reviews.select_related("reviewer").order_by("created_at", "id")
+    return promotion.reviews.select_related("reviewer", "cast_by").order_by("created_at", "id")
 
 
 def promotion_timeline(*, promotion: Promotion) -> QuerySet[PromotionEvent]:
@@ -370,7 +378,7 @@ def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, lis
     access = [f"promotion__{column}" for column in ACCESS_COLUMNS]
     try:
         timeline = PromotionEvent.objects.filter(promotion_id=promotion_id)
-        if not roles.sees_everyone(user):  # else _visible_to would keep every promotion
+        if not roles.sees_promotions(user):  # else _visible_to would keep every promotion
             visible = _visible_to(user, Promotion.objects.filter(pk=promotion_id).order_by())
             timeline = timeline.filter(promotion__in=visible.values("pk"))
         rows = list(timeline.order_by("at", "id").values_list(*EVENT_COLUMNS, *access))
@@ -378,7 +386,9 @@ def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, lis
         raise PromotionNotFound() from None
     if not rows:  # not visible (404), or, were that ever so, a promotion with no event yet
         return promotion_for_access_check(user=user, promotion_id=promotion_id), []
-    state, authors, packet_version, nominated_by_id, candidate_user_id, manager_id = rows[0][-6:]
+    state, authors, packet_version, nominated_by_id, candidate_user_id, manager_id, held = rows[0][
+        -7:
+    ]
     promotion = Promotion(
         pk=int(promotion_id),
         state=state,
@@ -386,6 +396,7 @@ def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, lis
         packet_version=packet_version,
         nominated_by_id=nominated_by_id,
         candidate=Member(user_id=candidate_user_id, manager_id=manager_id),
+        release_held=held,
     )
     events = [
         EventRow(
@@ -422,13 +433,16 @@ def approval_blocker(
     moves: set[tuple[int, int]] | None = None,
     votes: list[dict] | None = None,
 ) -> TransitionConflict | None:
-    """Why an in-review promotion cannot be approved now, or None. `votes`: promotion_votes(),
-    when the caller has them already."""
-    if votes is None:
+    """Why an in-review (appealed, awaiting an executive) promotion cannot be approved now, or
+    None. `votes`: promotion_votes(), when the caller has them already. The quorum was the
+    committee's when it sent the case to an Executive: an Executive's approval does not ask it
+    again."""
+    quorum = promotion.state != PromotionState.AWAITING_EXECUTIVE
+    if votes is None and quorum:
         votes = promotion_votes(promotion=promotion)
-    approvals, rejections = counted_votes(votes)
+    approvals, rejections = counted_votes(votes or [])
     needed = settings.PROMOTIONS_MIN_APPROVALS
-    if approvals < needed or approvals <= rejections:
+    if quorum and (approvals < needed or approvals <= rejections):
         return TransitionConflict(
             f"Approval needs at least {needed} approving review(s) and more approvals than "
             f"rejections; it has {approvals} approval(s) and {rejections} rejection(s).",
@@ -469,17 +483,25 @@ def cycle_get_visible_to(*, user, cycle_id) -> Cycle:
 
 def pending_promotion_of_member():
     """The member's approved promotion not yet effective, as {id, to_level, effective_on}: an
-    annotation of member rows (ladder.selectors.register_member_annotation)."""
+    annotation of member rows (ladder.selectors.register_member_annotation). Not while it is held
+    for its cycle's release date: the member record is the candidate's to read too
+    (promotions/release.py)."""
     fields = JSONObject(id="id", to_level=F("to_level__code"), effective_on="effective_on")
-    pending = Promotion.objects.filter(PENDING, candidate=OuterRef("pk")).values(data=fields)[:1]
+    pending = (
+        Promotion.objects.filter(PENDING, candidate=OuterRef("pk"))
+        .exclude(release_held=True)
+        .values(data=fields)[:1]
+    )
     return Subquery(pending, output_field=JSONField())
 
 
 def decision_blocker(promotion: Promotion) -> TransitionConflict | None:
     """A promotion in a cycle is approved or rejected only while its cycle calibrates: the
-    committee compares the cycle's candidates before deciding any of them."""
+    committee compares the cycle's candidates before deciding any of them. An appeal is heard
+    whatever the cycle's state (it may have closed since the rejection)."""
     cycle = promotion.cycle
-    if cycle is not None and cycle.state != CycleState.CALIBRATING:
+    appealed = promotion.state == PromotionState.APPEALED
+    if cycle is not None and cycle.state != CycleState.CALIBRATING and not appealed:
         return TransitionConflict(
             f"Promotions of {cycle.name or 'this cycle'} are decided while it calibrates; it is "
             f"{cycle.state}.",
@@ -531,6 +553,7 @@ def promotion_votes(*, promotion: Promotion) -> list[dict]:
 NOT_ELIGIBLE = "not counted: the reviewer is no longer an active committee or HR member"
 STALE = "not counted: cast on an older version of the packet"
 RECUSED = "not counted: the reviewer is now the candidate, the nominator or the candidate's manager"
+BEFORE_APPEAL = "not counted: cast before the appeal"
 
 
 # The votes on some promotions, each with whether its reviewer may still vote (active, and a
@@ -542,9 +565,10 @@ SELECT r.promotion_id, r.reviewer_id, u.username, r.decision, r.packet_version,
            SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
            WHERE ug.user_id = r.reviewer_id AND g.name IN ({roles})
        )),
-       m.id
+       m.id, COALESCE(cb.username, u.username)
 FROM promotions_review r
 JOIN auth_user u ON u.id = r.reviewer_id
+LEFT JOIN auth_user cb ON cb.id = r.cast_by_id
 LEFT JOIN ladder_member m ON m.user_id = r.reviewer_id
 WHERE r.promotion_id IN ({promotions})
 ORDER BY r.created_at, r.id
@@ -564,9 +588,13 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*roles.ROLE_GROUPS, *by_id])
         reviews = cursor.fetchall()
-    for promotion_id, reviewer_id, username, decision, version, eligible, member_id in reviews:
+    before_appeal = _votes_before_appeal([p for p in promotions if p.state == APPEALED])
+    for row in reviews:
+        promotion_id, reviewer_id, username, decision, version, eligible, member_id, cast_by = row
         promotion = by_id[promotion_id]
-        if version != promotion.packet_version:
+        if (promotion_id, reviewer_id, version) in before_appeal:
+            why_not = BEFORE_APPEAL
+        elif version != promotion.packet_version:
             why_not = STALE
         elif not eligible:
             why_not = NOT_ELIGIBLE
@@ -579,6 +607,7 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
         judged[promotion_id].append(
             {
                 "reviewer": username,
+                "cast_by": cast_by,
                 "decision": decision,
                 "counted": why_not is None,
                 "why_not": why_not,
@@ -587,6 +616,20 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
             }
         )
     return judged
+
+
+def _votes_before_appeal(appealed: list[Promotion]) -> set[tuple[int, int, int]]:
+    """(promotion, reviewer, packet version) of the votes cast on these appealed promotions
+    before their appeal: on record, never counted on the appeal."""
+    if not appealed:
+        return set()
+    earlier = Review.objects.filter(
+        promotion_id__in=[promotion.pk for promotion in appealed],
+        created_at__lt=Subquery(
+            Appeal.objects.filter(promotion_id=OuterRef("promotion_id")).values("created_at")
+        ),
+    )
+    return set(earlier.values_list("promotion_id", "reviewer_id", "packet_version"))
 
 
 def awaiting_vote_of(*, user, promotions: QuerySet[Promotion] | None = None) -> QuerySet[Promotion]:

@@ -7,6 +7,7 @@ from rest_framework.fields import empty
 from core.serializers import ProseField, StrictSerializer
 from core.validators import DATE_HORIZON, DateBound
 from ladder.serializers import LevelCodeField
+from promotions import release
 from promotions.errors import ErrorCode
 from promotions.models import (
     TEXT_LIMIT,
@@ -53,6 +54,7 @@ class PromotionSerializer(serializers.ModelSerializer):
     changes_requested_note = serializers.SerializerMethodField()
     eligibility_override_reason = serializers.SerializerMethodField()
     off_cycle_reason = serializers.SerializerMethodField()
+    released = serializers.SerializerMethodField()
 
     class Meta:
         model = Promotion
@@ -74,6 +76,7 @@ class PromotionSerializer(serializers.ModelSerializer):
             "changes_requested_note",
             "eligibility_override_reason",
             "off_cycle_reason",
+            "released",
             "available_transitions",
         ]
         read_only_fields = fields
@@ -92,6 +95,8 @@ class PromotionSerializer(serializers.ModelSerializer):
         """The declared fields, built by hand: DRF's generic path (a field object per value)
         was a fifth of the committee's list. The declarations stay the schema;
         tests/promotions/test_serializer_fast_path.py holds the two to one answer."""
+        # The candidate of a decision held for the cycle's release date reads it as before it.
+        promotion = release.as_seen_by(self.context.get("viewer"), promotion)
         candidate = promotion.candidate
         user = candidate.user
         reads_reasons = self._reads_hr_reasons(promotion)
@@ -117,6 +122,7 @@ class PromotionSerializer(serializers.ModelSerializer):
             if reads_reasons
             else None,
             "off_cycle_reason": (promotion.off_cycle_reason or None) if reads_reasons else None,
+            "released": self.get_released(promotion),
             "available_transitions": self.get_available_transitions(promotion),
         }
 
@@ -150,6 +156,13 @@ class PromotionSerializer(serializers.ModelSerializer):
         if viewer is None or not reads_changes_requested_note(viewer, promotion):
             return None
         return promotion.changes_requested_note or None
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_released(self, promotion) -> bool | None:
+        """Whether the candidate may read the decision: false while it is held for the cycle's
+        release date (the nominator or the manager releases it), null while nothing is decided
+        (so, for the candidate, until it is released)."""
+        return release.released(promotion)
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=TRANSITIONS)))
     def get_available_transitions(self, promotion) -> list[str]:
@@ -275,6 +288,16 @@ class ApprovalSerializer(TransitionNoteSerializer):
     )
 
 
+class AppealSerializer(StrictSerializer):
+    statement = ProseField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the decision should change: required, at most 4,000 characters (400 "
+        "`statement_required`, `statement_too_long`).",
+    )
+
+
 class RatingSerializer(StrictSerializer):
     criterion = serializers.CharField(max_length=60)
     rating = serializers.ChoiceField(choices=Rating.choices)
@@ -288,6 +311,15 @@ class ReviewInputSerializer(StrictSerializer):
         help_text="A rating for every criterion of the current packet version (GET "
         "promotions/{id}/packet/ lists them); 400 `ratings_missing` names those without one.",
     )
+    on_behalf_of = serializers.CharField(
+        max_length=150,
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="The username of a committee member whose seat you hold today by a delegation "
+        "(GET delegations/): the vote is their seat's, cast by you (403 `no_delegation` without "
+        "one in force, 403 `seat_recused` where they may not review this promotion).",
+    )
 
     def validate_ratings(self, value) -> dict[str, str]:
         codes = [item["criterion"] for item in value]
@@ -298,6 +330,11 @@ class ReviewInputSerializer(StrictSerializer):
 
 class ReviewSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    cast_by = serializers.CharField(
+        source="cast_by_username",
+        read_only=True,
+        help_text="Who cast the vote: the reviewer, or a delegate holding the reviewer's seat.",
+    )
     stale = serializers.SerializerMethodField()
     ratings = serializers.SerializerMethodField()
 
@@ -306,6 +343,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "reviewer",
+            "cast_by",
             "decision",
             "comment",
             "packet_version",
@@ -327,6 +365,9 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class RecordedVoteSerializer(serializers.Serializer):
     reviewer = serializers.CharField()
+    cast_by = serializers.CharField(
+        required=False, help_text="Who cast it: the reviewer, or a delegate for their seat."
+    )
     decision = serializers.ChoiceField(choices=Decision.choices)
     counted = serializers.BooleanField()
     why_not = serializers.CharField(allow_null=True)

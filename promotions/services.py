@@ -17,7 +17,9 @@ from core.validators import DATE_HORIZON
 from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
-from promotions import notify, permissions, webhook_events, workflow
+from promotions import notify, permissions, release, webhook_events, workflow
+from promotions.appeals import services as appeals
+from promotions.delegations.selectors import delegated_seat_for_review
 from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers, reason
 from promotions.errors import (
     ActionNotAllowed,
@@ -72,6 +74,10 @@ def _apply(promotion: Promotion, transition, *, actor, note: str, votes=None) ->
     if row.note_required and not note.strip():
         raise InvalidInput(row.note_prompt, code=ErrorCode.NOTE_REQUIRED)
     transition()
+    # The row as it went (approve: into approved, or awaiting_executive with its own message).
+    row = row.taken(promotion.state)
+    # A decision before its cycle's release date is held from the candidate (release.py).
+    release.hold_if_due(promotion, decides=row.decides)
     promotion.save()
     _record(promotion, from_state=from_state, actor=actor, note=note.strip(), votes=votes)
     notify.notify_transition(promotion=promotion, transition=row, note=note.strip())
@@ -212,12 +218,21 @@ def promotion_review(
     decision: str,
     comment: str = "",
     ratings: dict[str, str] | None = None,
+    on_behalf_of: str | None = None,
 ) -> tuple[Review, bool]:
     """Record or change the reviewer's vote on the current packet version, with a rating for each
     of its criteria. Returns the review and whether it is new (a first vote on this version is
-    new, also when the reviewer's vote on an older version stays on record, stale)."""
+    new, also when the reviewer's vote on an older version stays on record, stale).
+    `on_behalf_of`: the username of a delegator whose seat `reviewer` holds today
+    (promotions.delegations): the vote is the seat's (its reviewer), cast by `reviewer`; one vote
+    per seat and version, whoever casts it."""
     promotion = promotion_locked(promotion)
     permissions.ensure_can(reviewer, permissions.REVIEW, promotion)
+    cast_by = reviewer
+    if on_behalf_of is not None:
+        reviewer = delegated_seat_for_review(
+            delegate=cast_by, delegator_username=on_behalf_of, promotion=promotion
+        )
     if decision not in Decision.values:
         raise InvalidInput("The decision is approve or reject.", code=ErrorCode.INVALID_DECISION)
     if decision == Decision.REJECT and not comment.strip():
@@ -227,7 +242,12 @@ def promotion_review(
         promotion=promotion,
         reviewer=reviewer,
         packet_version=promotion.packet_version,
-        defaults={"decision": decision, "comment": comment.strip(), "ratings": ratings},
+        defaults={
+            "decision": decision,
+            "comment": comment.strip(),
+            "ratings": ratings,
+            "cast_by": cast_by,
+        },
     )
     return review, created
 
@@ -267,7 +287,9 @@ def promotion_approve(
 ) -> Promotion:
     """Approve. The promotion takes effect on `effective_on` (see effective_date_for): today or
     earlier, the candidate moves up in this transaction, with career history; later, the level
-    stays until promotions_apply_effective runs on that day."""
+    stays until promotions_apply_effective runs on that day. The committee's approval of a move to
+    a level with `executive_approval` sends it to the Executives instead (awaiting_executive); an
+    appeal's approval counts only the votes cast on the appeal."""
     promotion = promotion_locked(promotion)
     permissions.ensure_can(actor, permissions.APPROVE, promotion)
     # The candidate's row is locked too: their level must not move under us.
@@ -276,6 +298,16 @@ def promotion_approve(
     blocker = decision_blocker(promotion) or approval_blocker(promotion, votes=votes)
     if blocker:
         raise blocker
+    if promotion.needs_executive:
+        # The committee's approval of a senior move: an Executive's approval follows, and sets
+        # the date.
+        if effective_on is not None:
+            raise InvalidInput(
+                "The move needs an Executive's approval, which sets the effective date: do not "
+                "send one.",
+                code=ErrorCode.EFFECTIVE_ON_SET_BY_EXECUTIVE,
+            )
+        return _apply(promotion, promotion.approve, actor=actor, note=note, votes=votes)
     today = timezone.localdate()
     promotion.effective_on = effective_date_for(
         promotion=promotion, requested=effective_on, today=today
@@ -334,7 +366,10 @@ def promotions_apply_effective(*, today: date | None = None, batch: int = 100) -
 
 def promotion_take_effect(*, promotion: Promotion) -> None:
     """One due promotion, locked by the caller: the level changes, an `effective` event is
-    appended and the people involved are told."""
+    appended and the people involved are told. A decision still held (its release task has not
+    run yet) is released first: a cycle's release date is never after its effective date."""
+    if promotion.release_held:
+        release.release_locked(promotion, actor=None)
     promotion.candidate = _candidate_locked(promotion.candidate_id)
     _apply_level(promotion)
     promotion.save(update_fields=["level_applied", "updated_at"])
@@ -403,6 +438,9 @@ TRANSITION_SERVICES: dict[str, TransitionService] = {
     permissions.RESUBMIT: promotion_resubmit,
     permissions.HOLD: promotion_hold,
     permissions.RESUME: promotion_resume,
+    permissions.RELEASE: release.promotion_release,
+    permissions.APPEAL: appeals.promotion_appeal,
+    permissions.UPHOLD: appeals.promotion_uphold,
 }
 
 

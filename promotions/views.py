@@ -4,10 +4,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.ids import ID_PATTERN
-from promotions import permissions, selectors, services, workflow
+from promotions import permissions, release, selectors, services, workflow
 from promotions.filters import PromotionFilter
 from promotions.packets import services as packets
 from promotions.serializers import (
+    AppealSerializer,
     ApprovalSerializer,
     EventSerializer,
     NominationSerializer,
@@ -36,6 +37,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         "resubmit": [409],
         "hold": [409],
         "resume": [409],
+        "appeal": [409],
+        "uphold": [409],
         "packet_submit": [409],
         "review": [409],
         "reviews": [403],
@@ -270,6 +273,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
             user=request.user, promotion_id=pk
         )
         committee_view = permissions.sees_committee_work(request.user, promotion)
+        # The candidate of a decision held for the cycle's release date: up to the decision.
+        events = release.timeline_as_seen_by(request.user, promotion, events)
         return Response(
             EventSerializer(events, many=True, context={"committee_view": committee_view}).data
         )
@@ -277,7 +282,10 @@ class PromotionViewSet(viewsets.GenericViewSet):
 
 # The transitions' actions, one per row of the table (promotions/workflow.py): URL, request body,
 # documentation and the service, so a new transition is an API action without code here.
-TRANSITION_BODIES = {permissions.APPROVE: ApprovalSerializer}
+TRANSITION_BODIES = {
+    permissions.APPROVE: ApprovalSerializer,
+    permissions.APPEAL: AppealSerializer,
+}
 
 
 def _transition_action(transition: workflow.Transition):

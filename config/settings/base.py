@@ -313,6 +313,12 @@ SPECTACULAR_SETTINGS = {
             "board, statistics and the decisions export.",
         },
         {
+            "name": "nomination-requests",
+            "description": "A member asks their manager for a nomination, with a packet; the "
+            "manager or HR accepts (the member is nominated with that packet) or declines with a "
+            "reason the member reads. Only managers and HR nominate.",
+        },
+        {
             "name": "notifications",
             "description": "Each user's inbox: review requests, decisions and reminders.",
         },

@@ -1,7 +1,13 @@
-# Issue 25: the levels' executive_approval. Each part fills in its own migration; the chain was laid
-# down first so that parts built at the same time never leave two leaves.
+# Issue 25: the levels' executive_approval, seeded true for head-of-product, vp-product and cpo.
 
-from django.db import migrations
+from django.db import migrations, models
+
+SENIOR = ["head-of-product", "vp-product", "cpo"]
+
+
+def seed(apps, schema_editor):
+    Level = apps.get_model("ladder", "Level")
+    Level.objects.filter(code__in=SENIOR).update(executive_approval=True)
 
 
 class Migration(migrations.Migration):
@@ -9,4 +15,11 @@ class Migration(migrations.Migration):
         ("ladder", "0012_ladder_version"),
     ]
 
-    operations: list[migrations.operations.base.Operation] = []
+    operations = [
+        migrations.AddField(
+            model_name="level",
+            name="executive_approval",
+            field=models.BooleanField(default=False),
+        ),
+        migrations.RunPython(seed, migrations.RunPython.noop),
+    ]

@@ -52,14 +52,22 @@ def test_every_row_is_complete():
         assert t.sources and t.notification and t.headline and t.cannot
         assert bool(t.note_prompt) == t.note_required  # the refusal _apply gives without one
         assert t.webhook_event in events
-        assert t.work in workflow.WHO
-        # Deciding ends the case: the target is not open, and only a decision leaves it.
+        assert all(work in workflow.WHO for work in t.works)
+        # Deciding ends the case: the target is not open, and only a decision leaves it (each
+        # outcome of a row with several: approve into awaiting_executive decides nothing yet).
         assert t.targets
-        assert all(t.decides == (target not in OPEN_STATES) for target in t.targets)
-    kinds = [t.notification for t in workflow.TRANSITIONS.values()]
-    assert len(set(kinds)) == len(kinds)
-    events_used = [t.webhook_event for t in workflow.TRANSITIONS.values()]
-    assert len(set(events_used)) == len(events_used)
+        for source in t.sources:
+            assert set(t.targets_from(source)) <= set(t.targets)
+        # A row that leaves the state as it is (release) decides nothing, whatever the state.
+        assert all(
+            t.taken(target).decides == (target not in OPEN_STATES and not t.stays)
+            for target in t.targets
+        ), t.action
+    outcomes = [t.taken(target) for t in workflow.TRANSITIONS.values() for target in t.targets]
+    kinds = {(o.notification, o.action) for o in outcomes}
+    assert len({kind for kind, _ in kinds}) == len(kinds)
+    events_used = {(o.webhook_event, o.action) for o in outcomes}
+    assert len({event for event, _ in events_used}) == len(events_used)
 
 
 def test_open_states_are_the_open_facts():
