@@ -220,13 +220,29 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
     assert back.state == m.PromotionStateEnum.IN_REVIEW and back.packet_version == 2
     stale = api("promotions.promotions_reviews_list").sync(id=promotion.id, client=first)
     assert all(review.stale for review in stale)
-    for reviewer in (first, second):
+    # The second reviewer is away: they hand their seat to the first for a week, who votes for
+    # it too; the two seats make the quorum of two.
+    first_name, second_name = company["reviewers"]
+    handed = api("delegations.delegations_create").sync(
+        client=second,
+        body=m.DelegationInputRequest(
+            delegate=first_name, starts_on=date.today(), ends_on=date.today() + timedelta(days=7)
+        ),
+    )
+    assert isinstance(handed, m.Delegation), handed
+    assert (handed.delegator, handed.delegate) == (second_name, first_name)
+    held = api("delegations.delegations_list").sync(client=first)
+    assert [d.id for d in held.results] == [handed.id]
+    for seat in (None, second_name):
         review = api("promotions.promotions_reviews_create").sync(
             id=promotion.id,
-            client=reviewer,
-            body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE, ratings=ratings),
+            client=first,
+            body=m.ReviewInputRequest(
+                decision=m.DecisionEnum.APPROVE, ratings=ratings, on_behalf_of=seat
+            ),
         )
         assert isinstance(review, m.Review) and review.packet_version == 2, review
+        assert (review.reviewer, review.cast_by) == (seat or first_name, first_name)
     versions = api("promotions.promotions_packet_versions_list").sync(
         id=promotion.id, client=candidate
     )
@@ -236,6 +252,8 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
         id=promotion.id, client=second, body=m.TransitionNoteRequest(note="Well deserved.")
     )
     assert approved.state == m.PromotionStateEnum.APPROVED
+    revoked = api("delegations.delegations_destroy").sync_detailed(id=handed.id, client=second)
+    assert revoked.status_code == 204
 
     # The candidate reads their promotion, its timeline and their new level.
     mine = api("promotions.promotions_retrieve").sync(id=promotion.id, client=candidate)
@@ -265,10 +283,60 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
     assert after.parsed.code == m.ErrorCodeEnum.AUTHENTICATION_FAILED
 
 
+def test_a_generated_client_asks_for_a_nomination(generated, live_server, company):
+    """The candidate asks their manager, who declines with a reason the candidate reads; asked
+    again, the manager accepts: the nomination's packet is the candidate's, as version 1."""
+    m = models()
+    _, log_in = logger_in(live_server)
+    manager, candidate = log_in(company["manager"]), log_in(company["candidate"])
+    level = api("ladder.ladder_levels_retrieve").sync(code="senior-pm", client=candidate)
+    ask = m.NominationRequestInputRequest(
+        to_level="senior-pm",
+        justification="I run checkout.",
+        evidence=[
+            m.EvidenceInputRequest(criterion=criterion.code, text=f"Mine: {criterion.title}.")
+            for criterion in level.criteria
+        ],
+    )
+    alone = api("nomination_requests.nomination_requests_create").sync(
+        client=log_in(company["other"]), body=ask
+    )
+    assert isinstance(alone, m.Error) and alone.code == m.ErrorCodeEnum.NO_MANAGER
+    asked = api("nomination_requests.nomination_requests_create").sync(client=candidate, body=ask)
+    assert isinstance(asked, m.NominationRequestRecord), asked
+    assert asked.state == m.NominationRequestRecordStateEnum.PENDING
+    pending = api("nomination_requests.nomination_requests_list").sync(client=manager)
+    assert [r.id for r in pending.results] == [asked.id]
+    declined = api("nomination_requests.nomination_requests_decline_create").sync(
+        id=asked.id, client=manager, body=m.DeclineRequest(reason="Lead pricing first.")
+    )
+    assert declined.state == m.NominationRequestRecordStateEnum.DECLINED
+    read = api("nomination_requests.nomination_requests_retrieve").sync(
+        id=asked.id, client=candidate
+    )
+    assert read.reason == "Lead pricing first." and read.answered_at is not None
+
+    again = api("nomination_requests.nomination_requests_create").sync(client=candidate, body=ask)
+    refused = api("nomination_requests.nomination_requests_accept_create").sync(
+        id=again.id, client=candidate
+    )
+    assert isinstance(refused, m.Error) and refused.code == m.ErrorCodeEnum.PERMISSION_DENIED
+    accepted = api("nomination_requests.nomination_requests_accept_create").sync(
+        id=again.id, client=manager
+    )
+    assert accepted.state == m.NominationRequestRecordStateEnum.ACCEPTED
+    packet = api("promotions.promotions_packet_retrieve").sync(
+        id=accepted.promotion, client=manager
+    )
+    assert packet.version == 1 and packet.justification == "I run checkout."
+    assert [e.text for e in packet.evidence] == [e.text for e in ask.evidence]
+
+
 def test_a_generated_client_runs_a_cycle(generated, live_server, company):
     """HR runs a cycle: eligibility, a nomination that joins the cycle, no decision before
     calibration, the board and the statistics, an approval effective on the cycle's date (the
-    level pending until then), the decisions export, and closing."""
+    level pending until then) and held from the candidate until the manager releases it, the
+    decisions export, and closing."""
     m = models()
     _, log_in = logger_in(live_server)
     hr_user = factories.hr_user()
@@ -283,8 +351,10 @@ def test_a_generated_client_runs_a_cycle(generated, live_server, company):
         nominations_close_on=today + timedelta(days=30),
         decisions_due_on=today + timedelta(days=45),
         effective_on=today + timedelta(days=60),
+        release_on=today + timedelta(days=50),
     )
     cycle = api("cycles.cycles_create").sync(client=hr, body=plan)
+    assert cycle.release_on == plan.release_on
     assert isinstance(cycle, m.Cycle) and cycle.state == m.CycleStateEnum.DRAFT, cycle
     refused = api("cycles.cycles_create").sync_detailed(client=manager, body=plan)
     assert refused.status_code == 403
@@ -350,6 +420,25 @@ def test_a_generated_client_runs_a_cycle(generated, live_server, company):
     )
     assert approved.state == m.PromotionStateEnum.APPROVED
     assert approved.effective_on == plan.effective_on and approved.level_applied is False
+    assert approved.released is False and approved.available_transitions == []
+    # Held from the candidate until the release date, or until the manager has told them.
+    held = api("promotions.promotions_retrieve").sync(id=promotion.id, client=candidate)
+    assert held.state == m.PromotionStateEnum.IN_REVIEW and held.effective_on is None
+    assert held.decided_at is None and held.released is None
+    me = api("members.members_me_retrieve").sync(client=candidate)
+    assert me.pending_promotion is None
+    refused = api("promotions.promotions_release_create").sync_detailed(
+        id=promotion.id, client=candidate, body=note
+    )
+    assert refused.status_code == 403
+    released = api("promotions.promotions_release_create").sync(
+        id=promotion.id, client=manager, body=m.TransitionNoteRequest(note="Told them today.")
+    )
+    assert isinstance(released, m.Promotion) and released.released is True, released
+    again = api("promotions.promotions_release_create").sync(
+        id=promotion.id, client=manager, body=note
+    )
+    assert isinstance(again, m.Error) and again.code == m.ErrorCodeEnum.ALREADY_RELEASED
     me = api("members.members_me_retrieve").sync(client=candidate)
     assert me.level == "pm"  # until the cycle's effective date
     assert me.pending_promotion.to_level == "senior-pm"
