@@ -1,5 +1,6 @@
 """The API's shapes of nomination requests."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.serializers import ProseField, StrictSerializer
@@ -8,6 +9,8 @@ from promotions.requests.models import TEXT_LIMIT, NominationRequest
 from promotions.serializers import CandidateSerializer, PacketInputSerializer
 
 
+# Named apart from the nomination's body (NominationSerializer as a request: "NominationRequest").
+@extend_schema_serializer(component_name="NominationRequestRecord")
 class NominationRequestSerializer(serializers.ModelSerializer):
     member = CandidateSerializer(read_only=True)
     to_level = serializers.CharField(source="to_level.code", read_only=True)

@@ -25,6 +25,9 @@ from ladder.models import Level
 from notifications.models import Notification
 from promotions import services
 from promotions.cycles import services as cycles
+from promotions.delegations import services as delegations
+from promotions.models import Promotion
+from promotions.requests import services as nomination_requests
 from tests import factories
 from tests.shared import shared_rows
 from webhooks import services as webhook_services
@@ -66,6 +69,8 @@ def cases():
     for operation_id, (path, _) in OPERATIONS.items():
         if path.startswith("/api/v1/promotions/{id}"):
             states = STATES
+            if operation_id == "promotions_release_create":
+                states = (*STATES, "held")  # approved before its cycle's release date
         elif path.startswith("/api/v1/webhooks/{id}"):
             states = WEBHOOK_STATES
         else:
@@ -117,6 +122,14 @@ class World:
             "committee": self.committee,
             "hr": self.hr,
         }
+        # The member's request to their manager, pending (then nominated anyway: accepting it is
+        # a 409, not eligible).
+        self.nomination_request = nomination_requests.nomination_request_create(
+            user=self.member.user,
+            to_level=Level.objects.get(code="senior-pm"),
+            justification="Ready, I think.",
+            evidence=factories.evidence_for("senior-pm"),
+        )
         self.promotion = services.promotion_nominate(
             candidate=self.member,
             to_level=Level.objects.get(code="senior-pm"),
@@ -125,6 +138,14 @@ class World:
             evidence=factories.evidence_for("senior-pm"),
         )
         self.cycle = cycles.cycle_create(actor=self.hr, name="H1", tracks=["management"], **DATES)
+        # The second committee member's seat, held by the first this week.
+        self.delegation = delegations.delegation_create(
+            actor=self.committee2,
+            delegator=self.committee2,
+            delegate=self.committee,
+            starts_on=date.today(),
+            ends_on=date.today() + timedelta(days=7),
+        )
         self.endpoint = webhook_services.endpoint_create(
             actor=self.hr, url="http://127.0.0.1:9/hook"
         )
@@ -142,13 +163,20 @@ class World:
             webhook_services.endpoint_update(
                 actor=self.hr, endpoint=self.endpoint, changes={"is_active": False}
             )
-        if state in ("in_review", "changes_requested", "decided"):
+        if state in ("in_review", "changes_requested", "decided", "held"):
             services.promotion_start_review(promotion=self.promotion, actor=self.committee2)
+        if state == "held":
+            # A shortcut (it was nominated before the cycle opened): the promotion joins a cycle
+            # with a release date, which calibrates, so that its approval is held.
+            held_cycle = factories.release_cycle(hr=self.hr)
+            Promotion.objects.filter(pk=self.promotion.pk).update(cycle=held_cycle)
+            cycles.cycle_calibrate(actor=self.hr, cycle=held_cycle)
+            self.promotion.refresh_from_db()
         if state == "changes_requested":
             services.promotion_request_changes(
                 promotion=self.promotion, actor=self.committee2, note="Add metrics."
             )
-        if state == "decided":
+        if state in ("decided", "held"):
             factories.review(self.promotion, self.committee2, "approve")
             services.promotion_approve(promotion=self.promotion, actor=self.committee2)
 
@@ -169,6 +197,8 @@ class World:
             "notifications": notification.pk,
             "cycles": self.cycle.pk,
             "webhooks": self.endpoint.pk,
+            "delegations": self.delegation.pk,
+            "nomination-requests": self.nomination_request.pk,
         }
 
         def concrete(match):
@@ -230,6 +260,7 @@ class World:
             "promotions_resubmit_create": [{"note": ""}],
             "promotions_hold_create": [{"note": ""}, {"note": "Waiting for the reorganisation."}],
             "promotions_resume_create": [{"note": ""}],
+            "promotions_release_create": [{"note": ""}, {"note": "Told them this morning."}],
             "cycles_create": [
                 {"name": "H2", **{k: v.isoformat() for k, v in DATES.items()}},
                 {"name": "H2", "tracks": ["ic"], **{k: v.isoformat() for k, v in DATES.items()}},
@@ -240,10 +271,41 @@ class World:
                 },
             ],
             "cycles_partial_update": [{"name": "H1 bis"}, {"effective_on": "2000-01-01"}],
+            "delegations_create": [
+                {
+                    "delegate": self.committee2.username,
+                    "starts_on": (date.today() + timedelta(days=8)).isoformat(),
+                    "ends_on": (date.today() + timedelta(days=9)).isoformat(),
+                },
+                {
+                    "delegate": self.committee.username,
+                    "starts_on": date.today().isoformat(),
+                    "ends_on": date.today().isoformat(),
+                },
+                {
+                    "delegator": self.committee2.username,
+                    "delegate": "nobody-here",
+                    "starts_on": "2000-01-01",
+                    "ends_on": date.today().isoformat(),
+                },
+            ],
+            "nomination_requests_create": [
+                {"to_level": "senior-pm", "justification": "Ready.", "evidence": evidence},
+                {"to_level": "cpo", "justification": "Ready.", "evidence": evidence},
+                {"to_level": "senior-pm", "justification": "Ready.", "evidence": []},
+            ],
+            "nomination_requests_accept_create": [{}],
+            "nomination_requests_decline_create": [{"reason": ""}, {"reason": "Not yet."}],
             "promotions_reviews_create": [
                 {"decision": "reject", "ratings": ratings},
                 {"decision": "approve", "ratings": ratings},
                 {"decision": "approve", "comment": "Again.", "ratings": ratings},
+                {"decision": "approve", "ratings": ratings, "on_behalf_of": "nobody-here"},
+                {
+                    "decision": "approve",
+                    "ratings": ratings,
+                    "on_behalf_of": self.committee2.username,
+                },
             ],
             "webhooks_create": [
                 {"url": "http://127.0.0.1:9/new", "events": ["promotion.approved"]},
@@ -391,6 +453,7 @@ def test_a_reused_idempotency_key_is_documented(world):
 
 
 def test_the_walk_covers_every_operation_of_the_schema():
-    assert len(OPERATIONS) == 42 + 7  # + the webhooks' seven
+    # + the webhooks' seven, nomination requests' five, delegations' three, release
+    assert len(OPERATIONS) == 42 + 7 + 5 + 3 + 1
     walked = {operation_id for operation_id, *_ in (case.values for case in cases())}
     assert walked == set(OPERATIONS)

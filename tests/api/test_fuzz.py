@@ -18,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ladder.models import Level
+from promotions.requests import services as nomination_requests
 from tests import factories
 from tests.shared import shared_rows
 
@@ -64,6 +65,13 @@ def shared_tokens(django_db_setup, django_db_blocker):
         member = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
         committee = factories.committee_member(level="vp-product")
         hr = factories.hr_user()
+        # A request to the manager, pending: its accept (409 once nominated) and decline reached.
+        nomination_requests.nomination_request_create(
+            user=member.user,
+            to_level=Level.objects.get(code="senior-pm"),
+            justification="Ready, I think.",
+            evidence=factories.evidence_for("senior-pm"),
+        )
         factories.promotion(candidate=member, to="senior-pm", state="in_review", actor=committee)
         users = {"member": member.user, "manager": manager.user, "committee": committee, "hr": hr}
         yield {role: factories.token_for(user) for role, user in users.items()}
