@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts.forms import PasswordResetForm, ResetPasswordForm
-from portal import request_views, views
+from portal import delegation_views, request_views, views
 from portal.forms import SignInForm
 
 app_name = "portal"
@@ -61,6 +61,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.me, name="me"),
     path("me/slack/", views.me_slack, name="me-slack"),
+    path("me/delegations/", delegation_views.delegation_create, name="delegation-create"),
+    path(
+        "me/delegations/<int:delegation_id>/revoke/",
+        delegation_views.delegation_revoke,
+        name="delegation-revoke",
+    ),
     path("me/promotions/<int:promotion_id>/", views.my_promotion, name="my-promotion"),
     path("me/request/<slug:level_code>/", request_views.request_nomination, name="request"),
     path("team/", views.team, name="team"),

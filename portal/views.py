@@ -28,6 +28,7 @@ from ladder.services import PASSWORD_CHANGED, member_change_record
 from notifications.models import Channel
 from notifications.selectors import notification_get_for, notification_inbox, slack_for
 from notifications.services import channel_turn, notification_mark_read
+from portal.delegation_forms import me_delegations_context
 from portal.forms import NoteForm, PacketForm
 from portal.request_forms import me_requests_context, team_requests_context
 from portal.words import candidate_state, nominator_next
@@ -110,11 +111,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def me(request: HttpRequest) -> HttpResponse:
+    context = {**me_context(request), **me_delegations_context(request.user)}
+    return render_page(request, "portal/me.html", context, section="me")
+
+
+def me_context(request: HttpRequest) -> dict:
+    """What /me/ shows (its delegations apart: portal/delegation_forms.py); 404 for a user with no
+    member record."""
     member = _found(member_me, user=request.user)
     today = timezone.localdate()
     next_levels = members_eligibility(members=[member], today=today)[member.pk]
     criteria = levels_criteria(levels=[blockers.level for blockers in next_levels])
-    context = {
+    return {
         "member": member,
         "months_in_level": months_between(member.level_since, today),
         "next_levels": [(blockers, criteria[blockers.level.pk]) for blockers in next_levels],
@@ -126,7 +134,6 @@ def me(request: HttpRequest) -> HttpResponse:
         "slack": slack_for(user=request.user),
         **me_requests_context(member),
     }
-    return render_page(request, "portal/me.html", context, section="me")
 
 
 @login_required

@@ -19,15 +19,19 @@ from core import roles
 from core.admin_mixins import HRExportMixin, ReadOnlyAdminMixin
 from core.errors import DomainError
 from ladder.models import Track
-from promotions import permissions, selectors, services
+from promotions import permissions, release, selectors, services
 from promotions.cycles import services as cycles
 from promotions.cycles.calibration import DECISION_COLUMNS, csv_text, cycle_decisions
 from promotions.cycles.page import cycle_page
+from promotions.delegations.admin import DelegationAdmin
+from promotions.delegations.models import Delegation
 from promotions.desk import promotion_desk
 from promotions.exports import PromotionResource
 from promotions.forms import DecisionForm, ReviewForm
 from promotions.models import Cycle, CycleState, Promotion, PromotionEvent
 from promotions.packets import services as packets
+from promotions.requests.admin import NominationRequestAdmin
+from promotions.requests.models import NominationRequest
 
 
 class TrackFilter(admin.SimpleListFilter):
@@ -95,6 +99,9 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
         promotions = super().get_queryset(request).select_related(*selectors.PROMOTION_WITH_PEOPLE)
         # A recused viewer sees their own promotion without its votes (as in the API).
         involved = ExpressionWrapper(permissions.involving(request.user), BooleanField())
+        # Staff who are the candidate of a decision held for its release date do not read it
+        # here either (promotions/release.py).
+        promotions = promotions.exclude(release.held_from(request.user))
         return selectors.with_vote_counts(promotions).annotate(viewer_involved=involved)
 
     @admin.display(description="move", ordering="to_level__rank")
@@ -285,7 +292,7 @@ class CycleForm(forms.ModelForm):
 
     class Meta:
         model = Cycle
-        fields = ["name", "tracks", *cycles.DATE_FIELDS]
+        fields = ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
 
     def _post_clean(self):
         # Instead of the model's own validation: the service's, which also saves.
@@ -358,10 +365,10 @@ class CycleAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["name", "tracks", *cycles.DATE_FIELDS]
+            return ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
         if self.has_change_permission(request, obj):
-            return ["state", "name", "tracks", *cycles.DATE_FIELDS]
-        return ["state", "name", "tracks_taken", *cycles.DATE_FIELDS]
+            return ["state", "name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
+        return ["state", "name", "tracks_taken", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -515,3 +522,10 @@ def decisions_csv(cycle: Cycle) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="cycle-{cycle.pk}-decisions.csv"'
     return response
+
+
+# Delegations: HR's list (promotions/delegations/admin.py).
+admin.site.register(Delegation, DelegationAdmin)
+
+# Nomination requests: HR's list (promotions/requests/admin.py).
+admin.site.register(NominationRequest, NominationRequestAdmin)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -282,3 +283,37 @@ def test_the_delegate_receives_the_seats_messages_not_its_personal_ones():
     manager.save()
     theirs = factories.promotion(candidate=candidate, by=factories.hr_user())
     assert send("look_again_2", COMMITTEE, about=theirs) is None
+
+
+def test_a_committee_member_names_and_revokes_a_delegate_on_the_member_site(client):
+    me = factories.committee_member(level="vp-product", first_name="Chen", last_name="Okafor")
+    stand_in = factories.committee_member(level="group-pm", first_name="Dana", last_name="Reyes")
+    outsider = factories.MemberFactory().user  # no seat: chosen nowhere, refused the form
+    client.force_login(me)
+    page = client.get("/me/").content.decode()
+    assert "My seat while I am away" in page and "Dana Reyes" in page
+    assert outsider.username not in page
+
+    form = {"delegate": stand_in.username, "starts_on": days(-2), "ends_on": days(3)}
+    refused_page = client.post("/me/delegations/", form)
+    text = refused_page.content.decode()
+    assert refused_page.status_code == 200
+    assert "A delegation starts today or later" in text
+    assert f'value="{days(-2)}"' in text and f'value="{stand_in.username}" selected' in text
+    assert not Delegation.objects.exists()
+
+    done = client.post("/me/delegations/", {**form, "starts_on": days(0)})
+    assert done.status_code == 302 and done["Location"].endswith("/me/#delegations")
+    made = Delegation.objects.get()
+    assert (made.delegator, made.delegate, made.created_by) == (me, stand_in, me)
+    assert "holds your seat" in client.get("/me/").content.decode()
+    # The delegate reads it as a seat they hold, and may not revoke it.
+    other = Client()
+    other.force_login(stand_in)
+    assert "Seats I hold" in other.get("/me/").content.decode()
+    assert other.post(f"/me/delegations/{made.pk}/revoke/").status_code == 302
+    assert Delegation.objects.filter(pk=made.pk).exists()
+    assert client.post(f"/me/delegations/{made.pk}/revoke/").status_code == 302
+    assert not Delegation.objects.exists()
+    client.force_login(outsider)
+    assert client.post("/me/delegations/", form).status_code == 404
