@@ -25,6 +25,7 @@ from promotions.cycles.calibration import DECISION_COLUMNS, csv_text, cycle_deci
 from promotions.cycles.page import cycle_page
 from promotions.delegations.admin import DelegationAdmin
 from promotions.delegations.models import Delegation
+from promotions.delegations.selectors import seats_held_today
 from promotions.desk import promotion_desk
 from promotions.exports import PromotionResource
 from promotions.forms import DecisionForm, ReviewForm
@@ -150,6 +151,7 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
                 typed.get(REVIEW_FORM),
                 initial=initial,
                 criteria=packets.packet_current(promotion=promotion).evidence,
+                seats=seats_held_today(user=request.user),
             )
             decision_form = DecisionForm(typed.get(DECISION_FORM))
             if refused.get("reason"):
@@ -180,17 +182,26 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
         try:
             if action == permissions.REVIEW:
                 form = ReviewForm(
-                    request.POST, criteria=packets.packet_current(promotion=promotion).evidence
+                    request.POST,
+                    criteria=packets.packet_current(promotion=promotion).evidence,
+                    seats=seats_held_today(user=request.user),
                 )
                 if form.is_valid():
+                    seat = form.cleaned_data.get("on_behalf_of") or None
                     services.promotion_review(
                         promotion=promotion,
                         reviewer=request.user,
                         decision=form.cleaned_data["decision"],
                         comment=form.cleaned_data["comment"],
                         ratings=form.ratings(),
+                        on_behalf_of=seat,
                     )
-                    messages.success(request, "Your review is recorded.")
+                    messages.success(
+                        request,
+                        f"Your review for {seat}'s seat is recorded."
+                        if seat
+                        else "Your review is recorded.",
+                    )
             elif action in services.TRANSITION_SERVICES:
                 form = DecisionForm(request.POST)
                 if form.is_valid():
@@ -293,6 +304,11 @@ class CycleForm(forms.ModelForm):
     class Meta:
         model = Cycle
         fields = ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
+        help_texts = {
+            cycles.RELEASE_ON: "Optional, between decisions due and effective: until then the "
+            "committee's decisions are held from the candidates (the nominator or their manager "
+            "may release one sooner, once they have told them).",
+        }
 
     def _post_clean(self):
         # Instead of the model's own validation: the service's, which also saves.

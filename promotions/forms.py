@@ -24,9 +24,18 @@ class ReviewForm(GuardedForm):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args, criteria=(), **kwargs):
-        """`criteria`: the current packet version's evidence items; a rating field each."""
+    def __init__(self, *args, criteria=(), seats=(), **kwargs):
+        """`criteria`: the current packet version's evidence items; a rating field each.
+        `seats`: the usernames of those whose seat the user holds today by a delegation: a
+        choice of whose vote this is."""
         super().__init__(*args, **kwargs)
+        if seats:
+            self.fields["on_behalf_of"] = forms.ChoiceField(
+                choices=[("", "My own seat"), *((name, f"{name}'s seat") for name in seats)],
+                required=False,
+                label="Vote for",
+                help_text="A seat you hold by a delegation: the vote is theirs, cast by you.",
+            )
         for item in criteria:
             self.fields[f"rating_{item['criterion']}"] = forms.ChoiceField(
                 choices=Rating.choices,

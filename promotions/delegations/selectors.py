@@ -115,3 +115,16 @@ def delegated_seat_for_review(*, delegate, delegator_username: str, promotion):
             code=ErrorCode.SEAT_RECUSED,
         )
     return seat
+
+
+def seats_held_today(*, user) -> list[str]:
+    """The usernames of those whose seat `user` holds today (the desk offers to vote for each)."""
+    if not seat_roles_of(user):
+        return []
+    names = (
+        in_force()
+        .filter(delegate_id=user.pk, delegator__is_active=True)
+        .values_list("delegator__username", flat=True)
+        .order_by("delegator__username")
+    )
+    return list(names)

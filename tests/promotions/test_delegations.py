@@ -317,3 +317,22 @@ def test_a_committee_member_names_and_revokes_a_delegate_on_the_member_site(clie
     assert not Delegation.objects.exists()
     client.force_login(outsider)
     assert client.post("/me/delegations/", form).status_code == 404
+
+
+def test_the_delegate_votes_for_the_seat_on_the_desk(client):
+    absent, stand_in = factories.committee_member(), factories.committee_member()
+    promotion = factories.promotion(state="in_review")
+    desk = f"/admin/promotions/promotion/{promotion.pk}/"
+    client.force_login(stand_in)
+    assert "Vote for" not in client.get(desk + "change/").content.decode()
+    assert delegate(client_of(absent), stand_in).status_code == 201
+    page = client.get(desk + "change/").content.decode()
+    assert "Vote for" in page and f"{absent.username}&#x27;s seat" in page
+    ratings = {f"rating_{c}": r for c, r in factories.ratings_for(promotion).items()}
+    body = {"action": "review", "decision": "approve", "on_behalf_of": absent.username}
+    done = client.post(desk + "act/", {**body, **ratings}, follow=True)
+    said = [str(message) for message in done.context["messages"]]
+    assert f"Your review for {absent.username}'s seat is recorded." in said
+    review = Review.objects.get(promotion=promotion)
+    assert (review.reviewer, review.cast_by) == (absent, stand_in)
+    assert f"cast by {stand_in.username} for this seat" in done.content.decode()
