@@ -86,15 +86,17 @@ def _member_facts(member: Member) -> tuple[bool, bool]:
 
 
 def _members_facts(member_ids: list[int]) -> dict[int, tuple[bool, bool]]:
-    """For each member, (an open promotion, a pending one): one query for them all."""
+    """For each member, (an open promotion, a pending one): one query for them all. A decision
+    held for its cycle's release date counts as open, for everyone: the candidate must not learn
+    it from their reasons, and nobody nominates them again before they have been told."""
     rows = (
         Promotion.objects.filter(candidate_id__in=member_ids)
-        .filter(Q(state__in=OPEN_STATES) | PENDING)
-        .values_list("candidate_id", "state")
+        .filter(Q(state__in=OPEN_STATES) | PENDING | Q(release_held=True))
+        .values_list("candidate_id", "state", "release_held")
     )
     states: dict[int, set[str]] = {member_id: set() for member_id in member_ids}
-    for member_id, state in rows:
-        states[member_id].add(state)
+    for member_id, state, held in rows:
+        states[member_id].add(PromotionState.IN_REVIEW if held else state)
     return {
         member_id: (bool(held & set(OPEN_STATES)), PromotionState.APPROVED in held)
         for member_id, held in states.items()

@@ -1,11 +1,14 @@
 import django_filters
 
 from core.ids import IdFilter
+from promotions import release
 from promotions.models import Promotion, PromotionState
 
 
 class PromotionFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=PromotionState.choices)
+    # As the viewer sees the states: their own decision held for a release date is in the state
+    # it was decided from (promotions/release.py).
+    state = django_filters.ChoiceFilter(choices=PromotionState.choices, method="filter_state")
     candidate = IdFilter(field_name="candidate_id", help_text="a member id")
     to_level = django_filters.CharFilter(field_name="to_level__code", max_length=40)
     cycle = IdFilter(field_name="cycle_id", help_text="a cycle id")
@@ -18,6 +21,9 @@ class PromotionFilter(django_filters.FilterSet):
     class Meta:
         model = Promotion
         fields = ["state", "candidate", "to_level", "cycle", "mine"]
+
+    def filter_state(self, queryset, name, value):
+        return release.filter_state(queryset, state=value, user=self.request.user)
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(nominated_by=self.request.user)

@@ -270,11 +270,10 @@ def _headline(promotion: Promotion, transition: Transition) -> str:
 
 
 def _release_words(promotion: Promotion) -> str:
-    release_on = promotion.cycle.release_on.isoformat() if promotion.cycle else ""
-    return (
-        f"on {release_on}, or sooner once you have told them and release it (the nominator or "
-        "their manager)"
-    )
+    cycle = promotion.cycle
+    release_on = cycle.release_on if cycle is not None else None
+    when = f"on {release_on.isoformat()}" if release_on else "on the cycle's release date"
+    return f"{when}, or sooner once you have told them and release it (the nominator or manager)"
 
 
 def _decision_headline(promotion: Promotion) -> str:

@@ -65,6 +65,11 @@ def committee_member(level: str | None = None, manager=None, **kwargs):
     return _with_group(user, roles.COMMITTEE_GROUP)
 
 
+def executive(**kwargs):
+    """A user of the group `Executives` (the final approval of senior moves)."""
+    return _with_group(UserFactory(**kwargs), roles.EXECUTIVES_GROUP)
+
+
 def people() -> dict:
     """The cast of a promotion: candidate (pm), their manager who nominates, the committee,
     HR, another manager, and a committee member who is also the candidate's manager's peer."""
@@ -207,6 +212,52 @@ def draft_cycle(hr, *, name: str = "H1", tracks=("management",)):
         decisions_due_on=today + timedelta(days=260),
         effective_on=today + timedelta(days=290),
     )
+
+
+def release_cycle(*, release_in: int | None = 5, hr=None):
+    """An open cycle taking both tracks, its nominations closing today, a release date
+    `release_in` days ahead (None: none), effective on the fifteenth day."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from promotions.cycles import services as cycles
+
+    hr = hr or hr_user()
+    today = timezone.localdate()
+    cycle = cycles.cycle_create(
+        actor=hr,
+        name="H2",
+        tracks=[],
+        nominations_open_on=today - timedelta(days=20),
+        nominations_close_on=today,
+        decisions_due_on=today,
+        release_on=today + timedelta(days=release_in) if release_in is not None else None,
+        effective_on=today + timedelta(days=15),
+    )
+    return cycles.cycle_open(actor=hr, cycle=cycle)
+
+
+def held_decision(
+    *, cycle=None, decision: str = "approve", note: str = "Decided.", case=None, **kwargs
+):
+    """A promotion nominated in `cycle` (default: a new release_cycle()), or `case` (one in review
+    in it already), decided by the committee once the cycle calibrates: held from the candidate
+    until the cycle's release date."""
+    from promotions import services
+    from promotions.cycles import services as cycles
+    from promotions.models import Cycle
+
+    cycle = cycle or release_cycle()
+    in_review = case or promotion(state="in_review", **kwargs)
+    assert in_review.cycle_id == cycle.pk
+    if Cycle.objects.get(pk=cycle.pk).state == "open":
+        cycles.cycle_calibrate(actor=hr_user(), cycle=Cycle.objects.get(pk=cycle.pk))
+    actor = kwargs.get("actor") or committee_member()
+    if decision == "approve":
+        review(in_review, committee_member(), "approve")
+        return services.promotion_approve(promotion=in_review, actor=actor, note=note)
+    return services.promotion_reject(promotion=in_review, actor=actor, note=note)
 
 
 def promotions_of_every_kind(people) -> dict:

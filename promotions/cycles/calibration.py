@@ -55,6 +55,7 @@ BOARD_COLUMNS = (
     "to_level__track",
     "to_level__rank",
     "nominated_by__username",
+    "release_held",
 )
 
 
@@ -139,7 +140,10 @@ def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dic
                     today=today,
                 ),
                 "nominated_by": row["nominated_by__username"],
-                "state": row["state"],
+                # A committee member's own decision held for the release date: not told yet.
+                "state": PromotionState.IN_REVIEW
+                if row["release_held"] and row["candidate__user_id"] == viewer.pk
+                else row["state"],
                 "packet_version": row["packet_version"],
                 "votes": None if recused else votes[row["id"]],
                 "ratings": None if recused else ratings[row["id"]],

@@ -26,6 +26,7 @@ class CycleSerializer(serializers.ModelSerializer):
             "nominations_close_on",
             "decisions_due_on",
             "effective_on",
+            "release_on",
             "state",
             "created_at",
             "updated_at",
@@ -43,6 +44,11 @@ class CycleSerializer(serializers.ModelSerializer):
             "decisions_due_on": {"help_text": "When the committee should have decided."},
             "effective_on": {
                 "help_text": "The day the cycle's approved promotions change the members' levels."
+            },
+            "release_on": {
+                "help_text": "Optional: until this day the committee's decisions are held from "
+                "the candidates (the nominator or the manager may release one sooner); null: "
+                "none, decisions go out at once."
             },
         }
 
@@ -63,6 +69,13 @@ class CycleInputSerializer(StrictSerializer):
     nominations_close_on = serializers.DateField()
     decisions_due_on = serializers.DateField()
     effective_on = serializers.DateField()
+    release_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Optional, between `decisions_due_on` and `effective_on` (equal allowed): until "
+        "then the committee's decisions are held from the candidates; null: none.",
+    )
 
 
 class CandidateRefSerializer(serializers.Serializer):

@@ -20,7 +20,9 @@ from promotions.errors import ActionNotAllowed, ErrorCode, TransitionConflict
 from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleState
 
 DATE_FIELDS = ("nominations_open_on", "nominations_close_on", "decisions_due_on", "effective_on")
-EDITABLE_FIELDS = ("name", "tracks", *DATE_FIELDS)
+# Optional: until then the cycle's decisions are held from the candidates (promotions/release.py).
+RELEASE_ON = "release_on"
+EDITABLE_FIELDS = ("name", "tracks", *DATE_FIELDS, RELEASE_ON)
 # Opening a cycle takes this lock, so two cycles opened at once cannot both claim a track.
 CYCLE_TRACKS_LOCK = 7_340_211
 
@@ -31,7 +33,8 @@ def ensure_hr(actor) -> None:
 
 
 def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -> None:
-    """A name, known tracks, and the four dates in order (equal is fine)."""
+    """A name, known tracks, and the four dates in order (equal is fine); a release date, if any,
+    between the decisions' due date and the effective date."""
     if not name.strip():
         raise InvalidInput("A cycle needs a name.")
     try:
@@ -42,7 +45,9 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
     unknown = [track for track in tracks if track not in Track.values]
     if unknown or len(set(tracks)) != len(tracks):
         raise InvalidInput(f"Tracks are distinct values of: {', '.join(Track.values)}.")
-    for field in DATE_FIELDS:
+    for field in (*DATE_FIELDS, RELEASE_ON):
+        if dates.get(field) is None:
+            continue  # only the release date is optional: the serializers require the others
         try:
             FAR_DATES(dates[field])  # a typo (9999) would leave its approvals pending for ever
         except ValidationError as exc:
@@ -54,6 +59,15 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
         raise InvalidInput(
             "The dates go in order (equal is fine): nominations open, nominations close, "
             "decisions due, effective.",
+            code=ErrorCode.CYCLE_DATES_OUT_OF_ORDER,
+        )
+    release_on = dates.get(RELEASE_ON)
+    if release_on is not None and not (
+        dates["decisions_due_on"] <= release_on <= dates["effective_on"]
+    ):
+        raise InvalidInput(
+            "The release date falls between the decisions' due date and the effective date "
+            "(equal is fine).",
             code=ErrorCode.CYCLE_DATES_OUT_OF_ORDER,
         )
 
@@ -101,7 +115,7 @@ def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
     ensure_valid_plan(
         name=cycle.name,
         tracks=cycle.tracks,
-        dates={name: getattr(cycle, name) for name in DATE_FIELDS},
+        dates={name: getattr(cycle, name) for name in (*DATE_FIELDS, RELEASE_ON)},
     )
     cycle.save()
     changes = diff(before, _plan(cycle))

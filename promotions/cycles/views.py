@@ -90,7 +90,9 @@ class CycleViewSet(viewsets.GenericViewSet):
         `name`, `tracks` (`ic`, `management`; empty or absent: both) and four dates in order,
         equal allowed: `nominations_open_on` ≤ `nominations_close_on` ≤ `decisions_due_on` ≤
         `effective_on` (400 `cycle_dates_out_of_order`), each at most 366 days ahead (400
-        `date_too_far`). 403 for anyone but HR."""
+        `date_too_far`); an optional `release_on` between `decisions_due_on` and `effective_on`
+        (400 `cycle_dates_out_of_order`): until then its decisions are held from the candidates.
+        403 for anyone but HR."""
         cycles.ensure_hr(request.user)
         serializer = CycleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -102,8 +104,9 @@ class CycleViewSet(viewsets.GenericViewSet):
         """Change a draft cycle's name, tracks or dates (HR).
 
         Only while it is a draft (409 `cycle_not_draft`, before the body is read); the dates stay
-        in order (400 `cycle_dates_out_of_order`), each at most 366 days ahead (400
-        `date_too_far`). 403 for anyone but HR."""
+        in order (400 `cycle_dates_out_of_order`, `release_on` between `decisions_due_on` and
+        `effective_on`), each at most 366 days ahead (400 `date_too_far`). 403 for anyone but
+        HR."""
         cycle = self._cycle(pk)
         cycles.ensure_hr(request.user)
         cycles.ensure_draft(cycle)  # 404, 403, 409, then 400: the body is read last

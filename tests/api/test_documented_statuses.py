@@ -171,7 +171,7 @@ class World:
             held_cycle = factories.release_cycle(hr=self.hr)
             Promotion.objects.filter(pk=self.promotion.pk).update(cycle=held_cycle)
             cycles.cycle_calibrate(actor=self.hr, cycle=held_cycle)
-            self.promotion.refresh_from_db()
+            self.promotion = Promotion.objects.get(pk=self.promotion.pk)
         if state == "changes_requested":
             services.promotion_request_changes(
                 promotion=self.promotion, actor=self.committee2, note="Add metrics."

@@ -116,6 +116,8 @@ def committee_pages(world) -> dict[str, tuple[str, str]]:
         "admin-index": ("/admin/", ADMIN),
         "desk": (f"/admin/promotions/promotion/{promotion}/change/", ADMIN),
         "cycle-calibration": (f"/admin/promotions/cycle/{cycle}/calibration/", ADMIN),
+        # HR plans a cycle: its dates, the optional release date among them.
+        "cycle-add": ("/admin/promotions/cycle/add/", ADMIN),
         "promotion-list": ("/admin/promotions/promotion/", ADMIN),
         "level-change": (f"/admin/ladder/level/{senior.pk}/change/", ADMIN),
         "criterion-list": ("/admin/ladder/criterion/", ADMIN),
@@ -171,6 +173,13 @@ def test_the_committee_pages_are_usable_by_anyone_at_every_width(live_server, ch
     check_page(page, container=ADMIN)
     if screenshots:
         screenshot(page, screenshots, "desk-review-refused-1024.png")
+
+    # HR's cycle form names the release date, with what it does, beside the other dates.
+    page.goto(live_server.url + pages["cycle-add"][0])
+    release_on = page.get_by_label("Release on")
+    expect(release_on).to_be_visible()
+    expect(release_on).to_be_editable()
+    expect(page.locator("#content-main")).to_contain_text("held from the candidates")
 
 
 def screenshot(page, directory: str, name: str):

@@ -94,3 +94,23 @@ def test_mixed_transitions_at_once_leave_one_consistent_outcome(people, in_revie
         == type(people["candidate_member"]).objects.get(pk=people["candidate_member"].pk).level
     )
     assert moved == (final == "approved")
+
+
+def test_ten_releases_of_one_held_decision_at_once_exactly_one_applies(people):
+    """The nominator and the manager (here one person, on ten connections) release a decision
+    held for the cycle's release date: one release, one event, one message to the candidate."""
+    from notifications.models import Notification
+
+    promotion = factories.held_decision(
+        candidate=people["candidate_member"], by=people["manager"], note="Decided."
+    )
+    assert promotion.release_held
+    clients = [client_for(people["manager"]) for _ in range(10)]
+
+    statuses = post_all_at_once(clients, f"/api/v1/promotions/{promotion.id}/release/", {})
+
+    assert statuses == Counter({200: 1, 409: 9})
+    assert PromotionEvent.objects.filter(promotion=promotion, to_state="released").count() == 1
+    assert not Promotion.objects.get(pk=promotion.pk).release_held
+    told = Notification.objects.filter(recipient=people["candidate"], kind="released")
+    assert told.count() == 1

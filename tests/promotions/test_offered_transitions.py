@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 NOTE = "A note, for the transitions that need one."
 # Every state of the table, and the kinds of a state whose transitions differ: `approvable` (in
 # review with the quorum's vote: approve goes through) and `reworked` (changes requested, then a
-# new packet version: resubmit goes through).
+# new packet version: resubmit goes through); `held` (approved before the cycle's release date:
+# release goes through).
 STATES = [
     "nominated",
     "in_review",
@@ -27,6 +28,7 @@ STATES = [
     "reworked",
     "on_hold",
     "approved",
+    "held",
     "rejected",
     "withdrawn",
 ]
@@ -61,6 +63,8 @@ def promotion_in(state: str, cast: dict):
     base = {"candidate": cast["candidate_member"], "by": nominator, "actor": committee}
     if state in ("nominated", "withdrawn", "approved", "rejected", "in_review"):
         return factories.promotion(state=state, **base)
+    if state == "held":
+        return factories.held_decision(**base)
     if state == "approvable":
         return factories.promotion(state="in_review", votes=[(cast["voter"], "approve")], **base)
     if state == "on_hold":

@@ -19,12 +19,14 @@ from tests.shared import shared_rows
 pytestmark = pytest.mark.django_db
 
 # `reworked`: changes_requested, with a new packet version submitted since (resubmit may go on).
+# `held`: approved in a cycle whose release date has not come (the candidate is not told yet).
 STATES = [
     "nominated",
     "in_review",
     "changes_requested",
     "reworked",
     "approved",
+    "held",
     "rejected",
     "withdrawn",
 ]
@@ -39,7 +41,16 @@ ROLES = [
     "hr",
     "anonymous",
 ]
-ACTIONS = ["start-review", "review", "approve", "reject", "withdraw", "request-changes", "resubmit"]
+ACTIONS = [
+    "start-review",
+    "review",
+    "approve",
+    "reject",
+    "withdraw",
+    "request-changes",
+    "resubmit",
+    "release",
+]
 SUCCESS = {"review": 201}
 
 
@@ -57,12 +68,13 @@ def expected(role: str, action: str, state: str) -> int:
         "withdraw": OPEN,
         "request-changes": {"in_review"},
         "resubmit": {"reworked"},  # changes_requested without a new version: 409 too
+        "release": {"held"},  # a decision not held: 409 too
     }[action]
     may = {
         "candidate": set(),
-        "manager": {"withdraw", "resubmit"},  # the nominator
+        "manager": {"withdraw", "resubmit", "release"},  # the nominator
         # The nominator of their own report's promotion: involved, so no committee work on it.
-        "recused_committee": {"withdraw", "resubmit"},
+        "recused_committee": {"withdraw", "resubmit", "release"},
         "committee": {"start-review", "review", "approve", "reject", "request-changes"},
         "hr": {
             "start-review",
@@ -83,6 +95,8 @@ def expected_code(action: str, state: str) -> str:
     """The code of a 409."""
     if action == "resubmit" and state == "changes_requested":
         return "packet_unchanged"
+    if action == "release" and state in ("approved", "rejected"):
+        return "already_released"  # decided, and never held
     return "invalid_state"
 
 
@@ -99,6 +113,7 @@ def payload(action: str, promotion: Promotion) -> dict:
         "withdraw": {"note": "Timing."},
         "request-changes": {"note": "Add the adoption numbers."},
         "resubmit": {"note": "Numbers added."},
+        "release": {"note": "Told them this morning."},
     }[action]
 
 
@@ -141,6 +156,8 @@ def build_cast():
 
 
 def promotion_in(state: str, *, candidate: Member, nominator, voter) -> Promotion:
+    if state == "held":
+        return held_approval(candidate=candidate, nominator=nominator, voter=voter)
     votes = [] if state in ("nominated", "withdrawn") else [(voter, "approve")]
     built = "in_review" if state in CHANGES_REQUESTED else state
     promotion = factories.promotion(
@@ -160,6 +177,15 @@ def promotion_in(state: str, *, candidate: Member, nominator, voter) -> Promotio
     return Promotion.objects.get(pk=promotion.pk)
 
 
+def held_approval(*, candidate: Member, nominator, voter) -> Promotion:
+    """Approved in a calibrating cycle whose release date is days ahead."""
+    promotion = factories.held_decision(
+        candidate=candidate, to="senior-pm", by=nominator, votes=[(voter, "approve")], actor=voter
+    )
+    assert promotion.release_held
+    return Promotion.objects.get(pk=promotion.pk)
+
+
 def snapshot(promotion: Promotion):
     promotion = Promotion.objects.get(pk=promotion.pk)
     return (
@@ -167,6 +193,7 @@ def snapshot(promotion: Promotion):
         promotion.decided_at,
         promotion.packet_version,
         promotion.changes_requested_note,
+        promotion.release_held,
         PromotionEvent.objects.count(),
         PacketVersion.objects.count(),
         list(

@@ -2,9 +2,12 @@
 withdraw, request changes, submit new packet versions and resubmit, through the services. After
 every step the invariants of the workflow hold."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -13,7 +16,15 @@ from core.errors import DomainError
 from ladder.models import Level, LevelChange, Member
 from ladder.selectors import level_next_levels
 from promotions import services
-from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
+from promotions.cycles import services as cycles
+from promotions.models import (
+    OPEN_STATES,
+    Cycle,
+    PacketVersion,
+    Promotion,
+    PromotionEvent,
+    Review,
+)
 from promotions.packets import services as packets
 from tests import factories
 from tests.depth import examples
@@ -22,7 +33,15 @@ LEVEL_CODES = ["associate-pm", "pm", "senior-pm", "lead-pm", "principal-pm", "gr
 ROLES = ["manager", "other_manager", "committee1", "committee2", "hr", "candidate"]
 COMMITTEE_WORK = ["committee1", "committee2", "hr"]
 TERMINAL = {"approved", "rejected", "withdrawn"}
-TRANSITIONS = ["start-review", "approve", "reject", "withdraw", "request-changes", "resubmit"]
+TRANSITIONS = [
+    "start-review",
+    "approve",
+    "reject",
+    "withdraw",
+    "request-changes",
+    "resubmit",
+    "release",
+]
 NEXT = "the next level up"
 
 
@@ -48,6 +67,18 @@ class PromotionWorkflow(RuleBasedStateMachine):
         # HR who never takes part: allowed every action by role, so only the state can refuse.
         self.referee = factories.hr_user()
         self.levels = {m.pk: m.level_id for m in self.candidates}  # the model of the world
+        # A cycle with a release date; decide_before_the_release_date decides cases in it.
+        today = timezone.localdate()
+        self.cycle = cycles.cycle_create(
+            actor=self.referee,
+            name="Held",
+            tracks=[],
+            nominations_open_on=today,
+            nominations_close_on=today,
+            decisions_due_on=today,
+            release_on=today + timedelta(days=5),
+            effective_on=today + timedelta(days=10),
+        )
         self.successful_transitions = 0
 
     def teardown(self):
@@ -104,7 +135,7 @@ class PromotionWorkflow(RuleBasedStateMachine):
         after = Promotion.objects.get(pk=promotion.pk).state
         if done:
             self.successful_transitions += 1
-            if action == "approve":
+            if action == "approve" and Promotion.objects.get(pk=promotion.pk).level_applied:
                 self.levels[promotion.candidate_id] = promotion.to_level_id
             if action == "resubmit":  # only with a version newer than the one sent back
                 assert promotion.packet_version > (promotion.changes_requested_version or 0)
@@ -204,8 +235,44 @@ class PromotionWorkflow(RuleBasedStateMachine):
             lambda: services.TRANSITION_SERVICES[action](promotion=promotion, actor=actor)
         ):
             self.successful_transitions += 1
-            if action == "approve":
+            if action == "approve" and Promotion.objects.get(pk=promotion.pk).level_applied:
                 self.levels[promotion.candidate_id] = promotion.to_level_id
+
+    @precondition(lambda self: Promotion.objects.filter(state="in_review").exists())
+    @rule(
+        pick=st.integers(0, 50),
+        role=st.sampled_from(COMMITTEE_WORK),
+        decision=st.sampled_from(["approve", "reject"]),
+    )
+    def decide_before_the_release_date(self, pick, role, decision):
+        """A case of the cycle with a release date, decided while it calibrates: held from the
+        candidate until the nominator or the manager releases it (the random `release` does)."""
+        in_review = list(
+            Promotion.objects.filter(state="in_review").select_related("candidate").order_by("id")
+        )
+        promotion = in_review[pick % len(in_review)]
+        # A shortcut of this test: the cycle calibrates (and claims the tracks) only for this
+        # decision, so that the rest of the run nominates freely.
+        Cycle.objects.filter(pk=self.cycle.pk).update(state="calibrating")
+        Promotion.objects.filter(pk=promotion.pk).update(cycle=self.cycle)
+        actor = self.users[role]
+        try:
+            self.attempt(
+                lambda: services.promotion_review(
+                    promotion=promotion,
+                    reviewer=actor,
+                    decision=decision,
+                    comment="Reasons.",
+                    ratings=factories.ratings_for(promotion),
+                )
+            )
+            service = services.TRANSITION_SERVICES[decision]
+            done = self.attempt(lambda: service(promotion=promotion, actor=actor, note="n"))
+        finally:
+            Cycle.objects.filter(pk=self.cycle.pk).update(state="draft")
+        self.successful_transitions += done
+        if done:
+            assert Promotion.objects.get(pk=promotion.pk).release_held
 
     @precondition(lambda self: Promotion.objects.filter(state="in_review").exists())
     @rule(pick=st.integers(0, 50), role=st.sampled_from(COMMITTEE_WORK))
@@ -225,7 +292,8 @@ class PromotionWorkflow(RuleBasedStateMachine):
     @precondition(lambda self: Promotion.objects.filter(state__in=TERMINAL).exists())
     @rule(
         pick=st.integers(0, 50),
-        action=st.sampled_from([*TRANSITIONS, "review", "submit-packet"]),
+        # (release is the nominator's or the manager's, never the referee's: 403 first)
+        action=st.sampled_from([*TRANSITIONS[:-1], "review", "submit-packet"]),
     )
     def terminal_states_refuse_everything_with_409(self, pick, action):
         closed = list(Promotion.objects.filter(state__in=TERMINAL).order_by("id"))
@@ -254,8 +322,19 @@ class PromotionWorkflow(RuleBasedStateMachine):
     def levels_change_only_by_approval(self):
         actual = dict(Member.objects.filter(pk__in=self.levels).values_list("pk", "level_id"))
         assert actual == self.levels
-        approved = Promotion.objects.filter(state="approved").count()
+        approved = Promotion.objects.filter(state="approved", level_applied=True).count()
         assert LevelChange.objects.count() == approved
+
+    @invariant()
+    def only_an_unreleased_decision_of_a_cycle_with_a_release_date_is_held(self):
+        released = set(
+            PromotionEvent.objects.filter(to_state="released").values_list("promotion", flat=True)
+        )
+        for promotion in Promotion.objects.filter(release_held=True).select_related("cycle"):
+            assert promotion.state in ("approved", "rejected")
+            assert promotion.cycle.release_on and not promotion.level_applied
+            assert promotion.pk not in released
+        assert not Promotion.objects.filter(pk__in=released, release_held=True).exists()
 
     @invariant()
     def at_most_one_open_promotion_per_candidate(self):

@@ -1,0 +1,182 @@
+"""A cycle's release date (DESIGN.md, "Release date"): until a cycle's `release_on`, a decision on
+one of its promotions is held from the candidate. The candidate reads the promotion as it was
+before the decision (`in_review`, no decision, `decided_at` or `effective_on`), its timeline up to
+the decision, and hears of it when it is released: by the nominator or the candidate's manager
+once they have told them (`POST promotions/{id}/release/`), or by the periodic task on the date.
+The nominator, the manager, the committee and HR see the decision at once, with `released: false`;
+webhooks carry it at once (HR's systems are not held).
+
+What is held: a committee's (or an Executive's) decision into one of workflow.RELEASABLE, made
+before the cycle's release date, on a promotion never released before. A withdrawal is not a
+committee decision and is never held. One rule for every reader: `is_held_from(user, promotion)`,
+and `as_seen_by` gives the promotion as that reader may see it."""
+
+import copy
+from datetime import date
+
+from django.db import transaction
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from promotions import notify, permissions, webhook_events, workflow
+from promotions.errors import ErrorCode, TransitionConflict
+from promotions.models import RELEASED, Promotion, PromotionEvent
+from promotions.selectors import promotion_locked
+
+ROW = workflow.TRANSITIONS["release"]
+
+
+# --- What is held, and from whom ----------------------------------------------------------------
+
+
+def hold_if_due(promotion: Promotion, *, decides: bool, today: date | None = None) -> None:
+    """At a decision (the caller's transaction, before the row is saved): hold it for the cycle's
+    release date if that has not come and the case was never released."""
+    cycle = promotion.cycle
+    if not decides or promotion.state not in workflow.RELEASABLE or promotion.released_at:
+        return
+    if cycle is None or cycle.release_on is None:
+        return
+    promotion.release_held = cycle.release_on > (today or timezone.localdate())
+
+
+def is_held_from(user, promotion) -> bool:
+    """Whether `user` must not see the promotion's decision yet: its candidate, while held."""
+    held = bool(getattr(promotion, "release_held", False))
+    return held and user is not None and permissions.is_candidate(user, promotion)
+
+
+def held_from(user) -> Q:
+    """The promotions whose decision `user` may not see yet, as a filter."""
+    return Q(release_held=True, candidate__user=user)
+
+
+def _decision_index(events: list[tuple[str | None, str]], state: str) -> int:
+    """The index of the held decision among a promotion's events (oldest first): the last event
+    into its state."""
+    return max(i for i, (_, to_state) in enumerate(events) if to_state == state)
+
+
+def as_seen_by(user, promotion):
+    """The promotion (a model or a list row) as `user` may see it: for its candidate while its
+    decision is held, a copy as it was before the decision (the state it was decided from, no
+    decision, `decided_at`, `effective_on` or level applied, updated when the event before the
+    decision was); otherwise the promotion itself."""
+    if not is_held_from(user, promotion):
+        return promotion
+    events = list(
+        PromotionEvent.objects.filter(promotion_id=promotion.pk)
+        .order_by("at", "id")
+        .values_list("from_state", "to_state", "at")
+    )
+    cut = _decision_index([(f, t) for f, t, _ in events], promotion.state)
+    seen = copy.copy(promotion)
+    decided_from = events[cut][0]
+    if isinstance(seen, Promotion):
+        # The state field is protected (only transitions set it); this copy is never saved.
+        vars(seen)["state"] = decided_from
+    else:
+        seen.state = decided_from
+    seen.decided_at = None
+    seen.effective_on = None
+    seen.level_applied = False
+    seen.updated_at = events[cut - 1][2] if cut else promotion.created_at
+    return seen
+
+
+def timeline_as_seen_by(user, promotion, events: list) -> list:
+    """The timeline `user` may read: for the candidate while held, the events before the
+    decision."""
+    if not is_held_from(user, promotion):
+        return events
+    cut = _decision_index([(e.from_state, e.to_state) for e in events], promotion.state)
+    return events[:cut]
+
+
+def released(promotion) -> bool | None:
+    """The promotion detail's `released`: null while open (nothing decided), false while the
+    decision is held from the candidate, true once they may read it."""
+    if promotion.state in workflow.OPEN_STATES:
+        return None
+    return not promotion.release_held
+
+
+def filter_state(promotions: QuerySet[Promotion], *, state: str, user) -> QuerySet[Promotion]:
+    """The list's `state` filter as `user` sees the states: their own held decision is in the
+    state it was decided from."""
+    decided_from = PromotionEvent.objects.filter(
+        promotion_id=OuterRef("pk"), to_state=OuterRef("state")
+    ).order_by("-at", "-id")
+    held = held_from(user)
+    return promotions.annotate(seen_state=Subquery(decided_from.values("from_state")[:1])).filter(
+        (Q(state=state) & ~held) | (held & Q(seen_state=state))
+    )
+
+
+# --- Releasing ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def promotion_release(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    """The nominator or the candidate's manager, having told the candidate, releases a held
+    decision: a `released` event, and the candidate's message about the decision."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.RELEASE, promotion)
+    return release_locked(promotion, actor=actor, note=note)
+
+
+def release_refusal(promotion) -> TransitionConflict | None:
+    """Why a decision in a releasable state cannot be released: it is not held (any more)."""
+    if promotion.release_held:
+        return None
+    return TransitionConflict(
+        "This decision is not held: the candidate can read it already.",
+        code=ErrorCode.ALREADY_RELEASED,
+    )
+
+
+def release_locked(promotion: Promotion, *, actor, note: str = "") -> Promotion:
+    """Release a held decision on a promotion locked by the caller (actor None: the date came)."""
+    refusal = release_refusal(promotion)
+    if refusal:
+        raise refusal
+    promotion.release()
+    promotion.save(update_fields=["release_held", "released_at", "updated_at"])
+    PromotionEvent.objects.create(
+        promotion=promotion,
+        from_state=promotion.state,
+        to_state=RELEASED,
+        actor=actor,
+        note=note.strip(),
+    )
+    notify.notify_released(promotion=promotion, transition=ROW)
+    webhook_events.emit_transition(promotion=promotion, transition=ROW)
+    return promotion
+
+
+def promotions_release_due(*, today: date | None = None, batch: int = 100) -> int:
+    """Release every held decision whose cycle's release date has come (also those a stopped
+    scheduler left behind). Each batch in its own transaction, the rows locked with SKIP LOCKED:
+    workers running at once share the work, and each decision is released once."""
+    today = today or timezone.localdate()
+    released_count = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Promotion.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(release_held=True, cycle__release_on__lte=today)
+                .select_related(
+                    "candidate__user",
+                    "candidate__manager__user",
+                    "from_level",
+                    "to_level",
+                    "nominated_by",
+                    "cycle",
+                )
+                .order_by("id")[:batch]
+            )
+            for promotion in due:
+                release_locked(promotion, actor=None)
+        released_count += len(due)
+        if len(due) < batch:
+            return released_count
