@@ -171,7 +171,16 @@ def _may(user, action: str, promotion: Promotion) -> bool:
             is_nominator(user, promotion)
             or (roles.is_hr(user) and not is_candidate(user, promotion))
         ) and not _protected_from(user, promotion)
-    work = work_of(action, promotion.state)
+    row = workflow.TRANSITIONS.get(APPROVE if action == REVIEW else action)
+    if row is not None and promotion.state not in row.sources:
+        # Not from this state (409 follows): whoever does it from some state may ask.
+        return any(_does(user, work, promotion, recusal=False) for work in row.works)
+    return _does(user, work_of(action, promotion.state), promotion)
+
+
+def _does(user, work: workflow.Work, promotion: Promotion, *, recusal: bool = True) -> bool:
+    """Whether `user` does `work` on the promotion; `recusal`: also asking whether they took part
+    before (an Executive's and an appeal panel's work), which only their state asks."""
     if work == workflow.Work.APPELLANT:
         return is_candidate(user, promotion) or is_nominator(user, promotion)
     # start-review, review, approve, reject, request-changes: the committee's work (an
@@ -180,10 +189,12 @@ def _may(user, action: str, promotion: Promotion) -> bool:
     if not sees_committee_work(user, promotion) or is_packet_author(user, promotion):
         return False
     if work == workflow.Work.EXECUTIVE:
-        return roles.is_executive(user) and not _took_part(user, promotion, work)
+        return roles.is_executive(user) and not (recusal and _took_part(user, promotion, work))
     if not roles.sees_everyone(user):  # an Executive does not do the committee's work
         return False
-    return work != workflow.Work.APPEAL_PANEL or not _took_part(user, promotion, work)
+    if work == workflow.Work.APPEAL_PANEL and recusal:
+        return not _took_part(user, promotion, work)
+    return True
 
 
 def work_of(action: str, state: str) -> workflow.Work:
