@@ -3,7 +3,23 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+
+def grant(apps, schema_editor):
+    """HR reads every request in the admin (and answers there through its own buttons)."""
+    app_config = apps.get_app_config("promotions")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    view = Permission.objects.filter(
+        content_type__app_label="promotions", codename="view_nominationrequest"
+    )
+    for group in Group.objects.filter(name="HR"):
+        group.permissions.add(*view)
 
 
 class Migration(migrations.Migration):
@@ -116,4 +132,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]

@@ -13,6 +13,8 @@ import config.auth_views
 import ladder.serializers
 import notifications.serializers
 import promotions.cycles.serializers
+import promotions.delegations.serializers
+import promotions.requests.serializers
 import promotions.serializers
 import webhooks.serializers
 from config.errors import ERROR_CODES, field_errors
@@ -87,6 +89,8 @@ def request_serializers():
         ladder.serializers,
         promotions.serializers,
         promotions.cycles.serializers,
+        promotions.delegations.serializers,
+        promotions.requests.serializers,
         notifications.serializers,
         webhooks.serializers,
     ]

@@ -14,6 +14,7 @@ from django.test import Client
 
 from ladder.models import Level
 from notifications.models import Notification
+from promotions.requests import services as nomination_requests
 from tests import factories
 from tests.routes import url_patterns
 from tests.shared import shared_rows
@@ -64,6 +65,21 @@ TABLE = {
     "/team/{member_id}/nominate/{level_code}/": {
         "get": row(LOGIN, 404, 200, 404, 404, 200),
         "post": row(LOGIN, 404, 200, 404, 404, 200),  # an empty form: refused, shown again
+    },
+    # A move up from one's level (senior-pm: the member's and other's); refused, the form again.
+    "/me/request/{level_code}/": {
+        "get": row(LOGIN, 200, 404, 200, 404, 404),
+        "post": row(LOGIN, 200, 404, 200, 404, 404),
+    },
+    # The member's request: their manager and HR answer (accepting it is refused: the member has
+    # an open promotion; said on /team/); nobody else learns it exists.
+    "/team/requests/{request_id}/accept/": {
+        "get": signed_in(405),
+        "post": row(LOGIN, 404, 302, 404, 404, 302),
+    },
+    "/team/requests/{request_id}/decline/": {
+        "get": signed_in(405),
+        "post": row(LOGIN, 404, 200, 404, 404, 200),  # no reason: refused, the form again
     },
     "/nominations/{promotion_id}/": {
         "get": row(LOGIN, 404, 200, 404, 404, 404),
@@ -129,6 +145,12 @@ def build_world():
     other = factories.MemberFactory(level=Level.objects.get(code="pm"))
     committee = factories.committee_member(level="vp-product")
     hr = factories.hr_user()
+    request = nomination_requests.nomination_request_create(
+        user=member.user,
+        to_level=Level.objects.get(code="senior-pm"),
+        justification="Ready, I think.",
+        evidence=factories.evidence_for("senior-pm"),
+    )
     promotion = factories.promotion(candidate=member, to="senior-pm")
     notification = Notification.objects.filter(recipient=committee, promotion=promotion).first()
     users = {
@@ -141,6 +163,7 @@ def build_world():
     values = {
         "promotion_id": promotion.pk,
         "member_id": member.pk,
+        "request_id": request.pk,
         "level_code": "senior-pm",
         "notification_id": notification.pk,
         "uidb64": "MQ",

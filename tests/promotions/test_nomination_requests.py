@@ -232,3 +232,35 @@ def test_the_form_refuses_with_the_reasons_in_words_and_keeps_what_was_typed():
     assert "typed-3f9: I am ready." in refused and "months required" in refused
     assert pm.get("/me/request/cpo/").status_code == 404
     assert not NominationRequest.objects.exists()
+
+
+def test_hr_sees_every_request_in_the_admin_with_how_long_answers_took():
+    member, manager = factories.team()
+    waiting, _ = factories.team()
+    level = Level.objects.get(code="senior-pm")
+    answered = services.nomination_request_create(user=member.user, to_level=level, **_packet())
+    services.nomination_request_decline(request=answered, actor=manager.user, reason=REASON)
+    NominationRequest.objects.filter(pk=answered.pk).update(
+        answered_at=answered.created_at + timedelta(days=3, hours=4)
+    )
+    pending = services.nomination_request_create(user=waiting.user, to_level=level, **_packet())
+    hr = _site(factories.hr_user())
+    url = "/admin/promotions/nominationrequest/"
+
+    listed = hr.get(url).content.decode()
+    assert "3 days 4 h" in listed and "waiting" in listed
+    only_pending = hr.get(url + "?state__exact=pending").content.decode()
+    assert waiting.name in only_pending and member.name not in only_pending
+    assert _site(factories.committee_member()).get(url).status_code == 403
+    page = hr.get(f"{url}{pending.pk}/change/").content.decode()
+    assert "Accept and nominate" in page and "Decline the request" in page
+    assert "Accept and nominate" not in hr.get(f"{url}{answered.pk}/change/").content.decode()
+    assert hr.post(f"{url}{pending.pk}/change/", {}).status_code == 403  # read-only
+
+    answer = f"{url}{pending.pk}/answer/"
+    hr.post(answer, {"action": "decline", "reason": ""})
+    assert NominationRequest.objects.get(pk=pending.pk).state == "pending"
+    accepted = hr.post(answer, {"action": "accept"})
+    pending.refresh_from_db()
+    assert pending.state == "accepted"
+    assert accepted["Location"] == f"/admin/promotions/promotion/{pending.promotion_id}/change/"
