@@ -2,6 +2,7 @@
 
 The checks go 404 (may not see it), 403 (may not do it), 409 (not from this state)."""
 
+import copy
 import functools
 
 from django.db.models import Q
@@ -18,7 +19,7 @@ from promotions.errors import (
     PromotionNotFound,
     TransitionConflict,
 )
-from promotions.models import OPEN_STATES, Promotion
+from promotions.models import OPEN_STATES, Promotion, PromotionState
 
 # The action names are those of the API's URLs; each transition is the model's method of that
 # name (django-fsm-2), which alone knows the states it starts from. Declared in the one table of
@@ -230,7 +231,22 @@ def _superuser_protected(user, candidate) -> bool:
     return not user.is_superuser and candidate.user.is_superuser
 
 
+def known_to(user, promotion):
+    """The promotion as far as `user` knows its state: the candidate of a decision held for its
+    cycle's release date knows it as in review (promotions/release.py), so what they are offered
+    and refused, and the words of a refusal, are those of a case in review."""
+    if not (getattr(promotion, "release_held", False) and is_candidate(user, promotion)):
+        return promotion
+    seen = copy.copy(promotion)
+    if isinstance(seen, Promotion):
+        vars(seen)["state"] = PromotionState.IN_REVIEW  # a protected field; never saved
+    else:
+        seen.state = PromotionState.IN_REVIEW
+    return seen
+
+
 def ensure_can(user, action: str, promotion: Promotion) -> None:
+    promotion = known_to(user, promotion)
     if not can_see(user, promotion):
         raise PromotionNotFound()
     if not _may(user, action, promotion):
@@ -240,8 +256,10 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
                 code=LadderErrorCode.SUPERUSER_PROTECTED,
             )
         work = work_of(action, promotion.state)
-        if work in (workflow.Work.EXECUTIVE, workflow.Work.APPEAL_PANEL) and _took_part(
-            user, promotion, work
+        if (
+            work in (workflow.Work.EXECUTIVE, workflow.Work.APPEAL_PANEL)
+            and _does(user, work, promotion, recusal=False)
+            and _took_part(user, promotion, work)
         ):
             raise ActionNotAllowed(
                 "You voted on or decided this promotion before: its "
@@ -272,6 +290,7 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
 def allows(user, action: str, promotion: Promotion) -> bool:
     """The same checks as ensure_can, without building errors (a page's rows ask
     allowed_transitions, which asks visibility once for all the transitions)."""
+    promotion = known_to(user, promotion)
     return (
         state_allows(action, promotion)
         and can_see(user, promotion)
@@ -283,6 +302,7 @@ def allowed_transitions(user, promotion: Promotion) -> list[str]:
     """The transitions `allows` grants, with the visibility asked once (a list asks every row)."""
     if not can_see(user, promotion):
         return []
+    promotion = known_to(user, promotion)
     return [a for a in TRANSITIONS if state_allows(a, promotion) and _may(user, a, promotion)]
 
 

@@ -109,6 +109,15 @@ def test_who_may_release_and_the_order_of_refusals():
     hr = factories.hr_user()
     promotion = decided(cycle, "reject", candidate=candidate, by=hr)
     url = f"/api/v1/promotions/{promotion.pk}/release/"
+    # The candidate is offered and refused what a case in review offers and refuses: no appeal
+    # of a rejection they have not been told of, in words that do not tell it either.
+    as_candidate = client_of(candidate.user)
+    seen = as_candidate.get(url.replace("release/", "")).json()
+    assert seen["state"] == "in_review" and seen["available_transitions"] == []
+    appeal = as_candidate.post(
+        url.replace("release/", "appeal/"), {"statement": "I disagree."}, format="json"
+    )
+    assert appeal.status_code == 409 and "reject" not in appeal.json()["detail"].lower()
     assert client_of(factories.UserFactory()).post(url, {}).status_code == 404
     for refused in (candidate.user, factories.committee_member(), factories.hr_user()):
         response = client_of(refused).post(url, {}, format="json")
