@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange, Member
 from promotions import services
+from promotions.appeals import services as appeals
 from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
 from promotions.packets import services as packets
 from tests import factories
@@ -315,3 +316,133 @@ def test_requesting_changes_needs_a_note(cast, note):
     assert response.status_code == 400, response.json()
     assert response.json()["code"] == "note_required"
     assert snapshot(promotion) == before
+
+
+# --- The executive step and appeals (issue 25, part A) ------------------------------------------
+# Their states, built once for the module (each a candidate of its own: one open promotion each),
+# and who may do what from them. `voter`: a committee member who voted on every one of them before
+# (never on an Executive's step or an appeal's panel); `committee`: one who did not.
+LATER_STATES = ["awaiting_executive", "rejected", "appealed", "upheld"]
+LATER_ROLES = [
+    "candidate",
+    "manager",
+    "other_manager",
+    "committee",
+    "voter",
+    "executive",
+    "hr",
+    "anonymous",
+]
+LATER_ACTIONS = ["approve", "reject", "appeal", "uphold"]
+
+
+def expected_later(role: str, action: str, state: str) -> int:
+    if role == "anonymous":
+        return 401
+    if role == "other_manager":
+        return 404
+    source = {
+        "approve": {"awaiting_executive", "appealed"},
+        "reject": {"awaiting_executive"},
+        "appeal": {"rejected"},
+        "uphold": {"appealed"},
+    }[action]
+    # Who does the action from some state (a 409 elsewhere), and who from each of its sources.
+    does = {
+        "approve": {"committee", "voter", "hr", "executive"},
+        "reject": {"committee", "voter", "hr", "executive"},
+        "appeal": {"candidate", "manager"},
+        "uphold": {"committee", "voter", "hr"},
+    }[action]
+    from_here = {
+        ("approve", "awaiting_executive"): {"executive"},
+        ("approve", "appealed"): {"committee", "hr"},
+        ("reject", "awaiting_executive"): {"executive"},
+        ("appeal", "rejected"): {"candidate", "manager"},
+        ("uphold", "appealed"): {"committee", "hr"},
+    }
+    if state in source:
+        return 200 if role in from_here[(action, state)] else 403
+    return 409 if role in does else 403
+
+
+def later_payload(action: str) -> dict:
+    return {
+        "approve": {"note": "Agreed."},
+        "reject": {"note": "Not this year."},
+        "appeal": {"statement": "The launch numbers came after the committee met."},
+        "uphold": {"note": "The numbers do not change it."},
+    }[action]
+
+
+def build_later_cast():
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    other_manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    factories.MemberFactory(manager=other_manager)
+    voter, decider, panelist = (factories.committee_member() for _ in range(3))
+    cast = {
+        "manager": manager.user,
+        "other_manager": other_manager.user,
+        "committee": factories.committee_member(),
+        "voter": voter,
+        "executive": factories.executive(),
+        "hr": factories.hr_user(),
+    }
+    promotions = {}
+    senior = factories.MemberFactory(level=Level.objects.get(code="group-pm"), manager=manager)
+    waiting = factories.promotion(
+        candidate=senior, to="head-of-product", state="in_review", votes=[(voter, "approve")]
+    )
+    promotions["awaiting_executive"] = services.promotion_approve(promotion=waiting, actor=decider)
+    for state in ("rejected", "appealed", "upheld"):
+        candidate = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+        promotion = factories.promotion(
+            candidate=candidate, to="senior-pm", state="in_review", votes=[(voter, "reject")]
+        )
+        promotion = services.promotion_reject(promotion=promotion, actor=decider, note="Not yet.")
+        if state != "rejected":
+            promotion = appeals.promotion_appeal(
+                promotion=promotion, actor=candidate.user, statement="New numbers."
+            )
+            factories.review(promotion, panelist, "approve")
+        if state == "upheld":
+            promotion = appeals.promotion_uphold(
+                promotion=promotion, actor=panelist, note="It stands."
+            )
+        promotions[state] = promotion
+    assert {state: p.state for state, p in promotions.items()} == {s: s for s in LATER_STATES}
+    return cast, {state: p.pk for state, p in promotions.items()}
+
+
+@pytest.fixture(scope="module")
+def shared_later(django_db_setup, django_db_blocker):
+    with shared_rows(django_db_blocker):
+        yield build_later_cast()
+
+
+@pytest.mark.parametrize("state", LATER_STATES)
+@pytest.mark.parametrize("action", LATER_ACTIONS)
+@pytest.mark.parametrize("role", LATER_ROLES)
+def test_executive_and_appeal_matrix(db, shared_later, role, action, state):
+    cast, promotion_ids = shared_later
+    promotion = Promotion.objects.select_related("candidate__user").get(pk=promotion_ids[state])
+    client = APIClient()
+    if role != "anonymous":
+        user = promotion.candidate.user if role == "candidate" else cast[role]
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+    before = snapshot(promotion)
+
+    response = client.post(
+        f"/api/v1/promotions/{promotion.pk}/{action}/", later_payload(action), format="json"
+    )
+
+    want = expected_later(role, action, state)
+    assert response.status_code == want, response.json()
+    if want == 409:
+        assert response.json()["code"] == "invalid_state"
+    if role == "voter" and state == "appealed" and action in ("approve", "uphold"):
+        assert response.json()["code"] == "took_part_before"
+    if want >= 400:
+        assert snapshot(promotion) == before
+    else:
+        assert snapshot(promotion) != before
