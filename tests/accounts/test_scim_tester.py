@@ -1,9 +1,10 @@
-"""scim2-tester, the SCIM RFCs' compliance checker, against the service on a live server."""
+"""scim2-tester, the SCIM RFCs' compliance checker, against the service on a live server.
+
+scim2-tester and scim2-client are imported by the test, not by the module: building their pydantic
+models takes seconds, which every pytest-xdist worker would spend collecting the suite."""
 
 import httpx2
 import pytest
-from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_tester import Status, check_server, filling
 
 from accounts.scim import tokens
 from ladder.models import Level
@@ -12,6 +13,8 @@ from tests import factories
 
 @pytest.fixture
 def scim_client(live_server):
+    from scim2_client.engines.httpx2 import SyncSCIMClient
+
     _, token = tokens.scim_token_create(actor=None, name="tester")
     http = httpx2.Client(
         base_url=f"{live_server.url}/scim/v2", headers={"Authorization": f"Bearer {token}"}
@@ -20,13 +23,12 @@ def scim_client(live_server):
         yield SyncSCIMClient(http)
 
 
-OK = (Status.SUCCESS, Status.SKIPPED)
-
-
 @pytest.fixture
 def valid_examples(monkeypatch):
     """SCIM has no date type, so the checker cannot know that levelSince is a date; nor which
     ids a manager may have. Where it makes up a value, these paths get a valid one."""
+    from scim2_tester import filling
+
     boss = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
     made_up = filling.get_random_example_value
 
@@ -53,8 +55,11 @@ def test_scim2_tester_passes_every_check_it_runs(scim_client, valid_examples):
     groups it works on, and the role groups are neither created nor deleted over SCIM
     (tests/accounts/test_scim_groups.py checks their members). What is skipped is what
     docs/scim.md lists as not supported."""
+    from scim2_tester import Status, check_server
+
     results = check_server(scim_client, resource_types=["User"])
-    failed = [(r.title, r.resource_type, r.reason) for r in results if r.status not in OK]
+    ok = (Status.SUCCESS, Status.SKIPPED)
+    failed = [(r.title, r.resource_type, r.reason) for r in results if r.status not in ok]
     assert failed == []
     skipped = {r.title for r in results if r.status == Status.SKIPPED}
     assert skipped <= {"search_with_attributes"}  # POST .search: 501

@@ -1,5 +1,8 @@
-"""Schemathesis against our own OpenAPI schema, for each role. `make test` runs a few examples per
-operation; `make fuzz` many (FUZZ_EXAMPLES)."""
+"""Schemathesis against our own OpenAPI schema, for each role. `make test` runs a few generated
+examples per operation and role, and schemathesis's coverage phase (its deterministic boundary
+cases: about 45 requests an operation) for the roles whose requests reach the input rules; `make
+fuzz` and `make test-deep` run every phase for every role, `make fuzz` with many examples
+(FUZZ_EXAMPLES)."""
 
 import os
 
@@ -10,6 +13,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     ignored_auth,
     negative_data_rejection,
@@ -20,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from ladder.models import Level
 from promotions.requests import services as nomination_requests
 from tests import factories
+from tests.depth import DEEP
 from tests.shared import shared_rows
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
@@ -41,8 +46,20 @@ CHECKS = [
     ignored_auth,
 ]
 ROLES = ["anonymous", "member", "manager", "committee", "hr"]
+# The boundary cases, in `make test`, for HR (whose requests reach nearly every operation's input
+# rules) and the member (their own requests, nomination requests and appeals); the other roles'
+# requests stop at authentication or visibility first (401, 404, 403) or reach the same input
+# rules as HR's. In `make fuzz` and `make test-deep`, for every role.
+EVERY_PHASE_FOR_EVERY_ROLE = DEEP or "FUZZ_EXAMPLES" in os.environ
+BOUNDARY_ROLES = ROLES if EVERY_PHASE_FOR_EVERY_ROLE else ["member", "hr"]
+GENERATED_ONLY_ROLES = [role for role in ROLES if role not in BOUNDARY_ROLES]
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+generated_only = schemathesis.openapi.from_wsgi(
+    "/api/v1/schema/",
+    get_wsgi_application(),
+    config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}),
+)
 
 
 @pytest.fixture
@@ -82,14 +99,30 @@ def tokens(db, keep_test_connection, shared_tokens):
     return shared_tokens
 
 
-@pytest.mark.parametrize("role", ROLES)
-@schema.parametrize()
-@settings(
+FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_api_conforms_to_its_schema(case, role, tokens):
+
+
+def call_as(role, case, tokens):
     headers = {} if role == "anonymous" else {"Authorization": f"Token {tokens[role]}"}
     case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+@pytest.mark.parametrize("role", BOUNDARY_ROLES)
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_conforms_to_its_schema(case, role, tokens):
+    call_as(role, case, tokens)
+
+
+if GENERATED_ONLY_ROLES:
+
+    @pytest.mark.parametrize("role", GENERATED_ONLY_ROLES)
+    @generated_only.parametrize()
+    @FUZZ_SETTINGS
+    def test_api_conforms_to_its_schema_on_generated_examples(case, role, tokens):
+        call_as(role, case, tokens)
