@@ -22,12 +22,17 @@ class RequestForm(PacketForm):
 
 class DeclineForm(GuardedForm):
     reason = forms.CharField(
-        label="Reason",
+        label="Why you decline",
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The member reads it.",
         error_messages={"required": "Say why you decline: the member reads it."},
     )
+
+    def __init__(self, *args, request, **kwargs):
+        """One per request on /team/: its ids and label name the member."""
+        super().__init__(*args, auto_id=f"id_%s_{request.pk}", **kwargs)
+        self.fields["reason"].label = f"Why you decline {request.member.name}'s request"
 
 
 def me_requests_context(member) -> dict:
@@ -51,6 +56,6 @@ def team_requests_context(user, *, refused: tuple[int, DeclineForm] | None = Non
         if refused is not None and refused[0] == request.pk:
             form = refused[1]
         else:
-            form = DeclineForm(auto_id=f"id_%s_{request.pk}")
+            form = DeclineForm(request=request)
         answers.append((request, form))
     return {"nomination_requests": answers}

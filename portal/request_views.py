@@ -140,7 +140,7 @@ def request_accept(request: HttpRequest, request_id: int) -> HttpResponse:
 def request_decline(request: HttpRequest, request_id: int) -> HttpResponse:
     """Decline with a reason; a refused form stays on /team/ with what was typed."""
     nomination_request = _answerable(request, request_id)
-    form = DeclineForm(request.POST, auto_id=f"id_%s_{request_id}")
+    form = DeclineForm(request.POST, request=nomination_request)
     if form.is_valid():
         try:
             services.nomination_request_decline(
