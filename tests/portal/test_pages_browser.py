@@ -89,6 +89,11 @@ def pages_of(world) -> dict[str, list[tuple[str, str]]]:
             ("inbox", "/inbox/"),
             ("password-change", "/password/change/"),
         ],
+        # Eligible for lead-pm: the link to ask beside it, and the form to ask with.
+        "chidi": [
+            ("me-eligible", "/me/"),
+            ("request", reverse("portal:request", args=["lead-pm"])),
+        ],
         "": [("login", "/login/"), ("password-reset", "/password/reset/")],
     }
 
@@ -113,6 +118,52 @@ def test_every_member_page_fits_and_passes_axe_at_every_width(chromium, live_ser
                         full_page=True,
                     )
         context.close()
+    _a_request_asked_declined_asked_again_and_accepted(chromium, live_server.url, world)
+
+
+def _a_request_asked_declined_asked_again_and_accepted(chromium, base_url: str, world) -> None:
+    """Chidi asks Maya from /me/; Maya answers on /team/ (a decline without a reason is refused,
+    in words), declines; Chidi reads why on /me/, asks again, and Maya's accept opens the new
+    nomination. Each page fits and passes axe at every width."""
+    chidi = chromium.new_context(viewport={"width": WIDTHS[0], "height": 900}).new_page()
+    maya = chromium.new_context(viewport={"width": WIDTHS[0], "height": 900}).new_page()
+    sign_in(chidi, base_url, "chidi")
+    sign_in(maya, base_url, "maya")
+
+    def ask() -> None:
+        chidi.goto(f"{base_url}/me/")
+        chidi.get_by_role("link", name="Ask my manager to nominate me for Lead").click()
+        chidi.get_by_label("Why I am ready").fill("I lead the payments roadmap.")
+        for box in chidi.get_by_label("Evidence").all():
+            box.fill("Shipped instant payouts with the squad.")
+        chidi.get_by_role("button", name="Send the request to my manager").click()
+        chidi.wait_for_url(f"{base_url}/me/#requests")
+
+    ask()
+    assert chidi.get_by_text("Waiting for the manager").is_visible()
+    maya.goto(f"{base_url}/team/")
+    request = maya.locator("#requests")
+    assert request.get_by_text("Chidi Anagonye asks to be nominated for Lead").is_visible()
+    for width in WIDTHS:
+        maya.set_viewport_size({"width": width, "height": 900})
+        check_page(maya, container="main")
+    maya.get_by_role("button", name="Decline the request of Chidi Anagonye").click()
+    assert maya.get_by_text("Say why you decline: the member reads it.").is_visible()
+    check_page(maya, container="main")
+    reason = "Lead the pricing launch first; we talk again in March."
+    maya.get_by_label("Why you decline Chidi Anagonye's request").fill(reason)
+    maya.get_by_role("button", name="Decline the request of Chidi Anagonye").click()
+    maya.wait_for_url(f"{base_url}/team/")
+
+    chidi.goto(f"{base_url}/me/")
+    assert chidi.locator("#requests").get_by_text(reason).is_visible()
+    check_page(chidi, container="main")
+    ask()
+    maya.goto(f"{base_url}/team/")
+    maya.get_by_role("button", name="Accept and nominate Chidi Anagonye").click()
+    promotion = Promotion.objects.get(candidate=world["chidi"])
+    maya.wait_for_url(f"{base_url}/nominations/{promotion.pk}/")
+    assert maya.get_by_text("I lead the payments roadmap.").first.is_visible()
 
 
 def test_a_refused_nomination_fits_too(chromium, live_server):
