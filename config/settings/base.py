@@ -319,6 +319,12 @@ SPECTACULAR_SETTINGS = {
             "reason the member reads. Only managers and HR nominate.",
         },
         {
+            "name": "delegations",
+            "description": "A committee member or an Executive on leave hands their seat to "
+            "someone holding the same role for some days: the delegate receives the seat's "
+            "messages and votes for it (`on_behalf_of`). HR sees and manages every delegation.",
+        },
+        {
             "name": "notifications",
             "description": "Each user's inbox: review requests, decisions and reminders.",
         },

@@ -11,9 +11,11 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from ladder.models import Level
 from notifications.models import Notification
+from promotions.delegations import services as delegations
 from promotions.requests import services as nomination_requests
 from tests import factories
 from tests.routes import url_patterns
@@ -56,6 +58,14 @@ TABLE = {
     # No Slack on this site (SLACK_BOT_TOKEN unset): nothing to turn
     # (tests/notifications/test_slack.py has the page with Slack).
     "/me/slack/": {"get": signed_in(405), "post": row(LOGIN, 404, 404, 404, 404, 404)},
+    # Seat holders name a delegate (an empty form: refused, /me/ again); nobody else has a seat.
+    "/me/delegations/": {"get": signed_in(405), "post": row(LOGIN, 404, 404, 404, 200, 404)},
+    # A delegation the committee member holds: the delegate is refused (said on /me/), HR
+    # revokes it; nobody else learns it exists.
+    "/me/delegations/{delegation_id}/revoke/": {
+        "get": signed_in(405),
+        "post": row(LOGIN, 404, 404, 404, 302, 302),
+    },
     "/me/promotions/{promotion_id}/": {
         "get": row(LOGIN, 200, 404, 404, 404, 404),
         "post": signed_in(405),
@@ -152,6 +162,14 @@ def build_world():
         evidence=factories.evidence_for("senior-pm"),
     )
     promotion = factories.promotion(candidate=member, to="senior-pm")
+    absent = factories.committee_member()
+    delegation = delegations.delegation_create(
+        actor=absent,
+        delegator=absent,
+        delegate=committee,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+    )
     notification = Notification.objects.filter(recipient=committee, promotion=promotion).first()
     users = {
         "member": member.user,
@@ -164,6 +182,7 @@ def build_world():
         "promotion_id": promotion.pk,
         "member_id": member.pk,
         "request_id": request.pk,
+        "delegation_id": delegation.pk,
         "level_code": "senior-pm",
         "notification_id": notification.pk,
         "uidb64": "MQ",

@@ -59,6 +59,7 @@ def test_a_rejection_records_its_votes_too(people, in_review):
     assert event.votes == [
         {
             "reviewer": people["committee"].username,
+            "cast_by": people["committee"].username,
             "decision": "reject",
             "counted": True,
             "why_not": None,

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from ladder.models import Level
 from notifications.models import Notification
+from promotions.delegations import services as delegations
 from tests import factories
 from tests.routes import url_patterns
 from tests.shared import shared_rows
@@ -191,6 +192,15 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    "/api/v1/promotions/{pk}/release/": {
+        # The nominator's or the candidate's manager's (not HR's or the committee's); only a
+        # decision held for its cycle's release date.
+        "post": row(401, 403, 409, 404, 403, 403),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/promotions/{pk}/packet/": {
         "get": row(401, 200, 200, 404, 200, 200),  # the candidate reads their case too
         # A new version: the nominator or HR, while nominated; an empty body is 400.
@@ -292,6 +302,22 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    # Seat holders (the committee, the Executives) and HR; a delegation held by the committee
+    # member: they may not revoke it (its delegator or HR), nobody else learns it exists.
+    "/api/v1/delegations/": {
+        "get": row(401, 403, 403, 403, 200, 200),
+        "post": row(401, 403, 403, 403, 400, 400),  # an empty body: no delegate
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/delegations/{pk}/": {
+        "delete": row(401, 404, 404, 404, 403, 204),
+        "get": NOT_OFFERED,
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+    },
     "/api/v1/notifications/": {
         "get": private(200),
         "post": NOT_OFFERED,
@@ -379,7 +405,16 @@ def build_world():
         "hr": hr,
     }
     cycle = factories.draft_cycle(hr)
+    absent = factories.committee_member()
+    delegation = delegations.delegation_create(
+        actor=absent,
+        delegator=absent,
+        delegate=committee,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+    )
     ids = {
+        "delegations": delegation.pk,
         "members": member.pk,
         "promotions": promotion.pk,
         "notifications": notification.pk,
