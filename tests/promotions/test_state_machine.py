@@ -17,8 +17,10 @@ from ladder.models import Level, LevelChange, Member
 from ladder.selectors import level_next_levels
 from promotions import services
 from promotions.cycles import services as cycles
+from promotions.delegations import services as delegations
 from promotions.models import (
     OPEN_STATES,
+    Appeal,
     Cycle,
     PacketVersion,
     Promotion,
@@ -30,9 +32,10 @@ from tests import factories
 from tests.depth import examples
 
 LEVEL_CODES = ["associate-pm", "pm", "senior-pm", "lead-pm", "principal-pm", "group-pm", "cpo"]
-ROLES = ["manager", "other_manager", "committee1", "committee2", "hr", "candidate"]
+ROLES = ["manager", "other_manager", "committee1", "committee2", "hr", "executive", "candidate"]
 COMMITTEE_WORK = ["committee1", "committee2", "hr"]
-TERMINAL = {"approved", "rejected", "withdrawn"}
+# Closed; a rejection may still be appealed by its candidate or nominator (never the referee).
+TERMINAL = {"approved", "rejected", "withdrawn", "upheld"}
 TRANSITIONS = [
     "start-review",
     "approve",
@@ -41,6 +44,8 @@ TRANSITIONS = [
     "request-changes",
     "resubmit",
     "release",
+    "appeal",
+    "uphold",
 ]
 NEXT = "the next level up"
 
@@ -55,7 +60,8 @@ class PromotionWorkflow(RuleBasedStateMachine):
         other_manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
         self.candidates = [
             factories.MemberFactory(level=Level.objects.get(code=code), manager=manager)
-            for code in ("associate-pm", "pm", "senior-pm")
+            # group-pm: its moves (head-of-product) wait for an Executive after the committee
+            for code in ("associate-pm", "pm", "senior-pm", "group-pm")
         ]
         self.users = {
             "manager": manager.user,
@@ -63,6 +69,7 @@ class PromotionWorkflow(RuleBasedStateMachine):
             "committee1": factories.committee_member(),
             "committee2": factories.committee_member(),
             "hr": factories.hr_user(),
+            "executive": factories.executive(),
         }
         # HR who never takes part: allowed every action by role, so only the state can refuse.
         self.referee = factories.hr_user()
@@ -80,6 +87,14 @@ class PromotionWorkflow(RuleBasedStateMachine):
             effective_on=today + timedelta(days=10),
         )
         self.successful_transitions = 0
+        # committee1 is away this week: committee2 holds their seat.
+        delegations.delegation_create(
+            actor=self.users["committee1"],
+            delegator=self.users["committee1"],
+            delegate=self.users["committee2"],
+            starts_on=today,
+            ends_on=today + timedelta(days=7),
+        )
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -100,7 +115,7 @@ class PromotionWorkflow(RuleBasedStateMachine):
         return True
 
     @rule(
-        candidate=st.integers(0, 2),
+        candidate=st.integers(0, 3),
         to=st.one_of(st.just(NEXT), st.sampled_from(LEVEL_CODES)),
         role=st.sampled_from(ROLES),
     )
@@ -131,7 +146,10 @@ class PromotionWorkflow(RuleBasedStateMachine):
         before = promotion.state
         service = services.TRANSITION_SERVICES[action]
         actor = self.actor(role, promotion.candidate)
-        done = self.attempt(lambda: service(promotion=promotion, actor=actor, note="A note."))
+        extra = {"statement": "New numbers."} if action == "appeal" else {}
+        done = self.attempt(
+            lambda: service(promotion=promotion, actor=actor, note="A note.", **extra)
+        )
         after = Promotion.objects.get(pk=promotion.pk).state
         if done:
             self.successful_transitions += 1
@@ -148,11 +166,15 @@ class PromotionWorkflow(RuleBasedStateMachine):
         role=st.one_of(st.sampled_from(COMMITTEE_WORK), st.sampled_from(ROLES)),
         decision=st.sampled_from(["approve", "reject"]),
         every_criterion=st.booleans(),
+        for_the_absent_seat=st.booleans(),
     )
-    def review(self, pick, role, decision, every_criterion):
+    def review(self, pick, role, decision, every_criterion, for_the_absent_seat):
+        """A vote; or one on behalf of committee1's seat, which committee2 holds by a
+        delegation (anyone else sending it is refused)."""
         promotions = self.promotions()
         promotion = promotions[pick % len(promotions)]
         reviewer = self.actor(role, promotion.candidate)
+        seat = self.users["committee1"].username if for_the_absent_seat else None
         ratings = factories.ratings_for(promotion, "meets" if decision == "approve" else "not_yet")
         if not every_criterion:
             ratings.popitem()
@@ -164,8 +186,11 @@ class PromotionWorkflow(RuleBasedStateMachine):
                 decision=decision,
                 comment="Reasons.",
                 ratings=ratings,
+                on_behalf_of=seat,
             )
         )
+        if done and seat:
+            assert reviewer == self.users["committee2"]
         if not every_criterion:
             assert not done  # ratings_missing (or refused earlier): nothing recorded
         if not done:
@@ -209,6 +234,8 @@ class PromotionWorkflow(RuleBasedStateMachine):
         actor = self.users[role]
         if promotion.state == "nominated":
             action = "start-review"
+        elif promotion.state == "awaiting_executive":
+            actor, action = self.users["executive"], "approve"
         elif promotion.state == "changes_requested":
             # The nominator's usual next step: a new version, then back to review (HR may too).
             actor = self.users["hr"]
@@ -274,6 +301,28 @@ class PromotionWorkflow(RuleBasedStateMachine):
         if done:
             assert Promotion.objects.get(pk=promotion.pk).release_held
 
+    @precondition(lambda self: Promotion.objects.filter(state="rejected").exists())
+    @rule(pick=st.integers(0, 50), role=st.sampled_from(["candidate", "manager"]))
+    def appeal_a_rejection(self, pick, role):
+        """The candidate or the nominator appeals, so that runs reach appealed (refused beside a
+        newer open promotion of the candidate)."""
+        rejected = list(
+            Promotion.objects.filter(state="rejected").select_related("candidate__user")
+        )
+        promotion = rejected[pick % len(rejected)]
+        done = self.attempt(
+            lambda: services.TRANSITION_SERVICES["appeal"](
+                promotion=promotion,
+                actor=self.actor(role, promotion.candidate),
+                statement="The numbers came in later.",
+            )
+        )
+        self.successful_transitions += done
+        newer = Promotion.objects.filter(
+            candidate=promotion.candidate, state__in=OPEN_STATES
+        ).exclude(pk=promotion.pk)
+        assert done != newer.exists()
+
     @precondition(lambda self: Promotion.objects.filter(state="in_review").exists())
     @rule(pick=st.integers(0, 50), role=st.sampled_from(COMMITTEE_WORK))
     def send_back(self, pick, role):
@@ -292,8 +341,11 @@ class PromotionWorkflow(RuleBasedStateMachine):
     @precondition(lambda self: Promotion.objects.filter(state__in=TERMINAL).exists())
     @rule(
         pick=st.integers(0, 50),
-        # (release is the nominator's or the manager's, never the referee's: 403 first)
-        action=st.sampled_from([*TRANSITIONS[:-1], "review", "submit-packet"]),
+        # (release is the nominator's or the manager's, appeal the candidate's or the
+        # nominator's: never the referee's, 403 first)
+        action=st.sampled_from(
+            [*(a for a in TRANSITIONS if a not in ("release", "appeal")), "review", "submit-packet"]
+        ),
     )
     def terminal_states_refuse_everything_with_409(self, pick, action):
         closed = list(Promotion.objects.filter(state__in=TERMINAL).order_by("id"))
@@ -362,6 +414,22 @@ class PromotionWorkflow(RuleBasedStateMachine):
         for promotion in Promotion.objects.exclude(changes_requested_version=None):
             assert promotion.changes_requested_note
             assert promotion.changes_requested_version <= promotion.packet_version
+
+    @invariant()
+    def an_executive_step_decides_nothing_yet_and_every_appeal_is_on_record(self):
+        for promotion in Promotion.objects.filter(state="awaiting_executive"):
+            assert promotion.decided_at is None and promotion.to_level.executive_approval
+        for promotion in Promotion.objects.filter(state__in=("appealed", "upheld")):
+            assert Appeal.objects.filter(promotion=promotion).count() == 1
+        assert not Appeal.objects.filter(promotion__state="rejected").exists()
+
+    @invariant()
+    def a_vote_is_cast_by_its_seat_or_the_seats_delegate_once_per_version(self):
+        seat, delegate = self.users["committee1"].pk, self.users["committee2"].pk
+        for reviewer, cast_by in Review.objects.values_list("reviewer_id", "cast_by_id"):
+            assert cast_by in (None, reviewer) or (reviewer, cast_by) == (seat, delegate)
+        votes = Review.objects.values("promotion", "reviewer", "packet_version")
+        assert not votes.annotate(n=Count("id")).filter(n__gt=1).exists()
 
     @invariant()
     def one_event_per_successful_transition(self):
