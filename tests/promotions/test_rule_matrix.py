@@ -7,11 +7,13 @@ import copy
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange, Member
 from promotions import services
 from promotions.appeals import services as appeals
+from promotions.delegations import services as delegations
 from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
 from promotions.packets import services as packets
 from tests import factories
@@ -446,3 +448,56 @@ def test_executive_and_appeal_matrix(db, shared_later, role, action, state):
         assert snapshot(promotion) == before
     else:
         assert snapshot(promotion) != before
+
+
+VOTE_FOR_A_SEAT_STATES = ["nominated", "in_review", "approved"]
+
+
+@pytest.mark.parametrize("state", VOTE_FOR_A_SEAT_STATES)
+@pytest.mark.parametrize("role", ROLES)
+def test_a_vote_for_a_seat_matrix(cast, role, state):
+    """A vote `on_behalf_of` the voter's seat, which the committee member holds today by a
+    delegation: the delegate changes the seat's one vote (200); HR holds no seat (403
+    `no_delegation`); everyone else is refused as for their own vote."""
+    voter = cast["voter"]
+    delegations.delegation_create(
+        actor=voter,
+        delegator=voter,
+        delegate=cast["committee"],
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+    )
+    if role == "recused_committee":
+        promotion = promotion_in(
+            state, candidate=cast["second_candidate"], nominator=cast[role], voter=voter
+        )
+    else:
+        promotion = promotion_in(
+            state, candidate=cast["candidate_member"], nominator=cast["manager"], voter=voter
+        )
+    client = APIClient()
+    if role != "anonymous":
+        user = get_user_model().objects.get(pk=cast[role].pk)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+    before = snapshot(promotion)
+
+    body = {**payload("review", promotion), "on_behalf_of": voter.username}
+    response = client.post(f"/api/v1/promotions/{promotion.pk}/reviews/", body, format="json")
+
+    want = expected(role, "review", state)
+    if want == 201 and role == "committee":
+        want = 200  # the seat voted already: its one vote changes
+    if want == 201 and role == "hr":
+        want = 403
+    assert response.status_code == want, response.json()
+    if want == 403 and role == "hr":
+        assert response.json()["code"] == "no_delegation"
+    if want >= 400:
+        assert snapshot(promotion) == before
+    else:
+        review = Review.objects.get(promotion=promotion, packet_version=promotion.packet_version)
+        assert (review.reviewer, review.cast_by, review.comment) == (
+            voter,
+            cast["committee"],
+            "Strong case.",
+        )
