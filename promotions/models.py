@@ -9,7 +9,7 @@ from django_fsm import RETURN_VALUE, FSMField, transition
 from core.records import AppendOnlyModel, append_only_trigger
 from core.validators import refuse_control_characters
 from ladder.models import Level, Member, Track
-from promotions.workflow import APPROVABLE, HOLDABLE, RELEASABLE, STATES, VOTING_STATES
+from promotions.workflow import APPROVABLE, HOLDABLE, STATES, VOTING_STATES
 
 # The states and their facts are declared in the one table of transitions; re-exported here.
 from promotions.workflow import OPEN_STATES as OPEN_STATES
@@ -274,12 +274,13 @@ class Promotion(models.Model):
         held_from, self.held_from = self.held_from, ""
         return held_from
 
-    @transition(field=state, source=list(RELEASABLE), target=RETURN_VALUE(*RELEASABLE))
-    def release(self) -> str:
-        """A held decision goes out to the candidate; the state stays as it is."""
+    # A held decision goes out to the candidate: from each releasable state to itself.
+    @transition(field=state, source=PromotionState.APPROVED, target=PromotionState.APPROVED)
+    @transition(field=state, source=PromotionState.REJECTED, target=PromotionState.REJECTED)
+    @transition(field=state, source=PromotionState.UPHELD, target=PromotionState.UPHELD)
+    def release(self) -> None:
         self.release_held = False
         self.released_at = timezone.now()
-        return self.state
 
 
 class Decision(models.TextChoices):

@@ -37,6 +37,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
         "resubmit": [409],
         "hold": [409],
         "resume": [409],
+        "release": [409],
         "appeal": [409],
         "uphold": [409],
         "packet_submit": [409],

@@ -26,8 +26,9 @@ def machine() -> dict[str, tuple[set[str], set[str]]]:
             targets = {str(state) for state in t.target.allowed_states}
         else:
             targets = {str(t.target)}
-        sources, _ = found.get(t.name, (set(), targets))
-        found[t.name] = (sources | {str(t.source)}, targets)
+        # A method may carry several transitions (release: from each decision to itself).
+        sources, known = found.get(t.name, (set(), set()))
+        found[t.name] = (sources | {str(t.source)}, known | targets)
     return found
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from promotions import release
 from promotions import services as promotion_services
 from promotions.cycles import services as cycles
 from promotions.packets.services import packet_submit
@@ -94,6 +95,10 @@ def test_every_event_is_delivered_signed_with_its_documented_payload(receiver, e
     cycles.cycle_open(actor=hr, cycle=cycle)
     cycles.cycle_calibrate(actor=hr, cycle=cycle)
     cycles.cycle_close(actor=hr, cycle=cycle)
+    # A decision held from the candidate for its cycle's release date: HR's systems hear of it at
+    # once, then of its release.
+    held = factories.held_decision(note="NOTE-SECRET held")
+    release.promotion_release(promotion=held, actor=held.nominated_by)
 
     payloads = received(receiver, endpoint.secret)
     assert {p["type"] for p in payloads} == set(Event), "every event type was delivered"
@@ -141,6 +146,8 @@ def test_every_event_is_delivered_signed_with_its_documented_payload(receiver, e
             "promotion": later.pk,
         },
     ]
+    held_events = [p["type"] for p in payloads if p["data"].get("promotion") == held.pk]
+    assert held_events[-2:] == [Event.PROMOTION_APPROVED, Event.PROMOTION_RELEASED]
     # Approved for a later day: `promotion.approved` now, `promotion.effective` on the day.
     later_events = [p["type"] for p in payloads if p["data"].get("promotion") == later.pk]
     assert later_events[-3:] == [
