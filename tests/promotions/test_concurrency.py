@@ -8,7 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange
-from promotions.models import Promotion, PromotionEvent
+from promotions.models import NominationRequest, Promotion, PromotionEvent
 from tests import factories
 from tests.concurrency import at_once
 
@@ -114,3 +114,31 @@ def test_ten_releases_of_one_held_decision_at_once_exactly_one_applies(people):
     assert not Promotion.objects.get(pk=promotion.pk).release_held
     told = Notification.objects.filter(recipient=people["candidate"], kind="released")
     assert told.count() == 1
+
+
+def test_a_request_for_a_nomination_is_asked_once_and_answered_once_at_once(people):
+    """Three asks of one member at once: one request. Accepts and declines of it at once, by its
+    manager and HR: one answer, and at most one promotion."""
+    member = people["candidate_member"]
+    asks = [client_for(member.user) for _ in range(3)]
+    payload = {
+        "to_level": "senior-pm",
+        "justification": "Ready.",
+        "evidence": factories.evidence_for("senior-pm"),
+    }
+    assert post_all_at_once(asks, "/api/v1/nomination-requests/", payload) == Counter(
+        {201: 1, 409: 2}
+    )
+    request = NominationRequest.objects.get(member=member)
+    answerers = [client_for(people["manager"]), client_for(people["hr"])] * 2
+    url = f"/api/v1/nomination-requests/{request.pk}/"
+    calls = [
+        partial(client.post, url + "accept/", {}, format="json")
+        if i % 2
+        else partial(client.post, url + "decline/", {"reason": "Not yet."}, format="json")
+        for i, client in enumerate(answerers)
+    ]
+    statuses = Counter(response.status_code for response in at_once(*calls))
+    assert statuses == Counter({200: 1, 409: 3}), statuses
+    request.refresh_from_db()
+    assert Promotion.objects.filter(candidate=member).count() == (request.state == "accepted")
