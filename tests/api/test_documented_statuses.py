@@ -24,6 +24,7 @@ from config.schema import ErrorSerializer
 from ladder.models import Level
 from notifications.models import Notification
 from promotions import services
+from promotions.appeals import services as appeals
 from promotions.cycles import services as cycles
 from promotions.delegations import services as delegations
 from promotions.models import Promotion
@@ -39,6 +40,7 @@ ROLES = ("anonymous", "member", "manager", "other", "committee", "hr")
 STATES = ("nominated", "in_review", "changes_requested", "decided")
 # An endpoint as HR left it, or disabled (a resend is then a 409).
 WEBHOOK_STATES = ("active", "disabled")
+LATER = ("awaiting_executive", "rejected", "appealed")
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 OPERATIONS = {
     operation["operationId"]: (path, method)
@@ -60,6 +62,15 @@ NO_SUCH = {
 }
 
 
+# The operations that start from the executive step's and appeals' states, and those states.
+LATER_STATES = {
+    "promotions_approve_create": ("awaiting_executive", "appealed"),
+    "promotions_reject_create": ("awaiting_executive",),
+    "promotions_appeal_create": ("rejected", "appealed"),
+    "promotions_uphold_create": ("appealed",),
+}
+
+
 def documented(operation_id: str) -> set[int]:
     path, method = OPERATIONS[operation_id]
     return {int(status) for status in SCHEMA["paths"][path][method]["responses"]}
@@ -71,6 +82,8 @@ def cases():
             states = STATES
             if operation_id == "promotions_release_create":
                 states = (*STATES, "held")  # approved before its cycle's release date
+            if operation_id in LATER_STATES:  # the executive step's and appeals' own states
+                states = (*STATES, *LATER_STATES[operation_id])
         elif path.startswith("/api/v1/webhooks/{id}"):
             states = WEBHOOK_STATES
         else:
@@ -163,7 +176,9 @@ class World:
             webhook_services.endpoint_update(
                 actor=self.hr, endpoint=self.endpoint, changes={"is_active": False}
             )
-        if state in ("in_review", "changes_requested", "decided", "held"):
+        if state == "awaiting_executive":  # a shortcut: the level needs an executive today
+            Level.objects.filter(code="senior-pm").update(executive_approval=True)
+        if state in ("in_review", "changes_requested", "decided", "held", *LATER):
             services.promotion_start_review(promotion=self.promotion, actor=self.committee2)
         if state == "held":
             # A shortcut (it was nominated before the cycle opened): the promotion joins a cycle
@@ -176,9 +191,15 @@ class World:
             services.promotion_request_changes(
                 promotion=self.promotion, actor=self.committee2, note="Add metrics."
             )
-        if state in ("decided", "held"):
+        if state in ("decided", "held", "awaiting_executive"):
             factories.review(self.promotion, self.committee2, "approve")
             services.promotion_approve(promotion=self.promotion, actor=self.committee2)
+        if state in ("rejected", "appealed"):
+            services.promotion_reject(promotion=self.promotion, actor=self.committee2, note="No.")
+        if state == "appealed":
+            appeals.promotion_appeal(
+                promotion=self.promotion, actor=self.member.user, statement="New numbers."
+            )
 
     def client(self, role: str, token: str | None = None) -> APIClient:
         client = APIClient()
@@ -261,6 +282,8 @@ class World:
             "promotions_hold_create": [{"note": ""}, {"note": "Waiting for the reorganisation."}],
             "promotions_resume_create": [{"note": ""}],
             "promotions_release_create": [{"note": ""}, {"note": "Told them this morning."}],
+            "promotions_appeal_create": [{"statement": ""}, {"statement": "New numbers."}],
+            "promotions_uphold_create": [{"note": ""}, {"note": "It stands."}],
             "cycles_create": [
                 {"name": "H2", **{k: v.isoformat() for k, v in DATES.items()}},
                 {"name": "H2", "tracks": ["ic"], **{k: v.isoformat() for k, v in DATES.items()}},
