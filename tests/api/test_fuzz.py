@@ -89,6 +89,8 @@ def shared_tokens(django_db_setup, django_db_blocker):
             justification="Ready, I think.",
             evidence=factories.evidence_for("senior-pm"),
         )
+        # Rejected before, so that an appeal has one to reach (409: the member's open one).
+        factories.promotion(candidate=member, to="senior-pm", state="rejected", actor=committee)
         factories.promotion(candidate=member, to="senior-pm", state="in_review", actor=committee)
         users = {"member": member.user, "manager": manager.user, "committee": committee, "hr": hr}
         yield {role: factories.token_for(user) for role, user in users.items()}
