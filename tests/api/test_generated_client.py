@@ -283,6 +283,71 @@ def test_a_generated_client_drives_a_promotion_end_to_end(generated, live_server
     assert after.parsed.code == m.ErrorCodeEnum.AUTHENTICATION_FAILED
 
 
+def test_a_generated_client_appeals_and_an_executive_approves(generated, live_server, company):
+    """A rejected candidate appeals (a statement is required); the two reviewers, who took no part
+    before, approve it on appeal. A move to head-of-product, approved by the committee, waits for
+    an Executive, who approves it."""
+    m = models()
+    _, log_in = logger_in(live_server)
+    earlier = factories.committee_member()
+    rejected = factories.promotion(
+        candidate=factories.team()[0],
+        state="rejected",
+        votes=[(earlier, "reject")],
+        actor=earlier,
+    )
+    candidate = log_in(rejected.candidate.user.username)
+    first, second = (log_in(username) for username in company["reviewers"])
+
+    empty = api("promotions.promotions_appeal_create").sync_detailed(
+        id=rejected.id, client=candidate, body=m.AppealRequest(statement="")
+    )
+    assert empty.status_code == 400
+    assert empty.parsed.code == m.ErrorCodeEnum.STATEMENT_REQUIRED
+    appealed = api("promotions.promotions_appeal_create").sync(
+        id=rejected.id, client=candidate, body=m.AppealRequest(statement="The numbers came in.")
+    )
+    assert appealed.state == m.PromotionStateEnum.APPEALED
+    for reviewer in (first, second):
+        packet = api("promotions.promotions_packet_retrieve").sync(id=rejected.id, client=reviewer)
+        ratings = [
+            m.RatingRequest(criterion=item.criterion, rating=m.RatingEnum.MEETS)
+            for item in packet.evidence
+        ]
+        api("promotions.promotions_reviews_create").sync(
+            id=rejected.id,
+            client=reviewer,
+            body=m.ReviewInputRequest(decision=m.DecisionEnum.APPROVE, ratings=ratings),
+        )
+    approved = api("promotions.promotions_approve_create").sync(
+        id=rejected.id, client=first, body=m.ApprovalRequest()
+    )
+    assert approved.state == m.PromotionStateEnum.APPROVED and approved.level_applied
+
+    senior = factories.promotion(
+        candidate=factories.team(level="group-pm", manager_level="vp-product")[0],
+        to="head-of-product",
+        state="in_review",
+        votes=[(earlier, "approve"), (factories.committee_member(), "approve")],
+    )
+    level = api("ladder.ladder_levels_retrieve").sync(code="head-of-product", client=first)
+    assert level.executive_approval is True
+    waiting = api("promotions.promotions_approve_create").sync(
+        id=senior.id, client=first, body=m.ApprovalRequest()
+    )
+    assert waiting.state == m.PromotionStateEnum.AWAITING_EXECUTIVE
+    assert waiting.decided_at is None
+    executive = log_in(factories.executive().username)
+    refused = api("promotions.promotions_approve_create").sync_detailed(
+        id=senior.id, client=first, body=m.ApprovalRequest()
+    )
+    assert refused.status_code == 403
+    done = api("promotions.promotions_approve_create").sync(
+        id=senior.id, client=executive, body=m.ApprovalRequest()
+    )
+    assert done.state == m.PromotionStateEnum.APPROVED and done.level_applied
+
+
 def test_a_generated_client_asks_for_a_nomination(generated, live_server, company):
     """The candidate asks their manager, who declines with a reason the candidate reads; asked
     again, the manager accepts: the nomination's packet is the candidate's, as version 1."""
