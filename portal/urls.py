@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts.forms import PasswordResetForm, ResetPasswordForm
-from portal import delegation_views, request_views, views
+from portal import delegation_views, release_views, request_views, views
 from portal.forms import SignInForm
 
 app_name = "portal"
@@ -88,6 +88,8 @@ urlpatterns = [
     path("nominations/<int:promotion_id>/", views.nomination, name="nomination"),
     path("nominations/<int:promotion_id>/resubmit/", views.resubmit, name="resubmit"),
     path("nominations/<int:promotion_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("promotions/<int:promotion_id>/release/", release_views.release_decision, name="release"),
+    path("promotions/<int:promotion_id>/appeal/", appeal_views.appeal, name="appeal"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:notification_id>/read/", views.inbox_read, name="inbox-read"),
 ]

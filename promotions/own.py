@@ -65,7 +65,8 @@ class TeamRow:
     member: Member
     months_in_level: int
     next_levels: list[Blockers]
-    promotion: Promotion | None = None  # open, or approved and not yet effective
+    # Open, approved and not yet effective, or decided and held for the cycle's release date.
+    promotion: Promotion | None = None
     own: bool = field(default=False)  # nominated by the manager (they follow it on its page)
 
 
@@ -84,8 +85,8 @@ def team_of(*, user, today) -> list[TeamRow]:
     promotions = {
         promotion.candidate_id: promotion
         for promotion in Promotion.objects.filter(candidate__in=reports)
-        .filter(Q(state__in=OPEN_STATES) | PENDING)
-        .select_related("to_level")
+        .filter(Q(state__in=OPEN_STATES) | PENDING | Q(release_held=True))
+        .select_related("to_level", "cycle")
         .order_by("created_at")
     }
     return [

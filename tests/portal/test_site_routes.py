@@ -103,6 +103,13 @@ TABLE = {
         "get": row(LOGIN, 404, 200, 404, 404, 404),
         "post": row(LOGIN, 404, 302, 404, 404, 404),
     },
+    # A decision held for its cycle's release date, released by the nominator or the candidate's
+    # manager; here nothing is decided: refused, said on the page each is sent back to (the
+    # candidate's, the nomination, the desk); nobody else learns the promotion exists.
+    "/promotions/{promotion_id}/release/": {
+        "get": signed_in(405),
+        "post": row(LOGIN, 302, 302, 404, 302, 302),
+    },
     "/inbox/": PAGE,
     "/inbox/{notification_id}/read/": {
         "get": signed_in(405),

@@ -104,8 +104,8 @@ def _routes_with_ids() -> list[str]:
     )
 
 
-WRITES = {"nominate", "nomination", "resubmit", "withdraw", "inbox-read"}
-POST_ONLY = {"resubmit", "inbox-read"}
+WRITES = {"nominate", "nomination", "resubmit", "withdraw", "inbox-read", "release"}
+POST_ONLY = {"resubmit", "inbox-read", "release"}
 
 
 def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
@@ -125,6 +125,7 @@ def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
         "nomination": [promotion.pk],
         "resubmit": [promotion.pk],
         "withdraw": [promotion.pk],
+        "release": [promotion.pk],
         "inbox-read": [notification.pk],
         "password_reset_confirm": None,  # Django's: a token, not an object of the ladder
     }

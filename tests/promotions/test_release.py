@@ -208,3 +208,19 @@ def test_the_release_task_is_registered_with_beat():
     schedule = settings.CELERY_BEAT_SCHEDULE["promotions-release-due"]
     assert schedule["task"] == "promotions.tasks.promotions_release_due"
     assert tasks.promotions_release_due() == 0
+
+
+def test_the_nominator_releases_from_their_nomination_s_page(client):
+    promotion = decided(calibrating_cycle(), "reject")
+    page = f"/nominations/{promotion.pk}/"
+    client.force_login(promotion.nominated_by)
+    text = client.get(page).content.decode()
+    assert "does not know yet" in text and "release the decision" in text
+    released = client.post(f"/promotions/{promotion.pk}/release/", follow=True)
+    assert released.redirect_chain[-1][0] == page
+    text = released.content.decode()
+    assert "can now read the committee" in text and "does not know yet" not in text
+    assert Notification.objects.filter(recipient=promotion.candidate.user, kind="released").exists()
+    # Once more: refused, said on the page.
+    again = client.post(f"/promotions/{promotion.pk}/release/", follow=True)
+    assert "not held" in again.content.decode()
