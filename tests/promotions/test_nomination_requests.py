@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from ladder.models import Level
 from notifications.models import Notification
+from promotions import tasks
 from promotions.models import NominationRequest, PacketVersion, Promotion
 from promotions.requests import services
 from tests import factories
@@ -153,11 +154,14 @@ def test_hr_answers_too_and_the_manager_is_reminded_once_a_day(settings):
     request = services.nomination_request_create(
         user=member.user, to_level=Level.objects.get(code="senior-pm"), **_packet()
     )
-    now = timezone.now()
-    assert services.nomination_requests_remind(now=now) == 0  # not late yet
-    later = now + timedelta(days=settings.NOMINATION_REQUEST_SLA_DAYS + 1)
-    assert services.nomination_requests_remind(now=later) == 1
-    assert services.nomination_requests_remind(now=later) == 0  # at most once a day
+    assert tasks.nomination_requests_remind() == 0  # not late yet
+    sla = timedelta(days=settings.NOMINATION_REQUEST_SLA_DAYS + 1)
+    NominationRequest.objects.filter(pk=request.pk).update(created_at=timezone.now() - sla)
+    assert tasks.nomination_requests_remind() == 1  # the periodic task
+    assert tasks.nomination_requests_remind() == 0  # at most once a day
+    later = timezone.now()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "promotions.tasks.nomination_requests_remind" in scheduled
     reminder = Notification.objects.get(kind="nomination_request_reminder")
     assert reminder.recipient_id == manager.user_id
 
