@@ -79,6 +79,61 @@ def load_serialized_rows(creation, data: str) -> None:
         connection.check_constraints(table_names=tables)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+    tmp_path_factory,
+):
+    """Under pytest-xdist on PostgreSQL, each worker copies one migrated template instead of
+    migrating its own database (tests/template_db.py); otherwise pytest-django's set-up."""
+    from django.db import connection
+    from pytest_django import fixtures
+
+    from tests import template_db
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    plain = django_db_keepdb or not django_db_use_migrations
+    if worker is None or connection.vendor != "postgresql" or plain:
+        yield from fixtures.django_db_setup.__wrapped__(
+            request,
+            django_test_environment,
+            django_db_blocker,
+            django_db_use_migrations,
+            django_db_keepdb,
+            django_db_createdb,
+            django_db_modify_db_settings,
+        )
+        return
+    shared_dir = tmp_path_factory.getbasetemp().parent
+    with django_db_blocker.unblock():
+        names = template_db.worker_database_set_up(connection, shared_dir, worker)
+    yield
+    with django_db_blocker.unblock():
+        template_db.worker_database_tear_down(connection, *names)
+
+
+def pytest_sessionfinish(session):
+    """The xdist controller drops the template its workers copied (tests/template_db.py)."""
+    if hasattr(session.config, "workerinput") or not session.config.pluginmanager.has_plugin(
+        "xdist"
+    ):
+        return
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    from tests import template_db
+
+    if connection.vendor == "postgresql":
+        with session.config.stash[blocking_manager_key].unblock():
+            template_db.template_drop(connection, session.config._tmp_path_factory.getbasetemp())
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _quick_serialized_rollback():
     from django.db.backends.base.creation import BaseDatabaseCreation
