@@ -28,15 +28,17 @@ from ladder.services import PASSWORD_CHANGED, member_change_record
 from notifications.models import Channel
 from notifications.selectors import notification_get_for, notification_inbox, slack_for
 from notifications.services import channel_turn, notification_mark_read
+from portal.appeal_views import appeal_context
 from portal.delegation_forms import me_delegations_context
 from portal.forms import NoteForm, PacketForm
 from portal.request_forms import me_requests_context, team_requests_context
-from portal.words import candidate_state, nominator_next
+from portal.words import candidate_event_label, candidate_state, nominator_next
 from promotions import own, permissions, release, selectors, services
 from promotions.eligibility import members_eligibility, months_between
 from promotions.errors import ErrorCode
 from promotions.models import OPEN_STATES, PromotionState
 from promotions.packets import services as packets
+from promotions.requests.selectors import requests_pending_for
 
 INBOX_PAGE_SIZE = 25
 
@@ -104,6 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
         # What waits: every open nomination, then the five latest decided.
         "open_nominations": list(nominations.filter(state__in=OPEN_STATES)),
         "decided_nominations": list(nominations.exclude(state__in=OPEN_STATES)[:5]),
+        "requests_waiting": len(requests_pending_for(user=request.user)),
     }
     return render_page(request, "portal/home.html", context, section="home")
 
@@ -159,6 +162,11 @@ def me_slack(request: HttpRequest) -> HttpResponse:
 @require_safe
 def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
     promotion = _found(own.promotion_of_candidate, user=request.user, promotion_id=promotion_id)
+    return my_promotion_page(request, promotion)
+
+
+def my_promotion_page(request: HttpRequest, promotion, *, appeal_form=None) -> HttpResponse:
+    """The candidate's page of their promotion (with an appeal form refused, as it was typed)."""
     # A decision held for the cycle's release date: the page as it was before it.
     events = release.timeline_as_seen_by(
         request.user, promotion, list(selectors.promotion_timeline(promotion=promotion))
@@ -170,7 +178,10 @@ def my_promotion(request: HttpRequest, promotion_id: int) -> HttpResponse:
         # States and dates only: the page shows no actor and no note.
         "events": events,
         "packet": packets.packet_current(promotion=promotion),
+        **appeal_context(request.user, promotion, appeal_form),
     }
+    for event in events:  # as the candidate reads each state (awaiting an executive: in review)
+        event.label = candidate_event_label(event)
     return render_page(request, "portal/my_promotion.html", context, section="me")
 
 
@@ -275,12 +286,20 @@ def _nomination_context(request, promotion, form=None) -> dict:
         "form": form if editable or (form is not None and form.is_bound) else None,
         "may_resubmit": permissions.RESUBMIT in allowed,
         "may_withdraw": permissions.WITHDRAW in allowed,
+        # A decision held for the cycle's release date: released once the candidate was told.
+        "may_release": permissions.RELEASE in allowed,
     }
 
 
 @login_required
 def nomination(request: HttpRequest, promotion_id: int) -> HttpResponse:
     promotion = _found(own.promotion_of_nominator, user=request.user, promotion_id=promotion_id)
+    return nomination_page(request, promotion)
+
+
+def nomination_page(request: HttpRequest, promotion, *, appeal_form=None) -> HttpResponse:
+    """The nominator's page of their nomination: a new packet version posted here (with an
+    appeal form refused, as it was typed)."""
     form = None
     if request.method == "POST":  # a new version of the packet
         form = PacketForm(request.POST, criteria=level_criteria(level=promotion.to_level))
@@ -302,7 +321,10 @@ def nomination(request: HttpRequest, promotion_id: int) -> HttpResponse:
                 )
                 messages.success(request, f"Version {version.number} is saved.{follow}")
                 return redirect("portal:nomination", promotion_id=promotion.pk)
-    context = _nomination_context(request, promotion, form)
+    context = {
+        **_nomination_context(request, promotion, form),
+        **appeal_context(request.user, promotion, appeal_form),
+    }
     return render_page(request, "portal/nomination.html", context, section="team")
 
 

@@ -200,6 +200,7 @@ def test_the_member_site_asks_accepts_and_declines():
     request = NominationRequest.objects.get(member=member)
     assert "Waiting for the manager" in pm.get("/me/").content.decode()
 
+    assert "1 request for a nomination waits for your answer" in boss.get("/").content.decode()
     team = boss.get("/team/").content.decode()
     assert f'id="request-{request.pk}"' in team and "Shipped the new checkout" in team
     accepted = boss.post(f"/team/requests/{request.pk}/accept/")
