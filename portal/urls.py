@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts.forms import PasswordResetForm, ResetPasswordForm
-from portal import delegation_views, release_views, request_views, views
+from portal import appeal_views, delegation_views, release_views, request_views, views
 from portal.forms import SignInForm
 
 app_name = "portal"

@@ -14,3 +14,11 @@ def candidate_state(state: str) -> tuple[str, str]:
 
 def nominator_next(state: str) -> str:
     return STATES[PromotionState(state)].nominator_next
+
+
+def candidate_event_label(event) -> str:
+    """An event of the candidate's timeline as they read it: the committee's approval awaiting an
+    executive reads as the state they see (in review); every other event by its name."""
+    if event.to_state == PromotionState.AWAITING_EXECUTIVE:
+        return STATES[PromotionState.AWAITING_EXECUTIVE].candidate_label
+    return event.get_to_state_display()

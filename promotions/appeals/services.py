@@ -80,7 +80,8 @@ def promotion_appeal(
     try:
         with transaction.atomic():
             Appeal.objects.create(promotion=promotion, appellant=actor, statement=statement)
-            _apply(promotion, promotion.appeal, actor=actor, note=note)
+            # The statement is the appeal event's note: the committee reads it in the timeline.
+            _apply(promotion, promotion.appeal, actor=actor, note=statement)
     except IntegrityError:  # the open-promotion constraint, should the check above be passed by
         raise _open_promotion() from None
     return promotion

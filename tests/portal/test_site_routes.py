@@ -110,6 +110,12 @@ TABLE = {
         "get": signed_in(405),
         "post": row(LOGIN, 302, 302, 404, 302, 302),
     },
+    # The candidate's or the nominator's appeal of a rejection; here nothing is rejected (and no
+    # statement): refused, their page again with why; nobody else has the form.
+    "/promotions/{promotion_id}/appeal/": {
+        "get": signed_in(405),
+        "post": row(LOGIN, 200, 200, 404, 404, 404),
+    },
     "/inbox/": PAGE,
     "/inbox/{notification_id}/read/": {
         "get": signed_in(405),

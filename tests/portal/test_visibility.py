@@ -104,8 +104,8 @@ def _routes_with_ids() -> list[str]:
     )
 
 
-WRITES = {"nominate", "nomination", "resubmit", "withdraw", "inbox-read", "release"}
-POST_ONLY = {"resubmit", "inbox-read", "release"}
+WRITES = {"nominate", "nomination", "resubmit", "withdraw", "inbox-read", "release", "appeal"}
+POST_ONLY = {"resubmit", "inbox-read", "release", "appeal"}
 
 
 def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
@@ -126,6 +126,7 @@ def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
         "resubmit": [promotion.pk],
         "withdraw": [promotion.pk],
         "release": [promotion.pk],
+        "appeal": [promotion.pk],
         "inbox-read": [notification.pk],
         "password_reset_confirm": None,  # Django's: a token, not an object of the ladder
     }

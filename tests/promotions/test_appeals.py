@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from ladder.models import LevelChange, Member
 from notifications.models import Notification
+from promotions import services
 from promotions.models import Appeal, Promotion
 from tests import factories
 from tests.concurrency import at_once
@@ -179,3 +180,34 @@ def test_ten_appeals_at_once_exactly_one_applies():
     assert Counter(r.status_code for r in responses) == Counter({200: 1, 409: 9})
     assert Appeal.objects.filter(promotion=promotion).count() == 1
     assert Promotion.objects.get(pk=promotion.pk).state == "appealed"
+
+
+def test_the_candidate_and_the_nominator_appeal_from_the_member_site(client, settings):
+    """The form on the rejected case's page, with the deadline; a refusal in words keeps what was
+    typed; the nominator's page has it too; after the window, the page says it ended."""
+    promotion, _, _ = rejected_case()
+    newer = factories.promotion(candidate=promotion.candidate, to="senior-pm")
+    client.force_login(promotion.candidate.user)
+    page = client.get(f"/me/promotions/{promotion.pk}/").content.decode()
+    assert "Appeal the decision" in page and "You may appeal until" in page
+    typed = "appeal-9d4: numbers came in after the committee met"
+    refused = client.post(f"/promotions/{promotion.pk}/appeal/", {"statement": typed})
+    text = refused.content.decode()
+    assert refused.status_code == 200
+    assert "another open promotion" in text and typed in text
+    empty = client.post(f"/promotions/{promotion.pk}/appeal/", {"statement": ""})
+    assert "a statement is required" in empty.content.decode()
+    services.promotion_withdraw(promotion=newer, actor=newer.nominated_by)
+
+    client.force_login(promotion.nominated_by)
+    assert "Send the appeal" in client.get(f"/nominations/{promotion.pk}/").content.decode()
+    sent = client.post(f"/promotions/{promotion.pk}/appeal/", {"statement": typed})
+    assert sent.status_code == 302 and sent["Location"] == f"/nominations/{promotion.pk}/"
+    assert Promotion.objects.get(pk=promotion.pk).state == "appealed"
+    page = client.get(f"/nominations/{promotion.pk}/").content.decode()
+    assert "Send the appeal" not in page and "Appealed" in page
+
+    late, _, _ = rejected_case()
+    Promotion.objects.filter(pk=late.pk).update(decided_at=timezone.now() - timedelta(days=31))
+    client.force_login(late.candidate.user)
+    assert "The time to appeal ended" in client.get(f"/me/promotions/{late.pk}/").content.decode()
