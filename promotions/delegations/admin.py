@@ -3,7 +3,7 @@ one. Writes go through promotions.delegations.services (the same rules and audit
 Registered from promotions/admin.py."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -61,7 +61,8 @@ class DelegationAdmin(admin.ModelAdmin):
     list_display = ["delegator", "delegate", "starts_on", "ends_on", "in_force", "created_by"]
     list_select_related = ["delegator", "delegate", "created_by"]
     search_fields = ["delegator__username", "delegate__username"]
-    date_hierarchy = None
+    # Revoked one at a time, from its page (Delete): no bulk action.
+    actions = None
 
     def has_module_permission(self, request):
         return roles.is_hr(request.user)
@@ -82,6 +83,13 @@ class DelegationAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         return type(form.__name__, (form,), {"actor": request.user})
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in ("delegator", "delegate"):
+            # People are chosen here, not added or edited: no links to the users' pages.
+            field.widget = getattr(field.widget, "widget", field.widget)
+        return field
+
     def save_model(self, request, obj, form, change):
         pass  # saved by the service when the form validated (DelegationForm)
 
@@ -91,7 +99,6 @@ class DelegationAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for delegation in queryset.select_related("delegator", "delegate"):
             services.delegation_revoke(actor=request.user, delegation=delegation)
-        messages.info(request, "Revoked: the audit trail keeps each delegation.")
 
     @admin.display(description="in force today", boolean=True)
     def in_force(self, delegation):

@@ -6,14 +6,17 @@ report from /team/ by keyboard alone. With SCREENSHOT_DIR set (`make screenshots
 is saved at 1024 and 1280 px."""
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ladder.models import Level
 from ladder.selectors import level_criteria
 from promotions import services
-from promotions.models import Promotion
+from promotions.delegations import services as delegations
+from promotions.models import Delegation, Promotion
 from tests import factories
 from tests.accessibility import WIDTHS, check_page
 
@@ -43,7 +46,21 @@ def member_world() -> dict:
     aleksandra = person("aleksandra", "pm", maya, "Aleksandra", "Kowalski")
     bartholomew = person("bartholomew", "associate-pm", maya, "Bartholomew", "Featherstonehaugh")
     chidi = person("chidi", "senior-pm", maya, "Chidi", "Anagonye")
-    committee = factories.committee_member(username="chen", first_name="Chen", last_name="Okafor")
+    committee = factories.committee_member(
+        username="chen", first_name="Chen", last_name="Okafor", level="vp-product"
+    )
+    # Chen is away this week: Dana holds Chen's seat; later Chen holds Eli's.
+    dana = factories.committee_member(username="dana", first_name="Dana", last_name="Reyes")
+    eli = factories.committee_member(username="eli", first_name="Eli", last_name="Moreau")
+    today = timezone.localdate()
+    for delegator, delegate, start, end in ((committee, dana, 0, 6), (eli, committee, 8, 12)):
+        delegations.delegation_create(
+            actor=delegator,
+            delegator=delegator,
+            delegate=delegate,
+            starts_on=today + timedelta(days=start),
+            ends_on=today + timedelta(days=end),
+        )
     sent_back = factories.promotion(candidate=aleksandra, to="senior-pm", state="in_review")
     services.promotion_request_changes(
         promotion=sent_back,
@@ -94,6 +111,8 @@ def pages_of(world) -> dict[str, list[tuple[str, str]]]:
             ("me-eligible", "/me/"),
             ("request", reverse("portal:request", args=["lead-pm"])),
         ],
+        # A committee member: their seat while away, handed to Dana, and Eli's they will hold.
+        "chen": [("me-committee", "/me/")],
         "": [("login", "/login/"), ("password-reset", "/password/reset/")],
     }
 
@@ -119,6 +138,38 @@ def test_every_member_page_fits_and_passes_axe_at_every_width(chromium, live_ser
                     )
         context.close()
     _a_request_asked_declined_asked_again_and_accepted(chromium, live_server.url, world)
+    _a_delegate_refused_then_revoked(chromium, live_server.url)
+
+
+def _a_delegate_refused_then_revoked(chromium, base_url: str) -> None:
+    """Chen names Eli for days already past: refused in words, the form keeping what was
+    chosen, fitting and passing axe at every width; then revokes Dana's delegation."""
+    page = chromium.new_context(viewport={"width": WIDTHS[0], "height": 900}).new_page()
+    sign_in(page, base_url, "chen")
+    page.goto(f"{base_url}/me/")
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    page.get_by_label("Delegate").select_option("eli")
+    page.get_by_label("From").fill(yesterday)
+    page.get_by_label("Until").fill(yesterday)
+    page.get_by_role("button", name="Name my delegate").click()
+    assert page.get_by_text("A delegation starts today or later").is_visible()
+    assert page.get_by_label("Delegate").input_value() == "eli"
+    assert page.get_by_label("From").input_value() == yesterday
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        check_page(page, container="main")
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(
+            path=os.path.join(os.environ["SCREENSHOT_DIR"], "member-delegate-refused-1280.png"),
+            full_page=True,
+        )
+    revoke = page.get_by_role("button", name="Revoke the delegation to Dana Reyes")
+    assert revoke.is_visible()
+    revoke.click()
+    assert page.get_by_text("The delegation is revoked").is_visible()
+    assert not Delegation.objects.filter(delegator__username="chen").exists()
+    page.context.close()
 
 
 def _a_request_asked_declined_asked_again_and_accepted(chromium, base_url: str, world) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from ladder.models import Criterion, Level, LevelTransition
 from promotions import services
 from promotions.cycles import services as cycles
+from promotions.delegations import services as delegations
 from tests import factories
 from tests.accessibility import WIDTHS, check_page
 from tests.browser import log_in
@@ -29,6 +30,8 @@ SCREENSHOT_WIDTHS = (1024, 1280)
 # The pages whose layout this test first made fit (the others change only in their breadcrumbs).
 SCREENSHOT_PAGES = (
     "desk",
+    "delegation-list",
+    "delegation-add",
     "cycle-calibration",
     "promotion-list",
     "level-change",
@@ -100,6 +103,11 @@ def committee_world() -> dict:
             last_status_code=code,
             retry_until=timezone.now() + timedelta(hours=24),
         )
+    # Chen is away this week: Dana holds Chen's seat (HR's list of delegations).
+    dana = factories.committee_member(username="dana", first_name="Dana", last_name="Moreau")
+    delegations.delegation_create(
+        actor=hana, delegator=chen, delegate=dana, starts_on=today, ends_on=today + timedelta(6)
+    )
     return {"promotion": in_review, "cycle": cycle, "endpoint": endpoint}
 
 
@@ -119,6 +127,9 @@ def committee_pages(world) -> dict[str, tuple[str, str]]:
         # HR plans a cycle: its dates, the optional release date among them.
         "cycle-add": ("/admin/promotions/cycle/add/", ADMIN),
         "promotion-list": ("/admin/promotions/promotion/", ADMIN),
+        # HR's delegations: every one, and the form to name a delegate for a seat.
+        "delegation-list": ("/admin/promotions/delegation/", ADMIN),
+        "delegation-add": ("/admin/promotions/delegation/add/", ADMIN),
         "level-change": (f"/admin/ladder/level/{senior.pk}/change/", ADMIN),
         "criterion-list": ("/admin/ladder/criterion/", ADMIN),
         "level-transition-list": ("/admin/ladder/leveltransition/", ADMIN),
@@ -180,6 +191,16 @@ def test_the_committee_pages_are_usable_by_anyone_at_every_width(live_server, ch
     expect(release_on).to_be_visible()
     expect(release_on).to_be_editable()
     expect(page.locator("#content-main")).to_contain_text("held from the candidates")
+
+    # HR names a delegate for a seat: each field labelled, the days' order refused in words.
+    page.goto(live_server.url + pages["delegation-add"][0])
+    page.get_by_label("Delegator:", exact=True).select_option(label="dana")
+    page.get_by_label("Delegate:", exact=True).select_option(label="chen")
+    page.get_by_label("Starts on:").fill(timezone.localdate().isoformat())
+    page.get_by_label("Ends on:").fill((timezone.localdate() - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#content-main")).to_contain_text("ends on or after the day it starts")
+    check_page(page, container=ADMIN)
 
 
 def screenshot(page, directory: str, name: str):

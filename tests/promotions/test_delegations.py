@@ -336,3 +336,40 @@ def test_the_delegate_votes_for_the_seat_on_the_desk(client):
     review = Review.objects.get(promotion=promotion)
     assert (review.reviewer, review.cast_by) == (absent, stand_in)
     assert f"cast by {stand_in.username} for this seat" in done.content.decode()
+
+
+def test_hr_lists_adds_and_revokes_delegations_in_the_admin(client):
+    hr = factories.hr_user()
+    absent, stand_in = factories.committee_member(), factories.committee_member()
+    client.force_login(absent)
+    assert client.get("/admin/promotions/delegation/").status_code == 403  # HR's list
+    client.force_login(hr)
+    add_page = client.get("/admin/promotions/delegation/add/").content.decode()
+    assert 'id="id_delegator"' in add_page and "add_id_delegator" not in add_page
+    form = {
+        "delegator": absent.pk,
+        "delegate": stand_in.pk,
+        "starts_on": days(0),
+        "ends_on": days(-1),
+    }
+    refused_page = client.post("/admin/promotions/delegation/add/", form)
+    assert refused_page.status_code == 200
+    assert "The delegation ends on or after the day it starts." in refused_page.content.decode()
+    added = client.post("/admin/promotions/delegation/add/", {**form, "ends_on": days(2)})
+    assert added.status_code == 302
+    made = Delegation.objects.get()
+    assert (made.delegator, made.delegate, made.created_by) == (absent, stand_in, hr)
+    listed = client.get("/admin/promotions/delegation/").content.decode()
+    assert absent.username in listed and stand_in.username in listed
+    page = client.get(f"/admin/promotions/delegation/{made.pk}/delete/")
+    assert page.status_code == 200
+    assert (
+        client.post(f"/admin/promotions/delegation/{made.pk}/delete/", {"post": "yes"}).status_code
+        == 302
+    )
+    assert not Delegation.objects.exists()
+    actions = ConfigChange.objects.filter(target_type="promotions.delegation")
+    assert sorted(actions.values_list("action", "route")) == [
+        ("delegation created", "admin"),
+        ("delegation revoked", "admin"),
+    ]
