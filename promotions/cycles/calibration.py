@@ -171,6 +171,8 @@ CELLS = (
     "open",
     "approval_rate",
     "median_days_to_decision",
+    "appealed",
+    "overturned",
 )
 
 
@@ -184,12 +186,15 @@ class Case:
     organisation: str
     state: str
     days_to_decision: float | None
+    appealed: bool = False  # its rejection was appealed (promotions/appeals/)
 
 
 def cells(cases: list[Case]) -> dict:
     """The counts, approval rate and median days of a group of cases."""
     by_state = Counter(c.state for c in cases)  # one pass; a missing state counts 0
-    approved, rejected = by_state[PromotionState.APPROVED], by_state[PromotionState.REJECTED]
+    # A rejection upheld on appeal is a rejection; one overturned on appeal, an approval.
+    approved = by_state[PromotionState.APPROVED]
+    rejected = by_state[PromotionState.REJECTED] + by_state[PromotionState.UPHELD]
     decided = [c.days_to_decision for c in cases if c.days_to_decision is not None]
     return {
         "candidates": len({c.candidate for c in cases}),
@@ -202,6 +207,8 @@ def cells(cases: list[Case]) -> dict:
         if approved + rejected
         else None,
         "median_days_to_decision": round(statistics.median(decided), 1) if decided else None,
+        "appealed": sum(c.appealed for c in cases),
+        "overturned": sum(c.appealed and c.state == PromotionState.APPROVED for c in cases),
     }
 
 
@@ -288,6 +295,7 @@ WITH RECURSIVE chain (member_id, ancestor_id, manager_id, depth) AS (
     WHERE depth = CASE WHEN top > 0 THEN top - 1 ELSE 0 END
 )
 SELECT p.candidate_id, p.state, {days}, p.to_level_id,
+       EXISTS (SELECT 1 FROM promotions_appeal a WHERE a.promotion_id = p.id),
        o.ancestor_id, u.first_name, u.last_name, u.username
 FROM promotions_promotion p
 JOIN organisation o ON o.member_id = p.candidate_id
@@ -301,13 +309,13 @@ def cycle_stats(*, cycle: Cycle) -> dict:
     """The cycle's statistics (stats_of_cases), from one query (and the levels kept in memory)."""
     # Plain rows, not model instances: building 500 promotions with their levels was most of
     # the cost; the organisations came by two more queries.
-    decisions = (PromotionState.APPROVED, PromotionState.REJECTED)
+    decisions = (PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.UPHELD)
     cases, labels = [], {}
     with connection.cursor() as cursor:
         cursor.execute(CASES_SQL.format(days=DAYS_SQL[connection.vendor]), [cycle.pk, cycle.pk])
         rows = cursor.fetchall()
     levels = levels_by_id()  # after the rows: as new as they are (a level added meanwhile)
-    for candidate_id, state, days_since_nomination, to_level_id, head, *name in rows:
+    for candidate_id, state, days_since_nomination, to_level_id, appealed, head, *name in rows:
         # NULL until decided; a withdrawal is not a decision.
         days = days_since_nomination if state in decisions else None
         labels[str(head)] = Member.name_of(*name)
@@ -320,6 +328,7 @@ def cycle_stats(*, cycle: Cycle) -> dict:
                 organisation=str(head),
                 state=state,
                 days_to_decision=days,
+                appealed=bool(appealed),
             )
         )
     by_rank = sorted(levels.values(), key=lambda level: level.rank)

@@ -143,6 +143,12 @@ class StatsCellsSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Days from nomination to approval or rejection (median, one decimal).",
     )
+    appealed = serializers.IntegerField(
+        allow_null=True, help_text="Rejections appealed (promotions/{id}/appeal/)."
+    )
+    overturned = serializers.IntegerField(
+        allow_null=True, help_text="Appealed rejections approved on appeal."
+    )
     suppressed = serializers.BooleanField()
 
 

@@ -1117,6 +1117,8 @@ CELLS = {
     "open",
     "approval_rate",
     "median_days_to_decision",
+    "appealed",
+    "overturned",
     "suppressed",
 }
 
@@ -1167,6 +1169,8 @@ def test_stats_have_the_documented_shape_and_counts(as_user, people, outcomes, s
         "withdrawn": 1,
         "open": 1,
         "approval_rate": 0.5,
+        "appealed": 0,
+        "overturned": 0,
         "suppressed": False,
     }
     assert totals["median_days_to_decision"] is not None
@@ -1191,6 +1195,26 @@ def test_stats_have_the_documented_shape_and_counts(as_user, people, outcomes, s
     assert all(set(row) == CELLS | {"organisation"} for row in body["by_organisation"])
     assert sorted(row["candidates"] for row in body["by_organisation"]) == [2, 2]
     assert sum(row["approved"] for row in body["by_organisation"]) == 1
+
+
+def test_stats_count_appeals_and_decisions_overturned_on_appeal(
+    as_user, people, outcomes, settings
+):
+    """The rejection appealed and approved on appeal: an approval now, appealed and overturned;
+    the cycle's statistics say so (a rejection upheld would stay a rejection)."""
+    from promotions.appeals import services as appeals
+
+    settings.ANALYTICS_MIN_GROUP = 1
+    rejected = Promotion.objects.get(cycle=outcomes["cycle"], state="rejected")
+    appealed = appeals.promotion_appeal(
+        promotion=rejected, actor=rejected.candidate.user, statement="New numbers."
+    )
+    panel = factories.committee_member()
+    factories.review(appealed, panel, "approve")
+    services.promotion_approve(promotion=appealed, actor=panel)
+    totals = as_user(people["committee"]).get(url(outcomes["cycle"], "stats")).json()["totals"]
+    assert (totals["approved"], totals["rejected"]) == (2, 0)
+    assert (totals["appealed"], totals["overturned"]) == (1, 1)
 
 
 def test_small_groups_are_suppressed(as_user, people, outcomes, settings):

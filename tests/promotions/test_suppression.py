@@ -25,12 +25,24 @@ MANAGEMENT = ("group-pm", "head-of-product", "vp-product", "cpo")
 LEVEL_ORDER = [(code, "ic") for code in IC] + [(code, "management") for code in MANAGEMENT]
 TRACK_OF = dict(LEVEL_ORDER)
 TRACKS = ("ic", "management")
-STATES = ("nominated", "in_review", "changes_requested", "approved", "rejected", "withdrawn")
-OPEN = {"nominated", "in_review", "changes_requested"}
-DECIDED = {"approved", "rejected"}
+STATES = (
+    "nominated",
+    "in_review",
+    "changes_requested",
+    "awaiting_executive",
+    "appealed",
+    "approved",
+    "rejected",
+    "upheld",
+    "withdrawn",
+)
+OPEN = {"nominated", "in_review", "changes_requested", "awaiting_executive", "appealed"}
+DECIDED = {"approved", "rejected", "upheld"}
+# Where a case may have been appealed (an approval: overturned on appeal).
+APPEALABLE = {"appealed", "approved", "upheld"}
 # Cells that add up across a breakdown: the ones a reader could subtract. (`candidates` does
 # not when someone has two cases in different groups; rate and median never do.)
-ADDITIVE = ("nominated", "approved", "rejected", "withdrawn", "open")
+ADDITIVE = ("nominated", "approved", "rejected", "withdrawn", "open", "appealed", "overturned")
 
 
 # --- Exact linear algebra, written for this test ---------------------------------------------
@@ -193,7 +205,7 @@ def assert_none_recoverable(stats: dict, true_values: dict | None = None) -> Non
 
 def true_cells(cases: list[Case]) -> dict:
     approved = sum(1 for c in cases if c.state == "approved")
-    rejected = sum(1 for c in cases if c.state == "rejected")
+    rejected = sum(1 for c in cases if c.state in ("rejected", "upheld"))
     days = sorted(c.days_to_decision for c in cases if c.days_to_decision is not None)
     if days:
         middle = len(days) // 2
@@ -212,6 +224,8 @@ def true_cells(cases: list[Case]) -> dict:
         if approved + rejected
         else None,
         "median_days_to_decision": median,
+        "appealed": sum(1 for c in cases if c.appealed),
+        "overturned": sum(1 for c in cases if c.appealed and c.state == "approved"),
     }
 
 
@@ -289,6 +303,7 @@ def cycles(draw):
         st.sampled_from(levels),
         st.sampled_from(STATES),
         st.integers(0, 240).map(lambda halves: halves / 2),
+        st.booleans(),
     )
     people = draw(
         st.lists(
@@ -304,9 +319,10 @@ def cycles(draw):
             organisation=org,
             state=state,
             days_to_decision=days if state in DECIDED else None,
+            appealed=state == "upheld" or (appealed and state in APPEALABLE),
         )
         for person, (org, own) in enumerate(people)
-        for level, state, days in own
+        for level, state, days, appealed in own
     ]
     return cases[:60], labels, min_group
 
