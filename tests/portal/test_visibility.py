@@ -11,6 +11,7 @@ from notifications.models import Notification
 from portal import urls as portal_urls
 from promotions import services
 from promotions.models import Promotion
+from promotions.requests import services as nomination_requests
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -106,12 +107,22 @@ def _routes_with_ids() -> list[str]:
 
 WRITES = {"nominate", "nomination", "resubmit", "withdraw", "inbox-read", "release", "appeal"}
 POST_ONLY = {"resubmit", "inbox-read", "release", "appeal"}
+# Nomination requests: asking for oneself (a level that is no move from one's own: 404), and
+# answering another team's request.
+WRITES |= {"request", "request-accept", "request-decline"}
+POST_ONLY |= {"request-accept", "request-decline"}
 
 
 def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
     """Every route of the site that takes an id or a code is walked (the test fails when a new one
     is not), with GET and POST, as a manager of another team."""
     report, their_manager = factories.team(level="pm")
+    asked = nomination_requests.nomination_request_create(
+        user=report.user,
+        to_level=Level.objects.get(code="senior-pm"),
+        justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
+    )
     promotion = factories.promotion(candidate=report, to="senior-pm", state="in_review")
     services.promotion_request_changes(
         promotion=promotion, actor=factories.committee_member(), note="More."
@@ -128,6 +139,9 @@ def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
         "release": [promotion.pk],
         "appeal": [promotion.pk],
         "inbox-read": [notification.pk],
+        "request": ["senior-pm"],
+        "request-accept": [asked.pk],
+        "request-decline": [asked.pk],
         "password_reset_confirm": None,  # Django's: a token, not an object of the ladder
     }
     assert set(_routes_with_ids()) <= set(walked), "a new route is not walked here"
@@ -144,6 +158,8 @@ def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
     assert promotion.state == "changes_requested" and promotion.packet_version == 1
     notification.refresh_from_db()
     assert notification.read_at is None
+    asked.refresh_from_db()
+    assert asked.state == "pending"
 
 
 def test_the_nomination_form_is_only_for_ones_own_reports(client):
