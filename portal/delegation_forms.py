@@ -2,6 +2,8 @@
 or an Executive of their delegations, and the form to name a delegate; the views are
 portal/delegation_views.py."""
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -37,7 +39,8 @@ class DelegationForm(GuardedForm):
             .distinct()
             .order_by("first_name", "last_name", "username")
         )
-        self.fields["delegate"].choices = [("", "Choose someone")] + [
+        delegate = cast(forms.ChoiceField, self.fields["delegate"])
+        delegate.choices = [("", "Choose someone")] + [
             (person.get_username(), _label(person)) for person in people
         ]
         self.fields["starts_on"].initial = timezone.localdate()

@@ -2,6 +2,8 @@
 one. Writes go through promotions.delegations.services (the same rules and audit as the API).
 Registered from promotions/admin.py."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -44,7 +46,7 @@ class DelegationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("delegator", "delegate"):
-            self.fields[name].queryset = seat_holders()
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = seat_holders()
         self.fields["starts_on"].initial = timezone.localdate()
 
     def _post_clean(self):
@@ -85,7 +87,7 @@ class DelegationAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name in ("delegator", "delegate"):
+        if field is not None and db_field.name in ("delegator", "delegate"):
             # People are chosen here, not added or edited: no links to the users' pages.
             field.widget = getattr(field.widget, "widget", field.widget)
         return field

@@ -283,6 +283,12 @@ def test_the_delegate_receives_the_seats_messages_not_its_personal_ones():
     manager.save()
     theirs = factories.promotion(candidate=candidate, by=factories.hr_user())
     assert send("look_again_2", COMMITTEE, about=theirs) is None
+    # Once the delegation has ended, nothing more is copied.
+    Delegation.objects.update(
+        starts_on=timezone.localdate() - timedelta(days=3),
+        ends_on=timezone.localdate() - timedelta(days=1),
+    )
+    assert send("look_again_3", COMMITTEE) is None
 
 
 def test_a_committee_member_names_and_revokes_a_delegate_on_the_member_site(client):
