@@ -57,6 +57,8 @@ def state_allows(action: str, promotion: Promotion) -> bool:
         return promotion.accepts_packets
     if action == RELEASE:  # only a decision held for the cycle's release date
         return promotion.release_held and _machine_allows(action, promotion.state)
+    if getattr(promotion, "release_held", False):
+        return False  # a held decision is released before anything else happens to it
     return _machine_allows(action, promotion.state)
 
 
@@ -276,6 +278,10 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
             )
         raise ActionNotAllowed(f"You may not {action.replace('-', ' ')} this promotion.")
     if not state_allows(action, promotion):
+        if promotion.release_held and action != RELEASE and not is_candidate(user, promotion):
+            raise TransitionConflict(
+                "This decision is held until the candidate is told: release it to them first."
+            )
         if action == RELEASE and _machine_allows(action, promotion.state):
             raise TransitionConflict(
                 "This decision is not held: the candidate can read it already.",

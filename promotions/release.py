@@ -15,12 +15,12 @@ import copy
 from datetime import date
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from promotions import notify, permissions, webhook_events, workflow
 from promotions.errors import ErrorCode, TransitionConflict
-from promotions.models import RELEASED, Promotion, PromotionEvent
+from promotions.models import RELEASED, Promotion, PromotionEvent, PromotionState
 from promotions.selectors import promotion_locked
 
 ROW = workflow.TRANSITIONS["release"]
@@ -51,36 +51,35 @@ def held_from(user) -> Q:
     return Q(release_held=True, candidate__user=user)
 
 
-def _decision_index(events: list[tuple[str | None, str]], state: str) -> int:
-    """The index of the held decision among a promotion's events (oldest first): the last event
-    into its state."""
-    return max(i for i, (_, to_state) in enumerate(events) if to_state == state)
+def _decision_index(to_states: list[str]) -> int:
+    """The index of the held decision among a promotion's events (oldest first): the first into a
+    decided state (a held case was never released, and nothing happens to it until it is)."""
+    return next(i for i, to_state in enumerate(to_states) if to_state in workflow.RELEASABLE)
 
 
 def as_seen_by(user, promotion):
     """The promotion (a model or a list row) as `user` may see it: for its candidate while its
-    decision is held, a copy as it was before the decision (the state it was decided from, no
-    decision, `decided_at`, `effective_on` or level applied, updated when the event before the
-    decision was); otherwise the promotion itself."""
+    decision is held, a copy as it was before the decision (in review, as the candidate reads an
+    Executive's step too: no decision, `decided_at`, `effective_on` or level applied, updated when
+    the event before the decision was); otherwise the promotion itself."""
     if not is_held_from(user, promotion):
         return promotion
     events = list(
         PromotionEvent.objects.filter(promotion_id=promotion.pk)
         .order_by("at", "id")
-        .values_list("from_state", "to_state", "at")
+        .values_list("to_state", "at")
     )
-    cut = _decision_index([(f, t) for f, t, _ in events], promotion.state)
+    cut = _decision_index([to_state for to_state, _ in events])
     seen = copy.copy(promotion)
-    decided_from = events[cut][0]
     if isinstance(seen, Promotion):
         # The state field is protected (only transitions set it); this copy is never saved.
-        vars(seen)["state"] = decided_from
+        vars(seen)["state"] = PromotionState.IN_REVIEW
     else:
-        seen.state = decided_from
+        seen.state = PromotionState.IN_REVIEW
     seen.decided_at = None
     seen.effective_on = None
     seen.level_applied = False
-    seen.updated_at = events[cut - 1][2] if cut else promotion.created_at
+    seen.updated_at = events[cut - 1][1] if cut else promotion.created_at
     return seen
 
 
@@ -89,8 +88,7 @@ def timeline_as_seen_by(user, promotion, events: list) -> list:
     decision."""
     if not is_held_from(user, promotion):
         return events
-    cut = _decision_index([(e.from_state, e.to_state) for e in events], promotion.state)
-    return events[:cut]
+    return events[: _decision_index([event.to_state for event in events])]
 
 
 def released(promotion) -> bool | None:
@@ -102,15 +100,11 @@ def released(promotion) -> bool | None:
 
 
 def filter_state(promotions: QuerySet[Promotion], *, state: str, user) -> QuerySet[Promotion]:
-    """The list's `state` filter as `user` sees the states: their own held decision is in the
-    state it was decided from."""
-    decided_from = PromotionEvent.objects.filter(
-        promotion_id=OuterRef("pk"), to_state=OuterRef("state")
-    ).order_by("-at", "-id")
+    """The list's `state` filter as `user` sees the states: their own held decision in review."""
     held = held_from(user)
-    return promotions.annotate(seen_state=Subquery(decided_from.values("from_state")[:1])).filter(
-        (Q(state=state) & ~held) | (held & Q(seen_state=state))
-    )
+    if state == PromotionState.IN_REVIEW:
+        return promotions.filter(Q(state=state) | held)
+    return promotions.filter(state=state).exclude(held)
 
 
 # --- Releasing ------------------------------------------------------------------------------------

@@ -118,6 +118,11 @@ def test_who_may_release_and_the_order_of_refusals():
         url.replace("release/", "appeal/"), {"statement": "I disagree."}, format="json"
     )
     assert appeal.status_code == 409 and "reject" not in appeal.json()["detail"].lower()
+    # Nothing else happens to a held decision before it is released: the nominator's appeal too.
+    early = client_of(hr).post(
+        url.replace("release/", "appeal/"), {"statement": "We disagree."}, format="json"
+    )
+    assert early.status_code == 409 and "release it to them first" in early.json()["detail"]
     assert client_of(factories.UserFactory()).post(url, {}).status_code == 404
     for refused in (candidate.user, factories.committee_member(), factories.hr_user()):
         response = client_of(refused).post(url, {}, format="json")
