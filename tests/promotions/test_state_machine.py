@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -22,12 +22,14 @@ from promotions.models import (
     OPEN_STATES,
     Appeal,
     Cycle,
+    NominationRequest,
     PacketVersion,
     Promotion,
     PromotionEvent,
     Review,
 )
 from promotions.packets import services as packets
+from promotions.requests import services as nomination_requests
 from tests import factories
 from tests.depth import examples
 
@@ -133,6 +135,44 @@ class PromotionWorkflow(RuleBasedStateMachine):
             )
         )
         self.successful_transitions += done
+
+    @rule(
+        candidate=st.integers(0, 3),
+        to=st.one_of(st.just(NEXT), st.sampled_from(LEVEL_CODES)),
+        role=st.sampled_from(ROLES),
+        accept=st.booleans(),
+    )
+    def ask_for_a_nomination(self, candidate, to, role, accept):
+        """The candidate asks their manager; `role` answers the pending request, if any: an
+        accepted one is a nomination (by whoever accepted), which the rules may still refuse."""
+        member = Member.objects.select_related("level").get(pk=self.candidates[candidate].pk)
+        if to == NEXT:
+            to = next(iter(level_next_levels(level=member.level)), member.level).code
+        self.attempt(
+            lambda: nomination_requests.nomination_request_create(
+                user=member.user,
+                to_level=Level.objects.get(code=to),
+                justification="I am ready.",
+                evidence=factories.evidence_for(to),
+            )
+        )
+        pending = NominationRequest.objects.filter(member=member, state="pending").first()
+        if pending is None:
+            return
+        answerer = self.actor(role, member)
+        if accept:
+            done = self.attempt(
+                lambda: nomination_requests.nomination_request_accept(
+                    request=pending, actor=answerer
+                )
+            )
+            self.successful_transitions += done
+        else:
+            self.attempt(
+                lambda: nomination_requests.nomination_request_decline(
+                    request=pending, actor=answerer, reason="Not yet."
+                )
+            )
 
     @precondition(lambda self: Promotion.objects.exists())
     @rule(
@@ -432,6 +472,19 @@ class PromotionWorkflow(RuleBasedStateMachine):
             assert cast_by in (None, reviewer) or (reviewer, cast_by) == (seat, delegate)
         votes = Review.objects.values("promotion", "reviewer", "packet_version")
         assert not votes.annotate(n=Count("id")).filter(n__gt=1).exists()
+
+    @invariant()
+    def a_request_is_answered_once_by_its_manager_or_hr_and_never_nominates_its_member(self):
+        for request in NominationRequest.objects.select_related("promotion", "member"):
+            if request.state == "accepted":
+                promotion = request.promotion
+                assert promotion.candidate_id == request.member_id
+                assert promotion.to_level_id == request.to_level_id
+                assert promotion.nominated_by_id == request.answered_by_id
+            assert request.answered_by_id != request.member.user_id
+        pending = NominationRequest.objects.filter(state="pending").values("member")
+        assert not pending.annotate(n=Count("id")).filter(n__gt=1).exists()
+        assert not Promotion.objects.filter(nominated_by=F("candidate__user")).exists()
 
     @invariant()
     def one_event_per_successful_transition(self):
