@@ -14,8 +14,15 @@ from ladder.models import Level, LevelChange, Member
 from promotions import services
 from promotions.appeals import services as appeals
 from promotions.delegations import services as delegations
-from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
+from promotions.models import (
+    NominationRequest,
+    PacketVersion,
+    Promotion,
+    PromotionEvent,
+    Review,
+)
 from promotions.packets import services as packets
+from promotions.requests import services as nomination_requests
 from tests import factories
 from tests.shared import shared_rows
 
@@ -286,6 +293,91 @@ def test_nomination_matrix(cast, role):
         assert counts == (*before, 0)
     if response.status_code == 400:
         assert response.json()["code"] == "no_such_member"
+
+
+# Nomination requests: the candidate asks their manager; the manager or HR answers, once.
+REQUEST_STATES = ["pending", "accepted", "declined"]
+ASK_EXPECTED = {
+    "candidate": 201,
+    "manager": 409,  # no_manager: nobody to ask
+    "other_manager": 409,
+    "committee": 403,  # not on the ladder
+    "recused_committee": 409,
+    "hr": 403,
+    "anonymous": 401,
+}
+
+
+def request_expected(role: str, state: str) -> int:
+    if role == "anonymous":
+        return 401
+    if role in ("other_manager", "committee", "recused_committee"):
+        return 404  # not theirs to see
+    if role == "candidate":
+        return 403  # sees their own, answers nothing
+    return 200 if state == "pending" else 409
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_ask_matrix(cast, role):
+    client = APIClient()
+    if role != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(cast[role])}")
+    response = client.post(
+        "/api/v1/nomination-requests/",
+        {
+            "to_level": "senior-pm",
+            "justification": "Ready.",
+            "evidence": factories.evidence_for("senior-pm"),
+        },
+        format="json",
+    )
+    assert response.status_code == ASK_EXPECTED[role], response.json()
+    if response.status_code == 409:
+        assert response.json()["code"] == "no_manager"
+    assert NominationRequest.objects.count() == (response.status_code == 201)
+    assert not Promotion.objects.exists()  # asking never nominates
+
+
+@pytest.mark.parametrize("state", REQUEST_STATES)
+@pytest.mark.parametrize("action", ["accept", "decline"])
+@pytest.mark.parametrize("role", ROLES)
+def test_request_answer_matrix(cast, role, action, state):
+    request = nomination_requests.nomination_request_create(
+        user=cast["candidate"],
+        to_level=Level.objects.get(code="senior-pm"),
+        justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
+    )
+    if state == "accepted":
+        nomination_requests.nomination_request_accept(request=request, actor=cast["manager"])
+    if state == "declined":
+        nomination_requests.nomination_request_decline(
+            request=request, actor=cast["manager"], reason="Not yet."
+        )
+    client = APIClient()
+    if role != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(cast[role])}")
+
+    def snapshot():
+        row = NominationRequest.objects.get(pk=request.pk)
+        return row.state, row.answered_at, row.reason, Promotion.objects.count()
+
+    before = snapshot()
+    body = {"reason": "Lead a launch first."} if action == "decline" else {}
+    response = client.post(
+        f"/api/v1/nomination-requests/{request.pk}/{action}/", body, format="json"
+    )
+
+    want = request_expected(role, state)
+    assert response.status_code == want, response.json()
+    if want == 409:
+        assert response.json()["code"] == "nomination_request_answered"
+    if want >= 400:
+        assert snapshot() == before
+    else:
+        assert response.json()["state"] == ("accepted" if action == "accept" else "declined")
+        assert Promotion.objects.count() == before[3] + (action == "accept")
 
 
 def test_a_manager_cannot_nominate_themselves(cast):
