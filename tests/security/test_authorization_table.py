@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from ladder.models import Level
 from notifications.models import Notification
 from promotions.delegations import services as delegations
+from promotions.requests import services as nomination_requests
 from tests import factories
 from tests.routes import url_patterns
 from tests.shared import shared_rows
@@ -318,6 +319,38 @@ TABLE = {
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
     },
+    # The member's request to their manager, pending, while the member has an open promotion
+    # (accepting it is 409 not_eligible). Only a member with a manager asks (409 no_manager
+    # otherwise; 403 off the ladder); the member sees theirs and answers nothing, the manager and
+    # HR answer, nobody else learns it exists.
+    "/api/v1/nomination-requests/": {
+        "get": private(200),
+        "post": row(401, 400, 409, 409, 409, 403),  # the member: an empty body
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/nomination-requests/{pk}/": {
+        "get": row(401, 200, 200, 404, 404, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/nomination-requests/{pk}/accept/": {
+        "post": row(401, 403, 409, 404, 404, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/nomination-requests/{pk}/decline/": {
+        "post": row(401, 403, 400, 404, 404, 400),  # no reason
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/notifications/": {
         "get": private(200),
         "post": NOT_OFFERED,
@@ -395,6 +428,12 @@ def build_world():
     other = factories.MemberFactory(level=Level.objects.get(code="pm"))
     committee = factories.committee_member(level="vp-product")
     hr = factories.hr_user()
+    request = nomination_requests.nomination_request_create(
+        user=member.user,
+        to_level=Level.objects.get(code="senior-pm"),
+        justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
+    )
     promotion = factories.promotion(candidate=member, to="senior-pm")
     notification = Notification.objects.get(recipient=committee, promotion=promotion)
     users = {
@@ -415,6 +454,7 @@ def build_world():
     )
     ids = {
         "delegations": delegation.pk,
+        "nomination-requests": request.pk,
         "members": member.pk,
         "promotions": promotion.pk,
         "notifications": notification.pk,
