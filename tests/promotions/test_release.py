@@ -7,10 +7,13 @@ rest on the date. Webhooks carry the decision at once."""
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from notifications.models import Delivery as Sending
 from notifications.models import Notification
+from notifications.outbox import outbox
 from promotions import release, services
 from promotions.models import Cycle, Promotion, PromotionEvent
 from tests import factories
@@ -19,6 +22,19 @@ from webhooks.models import Delivery, Endpoint
 pytestmark = pytest.mark.django_db
 
 NOTE = "release-note-7c2: the committee's reasons"
+
+
+def deliver_due() -> None:
+    """What a worker does with the deliveries published after commit: send them (e-mail)."""
+    outbox.deliver(list(Sending.objects.filter(status="pending").values_list("id", flat=True)))
+
+
+def emails_about_approval(address: str) -> list:
+    return [
+        message
+        for message in mail.outbox
+        if address in message.to and "approv" in (message.subject + message.body).lower()
+    ]
 
 
 def client_of(user) -> APIClient:
@@ -67,6 +83,9 @@ def test_the_candidate_learns_nothing_of_a_held_approval_anywhere(client):
     inbox = candidate.get("/api/v1/notifications/").json()["results"]
     assert [message["kind"] for message in inbox] == ["review_started"]
     assert not Notification.objects.filter(recipient=candidate_user, kind="approved").exists()
+    deliver_due()  # the decision's messages to those who tell the candidate, and no other
+    assert emails_about_approval(promotion.nominated_by.email)
+    assert not emails_about_approval(candidate_user.email)
     for body in (str(detail), str(timeline), str(inbox)):
         assert "approved" not in body.lower() and NOTE not in body
 
@@ -96,6 +115,9 @@ def test_the_candidate_learns_nothing_of_a_held_approval_anywhere(client):
     assert message.subject.startswith("Promotion approved") and "Approved" in message.body
     assert NOTE not in message.body
     assert Delivery.objects.filter(event="promotion.released").count() == 1
+    deliver_due()
+    (sent,) = emails_about_approval(candidate_user.email)
+    assert "Approved" in sent.body and NOTE not in sent.body
     assert "Approved" in client.get(f"/me/promotions/{promotion.pk}/").content.decode()
 
     again = manager.post(url + "release/", {}, format="json")
