@@ -58,7 +58,8 @@ def _manager_user(request: NominationRequest):
 
 
 def _team_page(request: NominationRequest) -> str:
-    return f"{reverse('portal:team')}#request-{request.pk}"
+    """The manager's team page at its requests (which say so once none waits any more)."""
+    return f"{reverse('portal:team')}#requests"
 
 
 def notify_requested(*, request: NominationRequest) -> None:

@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.site import absolute_url
+from ladder.models import Level
 from notifications.models import Notification
 from promotions import notify
 from promotions import services as promotion_services
 from promotions.packets import services as packets
+from promotions.requests import services as nomination_requests
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +31,15 @@ PAGE_OF_ROLE = {
     "nominator": "/nominations/{id}/",
     "manager": "/team/#member-{member}",  # the report's card
     "committee": "/admin/promotions/promotion/{id}/change/",
+}
+
+
+# A nomination request's messages: the manager's team page at its requests, the member's /me/ at
+# theirs (an accepted one: the new promotion).
+REQUEST_PAGES = {
+    "nomination_requested": ("manager", "/team/#requests"),
+    "nomination_request_reminder": ("manager", "/team/#requests"),
+    "nomination_request_answered": ("candidate", "/me/#requests"),
 }
 
 
@@ -87,6 +98,24 @@ def every_kind_of_notification(people, settings) -> dict[str, object]:
     cycle = factories.draft_cycle(hr)
     notify.notify_cycle_calibrating(cycle=cycle, awaiting=1)
 
+    # A member asks their manager twice: reminded, declined; asked again, accepted.
+    asker, their_manager = factories.team()
+    ask = {
+        "user": asker.user,
+        "to_level": Level.objects.get(code="senior-pm"),
+        "justification": "Ready.",
+        "evidence": factories.evidence_for("senior-pm"),
+    }
+    declined = nomination_requests.nomination_request_create(**ask)
+    nomination_requests.nomination_requests_remind(now=now + timedelta(days=30))
+    nomination_requests.nomination_request_decline(
+        request=declined, actor=their_manager.user, reason="Not yet."
+    )
+    accepted = nomination_requests.nomination_request_create(**ask)
+    accepted = nomination_requests.nomination_request_accept(
+        request=accepted, actor=their_manager.user
+    )
+
     from webhooks import services as webhook_services
 
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
@@ -94,7 +123,7 @@ def every_kind_of_notification(people, settings) -> dict[str, object]:
     with transaction.atomic():  # as a failing delivery does, the caller saving the endpoint
         webhook_services._disable(endpoint, now=now, error="Connection refused")
         endpoint.save()
-    return {"cycle": cycle, "endpoint": endpoint}
+    return {"cycle": cycle, "endpoint": endpoint, "accepted": accepted}
 
 
 def test_every_notification_opens_the_page_of_its_recipients_role(people, settings):
@@ -104,7 +133,11 @@ def test_every_notification_opens_the_page_of_its_recipients_role(people, settin
     seen = set()
     rows = Notification.objects.select_related("promotion__candidate__manager")
     for row in rows:
-        if row.promotion is None:  # a cycle's or a webhook's: the admin page it is about
+        if row.kind in REQUEST_PAGES:  # a nomination request's: its manager's, its member's
+            role, page = REQUEST_PAGES[row.kind]
+            if "accepted" in row.subject:
+                page = f"/me/promotions/{made['accepted'].promotion_id}/"
+        elif row.promotion is None:  # a cycle's or a webhook's: the admin page it is about
             role = "hr" if row.kind == "webhook_disabled" else "committee"
             page = endpoint if role == "hr" else calibration
         else:
@@ -134,6 +167,9 @@ def test_every_notification_opens_the_page_of_its_recipients_role(people, settin
         *(("withdrawn", role) for role in (*people_involved, "committee")),
         ("cycle_calibrating", "committee"),
         ("webhook_disabled", "hr"),
+        ("nomination_requested", "manager"),
+        ("nomination_request_reminder", "manager"),
+        ("nomination_request_answered", "candidate"),
     }
     assert seen == expected
     # HR reading committee work (a vote gone stale) is sent to the desk like the committee.
