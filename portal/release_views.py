@@ -3,6 +3,8 @@
 /team/, release it once they have told the candidate. A thin view over the release service, as
 the API's `POST promotions/{id}/release/`."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -29,4 +31,5 @@ def release_decision(request: HttpRequest, promotion_id: int) -> HttpResponse:
         messages.success(
             request, f"Released: {promotion.candidate.name} can now read the committee's decision."
         )
-    return redirect(promotion_page_for(promotion, user_id=request.user.pk))
+    user_id = cast(int, request.user.pk)  # signed in (login_required)
+    return redirect(promotion_page_for(promotion, user_id=user_id))
