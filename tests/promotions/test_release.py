@@ -251,3 +251,30 @@ def test_the_nominator_releases_from_their_nomination_s_page(client):
     # Once more: refused, said on the page.
     again = client.post(f"/promotions/{promotion.pk}/release/", follow=True)
     assert "not held" in again.content.decode()
+
+
+def test_hr_who_nominated_releases_from_the_desk_and_a_staff_candidate_never_sees_it(client):
+    """The desk's buttons are the table's: HR who nominated the candidate reads the held decision
+    there and releases it; a committee member who is the candidate finds no trace of it."""
+    hr = factories.hr_user()
+    staff_candidate = factories.committee_member(level="pm", manager=factories.MemberFactory())
+    promotion = decided(calibrating_cycle(), candidate=staff_candidate.member, by=hr)
+    desk = f"/admin/promotions/promotion/{promotion.pk}/change/"
+
+    client.force_login(staff_candidate)
+    assert client.get(desk).status_code in (302, 404)  # not in their admin at all
+    listed = client.get("/admin/promotions/promotion/").content.decode()
+    assert desk not in listed
+
+    client.force_login(hr)
+    page = client.get(desk).content.decode()
+    assert 'value="release"' in page
+    done = client.post(
+        f"/admin/promotions/promotion/{promotion.pk}/act/",
+        {"action": "release", "note": "Told them in our one-to-one."},
+        follow=True,
+    )
+    assert done.status_code == 200
+    assert not Promotion.objects.get(pk=promotion.pk).release_held
+    event = PromotionEvent.objects.get(promotion=promotion, to_state="released")
+    assert (event.actor, event.note) == (hr, "Told them in our one-to-one.")
