@@ -28,7 +28,7 @@ from ladder.services import PASSWORD_CHANGED, member_change_record
 from notifications.models import Channel
 from notifications.selectors import notification_get_for, notification_inbox, slack_for
 from notifications.services import channel_turn, notification_mark_read
-from portal.appeal_views import appeal_context
+from portal.appeal_forms import appeal_context
 from portal.delegation_forms import me_delegations_context
 from portal.forms import NoteForm, PacketForm
 from portal.request_forms import me_requests_context, team_requests_context

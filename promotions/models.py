@@ -213,10 +213,17 @@ class Promotion(models.Model):
     def start_review(self) -> None:
         pass
 
+    # From in_review, approved or awaiting_executive (by the target level); from the Executive's
+    # step and an appeal, approved.
     @transition(
         field=state,
-        source=list(APPROVABLE),
+        source=PromotionState.IN_REVIEW,
         target=RETURN_VALUE(PromotionState.APPROVED, PromotionState.AWAITING_EXECUTIVE),
+    )
+    @transition(
+        field=state,
+        source=[s for s in APPROVABLE if s != PromotionState.IN_REVIEW],
+        target=PromotionState.APPROVED,
     )
     def approve(self) -> str:
         """Approved; the committee's approval of a move to a level needing an executive's

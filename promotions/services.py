@@ -19,6 +19,7 @@ from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
 from promotions import notify, permissions, release, webhook_events, workflow
 from promotions.appeals import services as appeals
+from promotions.appeals.models import STATEMENT_LIMIT, Appeal
 from promotions.delegations.selectors import delegated_seat_for_review
 from promotions.eligibility import CYCLE_REASONS, Reason, nomination_blockers, reason
 from promotions.errors import (
@@ -429,6 +430,50 @@ def promotion_resume(*, promotion: Promotion, actor, note: str = "") -> Promotio
     return _apply(promotion, promotion.resume, actor=actor, note=note)
 
 
+@transaction.atomic
+def promotion_appeal(
+    *, promotion: Promotion, actor, note: str = "", statement: str = ""
+) -> Promotion:
+    """Appeal the rejection: the promotion is open again (appealed) with the appellant's
+    statement, for the appeal panel to decide. One appeal per promotion."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.APPEAL, promotion)
+    # The candidate's row is locked too: a nomination of them queues behind the appeal.
+    promotion.candidate = _candidate_locked(promotion.candidate_id)
+    blocker = appeals.appeal_blocker(promotion)
+    if blocker:
+        raise blocker
+    statement = statement.strip()
+    if not statement:
+        raise InvalidInput(
+            "Say why the decision should change: a statement is required.",
+            code=ErrorCode.STATEMENT_REQUIRED,
+        )
+    if len(statement) > STATEMENT_LIMIT:
+        raise InvalidInput(
+            f"A statement is at most {STATEMENT_LIMIT:,} characters; this one has "
+            f"{len(statement):,}.",
+            code=ErrorCode.STATEMENT_TOO_LONG,
+        )
+    try:
+        with transaction.atomic():
+            Appeal.objects.create(promotion=promotion, appellant=actor, statement=statement)
+            # The statement is the appeal event's note: the committee reads it in the timeline.
+            _apply(promotion, promotion.appeal, actor=actor, note=statement)
+    except IntegrityError:  # the open-promotion constraint, should the check above be passed by
+        raise appeals.open_promotion_refusal() from None
+    return promotion
+
+
+@transaction.atomic
+def promotion_uphold(*, promotion: Promotion, actor, note: str = "") -> Promotion:
+    """The appeal panel keeps the rejection (note required): closed as upheld."""
+    promotion = promotion_locked(promotion)
+    permissions.ensure_can(actor, permissions.UPHOLD, promotion)
+    votes = promotion_votes(promotion=promotion)
+    return _apply(promotion, promotion.uphold, actor=actor, note=note, votes=votes)
+
+
 TRANSITION_SERVICES: dict[str, TransitionService] = {
     permissions.START_REVIEW: promotion_start_review,
     permissions.APPROVE: promotion_approve,
@@ -439,8 +484,8 @@ TRANSITION_SERVICES: dict[str, TransitionService] = {
     permissions.HOLD: promotion_hold,
     permissions.RESUME: promotion_resume,
     permissions.RELEASE: release.promotion_release,
-    permissions.APPEAL: appeals.promotion_appeal,
-    permissions.UPHOLD: appeals.promotion_uphold,
+    permissions.APPEAL: promotion_appeal,
+    permissions.UPHOLD: promotion_uphold,
 }
 
 

@@ -24,7 +24,6 @@ from config.schema import ErrorSerializer
 from ladder.models import Level
 from notifications.models import Notification
 from promotions import services
-from promotions.appeals import services as appeals
 from promotions.cycles import services as cycles
 from promotions.delegations import services as delegations
 from promotions.models import Promotion
@@ -197,7 +196,7 @@ class World:
         if state in ("rejected", "appealed"):
             services.promotion_reject(promotion=self.promotion, actor=self.committee2, note="No.")
         if state == "appealed":
-            appeals.promotion_appeal(
+            services.promotion_appeal(
                 promotion=self.promotion, actor=self.member.user, statement="New numbers."
             )
 

@@ -127,12 +127,15 @@ def test_filters_and_ids_have_their_real_types(schema):
     assert parameters["candidate"]["type"] == "integer"
     assert parameters["page"]["type"] == parameters["page_size"]["type"] == "integer"
     assert parameters["state"]["enum"] == [
+        "appealed",
         "approved",
+        "awaiting_executive",
         "changes_requested",
         "in_review",
         "nominated",
         "on_hold",
         "rejected",
+        "upheld",
         "withdrawn",
     ]
     for path, _, operation in operations(schema):

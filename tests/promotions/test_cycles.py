@@ -1202,11 +1202,9 @@ def test_stats_count_appeals_and_decisions_overturned_on_appeal(
 ):
     """The rejection appealed and approved on appeal: an approval now, appealed and overturned;
     the cycle's statistics say so (a rejection upheld would stay a rejection)."""
-    from promotions.appeals import services as appeals
-
     settings.ANALYTICS_MIN_GROUP = 1
     rejected = Promotion.objects.get(cycle=outcomes["cycle"], state="rejected")
-    appealed = appeals.promotion_appeal(
+    appealed = services.promotion_appeal(
         promotion=rejected, actor=rejected.candidate.user, statement="New numbers."
     )
     panel = factories.committee_member()

@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange, Member
 from promotions import services
-from promotions.appeals import services as appeals
 from promotions.delegations import services as delegations
 from promotions.models import (
     NominationRequest,
@@ -495,12 +494,12 @@ def build_later_cast():
         )
         promotion = services.promotion_reject(promotion=promotion, actor=decider, note="Not yet.")
         if state != "rejected":
-            promotion = appeals.promotion_appeal(
+            promotion = services.promotion_appeal(
                 promotion=promotion, actor=candidate.user, statement="New numbers."
             )
             factories.review(promotion, panelist, "approve")
         if state == "upheld":
-            promotion = appeals.promotion_uphold(
+            promotion = services.promotion_uphold(
                 promotion=promotion, actor=panelist, note="It stands."
             )
         promotions[state] = promotion

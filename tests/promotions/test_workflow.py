@@ -45,6 +45,14 @@ def test_the_table_declares_the_state_machine_s_transitions_and_no_other():
         for t in workflow.TRANSITIONS.values()
     }
     assert declared == machine()
+    # Source by source, where a row's legs say where each goes (approve from awaiting_executive
+    # or appealed: approved only; from in_review: approved or awaiting_executive).
+    field = cast(FSMField, Promotion._meta.get_field("state"))
+    for t in field.get_all_transitions(Promotion):
+        row = workflow.transition_of(t.name)
+        if row.legs:
+            targets = getattr(t.target, "allowed_states", [t.target])
+            assert {str(x) for x in targets} == {str(x) for x in row.targets_from(str(t.source))}
 
 
 def test_every_row_is_complete():

@@ -90,6 +90,21 @@ def test_every_event_is_delivered_signed_with_its_documented_payload(receiver, e
         promotion=later, actor=committee, effective_on=effective_on
     )
     assert promotion_services.promotions_apply_effective(today=effective_on) == 1
+    # A senior move waits for an Executive; the rejection is appealed and upheld.
+    senior = factories.promotion(
+        candidate=factories.team(level="group-pm", manager_level="vp-product")[0],
+        to="head-of-product",
+        state="in_review",
+        votes=[(factories.committee_member(), "approve")],
+    )
+    promotion_services.promotion_approve(promotion=senior, actor=committee, note="NOTE-SECRET")
+    promotion_services.promotion_appeal(
+        promotion=rejected, actor=rejected.candidate.user, statement="NOTE-SECRET appeal"
+    )
+    promotion_services.promotion_uphold(
+        promotion=rejected, actor=factories.committee_member(), note="NOTE-SECRET stands"
+    )
+
     # A cycle from open to closed.
     cycle = factories.draft_cycle(hr)
     cycles.cycle_open(actor=hr, cycle=cycle)
@@ -160,6 +175,7 @@ def test_every_event_is_delivered_signed_with_its_documented_payload(receiver, e
         for c in by_type[Event.CYCLE_OPENED]
         + by_type[Event.CYCLE_CALIBRATING]
         + by_type[Event.CYCLE_CLOSED]
+        if c["cycle"] == cycle.pk  # (the held decision's cycle opened and calibrated too)
     ] == ["open", "calibrating", "closed"]
     assert by_type[Event.CYCLE_CLOSED][0] == {
         "cycle": cycle.pk,
