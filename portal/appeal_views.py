@@ -13,7 +13,6 @@ from core.errors import DomainError
 from portal.appeal_forms import AppealForm
 from portal.views import _found, my_promotion_page, nomination_page
 from promotions import permissions, selectors, services
-from promotions.pages import promotion_page_for
 
 
 @login_required
@@ -41,7 +40,12 @@ def appeal(request: HttpRequest, promotion_id: int) -> HttpResponse:
                 "Your appeal is sent: committee members who did not decide the case before will "
                 "review it. You will hear from us when they decide.",
             )
-            return redirect(promotion_page_for(promotion, user_id=request.user.pk))
+            page = (
+                "portal:my-promotion"
+                if permissions.is_candidate(request.user, promotion)
+                else "portal:nomination"
+            )
+            return redirect(page, promotion_id=promotion.pk)
     if permissions.is_candidate(request.user, promotion):
         return my_promotion_page(request, promotion, appeal_form=form)
     return nomination_page(request, promotion, appeal_form=form)
