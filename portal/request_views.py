@@ -20,7 +20,7 @@ from promotions.errors import ErrorCode
 from promotions.packets import services as packets
 from promotions.requests import selectors, services
 from promotions.requests.errors import RequestPending
-from promotions.requests.models import NominationRequest, RequestState
+from promotions.requests.models import NominationRequest
 
 
 @login_required
@@ -28,7 +28,7 @@ def request_nomination(request: HttpRequest, level_code: str) -> HttpResponse:
     try:
         member = member_me(user=request.user)
         to_level = level_get(code=level_code)
-    except (NotFound, DomainError):
+    except DomainError:  # no member record, or no such level
         raise Http404 from None
     moves = member_eligibility(member=member, today=timezone.localdate())
     move = next((blockers for blockers in moves if blockers.level.pk == to_level.pk), None)
@@ -47,12 +47,10 @@ def request_nomination(request: HttpRequest, level_code: str) -> HttpResponse:
                 evidence=form.evidence(),
             )
         except DomainError as error:
-            reasons = error.extra.get("reasons") or []
-            if reasons:
-                pass
-            elif error.code in (ErrorCode.NO_MANAGER, ErrorCode.NOMINATION_REQUEST_PENDING):
+            reasons = error.extra.get("reasons") or []  # not eligible: every reason, in words
+            if error.code in (ErrorCode.NO_MANAGER, ErrorCode.NOMINATION_REQUEST_PENDING):
                 refusal = error.message
-            else:
+            elif not reasons:
                 _refuse(form, error, to_level)
         else:
             manager = member.manager.name if member.manager else "your manager"
@@ -69,7 +67,7 @@ def request_nomination(request: HttpRequest, level_code: str) -> HttpResponse:
         except DomainError as error:
             refusal = error.message
         else:
-            if member.nomination_requests.filter(state=RequestState.PENDING).exists():
+            if selectors.has_pending_request(member=member):
                 refusal = RequestPending.default_message
     context = {
         "member": member,

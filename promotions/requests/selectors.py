@@ -42,6 +42,10 @@ def may_answer(user, request: NominationRequest) -> bool:
     return manages or roles.is_hr(user)
 
 
+def has_pending_request(*, member: Member) -> bool:
+    return member.nomination_requests.filter(state=RequestState.PENDING).exists()
+
+
 def requests_of_member(*, member: Member) -> list[NominationRequest]:
     """A member's requests, newest first (their page shows them)."""
     return list(member.nomination_requests.select_related("to_level", "promotion"))

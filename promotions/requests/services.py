@@ -14,7 +14,12 @@ from promotions.packets.services import packet_evidence
 from promotions.requests import notify
 from promotions.requests.errors import NoManager, RequestAnswered, RequestPending
 from promotions.requests.models import NominationRequest, RequestState
-from promotions.requests.selectors import REQUEST_WITH_PEOPLE, may_answer, requests_overdue
+from promotions.requests.selectors import (
+    REQUEST_WITH_PEOPLE,
+    has_pending_request,
+    may_answer,
+    requests_overdue,
+)
 from promotions.services import move_of_ladder, promotion_nominate
 
 
@@ -53,7 +58,7 @@ def nomination_request_create(
     manager is told."""
     member = _member_locked(ensure_may_ask(user).pk)
     _ensure_has_manager(member)  # again, under the lock
-    if member.nomination_requests.filter(state=RequestState.PENDING).exists():
+    if has_pending_request(member=member):
         raise RequestPending()
     move = move_of_ladder(from_level=member.level, to_level=to_level)
     blockers = nomination_blockers(member=member, move=move)
