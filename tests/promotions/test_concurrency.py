@@ -5,10 +5,11 @@ from functools import partial
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange
-from promotions.models import NominationRequest, Promotion, PromotionEvent
+from promotions.models import Delegation, NominationRequest, Promotion, PromotionEvent
 from tests import factories
 from tests.concurrency import at_once
 
@@ -142,3 +143,31 @@ def test_a_request_for_a_nomination_is_asked_once_and_answered_once_at_once(peop
     assert statuses == Counter({200: 1, 409: 3}), statuses
     request.refresh_from_db()
     assert Promotion.objects.filter(candidate=member).count() == (request.state == "accepted")
+
+
+def test_ten_overlapping_delegations_of_one_seat_at_once_exactly_one_is_made(people):
+    """The seat's holder (and HR for them) name ten delegates for the same days at once: one
+    delegation is made, the others are refused as overlapping (the delegator's row lock)."""
+    seat = people["committee"]
+    delegates = [factories.committee_member() for _ in range(10)]
+    clients = [client_for(seat if i % 2 else people["hr"]) for i in range(10)]
+    today = timezone.localdate().isoformat()
+    responses = at_once(
+        *(
+            partial(
+                client.post,
+                "/api/v1/delegations/",
+                {
+                    "delegator": seat.username,
+                    "delegate": delegate.username,
+                    "starts_on": today,
+                    "ends_on": today,
+                },
+                format="json",
+            )
+            for client, delegate in zip(clients, delegates, strict=True)
+        )
+    )
+    assert Counter(response.status_code for response in responses) == Counter({201: 1, 400: 9})
+    assert {r.json()["code"] for r in responses if r.status_code == 400} == {"delegation_overlaps"}
+    assert Delegation.objects.filter(delegator=seat).count() == 1

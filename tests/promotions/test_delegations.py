@@ -171,6 +171,11 @@ def test_outside_its_days_or_once_revoked_a_delegation_does_nothing():
     # A delegate who left the committee holds no seat any more (nor sees the case).
     again = delegate(client_of(absent), stand_in, start=1, end=2)
     Delegation.objects.filter(pk=again.json()["id"]).update(starts_on=timezone.localdate())
+    # Nor does one from a delegator who has left the committee: the seat is gone.
+    committee_group = Group.objects.get(name=roles.COMMITTEE_GROUP)
+    absent.groups.remove(committee_group)
+    refused(for_absent(), 403, "no_delegation")
+    absent.groups.add(committee_group)
     stand_in.groups.clear()
     refused(for_absent(), 404, "no_such_promotion")
     assert Review.objects.get(promotion=promotion).cast_by == stand_in
