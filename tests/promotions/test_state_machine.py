@@ -338,8 +338,26 @@ class PromotionWorkflow(RuleBasedStateMachine):
         finally:
             Cycle.objects.filter(pk=self.cycle.pk).update(state="draft")
         self.successful_transitions += done
-        if done:
-            assert Promotion.objects.get(pk=promotion.pk).release_held
+        decided = Promotion.objects.get(pk=promotion.pk)
+        # Decided, it is held; sent to an Executive (a senior move), nothing is decided yet.
+        assert decided.release_held == (done and decided.state in ("approved", "rejected"))
+
+    @precondition(lambda self: Promotion.objects.filter(release_held=True).exists())
+    @rule(pick=st.integers(0, 50), role=st.sampled_from(ROLES))
+    def release_a_held_decision(self, pick, role):
+        """Only the nominator or the candidate's manager (`manager`, who nominates, or HR) releases
+        it."""
+        held = list(
+            Promotion.objects.filter(release_held=True).select_related("candidate").order_by("id")
+        )
+        promotion = held[pick % len(held)]
+        actor = self.actor(role, promotion.candidate)
+        done = self.attempt(
+            lambda: services.TRANSITION_SERVICES["release"](promotion=promotion, actor=actor)
+        )
+        assert done == (actor.pk in (promotion.nominated_by_id, self.users["manager"].pk))
+        assert Promotion.objects.get(pk=promotion.pk).release_held != done
+        self.successful_transitions += done
 
     @precondition(lambda self: Promotion.objects.filter(state="rejected").exists())
     @rule(pick=st.integers(0, 50), role=st.sampled_from(["candidate", "manager"]))
