@@ -4,6 +4,7 @@ the recipients of a message."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -94,13 +95,28 @@ def stand_ins_among(recipient_ids: list[int], on: date | None = None) -> list[Se
     (active): one query."""
     if not recipient_ids:
         return []
-    rows = (
+    rows = list(
         in_force(on)
         .filter(delegator_id__in=recipient_ids, delegate__is_active=True)
         .values_list("delegator_id", "delegate_id", "delegator__username")
         .order_by("id")
     )
-    return [Seat(delegator, delegate, name) for delegator, delegate, name in rows]
+    if not rows:
+        return []
+    # A delegation never outlasts the role: the delegate still holds every seat role of the
+    # delegator (one query, only when some recipient has handed their seat over).
+    people = {person for row in rows for person in row[:2]}
+    held: dict[int, set[str]] = {person: set() for person in people}
+    memberships = get_user_model().groups.through.objects.filter(
+        user_id__in=people, group__name__in=SEAT_ROLES
+    )
+    for person, role in memberships.values_list("user_id", "group__name"):
+        held[person].add(role)
+    return [
+        Seat(delegator, delegate, name)
+        for delegator, delegate, name in rows
+        if held[delegator] and held[delegator] <= held[delegate]
+    ]
 
 
 def delegated_seat_for_review(*, delegate, delegator_username: str, promotion):

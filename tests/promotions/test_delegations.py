@@ -288,6 +288,10 @@ def test_the_delegate_receives_the_seats_messages_not_its_personal_ones():
     manager.save()
     theirs = factories.promotion(candidate=candidate, by=factories.hr_user())
     assert send("look_again_2", COMMITTEE, about=theirs) is None
+    # A delegate who has left the committee gets no copy (the delegation does nothing).
+    stand_in.groups.clear()
+    assert send("look_again_4", COMMITTEE) is None
+    stand_in.groups.add(Group.objects.get(name=roles.COMMITTEE_GROUP))
     # Once the delegation has ended, nothing more is copied.
     Delegation.objects.update(
         starts_on=timezone.localdate() - timedelta(days=3),
