@@ -240,6 +240,7 @@ PER_CRITERION_LISTS = {
     ("/api/v1/promotions", "evidence"): ("nominate", "evidence_missing"),
     ("/api/v1/promotions/{id}/packet", "evidence"): ("new version", "evidence_missing"),
     ("/api/v1/promotions/{id}/reviews", "ratings"): ("review", "ratings_missing"),
+    ("/api/v1/nomination-requests", "evidence"): ("ask", "evidence_missing"),
 }
 
 
@@ -273,6 +274,10 @@ def test_every_write_of_a_list_per_criterion_answers_its_rule_when_the_list_is_a
     if write == "nominate":
         client, url = as_user(people["manager"]), "/api/v1/promotions/"
         body = {k: v for k, v in nomination(people).items() if k != "evidence"}
+        needed = [c["criterion"] for c in factories.evidence_for("senior-pm")]
+    elif write == "ask":  # the candidate asks their manager for a nomination
+        client, url = as_user(people["candidate"]), "/api/v1/nomination-requests/"
+        body = {"to_level": "senior-pm", "justification": "Ready."}
         needed = [c["criterion"] for c in factories.evidence_for("senior-pm")]
     else:
         promotion = nominate()
