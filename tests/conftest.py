@@ -119,7 +119,9 @@ def django_db_setup(
 
 
 def pytest_sessionfinish(session):
-    """The xdist controller drops the template its workers copied (tests/template_db.py)."""
+    """A worker stops its Chromium; the xdist controller drops the template its workers copied
+    (tests/template_db.py)."""
+    _Chromium.stop()
     if hasattr(session.config, "workerinput") or not session.config.pluginmanager.has_plugin(
         "xdist"
     ):
@@ -143,19 +145,33 @@ def _quick_serialized_rollback():
         yield
 
 
-@pytest.fixture
-def allow_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+class _Chromium:
+    """One Chromium a worker shares between the browser tests that run one after the other
+    (they are ordered first in their group: `pytest_collection_modifyitems`), each test in
+    contexts of its own, closed after it: starting Playwright and Chromium for each test took
+    about 2 s."""
 
+    playwright = None
+    browser = None
 
-@pytest.fixture
-def chromium(allow_orm_beside_playwright):
-    """Debian's headless Chromium, driven by Playwright (the tests marked `browser`)."""
-    from playwright.sync_api import sync_playwright
+    @classmethod
+    def get(cls):
+        from django.db import DEFAULT_DB_ALIAS, connections
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        if cls.browser is not None and cls.browser.is_connected():
+            return cls.browser
+        cls.stop()
+        # Playwright's sync API runs an event loop in this thread while it is started; Django
+        # would refuse ORM calls beside it (the tests and their live server's set-up).
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        serialized = connections[DEFAULT_DB_ALIAS].__dict__.get("_test_serialized_contents")
+        cls.playwright = sync_playwright().start()
+        # With a loop running, Django's connection handler gives this thread another connection
+        # (asgiref's Local): it needs the migrated rows that a transactional test reloads.
+        if serialized is not None:
+            connections[DEFAULT_DB_ALIAS]._test_serialized_contents = serialized
+        cls.browser = cls.playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
             args=[
@@ -166,8 +182,38 @@ def chromium(allow_orm_beside_playwright):
                 "--disable-sync",
             ],
         )
-        yield browser
-        browser.close()
+        return cls.browser
+
+    @classmethod
+    def stop(cls):
+        """Before the first test that does not use it, and at the end of the run."""
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        if cls.playwright is None:
+            return
+        connections[DEFAULT_DB_ALIAS].close()  # the loop's own connection (above)
+        try:
+            if cls.browser is not None and cls.browser.is_connected():
+                cls.browser.close()
+        finally:
+            cls.playwright.stop()
+            cls.playwright = cls.browser = None
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def chromium():
+    """Debian's headless Chromium, driven by Playwright (the tests marked `browser`)."""
+    browser = _Chromium.get()
+    yield browser
+    for context in browser.contexts:
+        context.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if "chromium" not in getattr(item, "fixturenames", ()):
+        _Chromium.stop()
 
 
 # Tests of many seconds that no mark singles out (subprocesses, a SQLite run, the state machine).
