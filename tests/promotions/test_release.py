@@ -76,7 +76,7 @@ def test_the_candidate_learns_nothing_of_a_held_approval_anywhere(client):
     assert [event["to_state"] for event in timeline] == ["nominated", "in_review"]
     assert candidate.get(url + "packet/").status_code == 200
     me = candidate.get("/api/v1/members/me/").json()
-    assert me["level"] == "pm"
+    assert me["level"] == "pm" and me["pending_promotion"] is None
     eligibility = candidate.get(f"/api/v1/members/{promotion.candidate_id}/eligibility/").json()
     codes = {r["code"] for level in eligibility["next_levels"] for r in level["reasons"]}
     assert "open_promotion" in codes and "promotion_pending" not in codes
@@ -90,9 +90,10 @@ def test_the_candidate_learns_nothing_of_a_held_approval_anywhere(client):
         assert "approved" not in body.lower() and NOTE not in body
 
     client.force_login(candidate_user)
-    for page in ("/", "/me/", f"/me/promotions/{promotion.pk}/"):
+    for page in ("/", "/me/", f"/me/promotions/{promotion.pk}/", "/inbox/"):
         text = client.get(page).content.decode()
-        assert "In review" in text and "Approved" not in text, page
+        assert "Approved" not in text and "approved" not in text.lower(), page
+        assert page == "/inbox/" or "In review" in text, page
         assert promotion.effective_on.strftime("%-d %B %Y") not in text, page
 
     # The nominator and the manager (here one person) see the decision, not yet released.
