@@ -16,6 +16,8 @@ from ladder.models import Criterion, Level, LevelTransition
 from promotions import services
 from promotions.cycles import services as cycles
 from promotions.delegations import services as delegations
+from promotions.models import NominationRequest
+from promotions.packets.services import packet_evidence
 from tests import factories
 from tests.accessibility import WIDTHS, check_page
 from tests.browser import log_in
@@ -108,7 +110,16 @@ def committee_world() -> dict:
     delegations.delegation_create(
         actor=hana, delegator=chen, delegate=dana, starts_on=today, ends_on=today + timedelta(6)
     )
-    return {"promotion": in_review, "cycle": cycle, "endpoint": endpoint}
+    # Ingrid asked Maya for a nomination before the cycle closed: HR's list of requests.
+    ingrid = person("ingrid", "pm", maya, "Ingrid", "Vasquez-Oyelaran")
+    senior = Level.objects.get(code="senior-pm")
+    request = NominationRequest.objects.create(
+        member=ingrid,
+        to_level=senior,
+        justification="I have run the checkout squad for two years.",
+        evidence=packet_evidence(to_level=senior, evidence=factories.evidence_for(senior)),
+    )
+    return {"promotion": in_review, "cycle": cycle, "endpoint": endpoint, "request": request}
 
 
 ADMIN = "#content-main"
@@ -139,6 +150,12 @@ def committee_pages(world) -> dict[str, tuple[str, str]]:
         # HR's list of notification deliveries, and a filter that finds none ("0 results (N
         # total)": its link must be told from the text).
         "notification-delivery-list": ("/admin/notifications/delivery/", ADMIN),
+        # HR's nomination requests: how long answers took, and one to answer.
+        "nomination-request-list": ("/admin/promotions/nominationrequest/", ADMIN),
+        "nomination-request": (
+            f"/admin/promotions/nominationrequest/{world['request'].pk}/change/",
+            ADMIN,
+        ),
         "no-failed-deliveries": ("/admin/notifications/delivery/?status__exact=failed", ADMIN),
         # The browsable API, for the committee signed in to the admin.
         "api-promotion": (f"/api/v1/promotions/{promotion}/", "#content"),
@@ -200,6 +217,15 @@ def test_the_committee_pages_are_usable_by_anyone_at_every_width(live_server, ch
     page.get_by_label("Ends on:").fill((timezone.localdate() - timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#content-main")).to_contain_text("ends on or after the day it starts")
+    check_page(page, container=ADMIN)
+
+    # HR answers a nomination request: the reason labelled, the member told why.
+    page.goto(live_server.url + pages["nomination-request"][0])
+    expect(page.get_by_role("button", name="Accept and nominate Ingrid")).to_be_visible()
+    page.get_by_label("Reason (the member reads it)").fill("The cycle is calibrating: next one.")
+    page.get_by_role("button", name="Decline the request").click()
+    expect(page.locator("#content-main")).to_contain_text("Declined")
+    expect(page.get_by_role("button", name="Decline the request")).to_have_count(0)
     check_page(page, container=ADMIN)
 
 
