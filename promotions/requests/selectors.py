@@ -66,11 +66,15 @@ def requests_pending_for(*, user) -> list[NominationRequest]:
 
 
 def requests_overdue(*, now: datetime | None = None) -> QuerySet[NominationRequest]:
-    """Pending requests older than NOMINATION_REQUEST_SLA_DAYS, of members who have a manager."""
+    """Pending requests older than NOMINATION_REQUEST_SLA_DAYS, of active members who have a
+    manager (a member who left asks nothing of anyone any more)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.NOMINATION_REQUEST_SLA_DAYS)
     return (
         NominationRequest.objects.filter(
-            state=RequestState.PENDING, created_at__lt=cutoff, member__manager__isnull=False
+            state=RequestState.PENDING,
+            created_at__lt=cutoff,
+            member__is_active=True,
+            member__manager__isnull=False,
         )
         .select_related(*REQUEST_WITH_PEOPLE)
         .order_by("created_at", "id")

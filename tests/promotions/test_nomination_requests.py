@@ -159,6 +159,12 @@ def test_hr_answers_too_and_the_manager_is_reminded_once_a_day(settings):
     NominationRequest.objects.filter(pk=request.pk).update(created_at=timezone.now() - sla)
     assert tasks.nomination_requests_remind() == 1  # the periodic task
     assert tasks.nomination_requests_remind() == 0  # at most once a day
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    NominationRequest.objects.filter(pk=request.pk).update(created_at=timezone.now() - 2 * sla)
+    assert services.nomination_requests_remind(now=timezone.now() + timedelta(days=1)) == 0
+    member.is_active = True
+    member.save(update_fields=["is_active"])
     later = timezone.now()
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "promotions.tasks.nomination_requests_remind" in scheduled
