@@ -157,6 +157,13 @@ class Outbox:
         now = timezone.now()
         due = self.rows().filter(self._due(now))
         with transaction.atomic():
+            if db_connection.vendor == "postgresql":
+                # The hold commits without waiting for the disk, as the records do (below): a
+                # flush per batch cost about a fifth of a batch of ten e-mails. Should PostgreSQL
+                # itself crash in the next fraction of a second, the rows are only claimable again
+                # (sent at least once, as always).
+                with db_connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             chosen = due.select_for_update(skip_locked=True, of=("self",))
             # By id when the ids are given: ordered by the due time, PostgreSQL walked the
             # partial index of every pending row to find the batch's few (a backlog of 10,000
