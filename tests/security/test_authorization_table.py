@@ -202,6 +202,22 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    "/api/v1/promotions/{pk}/appeal/": {
+        # The candidate's or the nominator's; only from rejected.
+        "post": row(401, 409, 409, 404, 403, 403),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/promotions/{pk}/uphold/": {
+        # The appeal panel's (committee or HR who took no part); only from appealed.
+        "post": row(401, 403, 403, 404, 409, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/promotions/{pk}/packet/": {
         "get": row(401, 200, 200, 404, 200, 200),  # the candidate reads their case too
         # A new version: the nominator or HR, while nominated; an empty body is 400.
@@ -444,16 +460,8 @@ def build_world():
         "hr": hr,
     }
     cycle = factories.draft_cycle(hr)
-    absent = factories.committee_member()
-    delegation = delegations.delegation_create(
-        actor=absent,
-        delegator=absent,
-        delegate=committee,
-        starts_on=timezone.localdate(),
-        ends_on=timezone.localdate(),
-    )
     ids = {
-        "delegations": delegation.pk,
+        **delegation_ids(committee),
         "nomination-requests": request.pk,
         "members": member.pk,
         "promotions": promotion.pk,
@@ -462,6 +470,19 @@ def build_world():
         **webhook_ids(hr),
     }
     return users, ids
+
+
+def delegation_ids(delegate) -> dict[str, int]:
+    """Another committee member's seat held by `delegate` today: the id for `delegations/{pk}/`."""
+    absent = factories.committee_member()
+    delegation = delegations.delegation_create(
+        actor=absent,
+        delegator=absent,
+        delegate=delegate,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+    )
+    return {"delegations": delegation.pk}
 
 
 def webhook_ids(hr) -> dict[str, int]:
