@@ -91,7 +91,7 @@ def notify_answered(*, request: NominationRequest) -> None:
         return
     level = request.to_level.title
     assert request.answered_by is not None
-    answered_by = request.answered_by.get_username()
+    answered_by = request.answered_by.get_full_name() or request.answered_by.get_username()
     if request.state == RequestState.ACCEPTED:
         assert request.promotion_id is not None
         _send(
