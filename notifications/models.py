@@ -65,8 +65,10 @@ class Delivery(OutboxRow):
     """One notification sent on one channel: the outbox row a worker sends (core.outbox). The
     inbox shows the notification once, whatever the number of its channels."""
 
+    # No index of its own: one_delivery_per_channel's (notification, channel) serves lookups by
+    # notification, and every delivery written or recorded updated one index less.
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="deliveries"
+        Notification, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=PENDING)
