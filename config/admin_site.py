@@ -163,11 +163,15 @@ class LadderAdminSite(admin.AdminSite):
         """The committee's index says how many promotions wait on the user's vote."""
         # Imported here: this module is loaded with the app registry, before models can be.
         from core import roles
-        from promotions.selectors import awaiting_vote_of
+        from promotions.selectors import awaiting_executive_of, awaiting_vote_of
 
         if roles.sees_everyone(request.user):
             waiting = awaiting_vote_of(user=request.user).count()
             extra_context = {**(extra_context or {}), "awaiting_my_vote": waiting}
+        if roles.is_executive(request.user):
+            # The Executives' share: the cases the committee approved that they may decide.
+            waiting = awaiting_executive_of(user=request.user).count()
+            extra_context = {**(extra_context or {}), "awaiting_my_approval": waiting}
         return super().index(request, extra_context)
 
     def login(self, request, extra_context=None):

@@ -30,6 +30,7 @@ from promotions.errors import (
     PromotionNotFound,
     TransitionConflict,
 )
+from promotions.appeals.rules import DECIDING
 from promotions.models import (
     PENDING,
     Appeal,
@@ -642,6 +643,20 @@ def awaiting_vote_of(*, user, promotions: QuerySet[Promotion] | None = None) -> 
         promotions.filter(state__in=Promotion.states_accepting_votes())
         .exclude(permissions.involving(user))
         .exclude(reviews__reviewer=user, reviews__packet_version=F("packet_version"))
+    )
+
+
+def awaiting_executive_of(*, user) -> QuerySet[Promotion]:
+    """What waits on `user` as an Executive: cases awaiting an executive that they may decide
+    (not involved, not an author of the packet, never having voted on it or approved it)."""
+    if not roles.is_executive(user):
+        return Promotion.objects.none()
+    return (
+        Promotion.objects.filter(state=PromotionState.AWAITING_EXECUTIVE)
+        .exclude(permissions.involving(user))
+        .exclude(packet_authors__contains=[user.pk])
+        .exclude(reviews__reviewer=user)
+        .exclude(events__actor=user, events__to_state__in=DECIDING)
     )
 
 

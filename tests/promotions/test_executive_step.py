@@ -159,3 +159,16 @@ def test_ten_executive_approvals_at_once_exactly_one_applies():
     assert Promotion.objects.get(pk=promotion.pk).state == "approved"
     assert LevelChange.objects.filter(member_id=promotion.candidate_id).count() == 1
     assert PromotionEvent.objects.filter(promotion=promotion, to_state="approved").count() == 1
+
+
+def test_the_admin_index_tells_an_executive_what_awaits_them(client):
+    promotion, voter = senior_case()
+    executive = factories.executive()
+    client.force_login(executive)
+    assert "Nothing awaits an executive" in client.get("/admin/").content.decode()
+    url = f"/api/v1/promotions/{promotion.pk}/approve/"
+    client_of(factories.committee_member()).post(url, {}, format="json")
+    page = client.get("/admin/").content.decode()
+    assert "1 promotion awaits an executive's approval" in page
+    listing = client.get("/admin/promotions/promotion/?state__exact=awaiting_executive")
+    assert listing.status_code == 200 and promotion.candidate.name in listing.content.decode()
