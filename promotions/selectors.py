@@ -23,6 +23,7 @@ from ladder.selectors import (
     move_is_allowed,
 )
 from promotions import permissions, workflow
+from promotions.appeals.rules import DECIDING
 from promotions.errors import (
     CandidateNotFound,
     CycleNotFound,
@@ -30,7 +31,6 @@ from promotions.errors import (
     PromotionNotFound,
     TransitionConflict,
 )
-from promotions.appeals.rules import DECIDING
 from promotions.models import (
     PENDING,
     Appeal,
