@@ -45,9 +45,12 @@ class DelegationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # On a delegation's page (read-only: revoke it and name another) the form has no fields.
         for name in ("delegator", "delegate"):
-            cast(forms.ModelChoiceField, self.fields[name]).queryset = seat_holders()
-        self.fields["starts_on"].initial = timezone.localdate()
+            if name in self.fields:
+                cast(forms.ModelChoiceField, self.fields[name]).queryset = seat_holders()
+        if "starts_on" in self.fields:
+            self.fields["starts_on"].initial = timezone.localdate()
 
     def _post_clean(self):
         if self.errors:

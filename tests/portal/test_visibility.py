@@ -5,12 +5,14 @@ exist), on every route of the site that names a member, a promotion or a message
 
 import pytest
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from ladder.models import Level
 from notifications.models import Notification
 from portal import urls as portal_urls
 from promotions import services
-from promotions.models import Promotion
+from promotions.delegations import services as delegations
+from promotions.models import Delegation, Promotion
 from promotions.requests import services as nomination_requests
 from tests import factories
 
@@ -111,6 +113,9 @@ POST_ONLY = {"resubmit", "inbox-read", "release", "appeal"}
 # answering another team's request.
 WRITES |= {"request", "request-accept", "request-decline"}
 POST_ONLY |= {"request-accept", "request-decline"}
+# Delegations: revoking another's.
+WRITES |= {"delegation-revoke"}
+POST_ONLY |= {"delegation-revoke"}
 
 
 def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
@@ -128,6 +133,14 @@ def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
         promotion=promotion, actor=factories.committee_member(), note="More."
     )
     notification = Notification.objects.filter(recipient=report.user).first()
+    absent, stand_in = factories.committee_member(), factories.committee_member()
+    delegation = delegations.delegation_create(
+        actor=absent,
+        delegator=absent,
+        delegate=stand_in,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+    )
     outsider, _ = factories.team(level="group-pm", manager_level="head-of-product")
     factories.MemberFactory(level=Level.objects.get(code="pm"), manager=outsider)
     walked = {
@@ -142,6 +155,7 @@ def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
         "request": ["senior-pm"],
         "request-accept": [asked.pk],
         "request-decline": [asked.pk],
+        "delegation-revoke": [delegation.pk],
         "password_reset_confirm": None,  # Django's: a token, not an object of the ladder
     }
     assert set(_routes_with_ids()) <= set(walked), "a new route is not walked here"
@@ -160,6 +174,7 @@ def test_a_manager_gets_404_for_someone_elses_report_on_every_route(client):
     assert notification.read_at is None
     asked.refresh_from_db()
     assert asked.state == "pending"
+    assert Delegation.objects.filter(pk=delegation.pk).exists()
 
 
 def test_the_nomination_form_is_only_for_ones_own_reports(client):

@@ -376,6 +376,8 @@ def test_hr_lists_adds_and_revokes_delegations_in_the_admin(client):
     assert (made.delegator, made.delegate, made.created_by) == (absent, stand_in, hr)
     listed = client.get("/admin/promotions/delegation/").content.decode()
     assert absent.username in listed and stand_in.username in listed
+    shown = client.get(f"/admin/promotions/delegation/{made.pk}/change/")
+    assert shown.status_code == 200 and stand_in.username in shown.content.decode()
     page = client.get(f"/admin/promotions/delegation/{made.pk}/delete/")
     assert page.status_code == 200
     assert (

@@ -12,7 +12,12 @@ from django.test import Client
 
 from notifications.models import Notification
 from tests import factories
-from tests.security.test_authorization_table import TABLE, concrete, webhook_ids
+from tests.security.test_authorization_table import (
+    TABLE,
+    concrete,
+    delegation_ids,
+    webhook_ids,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +34,7 @@ def hr_client(people, in_review):
     ids["notifications"] = Notification.objects.filter(recipient=people["committee"]).first().pk
     ids["cycles"] = factories.draft_cycle(people["hr"]).pk
     ids.update(webhook_ids(people["hr"]))
+    ids.update(delegation_ids(people["committee"]))
     return client, ids
 
 

@@ -15,7 +15,13 @@ from rest_framework.test import APIClient
 from notifications.models import Notification
 from promotions.models import Promotion, Review
 from tests import factories
-from tests.security.test_authorization_table import ROLES, TABLE, concrete, webhook_ids
+from tests.security.test_authorization_table import (
+    ROLES,
+    TABLE,
+    concrete,
+    delegation_ids,
+    webhook_ids,
+)
 from tests.shared import shared_rows
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +65,7 @@ def shared_cast(django_db_setup, django_db_blocker):
             "notifications": notification.pk,
             "cycles": factories.draft_cycle(people["hr"]).pk,
             **webhook_ids(people["hr"]),
+            **delegation_ids(people["committee"]),
         }
         yield users, ids, promotion.pk
 
