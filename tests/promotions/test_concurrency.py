@@ -171,3 +171,21 @@ def test_ten_overlapping_delegations_of_one_seat_at_once_exactly_one_is_made(peo
     assert Counter(response.status_code for response in responses) == Counter({201: 1, 400: 9})
     assert {r.json()["code"] for r in responses if r.status_code == 400} == {"delegation_overlaps"}
     assert Delegation.objects.filter(delegator=seat).count() == 1
+
+
+def test_release_tasks_running_at_once_release_each_held_decision_once(people):
+    """Beat's release task, run by two workers at once on the date (SKIP LOCKED): every held
+    decision is released once, with one event and one message."""
+    from promotions import release
+
+    cycle = factories.release_cycle()
+    cases = [factories.promotion(state="in_review") for _ in range(3)]
+    held = [factories.held_decision(cycle=cycle, case=case) for case in cases]
+    release_on = type(cycle).objects.get(pk=cycle.pk).release_on
+
+    counts = at_once(*[partial(release.promotions_release_due, today=release_on, batch=1)] * 2)
+
+    assert sum(counts) == len(held)
+    for promotion in held:
+        assert PromotionEvent.objects.filter(promotion=promotion, to_state="released").count() == 1
+    assert not Promotion.objects.filter(release_held=True).exists()
