@@ -390,3 +390,20 @@ def test_hr_lists_adds_and_revokes_delegations_in_the_admin(client):
         ("delegation created", "admin"),
         ("delegation revoked", "admin"),
     ]
+
+
+def test_a_vote_cast_for_a_seat_is_taking_part_for_the_executive_step():
+    """An Executive who is also on the committee cast a vote for an absent member's seat: they
+    took part, so they may not give the executive approval (403 took_part_before)."""
+    absent = factories.committee_member()
+    both = factories.executive()
+    both.groups.add(Group.objects.get(name=roles.COMMITTEE_GROUP))
+    candidate, _ = factories.team(level="group-pm", manager_level="vp-product")
+    promotion = factories.promotion(candidate=candidate, to="head-of-product", state="in_review")
+    assert delegate(client_of(absent), both).status_code == 201
+    assert vote(client_of(both), promotion, on_behalf_of=absent.username).status_code == 201
+    url = f"/api/v1/promotions/{promotion.pk}/approve/"
+    sent_on = client_of(factories.committee_member()).post(url, {}, format="json")
+    assert sent_on.json()["state"] == "awaiting_executive"
+    refused(client_of(both).post(url, {}, format="json"), 403, "took_part_before")
+    assert client_of(factories.executive()).post(url, {}, format="json").status_code == 200
