@@ -8,7 +8,9 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from core.errors import DomainError
+from ladder.models import Level
 from promotions import services
+from promotions.models import Promotion
 from promotions.packets import services as packets
 from promotions.workflow import TRANSITIONS
 from tests import factories
@@ -19,7 +21,8 @@ NOTE = "A note, for the transitions that need one."
 # Every state of the table, and the kinds of a state whose transitions differ: `approvable` (in
 # review with the quorum's vote: approve goes through) and `reworked` (changes requested, then a
 # new packet version: resubmit goes through); `held` (approved before the cycle's release date:
-# release goes through).
+# release goes through); `awaiting_executive` (the committee approved a move needing an
+# Executive), `appealed` (a rejection appealed by the candidate).
 STATES = [
     "nominated",
     "in_review",
@@ -31,8 +34,10 @@ STATES = [
     "held",
     "rejected",
     "withdrawn",
+    "awaiting_executive",
+    "appealed",
 ]
-ROLES = ["candidate", "nominator", "manager", "committee", "hr", "superuser", "other"]
+ROLES = ["candidate", "nominator", "manager", "committee", "hr", "superuser", "executive", "other"]
 
 
 def people(*, superuser_case: bool) -> dict:
@@ -45,6 +50,7 @@ def people(*, superuser_case: bool) -> dict:
         "superuser": factories.UserFactory(is_superuser=True, is_staff=True),
         "other": factories.MemberFactory().user,
         "voter": factories.committee_member(),
+        "executive": factories.executive(),
     }
     # A superuser's case is opened by a superuser (HR who is not one may not); any other case
     # by the candidate's manager.
@@ -67,6 +73,20 @@ def promotion_in(state: str, cast: dict):
         return factories.held_decision(**base)
     if state == "approvable":
         return factories.promotion(state="in_review", votes=[(cast["voter"], "approve")], **base)
+    if state == "awaiting_executive":  # a shortcut: the target level needs an executive today
+        promotion = factories.promotion(
+            state="in_review", votes=[(cast["voter"], "approve")], **base
+        )
+        Level.objects.filter(pk=promotion.to_level_id).update(executive_approval=True)
+        return services.promotion_approve(
+            promotion=Promotion.objects.get(pk=promotion.pk), actor=committee
+        )
+    if state == "appealed":
+        return services.promotion_appeal(
+            promotion=factories.promotion(state="rejected", **base),
+            actor=cast["candidate"],
+            statement=NOTE,
+        )
     if state == "on_hold":
         nominated = factories.promotion(**base)
         return services.promotion_hold(promotion=nominated, actor=committee, note=NOTE)
@@ -89,7 +109,10 @@ def accepted(promotion, user) -> set[str]:
     for action in TRANSITIONS:
         with transaction.atomic():
             try:
-                services.TRANSITION_SERVICES[action](promotion=promotion, actor=user, note=NOTE)
+                extra = {"statement": NOTE} if action == "appeal" else {}
+                services.TRANSITION_SERVICES[action](
+                    promotion=promotion, actor=user, note=NOTE, **extra
+                )
             except DomainError:
                 pass
             else:
