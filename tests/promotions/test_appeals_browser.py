@@ -2,8 +2,8 @@
 move from the desk; a committee member who took no part upholds an appeal there; a rejected
 candidate appeals from the member site (the deadline shown, the statement typed, the form
 refused in words with what was typed kept, then sent). Every control used is visible, labelled
-and clicked as a person would, at 1024 and 1280 px, with axe-core finding nothing critical or
-serious. With SCREENSHOT_DIR set, the pages are saved as PNGs."""
+and clicked as a person would, at 1024 px, with axe-core finding nothing critical or serious.
+With SCREENSHOT_DIR set, the pages are saved as PNGs, at 1280 px too."""
 
 import os
 
@@ -54,7 +54,9 @@ def test_executive_desk_appeal_panel_and_the_candidate_s_appeal(live_server, chr
     panel = factories.committee_member(username="pat")
     candidate = rejected.candidate.user
 
-    for width in (1024, 1280):
+    # The checks at 1024 px (the narrowest the site supports); 1280 px too for `make screenshots`.
+    widths = (1280, 1024) if os.environ.get("SCREENSHOT_DIR") else (1024,)
+    for width in widths:
         page = chromium.new_page(viewport={"width": width, "height": 800})
         log_in(page, live_server.url, executive.username, "/admin/")
         page.goto(f"{live_server.url}/admin/promotions/promotion/{waiting.pk}/change/")
@@ -63,7 +65,7 @@ def test_executive_desk_appeal_panel_and_the_candidate_s_appeal(live_server, chr
         expect(page.get_by_label("Note", exact=False)).to_be_visible()
         check_page(page, container="#content-main")
         shoot(page, "desk-awaiting-executive")
-        if width == 1280:
+        if width == 1024:
             page.locator("#transitions button[value=approve]").click()
             expect(page.locator(".messagelist")).to_contain_text("now approved")
         page.close()
@@ -74,7 +76,7 @@ def test_executive_desk_appeal_panel_and_the_candidate_s_appeal(live_server, chr
         expect(page.locator("#transitions button[value=uphold]")).to_be_visible()
         check_page(page, container="#content-main")
         shoot(page, "desk-appealed")
-        if width == 1280:
+        if width == 1024:
             page.locator("#transitions textarea[name=note]").fill("The numbers do not change it.")
             page.locator("#transitions button[value=uphold]").click()
             expect(page.locator(".messagelist")).to_contain_text("upheld")
@@ -88,7 +90,7 @@ def test_executive_desk_appeal_panel_and_the_candidate_s_appeal(live_server, chr
         expect(statement).to_be_visible()
         check_page(page, container="main")
         shoot(page, "me-appeal")
-        if width == 1280:
+        if width == 1024:
             page.get_by_role("button", name="Send the appeal").click()
             expect(page.locator(".errorlist")).to_contain_text("statement is required")
             statement.fill("The launch numbers came in after the committee met.")
