@@ -27,8 +27,12 @@ def delegation_create(request: HttpRequest) -> HttpResponse:
     if not selectors.seat_roles_of(request.user):
         raise Http404
     form = DelegationForm(request.POST, user=request.user)
+    delegate = None
     if form.is_valid():
-        delegate = get_user_model().objects.get(username=form.cleaned_data["delegate"])
+        delegate = get_user_model().objects.filter(username=form.cleaned_data["delegate"]).first()
+        if delegate is None:  # gone since the page was drawn
+            form.add_error("delegate", "Choose someone holding the same role.")
+    if delegate is not None:
         try:
             services.delegation_create(
                 actor=request.user,

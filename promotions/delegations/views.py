@@ -5,10 +5,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from core.errors import InvalidInput
 from core.ids import ID_PATTERN
 from promotions.delegations import selectors, services
 from promotions.delegations.serializers import DelegationInputSerializer, DelegationSerializer
-from promotions.errors import CandidateNotFound
+from promotions.errors import ErrorCode
 
 
 def _user_named(username: str):
@@ -16,7 +17,7 @@ def _user_named(username: str):
     here, see every member anyway)."""
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise CandidateNotFound(f"No such member: {username[:150]}.")
+        raise InvalidInput(f"No such member: {username[:150]}.", code=ErrorCode.NO_SUCH_MEMBER)
     return user
 
 
