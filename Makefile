@@ -28,7 +28,7 @@ help:
 	@echo "make bench-notifications  notifications throughput vs a no-op task (PostgreSQL + Redis)"
 	@echo "make bench-webhooks  webhook deliveries to a local receiver vs a no-op task (PostgreSQL + Redis)"
 	@echo "make bench-import  manage.py import_members with 10,000 rows: dry run, import, re-import (PostgreSQL)"
-	@echo "make test-deep  the whole suite with the property tests at full depth"
+	@echo "make test-deep  the whole suite at full depth: property tests, every fuzz phase for every role, pages at 4 widths"
 	@echo "make fuzz     schemathesis on every operation for every role (FUZZ_EXAMPLES=100)"
 	@echo "make screenshots  PNGs of the member site and the committee's pages (Chromium) into docs/screenshots/"
 	@echo "make bench    100,000 promotions served by gunicorn; latency vs the floor (PostgreSQL + Redis)"
@@ -149,7 +149,7 @@ fuzz: install-dev  ## schemathesis against the OpenAPI schema, every role, FUZZ_
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider -q
 
 .PHONY: test-deep
-test-deep: install-dev install-node  ## the whole suite with the property tests at full depth (TEST_DEPTH=deep)
+test-deep: install-dev install-node  ## the whole suite at full depth (TEST_DEPTH=deep): property tests, schemathesis phases, page widths
 	TEST_DEPTH=deep $(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 .PHONY: bench

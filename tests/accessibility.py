@@ -10,7 +10,11 @@ package.json, installed by `make install-node`) finds no critical or serious vio
 
 from pathlib import Path
 
-WIDTHS = (1024, 1280, 1440, 1920)
+from tests.depth import DEEP
+
+# The widths the pages are held to: 1024 and 1280 px in `make test`; 1440 and 1920 px as well in
+# `make test-deep` (TEST_DEPTH=deep), where a page is more likely to have room than to lack it.
+WIDTHS = (1024, 1280, 1440, 1920) if DEEP else (1024, 1280)
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("critical", "serious")

@@ -1,9 +1,9 @@
 """The committee's desk in a real browser: headless Chromium (Debian's) driven by Playwright
-against a live server. What a person must use is checked as a person would meet it: at 1024,
-1280, 1440 and 1920 px wide, every input and button of the review and decision forms has a box of
-real size inside the viewport once scrolled into view, and is clicked without `force`; the review
-can be recorded by keyboard alone. With SCREENSHOT_DIR set (`make screenshots`), the pages are
-saved as PNGs."""
+against a live server. What a person must use is checked as a person would meet it: at each of
+tests/accessibility.py's WIDTHS (1024 and 1280 px; 1440 and 1920 too in `make test-deep`),
+every input and button of the review and decision forms has a box of real size inside the
+viewport once scrolled into view, and is clicked without `force`; the review can be recorded by
+keyboard alone. With SCREENSHOT_DIR set (`make screenshots`), the pages are saved as PNGs."""
 
 import os
 import re
@@ -15,9 +15,9 @@ from ladder.models import Level, LevelChange
 from promotions import services
 from promotions.models import Promotion
 from tests import factories
+from tests.accessibility import WIDTHS
 from tests.browser import log_in
 
-WIDTHS = [1024, 1280, 1440, 1920]
 HEIGHT = 800
 
 pytestmark = [

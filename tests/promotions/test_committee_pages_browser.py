@@ -1,5 +1,6 @@
 """The committee's and HR's admin pages, and the browsable API, as anyone meets them: Debian's
-Chromium through Playwright against a live server, at 1024, 1280, 1440 and 1920 px. On each page
+Chromium through Playwright against a live server, at tests/accessibility.py's WIDTHS (1024 and
+1280 px; 1440 and 1920 too in `make test-deep`). On each page
 nothing scrolls sideways, nothing is cut or pushed out of the main column, no name is broken in
 two, and axe-core finds no critical or serious violation (tests/accessibility.py). One browser,
 one sign-in, one page resized per width. Then the desk refuses a review and keeps it as it was
