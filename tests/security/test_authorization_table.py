@@ -444,12 +444,7 @@ def build_world():
     other = factories.MemberFactory(level=Level.objects.get(code="pm"))
     committee = factories.committee_member(level="vp-product")
     hr = factories.hr_user()
-    request = nomination_requests.nomination_request_create(
-        user=member.user,
-        to_level=Level.objects.get(code="senior-pm"),
-        justification="Ready.",
-        evidence=factories.evidence_for("senior-pm"),
-    )
+    requests = nomination_request_ids(member)  # before the promotion: asking needs none open
     promotion = factories.promotion(candidate=member, to="senior-pm")
     notification = Notification.objects.get(recipient=committee, promotion=promotion)
     users = {
@@ -462,7 +457,7 @@ def build_world():
     cycle = factories.draft_cycle(hr)
     ids = {
         **delegation_ids(committee),
-        "nomination-requests": request.pk,
+        **requests,
         "members": member.pk,
         "promotions": promotion.pk,
         "notifications": notification.pk,
@@ -470,6 +465,18 @@ def build_world():
         **webhook_ids(hr),
     }
     return users, ids
+
+
+def nomination_request_ids(member) -> dict[str, int]:
+    """`member`'s request to their manager, pending: the id for `nomination-requests/{pk}/` and its
+    accept and decline. Build it before the member's promotion: one open blocks asking."""
+    request = nomination_requests.nomination_request_create(
+        user=member.user,
+        to_level=Level.objects.get(code="senior-pm"),
+        justification="Ready.",
+        evidence=factories.evidence_for("senior-pm"),
+    )
+    return {"nomination-requests": request.pk}
 
 
 def delegation_ids(delegate) -> dict[str, int]:

@@ -16,6 +16,7 @@ from tests.security.test_authorization_table import (
     TABLE,
     concrete,
     delegation_ids,
+    nomination_request_ids,
     webhook_ids,
 )
 
@@ -28,9 +29,10 @@ WRITES = ("post", "patch", "put", "delete")
 
 @pytest.fixture
 def hr_client(people, in_review):
+    requests = nomination_request_ids(people["candidate_member"])  # asked before it is open
     promotion = in_review()
     client = Client(HTTP_AUTHORIZATION=f"Token {factories.token_for(people['hr'])}")
-    ids = {"members": people["candidate_member"].pk, "promotions": promotion.pk}
+    ids = {"members": people["candidate_member"].pk, "promotions": promotion.pk, **requests}
     ids["notifications"] = Notification.objects.filter(recipient=people["committee"]).first().pk
     ids["cycles"] = factories.draft_cycle(people["hr"]).pk
     ids.update(webhook_ids(people["hr"]))
@@ -60,6 +62,11 @@ def test_deep_json_is_400_on_every_route_that_reads_json(hr_client):
     assert ("post", "/api/v1/promotions/{pk}/reject/") in refused
     assert {("post", "/api/v1/cycles/"), ("patch", "/api/v1/cycles/{pk}/")} <= refused
     assert {("post", "/api/v1/webhooks/"), ("patch", "/api/v1/webhooks/{pk}/")} <= refused
+    assert ("post", "/api/v1/delegations/") in refused
+    assert {
+        ("post", "/api/v1/nomination-requests/{pk}/accept/"),
+        ("post", "/api/v1/nomination-requests/{pk}/decline/"),
+    } <= refused
 
 
 def test_json_nested_within_the_limit_is_still_read(people, as_user):

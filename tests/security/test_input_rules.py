@@ -369,6 +369,11 @@ def test_duplicate_json_keys_are_400_on_every_route_that_reads_json(hr_client): 
     assert {("post", "/api/v1/auth/token/"), ("post", "/api/v1/members/")} <= refused
     assert {("post", "/api/v1/promotions/"), ("post", "/api/v1/promotions/{pk}/reject/")} <= refused
     assert {("post", "/api/v1/cycles/"), ("patch", "/api/v1/webhooks/{pk}/")} <= refused
+    assert ("post", "/api/v1/delegations/") in refused
+    assert {
+        ("post", "/api/v1/nomination-requests/{pk}/accept/"),
+        ("post", "/api/v1/nomination-requests/{pk}/decline/"),
+    } <= refused
 
 
 def test_the_same_key_in_different_objects_is_fine(as_user, people):

@@ -20,6 +20,7 @@ from tests.security.test_authorization_table import (
     TABLE,
     concrete,
     delegation_ids,
+    nomination_request_ids,
     webhook_ids,
 )
 from tests.shared import shared_rows
@@ -44,6 +45,7 @@ def shared_cast(django_db_setup, django_db_blocker):
     back, so every one of them meets the same rows."""
     with shared_rows(django_db_blocker):
         people = factories.people()
+        requests = nomination_request_ids(people["candidate_member"])  # asked before it is open
         promotion = factories.promotion(
             candidate=people["candidate_member"],
             to="senior-pm",
@@ -66,6 +68,7 @@ def shared_cast(django_db_setup, django_db_blocker):
             "cycles": factories.draft_cycle(people["hr"]).pk,
             **webhook_ids(people["hr"]),
             **delegation_ids(people["committee"]),
+            **requests,
         }
         yield users, ids, promotion.pk
 
