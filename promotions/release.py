@@ -1,9 +1,9 @@
-"""A cycle's release date (DESIGN.md, "Release date"): until a cycle's `release_on`, a decision on
-one of its promotions is held from the candidate. The candidate reads the promotion as it was
-before the decision (`in_review`, no decision, `decided_at` or `effective_on`), its timeline up to
-the decision, and hears of it when it is released: by the nominator or the candidate's manager
-once they have told them (`POST promotions/{id}/release/`), or by the periodic task on the date.
-The nominator, the manager, the committee and HR see the decision at once, with `released: false`;
+"""A cycle's release date (docs/workflow.md, "Release date"): until a cycle's `release_on`, a
+decision on one of its promotions is held from the candidate. The candidate reads the promotion as
+it was before the decision (`in_review`, no decision, `decided_at` or `effective_on`), its timeline
+up to the decision, and hears of it when it is released: by the nominator or the candidate's manager
+once they have told them (`POST promotions/{id}/release/`), or by the periodic task on the date. The
+nominator, the manager, the committee and HR see the decision at once, with `released: false`;
 webhooks carry it at once (HR's systems are not held).
 
 What is held: a committee's (or an Executive's) decision into one of workflow.RELEASABLE, made

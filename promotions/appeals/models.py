@@ -4,7 +4,8 @@ imports it."""
 from django.conf import settings
 from django.db import models
 
-# The longest statement an appellant writes (DESIGN.md: at most 4,000 characters).
+# The longest statement an appellant writes (docs/api.md, `statement_too_long`: at most 4,000
+# characters).
 STATEMENT_LIMIT = 4000
 
 

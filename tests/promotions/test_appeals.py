@@ -1,7 +1,8 @@
-"""Appeals, over HTTP (DESIGN.md, "Appeals"): the candidate or the nominator appeals a rejection
-within APPEAL_WINDOW_DAYS with a statement; committee members who neither voted on it before nor
-decided it hear it: they approve it (quorum counted on the appeal's votes; the level changes once)
-or uphold the rejection. One appeal per promotion; none beside a newer open promotion."""
+"""Appeals, over HTTP (docs/workflow.md, "Appeals"): the candidate or the nominator appeals a
+rejection within APPEAL_WINDOW_DAYS with a statement; committee members who neither voted on it
+before nor decided it hear it: they approve it (quorum counted on the appeal's votes; the level
+changes once) or uphold the rejection. One appeal per promotion; none beside a newer open
+promotion."""
 
 from collections import Counter
 from datetime import timedelta

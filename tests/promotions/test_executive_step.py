@@ -1,7 +1,7 @@
-"""The executive step, over HTTP (DESIGN.md, "Executive step"): the committee's approval of a
-move to a level with `executive_approval` waits for an Executive, who approves it (the level
-changes then) or rejects it with a note. Never an Executive who voted on the promotion or approved
-it as the committee, nor the nominator; the Executives are told and reminded."""
+"""The executive step, over HTTP (docs/workflow.md, "Executive step"): the committee's approval of a
+move to a level with `executive_approval` waits for an Executive, who approves it (the level changes
+then) or rejects it with a note. Never an Executive who voted on the promotion or approved it as the
+committee, nor the nominator; the Executives are told and reminded."""
 
 from collections import Counter
 from datetime import timedelta

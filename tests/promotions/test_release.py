@@ -1,7 +1,7 @@
-"""A cycle's release date, over HTTP (DESIGN.md, "Release date"; promotions/release.py): until the
-date, the candidate reads a decided promotion as it was before the decision, on every page and
-endpoint they can reach, and hears nothing of it; the nominator and the candidate's manager see it
-with `released: false` and release it once they have told them; the periodic task releases the
+"""A cycle's release date, over HTTP (docs/workflow.md, "Release date"; promotions/release.py):
+until the date, the candidate reads a decided promotion as it was before the decision, on every page
+and endpoint they can reach, and hears nothing of it; the nominator and the candidate's manager see
+it with `released: false` and release it once they have told them; the periodic task releases the
 rest on the date. Webhooks carry the decision at once."""
 
 from datetime import timedelta
