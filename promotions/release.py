@@ -1,7 +1,8 @@
 """A cycle's release date (docs/workflow.md, "Release date"): until a cycle's `release_on`, a
 decision on one of its promotions is held from the candidate. The candidate reads the promotion as
-it was before the decision (`in_review`, no decision, `decided_at` or `effective_on`), its timeline
-up to the decision, and hears of it when it is released: by the nominator or the candidate's manager
+it was before the decision (in the state it was decided from: `in_review`, or `awaiting_executive`
+for an Executive's decision; no decision, `decided_at` or `effective_on`), its timeline up to the
+decision, and hears of it when it is released: by the nominator or the candidate's manager
 once they have told them (`POST promotions/{id}/release/`), or by the periodic task on the date. The
 nominator, the manager, the committee and HR see the decision at once, with `released: false`;
 webhooks carry it at once (HR's systems are not held).
@@ -15,7 +16,7 @@ import copy
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from promotions import notify, permissions, webhook_events, workflow
@@ -51,6 +52,16 @@ def held_from(user) -> Q:
     return Q(release_held=True, candidate__user=user)
 
 
+def _decided_from():
+    """The state the held decision was made from (the first event into a decided state), as a
+    subquery of a promotion."""
+    return Subquery(
+        PromotionEvent.objects.filter(promotion_id=OuterRef("pk"), to_state__in=workflow.RELEASABLE)
+        .order_by("at", "id")
+        .values("from_state")[:1]
+    )
+
+
 def _decision_index(to_states: list[str]) -> int:
     """The index of the held decision among a promotion's events (oldest first): the first into a
     decided state (a held case was never released, and nothing happens to it until it is)."""
@@ -59,27 +70,29 @@ def _decision_index(to_states: list[str]) -> int:
 
 def as_seen_by(user, promotion):
     """The promotion (a model or a list row) as `user` may see it: for its candidate while its
-    decision is held, a copy as it was before the decision (in review, as the candidate reads an
-    Executive's step too: no decision, `decided_at`, `effective_on` or level applied, updated when
-    the event before the decision was); otherwise the promotion itself."""
+    decision is held, a copy as it was before the decision: in the state it was decided from (an
+    Executive's decision leaves it awaiting an Executive, so the case never seems to step back),
+    with no decision, `decided_at`, `effective_on` or level applied, updated when the event before
+    the decision was; otherwise the promotion itself."""
     if not is_held_from(user, promotion):
         return promotion
     events = list(
         PromotionEvent.objects.filter(promotion_id=promotion.pk)
         .order_by("at", "id")
-        .values_list("to_state", "at")
+        .values_list("from_state", "to_state", "at")
     )
-    cut = _decision_index([to_state for to_state, _ in events])
+    cut = _decision_index([to_state for _, to_state, _ in events])
+    decided_from = events[cut][0] or PromotionState.IN_REVIEW
     seen = copy.copy(promotion)
     if isinstance(seen, Promotion):
         # The state field is protected (only transitions set it); this copy is never saved.
-        vars(seen)["state"] = PromotionState.IN_REVIEW
+        vars(seen)["state"] = decided_from
     else:
-        seen.state = PromotionState.IN_REVIEW
+        seen.state = decided_from
     seen.decided_at = None
     seen.effective_on = None
     seen.level_applied = False
-    seen.updated_at = events[cut - 1][1] if cut else promotion.created_at
+    seen.updated_at = events[cut - 1][2] if cut else promotion.created_at
     return seen
 
 
@@ -100,11 +113,18 @@ def released(promotion) -> bool | None:
 
 
 def filter_state(promotions: QuerySet[Promotion], *, state: str, user) -> QuerySet[Promotion]:
-    """The list's `state` filter as `user` sees the states: their own held decision in review."""
+    """The list's `state` filter as `user` sees the states: their own held decision in the state
+    it was decided from (as `as_seen_by`)."""
     held = held_from(user)
-    if state == PromotionState.IN_REVIEW:
-        return promotions.filter(Q(state=state) | held)
-    return promotions.filter(state=state).exclude(held)
+    if state not in workflow.OPEN_STATES:
+        return promotions.filter(state=state).exclude(held)
+    decided_from_state = Q(
+        pk__in=promotions.filter(held)
+        .annotate(before=_decided_from())
+        .filter(before=state)
+        .values("pk")
+    )
+    return promotions.filter((Q(state=state) & ~held) | decided_from_state)
 
 
 # --- Releasing ------------------------------------------------------------------------------------

@@ -279,3 +279,54 @@ def test_hr_who_nominated_releases_from_the_desk_and_a_staff_candidate_never_see
     assert not Promotion.objects.get(pk=promotion.pk).release_held
     event = PromotionEvent.objects.get(promotion=promotion, to_state="released")
     assert (event.actor, event.note) == (hr, "Told them in our one-to-one.")
+
+
+def test_an_executives_held_decision_leaves_the_case_awaiting_an_executive_for_its_candidate():
+    """A held decision reads as the state it was decided from: an Executive's decision on a move
+    to head-of-product leaves the case awaiting an Executive for its candidate (detail, state
+    filter, timeline): it never steps back to `in_review`, which would tell them someone decided."""
+    from ladder.models import Level
+
+    cycle = calibrating_cycle()
+    manager = factories.MemberFactory(level=Level.objects.get(code="vp-product"))
+    candidate = factories.MemberFactory(level=Level.objects.get(code="group-pm"), manager=manager)
+    committee = factories.committee_member()
+    in_review = factories.promotion(
+        candidate=candidate, to="head-of-product", state="in_review", actor=committee
+    )
+    Cycle.objects.filter(pk=cycle.pk).update(state="calibrating")
+    factories.review(in_review, factories.committee_member(), "approve")
+    awaiting = services.promotion_approve(promotion=in_review, actor=committee)
+    assert awaiting.state == "awaiting_executive"
+    client = client_of(candidate.user)
+
+    def seen() -> tuple:
+        detail = client.get(f"/api/v1/promotions/{awaiting.pk}/").json()
+        timeline = client.get(f"/api/v1/promotions/{awaiting.pk}/timeline/").json()
+        listed = {
+            state: client.get("/api/v1/promotions/", {"state": state}).json()["count"]
+            for state in ("in_review", "awaiting_executive", "rejected")
+        }
+        return (
+            detail["state"],
+            detail["decided_at"],
+            [event["to_state"] for event in timeline],
+            listed,
+        )
+
+    before = seen()
+    assert before == (
+        "awaiting_executive",
+        None,
+        ["nominated", "in_review", "awaiting_executive"],
+        {"in_review": 0, "awaiting_executive": 1, "rejected": 0},
+    )
+    rejected = services.promotion_reject(
+        promotion=Promotion.objects.get(pk=awaiting.pk), actor=factories.executive(), note=NOTE
+    )
+    assert rejected.state == "rejected" and rejected.release_held
+    assert seen() == before
+    release.promotion_release(promotion=rejected, actor=manager.user)
+    detail = client.get(f"/api/v1/promotions/{awaiting.pk}/").json()
+    assert detail["state"] == "rejected"
+    assert client.get("/api/v1/promotions/", {"state": "rejected"}).json()["count"] == 1
