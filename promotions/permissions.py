@@ -352,14 +352,14 @@ def is_candidate_in_open_promotion(user) -> bool:
 
 def open_promotion_conflict(user) -> str | None:
     """Separation of duties, registered with core.roles (promotions/apps.py): while HR's own
-    promotion is open they may not change who is on the committee, create staff users, set
-    another user's password, or change who is active or who manages whom (each would let them
-    sway or approve their own promotion through another account). What stays trusted:
-    docs/security.md."""
+    promotion is open they may not change who is on the committee or who holds someone else's
+    seat (delegations), create staff users, set another user's password, or change who is
+    active or who manages whom (each would let them sway or approve their own promotion through
+    another account). What stays trusted: docs/security.md."""
     if is_candidate_in_open_promotion(user):
         return (
-            "While your own promotion is open you may not change committee membership, "
-            "passwords, who is active or who manages whom."
+            "While your own promotion is open you may not change committee membership or "
+            "delegations of others' seats, passwords, who is active or who manages whom."
         )
     return None
 

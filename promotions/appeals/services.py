@@ -12,10 +12,17 @@ from promotions.models import OPEN_STATES, Promotion
 
 
 def appeal_deadline(promotion) -> datetime | None:
-    """Until when a rejected promotion may be appealed (None: not rejected)."""
+    """Until when a rejected promotion may be appealed (None: not rejected): APPEAL_WINDOW_DAYS
+    from the day the candidate could know of it. That is `decided_at`, or `released_at` when the
+    decision was held and then released (promotions.release): a hold never uses up the window.
+    The API's refusal and the member site's deadline both read it here."""
     if promotion.decided_at is None:
         return None
-    return promotion.decided_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
+    known_at = promotion.decided_at
+    released_at = getattr(promotion, "released_at", None)
+    if released_at is not None and released_at > known_at:
+        known_at = released_at
+    return known_at + timedelta(days=settings.APPEAL_WINDOW_DAYS)
 
 
 def appeal_blocker(promotion, *, now: datetime | None = None) -> TransitionConflict | None:

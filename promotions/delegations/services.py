@@ -14,6 +14,7 @@ from core import roles
 from core.errors import ErrorCode as CoreErrorCode
 from core.errors import InvalidInput
 from core.validators import DATE_HORIZON
+from ladder.services import ensure_may_administer_accounts
 from promotions.delegations.models import Delegation
 from promotions.delegations.selectors import seat_roles_of
 from promotions.errors import ActionNotAllowed, ErrorCode
@@ -27,14 +28,19 @@ def _recorded(delegation: Delegation) -> dict:
 
 
 def ensure_may_name_for_others(actor) -> None:
-    """Only HR names a delegate for someone else's seat."""
+    """Only HR names a delegate for someone else's seat, and not while their own promotion is
+    open: choosing who casts a seat's vote is committee work, under the rule for committee
+    membership (roles.account_conflict; 403 `conflict_of_interest`)."""
     if not roles.is_hr(actor):
         raise ActionNotAllowed("Only HR may name a delegate for someone else's seat.")
+    ensure_may_administer_accounts(actor)
 
 
 def ensure_may_name_delegate(actor, delegator) -> None:
-    """One's own seat, or HR for anyone (403 otherwise)."""
+    """One's own seat, or HR for anyone free of a conflict of interest (403 otherwise)."""
     if roles.is_hr(actor):
+        if actor.pk != delegator.pk:
+            ensure_may_name_for_others(actor)
         return
     if actor.pk != delegator.pk or not seat_roles_of(actor):
         raise ActionNotAllowed(
@@ -133,8 +139,13 @@ def delegation_create(
 
 
 def ensure_may_revoke(actor, delegation: Delegation) -> None:
-    """The delegator, or HR (403 otherwise: the delegate reads it, and may ask them)."""
-    if roles.is_hr(actor) or actor.pk == delegation.delegator_id:
+    """The delegator, or HR free of a conflict of interest (403 otherwise: the delegate reads it,
+    and may ask them). Revoking someone else's seat's delegation hands the vote back, so it is
+    the same choice as naming one (ensure_may_name_for_others)."""
+    if actor.pk == delegation.delegator_id:
+        return
+    if roles.is_hr(actor):
+        ensure_may_administer_accounts(actor)
         return
     raise ActionNotAllowed("Only the delegator or HR may revoke a delegation.")
 

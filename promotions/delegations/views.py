@@ -47,7 +47,8 @@ class DelegationViewSet(viewsets.GenericViewSet):
         """Hand a seat to a delegate for a while.
 
         A committee member or an Executive names a delegate for their own seat (`delegator`
-        absent or their own username); HR for anyone's (403 `permission_denied` otherwise). The
+        absent or their own username); HR for anyone's (403 `permission_denied` otherwise), but
+        not while their own promotion is open (403 `conflict_of_interest`). The
         delegate holds the same role (400 `delegate_lacks_role`); the delegator holds a seat (400
         `delegator_lacks_role`); never oneself (400 `self_delegation`); `starts_on` today or
         later (400 `delegation_starts_in_past`), `ends_on` on or after it (400
@@ -79,9 +80,10 @@ class DelegationViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         """Revoke a delegation.
 
-        For its delegator or HR (403 `permission_denied` for the delegate); a delegation you may
-        not see is 404 `no_such_delegation`. It ends at once: votes cast for the seat stay, each
-        naming who cast it. Audited."""
+        For its delegator or HR (403 `permission_denied` for the delegate; 403
+        `conflict_of_interest` for HR whose own promotion is open, unless it is their own seat);
+        a delegation you may not see is 404 `no_such_delegation`. It ends at once: votes cast for
+        the seat stay, each naming who cast it. Audited."""
         delegation = selectors.delegation_get_visible_to(user=request.user, delegation_id=pk)
         services.delegation_revoke(actor=request.user, delegation=delegation)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from ladder.models import LevelChange, Member
 from notifications.models import Notification
 from promotions import services
+from promotions.appeals import services as appeals
 from promotions.models import Appeal, Promotion
 from tests import factories
 from tests.concurrency import at_once
@@ -146,6 +147,46 @@ def test_after_the_window_an_appeal_is_refused_and_the_panel_may_uphold(settings
     assert client_of(promotion.candidate.user).post(
         url + "appeal/", {"statement": "Again"}, format="json"
     ).json()["code"] == ("invalid_state")
+
+
+def test_a_held_rejection_is_appealable_for_the_window_from_its_release(client, settings):
+    """The window counts from when the candidate could know: a rejection held for a release date
+    and released 60 days after it was decided may still be appealed the next day (API and the
+    member site's deadline, one function: appeals.appeal_deadline); an unheld rejection's window
+    counts from the decision, as before (409 `appeal_window_closed` after it)."""
+    settings.APPEAL_WINDOW_DAYS = 30
+    held, _, _ = rejected_case()
+    Promotion.objects.filter(pk=held.pk).update(release_held=True)
+    released = client_of(held.nominated_by).post(
+        f"/api/v1/promotions/{held.pk}/release/", {"note": "Told them."}, format="json"
+    )
+    assert released.status_code == 200, released.json()
+    now = timezone.now()
+    # Decided 61 days ago, released 60 days after that: today is the day after the release.
+    Promotion.objects.filter(pk=held.pk).update(
+        decided_at=now - timedelta(days=61), released_at=now - timedelta(days=1)
+    )
+    held = Promotion.objects.get(pk=held.pk)
+    assert appeals.appeal_deadline(held) == held.released_at + timedelta(days=30)
+    client.force_login(held.candidate.user)
+    page = client.get(f"/me/promotions/{held.pk}/").content.decode()
+    until = timezone.localtime(held.released_at + timedelta(days=30))
+    assert f"You may appeal until {until:%-d %B %Y}" in page
+    appealed = client_of(held.candidate.user).post(
+        f"/api/v1/promotions/{held.pk}/appeal/", {"statement": STATEMENT}, format="json"
+    )
+    assert appealed.status_code == 200 and appealed.json()["state"] == "appealed"
+
+    unheld, _, _ = rejected_case()
+    assert unheld.released_at is None
+    Promotion.objects.filter(pk=unheld.pk).update(decided_at=now - timedelta(days=31))
+    late = client_of(unheld.candidate.user).post(
+        f"/api/v1/promotions/{unheld.pk}/appeal/", {"statement": STATEMENT}, format="json"
+    )
+    assert late.status_code == 409 and late.json()["code"] == "appeal_window_closed"
+    client.force_login(unheld.candidate.user)
+    page = client.get(f"/me/promotions/{unheld.pk}/").content.decode()
+    assert "The time to appeal ended" in page
 
 
 def test_an_appeal_beside_a_newer_open_promotion_is_refused():

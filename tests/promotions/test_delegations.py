@@ -14,8 +14,10 @@ from rest_framework.test import APIClient
 
 from audit.models import ConfigChange
 from core import roles
+from ladder.models import Level
 from notifications.models import Notification
 from notifications.services import notifications_create
+from promotions import services
 from promotions.models import Delegation, Review
 from promotions.notify import COMMITTEE, INVOLVED
 from promotions.selectors import promotion_votes
@@ -390,6 +392,52 @@ def test_hr_lists_adds_and_revokes_delegations_in_the_admin(client):
         ("delegation created", "admin"),
         ("delegation revoked", "admin"),
     ]
+
+
+def test_hr_whose_own_promotion_is_open_names_and_revokes_no_delegation_of_another_seat(client):
+    """Choosing who casts a seat's vote is committee work: while HR's own promotion is open they
+    may not name or revoke a delegation of someone else's seat (roles.account_conflict, the rule
+    for committee membership: 403 `conflict_of_interest`), over the API, in the admin or on /me/;
+    another HR user may, and so may they once their promotion is decided."""
+    hr, other_hr = factories.hr_user(), factories.hr_user()
+    hr.groups.add(Group.objects.get(name=roles.COMMITTEE_GROUP))  # a seat of their own, for /me/
+    factories.MemberFactory(user=hr, level=Level.objects.get(code="pm"))
+    own_case = factories.promotion(candidate=hr.member, by=other_hr)
+    absent, stand_in, spare = (factories.committee_member() for _ in range(3))
+    api = client_of(hr)
+    made = delegate(client_of(other_hr), stand_in, delegator=absent.username).json()
+
+    refused(delegate(api, stand_in, delegator=spare.username), 403, "conflict_of_interest")
+    # 403 before the body's people are looked up, as for any refusal to name for others.
+    refused(delegate(api, stand_in, delegator="nobody-here"), 403, "conflict_of_interest")
+    refused(api.delete(f"{URL}{made['id']}/"), 403, "conflict_of_interest")
+
+    client.force_login(hr)
+    form = {
+        "delegator": spare.pk,
+        "delegate": stand_in.pk,
+        "starts_on": days(0),
+        "ends_on": days(2),
+    }
+    page = client.post("/admin/promotions/delegation/add/", form)
+    assert page.status_code == 200  # the form again, saying why
+    assert "While your own promotion is open" in page.content.decode()
+    assert client.get(f"/admin/promotions/delegation/{made['id']}/delete/").status_code == 403
+    deleting = client.post(f"/admin/promotions/delegation/{made['id']}/delete/", {"post": "yes"})
+    assert deleting.status_code == 403
+    revoking = client.post(f"/me/delegations/{made['id']}/revoke/", follow=True)
+    assert "While your own promotion is open" in revoking.content.decode()
+
+    assert list(Delegation.objects.values_list("delegator", flat=True)) == [absent.pk]
+    assert ConfigChange.objects.filter(target_type="promotions.delegation").count() == 1
+    # Their own seat stays theirs to hand over and take back.
+    own = delegate(api, spare, start=3, end=4)
+    assert own.status_code == 201
+    assert api.delete(f"{URL}{own.json()['id']}/").status_code == 204
+
+    services.promotion_withdraw(promotion=own_case, actor=other_hr)
+    assert delegate(api, stand_in, delegator=spare.username).status_code == 201
+    assert api.delete(f"{URL}{made['id']}/").status_code == 204
 
 
 def test_a_vote_cast_for_a_seat_is_taking_part_for_the_executive_step():
