@@ -8,6 +8,7 @@ from core.errors import DomainError
 from core.validators import GuardedForm, guard_form_fields
 from promotions.errors import ErrorCode
 from promotions.models import TEXT_LIMIT
+from promotions.packets import services as packets
 from promotions.packets.services import EVIDENCE_LINKS_LIMIT, EVIDENCE_TEXT_LIMIT
 
 
@@ -152,6 +153,16 @@ class PacketForm(GuardedForm):
             self.add_error("justification", "Say why this person is ready.")
             return
         self.add_error(None, error.message)
+
+    def refuse_whole_packet(self, error: DomainError, to_level) -> None:
+        """`refuse`; when the service stopped at the justification, also what the evidence rule
+        says of the evidence, so that one send shows every box to fix."""
+        self.refuse(error)
+        if error.code == ErrorCode.JUSTIFICATION_REQUIRED:
+            try:
+                packets.packet_evidence(to_level=to_level, evidence=self.evidence())
+            except DomainError as more:
+                self.refuse(more)
 
 
 HR_REASONS = (

@@ -12,12 +12,10 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
 from ladder.selectors import level_criteria, level_get, member_me
-from portal.forms import PacketForm
 from portal.request_forms import DeclineForm, RequestForm, team_requests_context
 from portal.views import render_page, team_context
 from promotions.eligibility import member_eligibility
 from promotions.errors import ErrorCode
-from promotions.packets import services as packets
 from promotions.requests import selectors, services
 from promotions.requests.errors import RequestPending
 from promotions.requests.models import NominationRequest
@@ -51,7 +49,7 @@ def request_nomination(request: HttpRequest, level_code: str) -> HttpResponse:
             if error.code in (ErrorCode.NO_MANAGER, ErrorCode.NOMINATION_REQUEST_PENDING):
                 refusal = error.message
             elif not reasons:
-                _refuse(form, error, to_level)
+                form.refuse_whole_packet(error, to_level)
         else:
             manager = member.manager.name if member.manager else "your manager"
             messages.success(
@@ -77,17 +75,6 @@ def request_nomination(request: HttpRequest, level_code: str) -> HttpResponse:
         "refusal": refusal,
     }
     return render_page(request, "portal/request.html", context, section="me")
-
-
-def _refuse(form: PacketForm, error: DomainError, to_level) -> None:
-    """The service's refusal on the form; when it stopped at the justification, also what the
-    evidence rule says, so one send shows every box to fix."""
-    form.refuse(error)
-    if error.code == ErrorCode.JUSTIFICATION_REQUIRED:
-        try:
-            packets.packet_evidence(to_level=to_level, evidence=form.evidence())
-        except DomainError as more:
-            form.refuse(more)
 
 
 def _answerable(request: HttpRequest, request_id: int) -> NominationRequest:

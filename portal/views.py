@@ -35,7 +35,6 @@ from portal.request_forms import me_requests_context, team_requests_context
 from portal.words import candidate_event_label, candidate_state, nominator_next
 from promotions import own, permissions, release, selectors, services
 from promotions.eligibility import members_eligibility, months_between
-from promotions.errors import ErrorCode
 from promotions.models import OPEN_STATES, PromotionState
 from promotions.packets import services as packets
 from promotions.requests.selectors import requests_pending_for
@@ -232,7 +231,7 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
         except DomainError as error:
             reasons = error.extra.get("reasons") or []
             if not reasons:
-                _refuse(form, error, to_level)
+                form.refuse_whole_packet(error, to_level)
         else:
             messages.success(
                 request,
@@ -249,17 +248,6 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
         "hr": hr,
     }
     return render_page(request, "portal/nominate.html", context, section="team")
-
-
-def _refuse(form: PacketForm, error: DomainError, to_level) -> None:
-    """Show the service's refusal on the form; when it stopped at the justification, also what
-    its evidence rule says of the evidence, so one send shows every box to fix."""
-    form.refuse(error)
-    if error.code == ErrorCode.JUSTIFICATION_REQUIRED:
-        try:
-            packets.packet_evidence(to_level=to_level, evidence=form.evidence())
-        except DomainError as more:
-            form.refuse(more)
 
 
 def _nomination_context(request, promotion, form=None) -> dict:
@@ -312,7 +300,7 @@ def nomination_page(request: HttpRequest, promotion, *, appeal_form=None) -> Htt
                     evidence=form.evidence(),
                 )
             except DomainError as error:
-                _refuse(form, error, promotion.to_level)
+                form.refuse_whole_packet(error, promotion.to_level)
             else:
                 follow = (
                     " Resubmit it to the committee when you are ready."
