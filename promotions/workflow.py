@@ -494,7 +494,8 @@ TRANSITIONS: dict[str, Transition] = {
             summary="Appeal a rejection, with a statement.",
             api_details=(
                 "For the candidate or the nominator (403 otherwise), within "
-                "`APPEAL_WINDOW_DAYS` (30) of the rejection (409 `appeal_window_closed`); "
+                "`APPEAL_WINDOW_DAYS` (30) of the rejection, or of its release when it was held "
+                "for a release date (409 `appeal_window_closed`); "
                 "`statement` is required, at most 4,000 characters (400 "
                 "`statement_required`, `statement_too_long`). One appeal per promotion. Refused "
                 "while the candidate has another open promotion (409 `open_promotion`). The "
