@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "notifications",
     "webhooks",
     "audit",
+    "analytics",  # demographics and adverse impact: nothing imports it
     "portal",
 ]
 
@@ -415,6 +416,12 @@ NOMINATION_REQUEST_SLA_DAYS = env_int("NOMINATION_REQUEST_SLA_DAYS", 14, minimum
 PROMOTIONS_REQUIRE_CYCLE = env_bool("PROMOTIONS_REQUIRE_CYCLE", False)
 # Cycle statistics publish no group of fewer candidates than this.
 ANALYTICS_MIN_GROUP = env_int("ANALYTICS_MIN_GROUP", 5, minimum=1)
+# Issue 26. Self-reported demographics: the categories offered (docs/analytics.md).
+DEMOGRAPHIC_CATEGORIES = env_list("DEMOGRAPHIC_CATEGORIES", ["gender", "ethnicity", "age_band"])
+# The key that signs an audit export (docs/audit.md); empty: one derived from SECRET_KEY.
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
+# The free text of promotions closed longer ago than this is removed, unless on legal hold.
+RETENTION_YEARS = env_int("RETENTION_YEARS", 7, minimum=1)
 NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 60, minimum=1)
 # First retry of a failed delivery after this many seconds, doubling each time (up to 10 min).
 NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30, minimum=1)

@@ -1,0 +1,10 @@
+# Issue 26: data rights (erasure). Each part fills in its own migration; the chain was laid down first so that
+# parts built at the same time never leave two leaves.
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ladder", "0013_executive_approval")]
+
+    operations: list = []
