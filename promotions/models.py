@@ -49,6 +49,9 @@ class Cycle(models.Model):
     effective_on = models.DateField()
     # Optional: until this day its decisions are held from the candidates (promotions/release.py).
     release_on = models.DateField(null=True, blank=True)
+    # A blind first pass (promotions/blind.py): the committee reads its candidates under a
+    # pseudonym until each has voted on the current packet version. Set while a draft only.
+    blind_review = models.BooleanField(default=False)
     # protected: the state changes only through the transitions below.
     state = FSMField(default=CycleState.DRAFT, choices=CycleState.choices, protected=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -139,6 +142,11 @@ class Promotion(models.Model):
     # HR's reasons for overriding time in level, and for nominating outside a cycle.
     eligibility_override_reason = models.TextField(max_length=TEXT_LIMIT, blank=True)
     off_cycle_reason = models.TextField(max_length=TEXT_LIMIT, blank=True)
+    # Retention (promotions/retention.py): HR's legal hold keeps the free text past
+    # RETENTION_YEARS; text_removed_at: when the retention task removed it.
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_reason = models.TextField(max_length=TEXT_LIMIT, blank=True)
+    text_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -357,6 +365,9 @@ class Review(models.Model):
         null=True,
         blank=True,
     )
+    # Whether who cast it was reading the case blind then (a blind cycle's first pass,
+    # promotions/blind.py): set by the first cast on its version, kept when the vote changes.
+    blind = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
