@@ -162,6 +162,8 @@ class Member(models.Model):
     )
     level_since = models.DateField(default=timezone.localdate)
     is_active = models.BooleanField(default=True)
+    # When HR erased the person's data (ladder/erasure.py): the record stays, under a pseudonym.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__username"]
