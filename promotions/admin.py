@@ -303,11 +303,14 @@ class CycleForm(forms.ModelForm):
 
     class Meta:
         model = Cycle
-        fields = ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
+        fields = ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
         help_texts = {
             cycles.RELEASE_ON: "Optional, between decisions due and effective: until then the "
             "committee's decisions are held from the candidates (the nominator or their manager "
             "may release one sooner, once they have told them).",
+            cycles.BLIND_REVIEW: "A blind first pass: committee members read each candidate under "
+            "a pseudonym, without name, nominator or career, until they have voted on the current "
+            "packet; HR reads all. Fixed once the cycle opens.",
         }
 
     def _post_clean(self):
@@ -381,10 +384,10 @@ class CycleAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
+            return ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
         if self.has_change_permission(request, obj):
-            return ["state", "name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
-        return ["state", "name", "tracks_taken", *cycles.DATE_FIELDS, cycles.RELEASE_ON]
+            return ["state", "name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
+        return ["state", "name", "tracks_taken", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -92,6 +92,7 @@ LIST_COLUMNS = [
     "cycle__state",
     "cycle__name",
     "cycle__effective_on",
+    "cycle__blind_review",
     "effective_on",
     "level_applied",
     "eligibility_override_reason",
@@ -186,10 +187,11 @@ class CandidateRow:
 
 
 class CycleRow:
-    __slots__ = ("pk", "state", "name")
+    __slots__ = ("pk", "state", "name", "blind_review")
 
-    def __init__(self, pk, state, name):
+    def __init__(self, pk, state, name, blind_review=False):
         self.pk, self.state, self.name = pk, state, name
+        self.blind_review = blind_review
 
 
 # The promotion's own columns, as PromotionRow's attributes are named, then the related ones.
@@ -225,6 +227,7 @@ ROW_RELATED = (
     "nominated_by__username",
     "cycle__state",
     "cycle__name",
+    "cycle__blind_review",
     "ladder_version",
 )
 
@@ -253,13 +256,15 @@ class PromotionRow:
         for name, value in zip(ROW_OWN, own, strict=True):
             setattr(self, name, value)
         user_id, username, first, last, superuser, manager_id, level_id = related[:7]
-        nominator, cycle_state, cycle_name, self.ladder_version = related[7:]
+        nominator, cycle_state, cycle_name, blind_review, self.ladder_version = related[7:]
         user = PersonRow(user_id, username, first, last, superuser)
         self.candidate = CandidateRow(self.candidate_id, user, manager_id, levels[level_id])
         self.nominated_by = PersonRow(self.nominated_by_id, nominator)
         self.from_level, self.to_level = levels[self.from_level_id], levels[self.to_level_id]
         self.cycle = (
-            CycleRow(self.cycle_id, cycle_state, cycle_name) if self.cycle_id is not None else None
+            CycleRow(self.cycle_id, cycle_state, cycle_name, blind_review)
+            if self.cycle_id is not None
+            else None
         )
 
     @property
@@ -302,6 +307,8 @@ ACCESS_COLUMNS = [
     "candidate__user_id",
     "candidate__manager_id",
     "release_held",
+    # Whether its cycle reviews blind (promotions/blind.py), as `blind_cycle`.
+    "cycle__blind_review",
 ]
 
 
@@ -340,7 +347,11 @@ def promotion_row_visible_to(*, user, promotion_id) -> PromotionRow:
 def promotion_for_access_check(*, user, promotion_id) -> Promotion:
     """Just enough of a visible promotion to decide what `user` may see of it (timeline, reviews,
     packet): lighter than the full row the detail shows."""
-    light = Promotion.objects.select_related("candidate").only(*ACCESS_COLUMNS)
+    light = (
+        Promotion.objects.select_related("candidate", "cycle")
+        .only(*ACCESS_COLUMNS)
+        .annotate(blind_cycle=F("cycle__blind_review"))
+    )
     return _get(_visible_to(user, light), promotion_id)
 
 
@@ -388,7 +399,7 @@ def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, lis
     if not rows:  # not visible (404), or, were that ever so, a promotion with no event yet
         return promotion_for_access_check(user=user, promotion_id=promotion_id), []
     state, authors, packet_version, nominated_by_id, candidate_user_id, manager_id, held = rows[0][
-        -7:
+        -8:-1
     ]
     promotion = Promotion(
         pk=int(promotion_id),
@@ -399,6 +410,7 @@ def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, lis
         candidate=Member(user_id=candidate_user_id, manager_id=manager_id),
         release_held=held,
     )
+    promotion.blind_cycle = rows[0][-1]
     events = [
         EventRow(
             from_state,

@@ -17,7 +17,7 @@ from core.validators import DATE_HORIZON
 from ladder.models import Level, LevelTransition, Member
 from ladder.selectors import level_next_levels
 from ladder.services import member_level_change
-from promotions import notify, permissions, release, webhook_events, workflow
+from promotions import blind, notify, permissions, release, webhook_events, workflow
 from promotions.appeals import services as appeals
 from promotions.appeals.models import STATEMENT_LIMIT, Appeal
 from promotions.delegations.selectors import delegated_seat_for_review
@@ -239,16 +239,14 @@ def promotion_review(
     if decision == Decision.REJECT and not comment.strip():
         raise InvalidInput("A comment is required to reject.", code=ErrorCode.COMMENT_REQUIRED)
     ratings = packet_ratings(promotion=promotion, ratings=ratings or {})
+    vote = {"decision": decision, "comment": comment.strip(), "ratings": ratings, "cast_by": cast_by}
     review, created = Review.objects.update_or_create(
         promotion=promotion,
         reviewer=reviewer,
         packet_version=promotion.packet_version,
-        defaults={
-            "decision": decision,
-            "comment": comment.strip(),
-            "ratings": ratings,
-            "cast_by": cast_by,
-        },
+        defaults=vote,
+        # Whether the one casting it read the case blind: as at the first cast on this version.
+        create_defaults={**vote, "blind": blind.is_blind_for(cast_by, promotion)},
     )
     return review, created
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.spreadsheets import csv_cell, spreadsheet_timestamp
 from ladder.models import Member, Track
 from ladder.selectors import levels_by_id, member_of
+from promotions import blind
 from promotions.cycles.suppression import Key, Sum, suppressed_keys
 from promotions.eligibility import months_between
 from promotions.models import OPEN_STATES, Cycle, PacketVersion, Promotion, PromotionState, Review
@@ -107,6 +108,9 @@ def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dic
             counts = ratings[promotion_id].setdefault(criterion, dict.fromkeys(RATINGS, 0))
             counts[rating] += 1
     me = member_of(viewer)
+    # A blind cycle's first pass: who the viewer has voted on (promotions/blind.py).
+    blinded = cycle.blind_review and blind.may_be_blind(viewer)
+    voted = blind.voted_in_cycle(user=viewer, cycle_id=cycle.pk) if blinded else set()
     groups: dict[tuple[str, str], dict] = {}
     for row in rows:
         recused = is_involved_in(
@@ -120,10 +124,13 @@ def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dic
         group = groups.setdefault(
             key, {"to_level": key[0], "track": key[1], "rank": row["to_level__rank"], "rows": []}
         )
+        is_blind = blinded and not recused and row["id"] not in voted
         group["rows"].append(
             {
                 "promotion": row["id"],
-                "candidate": {
+                "candidate": {"id": None, "username": None, "name": blind.pseudonym(row["id"])}
+                if is_blind
+                else {
                     "id": row["candidate_id"],
                     "username": row["candidate__user__username"],
                     "name": Member.name_of(
@@ -132,6 +139,7 @@ def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dic
                         row["candidate__user__username"],
                     ),
                 },
+                "blind": is_blind,
                 "from_level": row["from_level__code"],
                 "months_in_level": months_in_from_level(
                     from_level_since=row["from_level_since"],
@@ -139,7 +147,7 @@ def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dic
                     decided_at=row["decided_at"],
                     today=today,
                 ),
-                "nominated_by": row["nominated_by__username"],
+                "nominated_by": None if is_blind else row["nominated_by__username"],
                 # A committee member's own decision held for the release date: not told yet.
                 "state": PromotionState.IN_REVIEW
                 if row["release_held"] and row["candidate__user_id"] == viewer.pk
@@ -151,6 +159,9 @@ def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dic
             }
         )
     ordered = sorted(groups.values(), key=lambda g: (g["rank"], g["track"]))
+    if blinded:  # by the names shown: the order by username would tell them
+        for group in ordered:
+            group["rows"].sort(key=lambda row: (row["candidate"]["name"], row["promotion"]))
     return {
         "cycle": cycle.pk,
         "groups": [

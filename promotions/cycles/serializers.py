@@ -27,6 +27,7 @@ class CycleSerializer(serializers.ModelSerializer):
             "decisions_due_on",
             "effective_on",
             "release_on",
+            "blind_review",
             "state",
             "created_at",
             "updated_at",
@@ -49,6 +50,11 @@ class CycleSerializer(serializers.ModelSerializer):
                 "help_text": "Optional: until this day the committee's decisions are held from "
                 "the candidates (the nominator or the manager may release one sooner); null: "
                 "none, decisions go out at once."
+            },
+            "blind_review": {
+                "help_text": "A blind first pass: the committee reads each candidate as "
+                "`Candidate <pseudonym>`, without name, username, nominator or career, until they "
+                "have voted on the current packet version; HR reads all. Set while a draft."
             },
         }
 
@@ -76,12 +82,20 @@ class CycleInputSerializer(StrictSerializer):
         help_text="Optional, between `decisions_due_on` and `effective_on` (equal allowed): until "
         "then the committee's decisions are held from the candidates; null: none.",
     )
+    blind_review = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A blind first pass (see the cycle's `blind_review`); default false. Changed "
+        "only while the cycle is a draft, as the rest of its plan.",
+    )
 
 
 class CandidateRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.CharField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null while you read it blind.")
+    username = serializers.CharField(allow_null=True, help_text="Null while you read it blind.")
+    name = serializers.CharField(
+        help_text="The candidate's name, or `Candidate <pseudonym>` while you read it blind."
+    )
 
 
 class VoteCountsSerializer(serializers.Serializer):
@@ -99,11 +113,17 @@ class RatingCountsSerializer(serializers.Serializer):
 class CalibrationRowSerializer(serializers.Serializer):
     promotion = serializers.IntegerField()
     candidate = CandidateRefSerializer()
+    blind = serializers.BooleanField(
+        help_text="You read this case blind (a blind cycle, before your vote on its current "
+        "version): the candidate under a pseudonym, no username, id or nominator."
+    )
     from_level = serializers.CharField(help_text="The level nominated from (a code).")
     months_in_level = serializers.IntegerField(
         help_text="Whole months at the level nominated from: until today, or until the decision."
     )
-    nominated_by = serializers.CharField(help_text="The nominator's username.")
+    nominated_by = serializers.CharField(
+        allow_null=True, help_text="The nominator's username; null while you read it blind."
+    )
     state = serializers.ChoiceField(choices=PromotionState.choices)
     packet_version = serializers.IntegerField()
     votes = VoteCountsSerializer(allow_null=True, help_text="Null where you are recused.")

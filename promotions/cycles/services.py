@@ -22,7 +22,9 @@ from promotions.models import ACTIVE_CYCLE_STATES, OPEN_STATES, Cycle, CycleStat
 DATE_FIELDS = ("nominations_open_on", "nominations_close_on", "decisions_due_on", "effective_on")
 # Optional: until then the cycle's decisions are held from the candidates (promotions/release.py).
 RELEASE_ON = "release_on"
-EDITABLE_FIELDS = ("name", "tracks", *DATE_FIELDS, RELEASE_ON)
+# Whether its committee reviews blind (promotions/blind.py): set while a draft, like the rest.
+BLIND_REVIEW = "blind_review"
+EDITABLE_FIELDS = ("name", "tracks", *DATE_FIELDS, RELEASE_ON, BLIND_REVIEW)
 # Opening a cycle takes this lock, so two cycles opened at once cannot both claim a track.
 CYCLE_TRACKS_LOCK = 7_340_211
 
@@ -73,10 +75,14 @@ def ensure_valid_plan(*, name: str, tracks: list[str], dates: dict[str, date]) -
 
 
 @transaction.atomic
-def cycle_create(*, actor, name: str, tracks: list[str], **dates: date) -> Cycle:
+def cycle_create(
+    *, actor, name: str, tracks: list[str], blind_review: bool = False, **dates: date
+) -> Cycle:
     ensure_hr(actor)
     ensure_valid_plan(name=name, tracks=tracks, dates=dates)
-    cycle = Cycle.objects.create(name=name.strip(), tracks=sorted(tracks), **dates)
+    cycle = Cycle.objects.create(
+        name=name.strip(), tracks=sorted(tracks), blind_review=blind_review, **dates
+    )
     config_change_record(
         actor=actor, action="created", target=cycle, changes=diff({}, _plan(cycle))
     )
@@ -102,7 +108,7 @@ def ensure_draft(cycle: Cycle) -> None:
 
 @transaction.atomic
 def cycle_update(*, actor, cycle: Cycle, changes: dict) -> Cycle:
-    """Name, tracks and dates, while the cycle is a draft."""
+    """Name, tracks, dates and blind review, while the cycle is a draft."""
     ensure_hr(actor)
     cycle = _locked(cycle)
     ensure_draft(cycle)
