@@ -14,7 +14,7 @@ from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Invitation, ScimIdentity
 from core.roles import keep_group_names
 
 # last_used_at is written at most this often per token, not on every request.
@@ -79,3 +79,17 @@ def tokens_purge_expired(*, now=None) -> int:
     cutoff = (now or timezone.now()) - _ttl()
     deleted, _ = ApiToken.objects.filter(last_used_at__lt=cutoff).delete()
     return deleted
+
+
+def account_identifiers_erase(*, user) -> None:
+    """For an erasure (ladder/erasure.py): the person's API tokens and invitations (which hold
+    their address) go, and the identity provider's identifiers of them are removed; SCIM sees
+    the user as deleted."""
+    tokens_revoke_for(user=user)
+    Invitation.objects.filter(user=user).delete()
+    ScimIdentity.objects.filter(user=user).update(
+        external_id=None, employee_number="", department=""
+    )
+    ScimIdentity.objects.filter(user=user, deleted_at__isnull=True).update(
+        deleted_at=timezone.now()
+    )

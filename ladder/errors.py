@@ -23,3 +23,6 @@ class ErrorCode(StrEnum):
     # Invitations (ladder/invitations.py)
     MEMBER_INACTIVE = "member_inactive"
     NO_EMAIL_ADDRESS = "no_email_address"
+    # Erasure (ladder/erasure.py)
+    MEMBER_ACTIVE = "member_active"
+    ALREADY_ERASED = "already_erased"

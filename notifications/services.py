@@ -14,7 +14,14 @@ from django.utils.html import format_html
 from notifications import messages
 from notifications.channels import TRANSPORTS
 from notifications.messages import stand_ins as stand_ins_of
-from notifications.models import Channel, ChannelOptOut, Delivery, Notification, SweeperRun
+from notifications.models import (
+    Channel,
+    ChannelOptOut,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    SweeperRun,
+)
 from notifications.outbox import outbox
 
 
@@ -171,3 +178,13 @@ def channel_turn(*, user, channel: str, on: bool) -> None:
         ChannelOptOut.objects.filter(user=user, channel=channel).delete()
     else:
         ChannelOptOut.objects.get_or_create(user=user, channel=channel)
+
+
+def notifications_empty_for(*, user) -> int:
+    """For an erasure: every message to `user` keeps its kind, time and link, never its text;
+    what was not sent yet is not sent."""
+    rows = Notification.objects.filter(recipient=user)
+    Delivery.objects.filter(notification__in=rows, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error="Not sent: the recipient's data was erased."
+    )
+    return rows.update(subject="", body="", html_body="")

@@ -64,6 +64,9 @@ class ErrorCode(StrEnum):
     NOMINATION_REQUEST_ANSWERED = "nomination_request_answered"
     NO_MANAGER = "no_manager"
     REASON_REQUIRED = "reason_required"
+    # Legal hold (promotions/retention.py).
+    LEGAL_HOLD_SET = "legal_hold_set"
+    NO_LEGAL_HOLD = "no_legal_hold"
 
 
 class PromotionNotFound(NotFound):

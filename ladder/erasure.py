@@ -1,0 +1,139 @@
+"""A member's right to erasure (GDPR Art. 17; docs/data-rights.md): HR erases the personal data
+of a member who has left. The record stays under a pseudonym (`erased-<member id>`) so that the
+decisions and the career history it carries stay true; the names, the e-mail address, the
+username, the credentials and the identity provider's identifiers go, the text of every message
+to the person is emptied, and each app's own personal data (core.personal_data) is erased.
+
+Audit rows that held the person's names or address are rewritten (the value replaced by
+`ERASED`, a username by the pseudonym) through the audit chain's `record_erased`, which keeps
+the chain verifying: it holds the rows' content hashes."""
+
+from collections.abc import Callable
+
+import pgtrigger
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.services import account_identifiers_erase
+from core import personal_data
+from core.errors import Conflict
+from ladder.errors import ErrorCode
+from ladder.models import Member, MemberChange
+from ladder.services import (
+    ensure_can_manage_members,
+    ensure_may_administer_accounts,
+    ensure_may_manage_user,
+    ensure_not_own_record,
+    member_change_record,
+)
+from notifications.services import notifications_empty_for
+
+# What an audit row shows in place of an erased value.
+ERASED = "(erased)"
+# The fields of people's records whose values are personal data (MemberChange.changes).
+PERSONAL_FIELDS = ("username", "email", "first_name", "last_name")
+
+# Checks other apps register (promotions: an open promotion): each answers, for a member, None
+# or (code, message) for a 409.
+_BLOCKERS: list[Callable[[Member], tuple[str, str] | None]] = []
+
+
+def register_erasure_blocker(check: Callable[[Member], tuple[str, str] | None]) -> None:
+    if check not in _BLOCKERS:
+        _BLOCKERS.append(check)
+
+
+def pseudonym_of(member: Member) -> str:
+    return f"erased-{member.pk}"
+
+
+def rewrite_audited(instance, *, trigger: str, **values) -> None:
+    """Rewrite fields of an append-only audit row: past its append-only trigger (named
+    `app_label.Model:trigger`), then the audit chain records the row as erased, keeping the
+    content hash it was chained with."""
+    from audit.chain import record_erased
+
+    model = type(instance)
+    with pgtrigger.ignore(f"{model._meta.label}:{trigger}"):
+        model._base_manager.filter(pk=instance.pk).update(**values)
+    for field, value in values.items():
+        setattr(instance, field, value)
+    record_erased(instance)
+
+
+def _erased_changes(changes: dict, *, old_username: str, pseudonym: str) -> dict:
+    rewritten = {}
+    for field, change in changes.items():
+        if field in PERSONAL_FIELDS and isinstance(change, dict):
+            change = {side: (ERASED if value else value) for side, value in change.items()}
+        elif field == "manager" and isinstance(change, dict):
+            change = {
+                side: (pseudonym if value == old_username else value)
+                for side, value in change.items()
+            }
+        rewritten[field] = change
+    return rewritten
+
+
+def _rewrite_member_changes(member: Member, *, old_username: str, pseudonym: str) -> int:
+    """The person's own audit rows (their names, address, username), and other people's rows
+    that name them as a manager."""
+    rows = MemberChange.objects.filter(
+        Q(user_id=member.user_id)
+        | Q(changes__manager__from=old_username)
+        | Q(changes__manager__to=old_username)
+    ).order_by("id")
+    count = 0
+    for row in rows:
+        changes = _erased_changes(row.changes, old_username=old_username, pseudonym=pseudonym)
+        if changes != row.changes:
+            rewrite_audited(row, trigger="member_change_append_only", changes=changes)
+            count += 1
+    return count
+
+
+@transaction.atomic
+def member_erase(*, actor, member: Member, route: str = "api") -> Member:
+    """Erase the personal data of an inactive member without open promotions (HR). 409
+    `member_active`, `already_erased`, or a registered blocker's code (`open_promotion`)."""
+    ensure_can_manage_members(actor)
+    ensure_not_own_record(actor, member)
+    ensure_may_administer_accounts(actor)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
+    user = member.user
+    ensure_may_manage_user(actor, user)
+    if member.erased_at is not None:
+        raise Conflict("This member's data is erased already.", code=ErrorCode.ALREADY_ERASED)
+    if member.is_active or user.is_active:
+        raise Conflict(
+            "Only an inactive member's data may be erased: deactivate the member first.",
+            code=ErrorCode.MEMBER_ACTIVE,
+        )
+    for check in _BLOCKERS:
+        blocked = check(member)
+        if blocked:
+            code, message = blocked
+            raise Conflict(message, code=code)
+    old_username = user.get_username()
+    pseudonym = pseudonym_of(member)
+    # Each app's own data first, while the user still bears the name its rows may quote.
+    for section in personal_data.sections():
+        section.erase(member)
+    _rewrite_member_changes(member, old_username=old_username, pseudonym=pseudonym)
+    user.username = pseudonym
+    user.first_name = user.last_name = user.email = ""
+    user.is_active = False
+    # A new password hash also ends every session the person still had (Django checks the
+    # session's hash of the password on each request).
+    user.set_unusable_password()
+    user.save()
+    account_identifiers_erase(user=user)
+    notifications_empty_for(user=user)
+    member.erased_at = timezone.now()
+    member.save(update_fields=["erased_at"])
+    # Audited without the erased values: that it happened, by whom, when.
+    member_change_record(
+        actor=actor, user=user, changes={"erased": {"from": False, "to": True}}, route=route
+    )
+    return member

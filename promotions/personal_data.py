@@ -1,0 +1,142 @@
+"""The promotions app's part of a member's data rights (core.personal_data; docs/data-rights.md).
+
+Export: the member's own promotions as their candidate reads them, the nominations they made as
+their nominator reads them, their nomination requests, their appeals and their delegations, each
+read through the selectors and serializers of the API (the release date's hold and the rule that
+the people involved see no committee work hold here as there). Erasure: decisions stay (the
+case, its votes and its events are the organisation's record of them), and an open promotion of
+the member's own blocks it (`open_promotion`)."""
+
+from django.db.models import Q
+
+from core import personal_data
+from ladder.erasure import pseudonym_of, register_erasure_blocker, rewrite_audited
+from ladder.models import Member
+from promotions import permissions, release, selectors
+from promotions.appeals.models import Appeal
+from promotions.delegations.selectors import delegations_visible_to
+from promotions.delegations.serializers import DelegationSerializer
+from promotions.errors import ErrorCode
+from promotions.models import OPEN_STATES, PENDING, Promotion, PromotionEvent
+from promotions.packets import services as packets
+from promotions.requests.selectors import request_list_visible_to
+from promotions.requests.serializers import NominationRequestSerializer
+from promotions.serializers import EventSerializer, PacketVersionSerializer, PromotionSerializer
+
+
+def promotion_as_seen_by(user, promotion_id: int) -> dict:
+    """One promotion as `user` reads it over the API: its detail, timeline and packet versions."""
+    row = selectors.promotion_row_visible_to(user=user, promotion_id=promotion_id)
+    allowed = selectors.available_transitions(user=user, promotions=[row])
+    detail = PromotionSerializer(
+        row, context={"available_transitions": allowed, "viewer": user}
+    ).data
+    promotion, events = selectors.promotion_timeline_visible_to(
+        user=user, promotion_id=promotion_id
+    )
+    committee_view = permissions.sees_committee_work(user, promotion)
+    events = release.timeline_as_seen_by(user, promotion, events)
+    access = selectors.promotion_for_access_check(user=user, promotion_id=promotion_id)
+    return {
+        **detail,
+        "timeline": EventSerializer(
+            events, many=True, context={"committee_view": committee_view}
+        ).data,
+        "packet_versions": PacketVersionSerializer(
+            packets.packet_versions(promotion=access), many=True
+        ).data,
+    }
+
+
+def _ids(promotions) -> list[int]:
+    return list(promotions.order_by("created_at", "id").values_list("pk", flat=True))
+
+
+def export_promotions(member: Member) -> list[dict]:
+    user = member.user
+    return [
+        promotion_as_seen_by(user, pk) for pk in _ids(Promotion.objects.filter(candidate=member))
+    ]
+
+
+def export_nominations(member: Member) -> list[dict]:
+    user = member.user
+    nominated = Promotion.objects.filter(nominated_by=user).exclude(candidate=member)
+    return [promotion_as_seen_by(user, pk) for pk in _ids(nominated)]
+
+
+def export_nomination_requests(member: Member) -> list[dict]:
+    """The member's own requests, with the packet they wrote."""
+    requests = request_list_visible_to(user=member.user).filter(member=member).order_by("id")
+    return [
+        {
+            **NominationRequestSerializer(request).data,
+            "justification": request.justification,
+            "evidence": request.evidence,
+        }
+        for request in requests
+    ]
+
+
+def export_appeals(member: Member) -> list[dict]:
+    """The appeals the member filed: the statement is theirs."""
+    appeals = Appeal.objects.filter(appellant=member.user).order_by("id")
+    return [
+        {
+            "promotion": appeal.promotion_id,
+            "statement": appeal.statement,
+            "created_at": appeal.created_at.isoformat(),
+        }
+        for appeal in appeals
+    ]
+
+
+def export_delegations(member: Member) -> list[dict]:
+    user = member.user
+    rows = delegations_visible_to(user=user).filter(Q(delegator=user) | Q(delegate=user))
+    return DelegationSerializer(rows, many=True).data
+
+
+def erase_names_in_votes(member: Member) -> None:
+    """A decision's event records the votes then on record with their reviewers' usernames: the
+    person's becomes their pseudonym (the votes and their decisions stay)."""
+    old, pseudonym = member.user.get_username(), pseudonym_of(member)
+    events = PromotionEvent.objects.filter(
+        Q(votes__contains=[{"reviewer": old}]) | Q(votes__contains=[{"cast_by": old}])
+    ).order_by("id")
+    for event in events:
+        votes = [
+            {
+                **vote,
+                "reviewer": pseudonym if vote.get("reviewer") == old else vote.get("reviewer"),
+                "cast_by": pseudonym if vote.get("cast_by") == old else vote.get("cast_by"),
+            }
+            for vote in event.votes
+        ]
+        rewrite_audited(event, trigger="promotion_event_append_only", votes=votes)
+
+
+def _keeps(member: Member) -> None:
+    """Nothing to erase: these rows name the person by their user account, which the erasure
+    pseudonymises; their texts go by retention (promotions/retention.py)."""
+
+
+def open_promotion_blocks_erasure(member: Member) -> tuple[str, str] | None:
+    open_or_pending = Promotion.objects.filter(candidate=member).filter(
+        Q(state__in=OPEN_STATES) | PENDING
+    )
+    if open_or_pending.exists():
+        return (
+            ErrorCode.OPEN_PROMOTION,
+            "The member has an open promotion (or one not yet effective): close it first.",
+        )
+    return None
+
+
+def register() -> None:
+    personal_data.register("promotions", export=export_promotions, erase=erase_names_in_votes)
+    personal_data.register("nominations", export=export_nominations, erase=_keeps)
+    personal_data.register("nomination_requests", export=export_nomination_requests, erase=_keeps)
+    personal_data.register("appeals", export=export_appeals, erase=_keeps)
+    personal_data.register("delegations", export=export_delegations, erase=_keeps)
+    register_erasure_blocker(open_promotion_blocks_erasure)
