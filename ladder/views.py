@@ -1,10 +1,11 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.ids import ID_PATTERN
-from ladder import invitations, selectors, services
+from ladder import erasure, export, invitations, selectors, services
 from ladder.serializers import (
     InvitationSerializer,
     LevelDetailSerializer,
@@ -73,7 +74,7 @@ class MemberViewSet(viewsets.GenericViewSet):
     serializer_class = MemberSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = ID_PATTERN
-    extra_error_statuses_by_action = {"invite": [409]}
+    extra_error_statuses_by_action = {"invite": [409], "erase": [409]}
 
     def get_queryset(self):
         return selectors.member_list_visible_to(user=self.request.user)
@@ -166,3 +167,43 @@ class MemberViewSet(viewsets.GenericViewSet):
         me = selectors.member_me(user=request.user)
         next_levels = selectors.level_next_levels(level=me.level)
         return Response(MemberMeSerializer(me, context={"next_levels": next_levels}).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiTypes.OBJECT},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], url_path="me/export", pagination_class=None)
+    def export(self, request):
+        """Download everything about you that you may read, as one JSON file.
+
+        Your member record, your career history, your notifications, your own promotions as
+        their candidate reads them (state, timeline and packet, never reviewers or committee
+        notes; a decision held for its cycle's release date reads as it does elsewhere), the
+        nominations you made as their nominator reads them, your nomination requests, appeals
+        and delegations, and each app's own section (e.g. your demographics). Sent as a file
+        (`Content-Disposition: attachment`). A user with no member record gets 404
+        `no_member_record`."""
+        data = export.member_export(user=request.user)
+        filename = export.export_filename(user=request.user)
+        return Response(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @extend_schema(request=None, responses={200: MemberSerializer})
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        """Erase a member's personal data (HR).
+
+        For a member who has left: names, e-mail address and username are replaced by a
+        pseudonym (`erased-<id>`), API tokens, invitations, the identity provider's identifiers
+        and the password go, the text of every notification to them is emptied, and each app's
+        own personal data is erased. Decisions, career history and the audit trail stay (audit
+        rows that held the erased values are rewritten; the audit chain still verifies). The
+        member must be visible to you (404 `no_such_member`) and you must be HR (403
+        `permission_denied`; `own_record`, `superuser_protected`, `conflict_of_interest` as for
+        other changes to people's records). 409 `member_active` for an active member (deactivate
+        first), `open_promotion` while a promotion of theirs is open or not yet effective,
+        `already_erased` when done before. Recorded in the audit trail of people's records."""
+        member = selectors.member_get_visible_to(user=request.user, member_id=pk)
+        erasure.member_erase(actor=request.user, member=member)
+        member = selectors.member_get_visible_to(user=request.user, member_id=member.pk)
+        return Response(MemberSerializer(member).data)

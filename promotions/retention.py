@@ -133,16 +133,10 @@ def promotion_legal_hold_set(*, actor, promotion: Promotion, reason: str) -> Pro
 
 
 @transaction.atomic
-def promotion_legal_hold_clear(*, actor, promotion: Promotion, reason: str) -> Promotion:
-    """Clear a promotion's legal hold (HR), with a reason. 409 `no_legal_hold` when it has none."""
+def promotion_legal_hold_clear(*, actor, promotion: Promotion) -> Promotion:
+    """Clear a promotion's legal hold (HR); the audit row keeps the reason it was held for.
+    409 `no_legal_hold` when it has none."""
     _ensure_hr(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(
-            "Give the reason for clearing the legal hold.", code=ErrorCode.REASON_REQUIRED
-        )
-    if len(reason) > TEXT_LIMIT:
-        raise InvalidInput(f"At most {TEXT_LIMIT} characters.")
     promotion = _locked(promotion)
     if not promotion.legal_hold:
         raise Conflict("This promotion is not on legal hold.", code=ErrorCode.NO_LEGAL_HOLD)
@@ -155,7 +149,7 @@ def promotion_legal_hold_clear(*, actor, promotion: Promotion, reason: str) -> P
         target=promotion,
         changes={
             "legal_hold": {"from": True, "to": False},
-            "reason": {"from": previous, "to": reason},
+            "reason": {"from": previous, "to": ""},
         },
     )
     return promotion

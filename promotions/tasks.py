@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import transaction
 
-from promotions import notify, release, services
+from promotions import notify, release, retention, services
 from promotions.cycles import services as cycles
 from promotions.requests import services as requests
 
@@ -31,6 +31,13 @@ def promotions_release_due() -> int:
     """Periodic (beat, hourly): decisions held for their cycle's release date go out to the
     candidates once the date has come, once each, however many workers run it."""
     return release.promotions_release_due()
+
+
+@shared_task(acks_late=True)
+def promotions_retention() -> int:
+    """Periodic (beat, daily): the free text of promotions closed more than RETENTION_YEARS ago
+    and not on legal hold is removed, once each, however many workers run it."""
+    return retention.promotions_retention_run()
 
 
 @shared_task(acks_late=True)

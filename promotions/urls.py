@@ -2,7 +2,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from core.ids import ID_PATTERN
-from promotions import views
+from promotions import retention_views, views
 from promotions.cycles import views as cycle_views
 from promotions.delegations import views as delegation_views
 from promotions.requests import views as request_views
@@ -24,5 +24,10 @@ urlpatterns = [
         rf"^members/(?P<pk>{ID_PATTERN})/eligibility/?$",
         cycle_views.EligibilityViewSet.as_view({"get": "retrieve"}),
         name="member-eligibility",
+    ),
+    re_path(
+        rf"^promotions/(?P<pk>{ID_PATTERN})/legal-hold/?$",
+        retention_views.LegalHoldViewSet.as_view({"post": "create", "delete": "destroy"}),
+        name="promotion-legal-hold",
     ),
 ]

@@ -490,6 +490,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "promotions.tasks.nomination_requests_remind",
         "schedule": 3600,  # hourly; each request reminds its manager at most once a day
     },
+    # Idempotent; daily is enough for a policy counted in years.
+    "promotions-retention": {
+        "task": "promotions.tasks.promotions_retention",
+        "schedule": 86400,
+    },
 }
 
 LOGGING = {
