@@ -64,6 +64,7 @@ api_v1: list[URLPattern | URLResolver] = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     re_path(r"^docs/?$", DocsView.as_view(url_name="schema"), name="docs"),
+    path("", include("analytics.urls")),  # members/me/demographics/ before members/
     path("", include("ladder.urls")),
     path("", include("promotions.urls")),
     path("", include("notifications.urls")),

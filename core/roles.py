@@ -12,10 +12,15 @@ from django.db.models import Q
 COMMITTEE_GROUP = "Promotion committee"
 HR_GROUP = "HR"
 EXECUTIVES_GROUP = "Executives"
+# The only role that reads self-reported demographics, and only as suppressed aggregates
+# (docs/analytics.md). Not HR by default.
+PEOPLE_ANALYTICS_GROUP = "People analytics"
 ROLE_GROUPS = (HR_GROUP, COMMITTEE_GROUP)
+# The groups HR grants in the admin's user form; their users work in the admin (staff).
+STAFF_GROUPS = (*ROLE_GROUPS, PEOPLE_ANALYTICS_GROUP)
 # The groups whose members HR may manage (an identity provider keeps them over SCIM): holding
 # one of them is not a right beyond HR's.
-HR_MANAGED_GROUPS = (*ROLE_GROUPS, EXECUTIVES_GROUP)
+HR_MANAGED_GROUPS = (*ROLE_GROUPS, EXECUTIVES_GROUP, PEOPLE_ANALYTICS_GROUP)
 
 
 class Provisioner:
@@ -123,6 +128,13 @@ def is_executive(user) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return EXECUTIVES_GROUP in group_names(user)
+
+
+def is_people_analytics(user) -> bool:
+    """A user of the group `People analytics`: reads demographics as suppressed aggregates."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return PEOPLE_ANALYTICS_GROUP in group_names(user)
 
 
 def sees_promotions(user) -> bool:

@@ -537,7 +537,7 @@ class LadderUserAdmin(UserAdmin):
         users = super().get_queryset(request)
         if request.user.is_superuser:
             return users
-        beyond_roles = Group.objects.exclude(name__in=roles.ROLE_GROUPS)
+        beyond_roles = Group.objects.exclude(name__in=roles.STAFF_GROUPS)
         return users.filter(is_superuser=False, user_permissions__isnull=True).exclude(
             groups__in=beyond_roles
         )
@@ -550,7 +550,7 @@ class LadderUserAdmin(UserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups" and not request.user.is_superuser:
-            kwargs["queryset"] = Group.objects.filter(name__in=roles.ROLE_GROUPS)
+            kwargs["queryset"] = Group.objects.filter(name__in=roles.STAFF_GROUPS)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _free_of_conflict(self, request) -> bool:

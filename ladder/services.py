@@ -193,9 +193,9 @@ def member_place(
 
 
 def user_grant_staff_for_roles(*, user) -> bool:
-    """HR and committee members work in the admin, so they must be staff. Returns whether the
-    user was made staff now."""
-    if not user.is_staff and user.groups.filter(name__in=roles.ROLE_GROUPS).exists():
+    """HR, committee and People analytics members work in the admin, so they must be staff.
+    Returns whether the user was made staff now."""
+    if not user.is_staff and user.groups.filter(name__in=roles.STAFF_GROUPS).exists():
         user.is_staff = True
         user.save(update_fields=["is_staff"])
         return True

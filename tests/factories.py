@@ -70,6 +70,11 @@ def executive(**kwargs):
     return _with_group(UserFactory(**kwargs), roles.EXECUTIVES_GROUP)
 
 
+def people_analyst(**kwargs):
+    """A user of the group `People analytics` (demographics, as suppressed aggregates only)."""
+    return _with_group(UserFactory(**kwargs), roles.PEOPLE_ANALYTICS_GROUP)
+
+
 def people() -> dict:
     """The cast of a promotion: candidate (pm), their manager who nominates, the committee,
     HR, another manager, and a committee member who is also the candidate's manager's peer."""

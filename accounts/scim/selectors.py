@@ -10,7 +10,12 @@ from core import roles
 from ladder.models import Member
 
 # The groups SCIM provisions; no others are shown or changed.
-SCIM_GROUPS = (roles.HR_GROUP, roles.COMMITTEE_GROUP, roles.EXECUTIVES_GROUP)
+SCIM_GROUPS = (
+    roles.HR_GROUP,
+    roles.COMMITTEE_GROUP,
+    roles.EXECUTIVES_GROUP,
+    roles.PEOPLE_ANALYTICS_GROUP,
+)
 
 USER_FILTERS = {
     "username": "userName",

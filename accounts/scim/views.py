@@ -257,7 +257,8 @@ class UserView(ScimView):
 # --- Groups ---------------------------------------------------------------------------------
 
 ROLE_GROUPS_ONLY = (
-    "The groups are the ladder's roles (HR, Promotion committee, Executives): their members "
+    "The groups are the ladder's roles (HR, Promotion committee, Executives, People analytics): "
+    "their members "
     "change, the groups are not created or deleted over SCIM."
 )
 

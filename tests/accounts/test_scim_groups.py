@@ -32,6 +32,7 @@ def test_the_three_role_groups_and_no_others(scim):
     assert sorted(g["displayName"] for g in listed["Resources"]) == [
         "Executives",
         "HR",
+        "People analytics",
         "Promotion committee",
     ]
     interns = Group.objects.get(name="Interns")
