@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Count, ExpressionWrapper
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +19,7 @@ from core import roles
 from core.admin_mixins import HRExportMixin, ReadOnlyAdminMixin
 from core.errors import DomainError
 from ladder.models import Track
-from promotions import permissions, release, selectors, services
+from promotions import blind, permissions, release, selectors, services
 from promotions.cycles import services as cycles
 from promotions.cycles.calibration import DECISION_COLUMNS, csv_text, cycle_decisions
 from promotions.cycles.page import cycle_page
@@ -103,7 +103,31 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
         # Staff who are the candidate of a decision held for its release date do not read it
         # here either (promotions/release.py).
         promotions = promotions.exclude(release.held_from(request.user))
-        return selectors.with_vote_counts(promotions).annotate(viewer_involved=involved)
+        # The cases the viewer reads blind (promotions/blind.py): in the same query.
+        blinded = ExpressionWrapper(blind.blind_to(request.user), BooleanField())
+        return selectors.with_vote_counts(promotions).annotate(
+            viewer_involved=involved, viewer_blind=blinded
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        # Searched by the candidate's name: never a case the viewer reads blind.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found = found.exclude(blind.blind_to(request.user))
+        return found, may_have_duplicates
+
+    # No ordering by these two: sorted by name, a blind list would tell the names' order.
+    @admin.display(description="candidate")
+    def candidate(self, promotion):
+        if getattr(promotion, "viewer_blind", False):
+            return blind.pseudonym(promotion.pk)
+        return str(promotion.candidate)
+
+    @admin.display(description="nominated by")
+    def nominated_by(self, promotion):
+        if getattr(promotion, "viewer_blind", False):
+            return "—"
+        return str(promotion.nominated_by)
 
     @admin.display(description="move", ordering="to_level__rank")
     def move(self, promotion):
@@ -157,6 +181,8 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
             if refused.get("reason"):
                 form = review_form if refused["form"] == REVIEW_FORM else decision_form
                 form.add_error(refused["field"], refused["reason"])
+            if desk.blind:  # the admin's title names the object (str: the candidate's name)
+                extra_context.update(title=desk.title, subtitle=desk.title)
             extra_context.update(
                 desk=desk,
                 review_form=review_form,
@@ -208,13 +234,18 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
                     services.TRANSITION_SERVICES[action](
                         promotion=promotion, actor=request.user, note=form.cleaned_data["note"]
                     )
-                    promotion = Promotion.objects.select_related("candidate__level").get(
+                    promotion = Promotion.objects.select_related("candidate__level", "cycle").get(
                         pk=promotion.pk
+                    )
+                    who = (
+                        blind.pseudonym(promotion.pk)
+                        if blind.is_blind_for(request.user, promotion)
+                        else promotion.candidate
                     )
                     messages.success(
                         request,
                         f"Done: the promotion is now {promotion.get_state_display().lower()}; "
-                        f"{promotion.candidate} is at {promotion.candidate.level}.",
+                        f"{who} is at {promotion.candidate.level}.",
                     )
             else:
                 messages.error(request, "Unknown action.")
@@ -269,12 +300,33 @@ def refused_input(request, promotion: Promotion) -> dict:
 class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail: read it, never add, change or delete it."""
 
-    list_display = ["at", "promotion", "from_state", "to_state", "actor"]
+    list_display = ["at", "promotion_shown", "from_state", "to_state", "actor_shown"]
 
     def get_queryset(self, request):
         # Actors and notes are the committee's: not for the candidate, nominator or manager.
         involved = Promotion.objects.filter(permissions.involving(request.user)).values("pk")
-        return super().get_queryset(request).exclude(promotion__in=involved)
+        # Cases read blind (promotions/blind.py) show their pseudonym, in the same query.
+        blinded = Promotion.objects.filter(blind.blind_to(request.user)).values("pk")
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(promotion__in=involved)
+            .annotate(viewer_blind=ExpressionWrapper(Q(promotion__in=blinded), BooleanField()))
+        )
+
+    @admin.display(description="promotion")
+    def promotion_shown(self, event):
+        if event.viewer_blind:
+            return f"{blind.pseudonym(event.promotion_id)}: {event.promotion.to_level.code}"
+        return str(event.promotion)
+
+    @admin.display(description="actor")
+    def actor_shown(self, event):
+        promotion = event.promotion
+        involved = {promotion.nominated_by_id, promotion.candidate.user_id}
+        if event.actor is None or (event.viewer_blind and event.actor_id in involved):
+            return "—"
+        return str(event.actor)
 
     list_filter = ["to_state"]
     list_select_related = [
@@ -286,6 +338,10 @@ class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 # --- Promotion cycles ----------------------------------------------------------------------------
+
+
+# A cycle's plan after its name and tracks: its dates, then whether it reviews blind.
+CYCLE_PLAN = (*cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW)
 
 
 class CycleForm(forms.ModelForm):
@@ -303,7 +359,7 @@ class CycleForm(forms.ModelForm):
 
     class Meta:
         model = Cycle
-        fields = ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
+        fields = ["name", "tracks", *CYCLE_PLAN]
         help_texts = {
             cycles.RELEASE_ON: "Optional, between decisions due and effective: until then the "
             "committee's decisions are held from the candidates (the nominator or their manager "
@@ -384,10 +440,10 @@ class CycleAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
+            return ["name", "tracks", *CYCLE_PLAN]
         if self.has_change_permission(request, obj):
-            return ["state", "name", "tracks", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
-        return ["state", "name", "tracks_taken", *cycles.DATE_FIELDS, cycles.RELEASE_ON, cycles.BLIND_REVIEW]
+            return ["state", "name", "tracks", *CYCLE_PLAN]
+        return ["state", "name", "tracks_taken", *CYCLE_PLAN]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -18,7 +18,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from core import roles
 from ladder.selectors import member_of
 from promotions import permissions
-from promotions.models import Review
+from promotions.models import RELEASED, Review
 
 PREFIX = "Candidate"
 # What a blind reader reads where the nominator's name would be.
@@ -107,3 +107,14 @@ def voted_in_cycle(*, user, cycle_id: int) -> set[int]:
 def may_be_blind(user) -> bool:
     """Whether anything may be blind to `user` at all (not to HR, nor to no one signed in)."""
     return _may_be_blind(user)
+
+
+def hidden_actor_ids(user, promotion, events: Iterable, *, blinded: bool | None = None) -> set[int]:
+    """The actors of a timeline that `user` may not read while blind: the people involved (the
+    candidate, the nominator, the packet's authors) and whoever released a decision (the
+    nominator or the candidate's manager). Empty when not blind."""
+    if not (is_blind_for(user, promotion) if blinded is None else blinded):
+        return set()
+    hidden = {promotion.candidate.user_id, promotion.nominated_by_id, *promotion.packet_authors}
+    released = {e.actor.pk for e in events if e.to_state == RELEASED and e.actor is not None}
+    return hidden | released

@@ -10,7 +10,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from ladder.models import Level, LevelChange, Member
-from promotions import permissions, selectors
+from promotions import blind, permissions, selectors
 from promotions.eligibility import months_between
 from promotions.models import PacketVersion, Promotion, PromotionEvent, Rating, Review
 from promotions.packets import services as packets
@@ -27,6 +27,7 @@ class Vote:
     packet_version: int
     stale: bool
     cast_by: str = ""  # a delegate who cast it for the reviewer's seat; empty: the reviewer
+    blind: bool = False  # cast reading the case blind (a blind cycle's first pass)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,29 @@ class Desk:
     may_review: bool = False
     my_review: Review | None = None
     available_transitions: list[str] = field(default_factory=list)
+    # A blind cycle's first pass, before the viewer's vote on the current version
+    # (promotions/blind.py): the candidate as `name` (a pseudonym), no nominator, no career, no
+    # actor who is involved in the case.
+    blind: bool = False
+    name: str = ""
+    hidden_actor_ids: frozenset[int] = frozenset()
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} · {self.promotion.from_level.title} → {self.promotion.to_level.title}"
+
+    @property
+    def timeline(self) -> list[tuple[PromotionEvent, str]]:
+        """The events, each with the actor to show ("—" for none, or one hidden while blind)."""
+        return [
+            (
+                event,
+                "—"
+                if event.actor is None or event.actor_id in self.hidden_actor_ids
+                else str(event.actor),
+            )
+            for event in self.events
+        ]
 
 
 def marked_differences(old: str | None, new: str) -> SafeString:
@@ -81,6 +105,7 @@ def marked_differences(old: str | None, new: str) -> SafeString:
 def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) -> Desk:
     candidate = promotion.candidate
     committee_view = permissions.sees_committee_work(user, promotion)
+    is_blind = blind.is_blind_for(user, promotion)
     versions = packets.packet_versions(promotion=promotion)
     by_number: dict[int | None, PacketVersion] = {v.number: v for v in versions}
     shown = by_number.get(_number(version)) or by_number[promotion.packet_version]
@@ -106,6 +131,7 @@ def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) ->
                     packet_version=review.packet_version,
                     stale=judged["stale"],
                     cast_by=_cast_by(judged),
+                    blind=review.blind,
                 )
             )
             if review.reviewer_id == user.pk and review.packet_version == promotion.packet_version:
@@ -113,6 +139,7 @@ def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) ->
             if review.packet_version == shown.number:
                 for code, rating in review.ratings.items():
                     ratings.setdefault(code, Counter())[rating] += 1
+    events = list(selectors.promotion_timeline(promotion=promotion))
     old = {item["criterion"]: item for item in compared.evidence} if compared else {}
     case = [
         CaseRow(
@@ -141,7 +168,9 @@ def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) ->
         candidate=candidate,
         target=promotion.to_level,
         months_in_level=months_between(candidate.level_since, timezone.localdate()),
-        career=list(candidate.level_changes.select_related("from_level", "to_level")),
+        career=[]
+        if is_blind
+        else list(candidate.level_changes.select_related("from_level", "to_level")),
         committee_view=committee_view,
         versions=versions,
         shown=shown,
@@ -151,12 +180,17 @@ def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) ->
         ),
         case=case,
         votes=votes,
-        events=list(selectors.promotion_timeline(promotion=promotion)),
+        events=events,
         may_review=permissions.allows(user, permissions.REVIEW, promotion),
         my_review=my_review,
         available_transitions=selectors.available_transitions(user=user, promotions=[promotion])[
             promotion.pk
         ],
+        blind=is_blind,
+        name=blind.pseudonym(promotion.pk) if is_blind else candidate.name,
+        hidden_actor_ids=frozenset(
+            blind.hidden_actor_ids(user, promotion, events, blinded=is_blind)
+        ),
     )
 
 

@@ -11,11 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.roles import committee_and_readers_among, committee_user_ids, executive_user_ids
+from core.roles import (
+    committee_and_readers_among,
+    committee_user_ids,
+    executive_user_ids,
+    hr_user_ids,
+)
 from core.site import absolute_url
 from notifications.models import Notification
 from notifications.services import Message, notifications_create, notifications_create_each
-from promotions.models import Cycle, Promotion, PromotionState
+from promotions import blind
+from promotions.models import Cycle, Promotion, PromotionState, Review
 from promotions.pages import promotion_page_for
 from promotions.permissions import REQUEST_CHANGES, RESUBMIT, WITHDRAW, involved_user_ids
 from promotions.selectors import PROMOTION_WITH_PEOPLE, overdue
@@ -27,6 +33,11 @@ REVIEW_REQUESTED = "review_requested"
 REMINDER = "review_reminder"
 EFFECTIVE = "effective"
 CYCLE_CALIBRATING = "cycle_calibrating"
+
+# Where a subject or headline names the candidate: _notify writes in each recipient's copy the
+# name, or the pseudonym for a committee member (an Executive) reading the case blind
+# (promotions/blind.py). No name holds it: names refuse control characters.
+CANDIDATE = "\x1fcandidate\x1f"
 
 
 def _notify(
@@ -52,14 +63,27 @@ def _notify(
     readers = _readers(promotion, audience, committee)
     # Committee (Executives') work goes to all of them; the rest to those named who may read it.
     recipients = readers if audience != INVOLVED else readers & set(recipient_ids)
-    by_page: dict[str, Message] = {}  # composed once per page, whatever the number of readers
+    blinded = _blind_among(promotion, recipients) if audience != INVOLVED else set()
+    # Composed once per page and blindness, whatever the number of readers.
+    by_page: dict[tuple[str, bool], Message] = {}
     messages = {}
     for recipient_id in recipients:
         link = promotion_page_for(promotion, user_id=recipient_id)
-        if link not in by_page:
-            text, html = _compose(promotion, headline, facts or [], absolute_url(link))
-            by_page[link] = Message(subject=subject, body=text, html_body=html, link=link)
-        messages[recipient_id] = by_page[link]
+        is_blind = recipient_id in blinded
+        if (link, is_blind) not in by_page:
+            name = blind.pseudonym(promotion.pk) if is_blind else promotion.candidate.name
+            text, html = _compose(
+                promotion,
+                _named(headline, name),
+                facts or [],
+                absolute_url(link),
+                name=name,
+                nominator=not is_blind,
+            )
+            by_page[(link, is_blind)] = Message(
+                subject=_named(subject, name), body=text, html_body=html, link=link
+            )
+        messages[recipient_id] = by_page[(link, is_blind)]
     return notifications_create_each(
         messages=messages,
         kind=kind,
@@ -67,6 +91,21 @@ def _notify(
         audience=audience,
         dedupe_key=dedupe_key,
     )
+
+
+def _named(text: str, name: str) -> str:
+    return text.replace(CANDIDATE, name)
+
+
+def _blind_among(promotion: Promotion, recipients: set[int]) -> set[int]:
+    """Those of the committee's (Executives') `recipients` who read the promotion blind: of a
+    blind cycle, all but HR and those who have voted on its current version (blind.py's rule;
+    those involved never receive committee work). Two queries, only for a blind cycle."""
+    if not recipients or not blind.in_blind_cycle(promotion):
+        return set()
+    voters = Review.objects.filter(promotion=promotion, packet_version=promotion.packet_version)
+    voted = {i for pair in voters.values_list("reviewer_id", "cast_by_id") for i in pair}
+    return recipients - set(hr_user_ids()) - voted
 
 
 COMMITTEE, INVOLVED = "committee", "involved"  # a message's audience, asked again when it is sent
@@ -112,12 +151,20 @@ def _active_involved(promotion: Promotion) -> set[int]:
     return {person.pk for person in people if person.is_active}
 
 
-def _compose(promotion: Promotion, headline: str, extra: list[tuple[str, str]], link: str):
+def _compose(
+    promotion: Promotion,
+    headline: str,
+    extra: list[tuple[str, str]],
+    link: str,
+    *,
+    name: str,
+    nominator: bool = True,
+):
     facts = [
-        ("Candidate", promotion.candidate.name),
+        ("Candidate", name),
         ("Move", f"{promotion.from_level.title} → {promotion.to_level.title}"),
         ("State", promotion.get_state_display()),
-        ("Nominated by", promotion.nominated_by.get_username()),
+        *([("Nominated by", promotion.nominated_by.get_username())] if nominator else []),
         *extra,
     ]
     text = "\n".join(
@@ -136,7 +183,7 @@ def notify_nominated(*, promotion: Promotion) -> None:
     _notify(
         promotion,
         kind=REVIEW_REQUESTED,
-        subject=f"Review requested: {promotion.candidate.name} for {promotion.to_level.title}",
+        subject=f"Review requested: {CANDIDATE} for {promotion.to_level.title}",
         headline="A promotion awaits the committee's review.",
         facts=[("Justification", promotion.justification)],
         to_committee=True,
@@ -156,7 +203,7 @@ def notify_transition(*, promotion: Promotion, transition: Transition, note: str
     if promotion.state == PromotionState.APPEALED:
         _notify_appealed(promotion=promotion, transition=transition)
     subject = (
-        f"Promotion {promotion.get_state_display().lower()}: {promotion.candidate.name}, "
+        f"Promotion {promotion.get_state_display().lower()}: {CANDIDATE}, "
         f"{promotion.from_level.code} → {promotion.to_level.code}"
     )
     people = {promotion.candidate.user_id, promotion.nominated_by_id}
@@ -193,7 +240,7 @@ def notify_transition(*, promotion: Promotion, transition: Transition, note: str
 
 def _notify_changes_requested(*, promotion: Promotion, transition: Transition, note: str) -> None:
     """The note is the nominator's to read; the candidate and their manager hear of the state."""
-    name, level = promotion.candidate.name, promotion.to_level.title
+    name, level = CANDIDATE, promotion.to_level.title
     subject = f"Changes requested: {name}, {promotion.from_level.code} → {promotion.to_level.code}"
     _notify(
         promotion,
@@ -216,7 +263,7 @@ def _notify_changes_requested(*, promotion: Promotion, transition: Transition, n
 def _notify_awaiting_executive(*, promotion: Promotion, transition: Transition) -> None:
     """The Executives: a case approved by the committee awaits one of them. The people involved
     hear nothing yet: for the candidate it is still in review (docs/decisions.md)."""
-    name = promotion.candidate.name
+    name = CANDIDATE
     _notify(
         promotion,
         kind=transition.notification,
@@ -234,7 +281,7 @@ def _notify_appealed(*, promotion: Promotion, transition: Transition) -> None:
     _notify(
         promotion,
         kind=transition.notification,
-        subject=f"Appeal to review: {promotion.candidate.name}, {promotion.from_level.code} → "
+        subject=f"Appeal to review: {CANDIDATE}, {promotion.from_level.code} → "
         f"{promotion.to_level.code}",
         headline="An appeal awaits the committee: members who neither voted on it before nor "
         "decided it review it.",
@@ -250,7 +297,7 @@ def _notify_resubmitted(*, promotion: Promotion, transition: Transition) -> None
         promotion,
         recipient_ids=stale,
         kind=transition.notification,
-        subject=f"Back in review, look again: {promotion.candidate.name}, "
+        subject=f"Back in review, look again: {CANDIDATE}, "
         f"v{promotion.packet_version}",
         headline=_headline(promotion, transition),
         to_committee=True,
@@ -263,7 +310,7 @@ def _effective_on(promotion: Promotion) -> str:
 
 
 def _headline(promotion: Promotion, transition: Transition) -> str:
-    name, level = promotion.candidate.name, promotion.to_level.title
+    name, level = CANDIDATE, promotion.to_level.title
     if promotion.state == PromotionState.APPROVED and not promotion.level_applied:
         return f"Approved: {name} becomes {level} on {_effective_on(promotion)}."
     return transition.headline.format(name=name, level=level, version=promotion.packet_version)
@@ -291,7 +338,7 @@ def notify_released(*, promotion: Promotion, transition: Transition) -> None:
     facts = []
     if promotion.state == PromotionState.APPROVED:
         facts = [("Effective on", _effective_on(promotion))]
-    name, level = promotion.candidate.name, promotion.to_level.title
+    name, level = CANDIDATE, promotion.to_level.title
     decision = _decision_headline(promotion)
     _notify(
         promotion,
@@ -306,7 +353,7 @@ def notify_released(*, promotion: Promotion, transition: Transition) -> None:
 
 def notify_effective(*, promotion: Promotion) -> None:
     """An approved promotion took effect: those who heard of the approval hear of the date."""
-    name, level = promotion.candidate.name, promotion.to_level.title
+    name, level = CANDIDATE, promotion.to_level.title
     _notify(
         promotion,
         recipient_ids=involved_user_ids(promotion),
@@ -362,7 +409,7 @@ def notify_overdue(*, now=None) -> int:
             promotion,
             recipient_ids=[promotion.nominated_by_id] if waits_on_nominator else [],
             kind=REMINDER,
-            subject=f"Overdue review: {promotion.candidate.name}, open {days} days",
+            subject=f"Overdue review: {CANDIDATE}, open {days} days",
             headline=f"This promotion has been open for {days} days "
             f"(the committee aims for {settings.PROMOTIONS_REVIEW_SLA_DAYS})"
             + (": it waits on your new version of the packet." if waits_on_nominator else "")

@@ -7,7 +7,7 @@ from rest_framework.fields import empty
 from core.serializers import ProseField, StrictSerializer
 from core.validators import DATE_HORIZON, DateBound
 from ladder.serializers import LevelCodeField
-from promotions import release
+from promotions import blind, release
 from promotions.errors import ErrorCode
 from promotions.models import (
     TEXT_LIMIT,
@@ -40,16 +40,27 @@ def _datetime(value, zone) -> str | None:
 
 
 class CandidateSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField(source="user.username")
-    name = serializers.CharField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null while you read it blind.")
+    username = serializers.CharField(
+        source="user.username", allow_null=True, help_text="Null while you read it blind."
+    )
+    name = serializers.CharField(
+        help_text="The candidate's name, or `Candidate <pseudonym>` while you read it blind "
+        "(stable per promotion)."
+    )
 
 
 class PromotionSerializer(serializers.ModelSerializer):
     candidate = CandidateSerializer(read_only=True)
     from_level = serializers.CharField(source="from_level.code", read_only=True)
     to_level = serializers.CharField(source="to_level.code", read_only=True)
-    nominated_by = serializers.CharField(source="nominated_by.username", read_only=True)
+    nominated_by = serializers.CharField(
+        source="nominated_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="The nominator's username; null while you read it blind.",
+    )
+    blind = serializers.SerializerMethodField()
     available_transitions = serializers.SerializerMethodField()
     changes_requested_note = serializers.SerializerMethodField()
     eligibility_override_reason = serializers.SerializerMethodField()
@@ -77,6 +88,7 @@ class PromotionSerializer(serializers.ModelSerializer):
             "eligibility_override_reason",
             "off_cycle_reason",
             "released",
+            "blind",
             "available_transitions",
         ]
         read_only_fields = fields
@@ -100,13 +112,16 @@ class PromotionSerializer(serializers.ModelSerializer):
         candidate = promotion.candidate
         user = candidate.user
         reads_reasons = self._reads_hr_reasons(promotion)
+        is_blind = self.get_blind(promotion)
         return {
             "id": promotion.pk,
-            "candidate": {"id": candidate.pk, "username": user.username, "name": candidate.name},
+            "candidate": {"id": None, "username": None, "name": blind.pseudonym(promotion.pk)}
+            if is_blind
+            else {"id": candidate.pk, "username": user.username, "name": candidate.name},
             "from_level": promotion.from_level.code,
             "to_level": promotion.to_level.code,
             "state": promotion.state,
-            "nominated_by": promotion.nominated_by.username,
+            "nominated_by": None if is_blind else promotion.nominated_by.username,
             "justification": promotion.justification,
             "packet_version": promotion.packet_version,
             "created_at": _datetime(promotion.created_at, self._zone),
@@ -123,6 +138,7 @@ class PromotionSerializer(serializers.ModelSerializer):
             else None,
             "off_cycle_reason": (promotion.off_cycle_reason or None) if reads_reasons else None,
             "released": self.get_released(promotion),
+            "blind": is_blind,
             "available_transitions": self.get_available_transitions(promotion),
         }
 
@@ -156,6 +172,15 @@ class PromotionSerializer(serializers.ModelSerializer):
         if viewer is None or not reads_changes_requested_note(viewer, promotion):
             return None
         return promotion.changes_requested_note or None
+
+    def get_blind(self, promotion) -> bool:
+        """You read this case blind: a blind cycle's first pass, before your vote on its current
+        packet version (the candidate as `Candidate <pseudonym>`, no id, username or nominator)."""
+        blind_ids = self.context.get("blind_ids")
+        if blind_ids is not None:  # the page's, worked out at once (blind.blind_ids_for)
+            return promotion.pk in blind_ids
+        viewer = self.context.get("viewer")
+        return viewer is not None and blind.is_blind_for(viewer, promotion)
 
     @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_released(self, promotion) -> bool | None:
@@ -236,7 +261,12 @@ class EvidenceSerializer(serializers.Serializer):
 class PacketVersionSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="number", read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True)
+    submitted_by = serializers.CharField(
+        source="submitted_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who submitted it (the nominator, or HR); null while you read the case blind.",
+    )
 
     class Meta:
         model = PacketVersion
@@ -260,7 +290,9 @@ class PacketVersionSerializer(serializers.ModelSerializer):
                 }
                 for item in version.evidence
             ],
-            "submitted_by": version.submitted_by.username,
+            "submitted_by": None
+            if self.context.get("blind")
+            else version.submitted_by.username,
             "submitted_at": _DATETIME.to_representation(version.submitted_at),
             "sha256": version.sha256,
         }
@@ -349,10 +381,17 @@ class ReviewSerializer(serializers.ModelSerializer):
             "packet_version",
             "stale",
             "ratings",
+            "blind",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "blind": {
+                "help_text": "Whoever cast it read the case blind then (a blind cycle's first "
+                "pass)."
+            }
+        }
 
     def get_stale(self, review) -> bool:
         """Cast on an older packet version: kept, not counted."""
@@ -399,7 +438,11 @@ class EventSerializer(serializers.ModelSerializer):
         }
 
     def get_actor(self, event) -> str | None:
+        """Who made the change; null for the candidate, the nominator and the manager, and, while
+        you read the case blind, where it was one of the people involved."""
         if not self.context.get("committee_view") or event.actor is None:
+            return None
+        if event.actor.pk in self.context.get("hidden_actor_ids", ()):
             return None
         return event.actor.get_username()
 

@@ -239,7 +239,12 @@ def promotion_review(
     if decision == Decision.REJECT and not comment.strip():
         raise InvalidInput("A comment is required to reject.", code=ErrorCode.COMMENT_REQUIRED)
     ratings = packet_ratings(promotion=promotion, ratings=ratings or {})
-    vote = {"decision": decision, "comment": comment.strip(), "ratings": ratings, "cast_by": cast_by}
+    vote = {
+        "decision": decision,
+        "comment": comment.strip(),
+        "ratings": ratings,
+        "cast_by": cast_by,
+    }
     review, created = Review.objects.update_or_create(
         promotion=promotion,
         reviewer=reviewer,

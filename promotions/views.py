@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.ids import ID_PATTERN
-from promotions import permissions, release, selectors, services, workflow
+from promotions import blind, permissions, release, selectors, services, workflow
 from promotions.filters import PromotionFilter
 from promotions.packets import services as packets
 from promotions.serializers import (
@@ -59,7 +59,11 @@ class PromotionViewSet(viewsets.GenericViewSet):
                 user=self.request.user, promotion_id=promotion.pk
             )
         allowed = selectors.available_transitions(user=self.request.user, promotions=[promotion])
-        context = {"available_transitions": allowed, "viewer": self.request.user}
+        context = {
+            "available_transitions": allowed,
+            "viewer": self.request.user,
+            "blind_ids": blind.blind_ids_for(self.request.user, [promotion]),
+        }
         return PromotionSerializer(promotion, context=context).data
 
     def _respond(self, promotion, status_code=status.HTTP_200_OK):
@@ -75,7 +79,12 @@ class PromotionViewSet(viewsets.GenericViewSet):
         promotions = selectors.promotion_rows(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(promotions)
         allowed = selectors.available_transitions(user=request.user, promotions=page)
-        context = {"available_transitions": allowed, "viewer": request.user}
+        context = {
+            "available_transitions": allowed,
+            "viewer": request.user,
+            # Who reads which blind: one query for the page, whatever its size.
+            "blind_ids": blind.blind_ids_for(request.user, page),
+        }
         return self.get_paginated_response(
             PromotionSerializer(page, many=True, context=context).data
         )
@@ -165,7 +174,9 @@ class PromotionViewSet(viewsets.GenericViewSet):
         otherwise): the justification and, for each criterion of the target level, its title and
         expectation as they were when this version was written, the evidence and its links."""
         promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
-        return Response(PacketVersionSerializer(packets.packet_current(promotion=promotion)).data)
+        context = {"blind": blind.is_blind_for(request.user, promotion)}
+        current = packets.packet_current(promotion=promotion)
+        return Response(PacketVersionSerializer(current, context=context).data)
 
     @extend_schema(
         methods=["POST"],
@@ -205,7 +216,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         as it was submitted, never edited; the committee compares them on its desk."""
         promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
         versions = packets.packet_versions(promotion=promotion)
-        return Response(PacketVersionSerializer(versions, many=True).data)
+        context = {"blind": blind.is_blind_for(request.user, promotion)}
+        return Response(PacketVersionSerializer(versions, many=True, context=context).data)
 
     @extend_schema(request=None, responses={200: PacketVersionSerializer})
     @action(
@@ -222,7 +234,8 @@ class PromotionViewSet(viewsets.GenericViewSet):
         `no_such_version`."""
         promotion = selectors.promotion_for_access_check(user=request.user, promotion_id=pk)
         version = packets.packet_version_get(promotion=promotion, number=number)
-        return Response(PacketVersionSerializer(version).data)
+        context = {"blind": blind.is_blind_for(request.user, promotion)}
+        return Response(PacketVersionSerializer(version, context=context).data)
 
     @extend_schema(request=None, responses={200: ReviewSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
@@ -276,9 +289,11 @@ class PromotionViewSet(viewsets.GenericViewSet):
         committee_view = permissions.sees_committee_work(request.user, promotion)
         # The candidate of a decision held for the cycle's release date: up to the decision.
         events = release.timeline_as_seen_by(request.user, promotion, events)
-        return Response(
-            EventSerializer(events, many=True, context={"committee_view": committee_view}).data
-        )
+        context = {
+            "committee_view": committee_view,
+            "hidden_actor_ids": blind.hidden_actor_ids(request.user, promotion, events),
+        }
+        return Response(EventSerializer(events, many=True, context=context).data)
 
 
 # The transitions' actions, one per row of the table (promotions/workflow.py): URL, request body,

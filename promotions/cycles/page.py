@@ -51,13 +51,14 @@ class RatingCell:
 class BoardRow:
     promotion_id: int
     name: str
-    username: str
+    username: str | None
     from_level: str
     months_in_level: int
-    nominated_by: str
+    nominated_by: str | None
     state: str
     packet_version: int
     recused: bool  # the viewer is the candidate, the nominator or their manager: no votes shown
+    blind: bool  # a blind cycle before the viewer's vote: `name` is a pseudonym, no username
     votes: dict[str, int] | None
     ratings: list[RatingCell] = field(default_factory=list)  # one per criterion of the group
 
@@ -159,6 +160,7 @@ def _board_row(row: dict, codes: list[str], levels: dict[str, Level], states: di
         state=states.get(row["state"], row["state"]),
         packet_version=row["packet_version"],
         recused=row["recused"],
+        blind=row["blind"],
         votes=row["votes"],
         ratings=[RatingCell(ratings.get(code)) for code in codes],
     )
