@@ -10,7 +10,6 @@ the chain verifying: it holds the rows' content hashes."""
 
 from collections.abc import Callable
 
-import pgtrigger
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils import timezone
 from accounts.services import account_identifiers_erase
 from core import personal_data
 from core.errors import Conflict
+from core.records import append_only_lifted
 from ladder.errors import ErrorCode
 from ladder.models import Member, MemberChange
 from ladder.services import (
@@ -49,17 +49,20 @@ def pseudonym_of(member: Member) -> str:
 
 
 def rewrite_audited(instance, *, trigger: str, **values) -> None:
-    """Rewrite fields of an append-only audit row: past its append-only trigger (named
-    `app_label.Model:trigger`), then the audit chain records the row as erased, keeping the
-    content hash it was chained with."""
+    """Rewrite fields of an append-only row: past its append-only trigger (`trigger`, its name;
+    core.records.append_only_lifted, as pgtrigger.ignore fails under server-side binding); a row
+    of the audit chain is then recorded as erased there, which keeps the content hash it was
+    chained with (a packet version is append-only, not chained)."""
     from audit.chain import record_erased
+    from audit.models import ChainedRecord
 
     model = type(instance)
-    with pgtrigger.ignore(f"{model._meta.label}:{trigger}"):
+    with append_only_lifted(model, trigger):
         model._base_manager.filter(pk=instance.pk).update(**values)
     for field, value in values.items():
         setattr(instance, field, value)
-    record_erased(instance)
+    if isinstance(instance, ChainedRecord):
+        record_erased(instance)
 
 
 def _erased_changes(changes: dict, *, old_username: str, pseudonym: str) -> dict:

@@ -1,0 +1,245 @@
+"""A member's data rights (docs/data-rights.md): the export holds what the member may read and
+nothing they may not; HR's erasure refuses what it must and removes the person's data while
+decisions and levels stay; retention removes the free text of old closed promotions, except
+those on legal hold; the audit chain still verifies after both."""
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from freezegun import freeze_time
+from rest_framework.test import APIClient
+
+from audit.models import ConfigChange
+from ladder.models import LevelChange, Member, MemberChange
+from ladder.services import member_update
+from notifications.models import Notification
+from promotions import retention, services
+from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+COMMITTEE_NOTE = "committee-note-4f1: the committee's private reasons"
+COMMENT = "review-comment-9b2: a reviewer's remark"
+
+
+def client_of(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.token_for(user)}")
+    return client
+
+
+def rejected_with_committee_work(candidate=None):
+    """A rejected promotion with a reviewer's comment and the decider's note."""
+    reviewer, decider = factories.committee_member(), factories.committee_member()
+    promotion = factories.promotion(candidate=candidate, state="in_review")
+    factories.review(promotion, reviewer, "reject", comment=COMMENT)
+    promotion = services.promotion_reject(promotion=promotion, actor=decider, note=COMMITTEE_NOTE)
+    return promotion, reviewer, decider
+
+
+def deactivate(member: Member) -> Member:
+    return member_update(
+        actor=factories.hr_user(), member=member, changes={"is_active": False}, route="api"
+    )
+
+
+# --- Export ------------------------------------------------------------------------------------
+
+
+def test_the_export_holds_what_the_member_may_read_and_nothing_they_may_not():
+    promotion, reviewer, decider = rejected_with_committee_work()
+    candidate = promotion.candidate
+    manager = candidate.manager
+    stranger = factories.promotion(justification="stranger-justification-3c7")
+    held = factories.held_decision(note=COMMITTEE_NOTE)  # a decision held from its candidate
+
+    response = client_of(candidate.user).get("/api/v1/members/me/export/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="pm-ladder-my-data-')
+    data = response.json()
+    text = json.dumps(data)
+    assert data["member"]["username"] == candidate.user.username
+    assert data["member"]["email"] == candidate.user.email
+    [own] = data["promotions"]
+    assert own["id"] == promotion.pk and own["state"] == "rejected"
+    assert own["packet_versions"][0]["justification"] == factories.JUSTIFICATION
+    assert [event["to_state"] for event in own["timeline"]] == [
+        "nominated",
+        "in_review",
+        "rejected",
+    ]
+    for secret in (COMMITTEE_NOTE, COMMENT, reviewer.username, decider.username):
+        assert secret not in text
+    assert "stranger-justification-3c7" not in text and stranger.candidate.user.email not in text
+    for key in ("nominations", "nomination_requests", "appeals", "delegations"):
+        assert key in data
+
+    # The manager's export: the nomination as its nominator reads it, the held decision as held.
+    data = client_of(manager.user).get("/api/v1/members/me/export/").json()
+    assert [n["id"] for n in data["nominations"]] == [promotion.pk]
+    assert COMMITTEE_NOTE not in json.dumps(data) and reviewer.username not in json.dumps(data)
+    held_view = client_of(held.candidate.user).get("/api/v1/members/me/export/").json()
+    [case] = held_view["promotions"]
+    assert case["state"] == "in_review" and case["decided_at"] is None
+    assert COMMITTEE_NOTE not in json.dumps(held_view)
+
+
+def test_the_export_is_for_members_only():
+    assert client_of(factories.hr_user()).get("/api/v1/members/me/export/").status_code == 404
+    assert APIClient().get("/api/v1/members/me/export/").status_code in (401, 403)
+
+
+# --- Erasure: refusals ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("active", 409, "member_active"),
+        ("open_promotion", 409, "open_promotion"),
+        ("not_hr", 403, "permission_denied"),
+        ("erased", 409, "already_erased"),
+    ],
+)
+def test_erasure_refuses(case, status, code):
+    hr = factories.hr_user()
+    member, _ = factories.team()
+    actor = hr
+    if case == "open_promotion":
+        factories.promotion(candidate=member)
+        deactivate(member)
+    elif case == "not_hr":
+        deactivate(member)
+        actor = factories.committee_member()
+    elif case == "erased":
+        deactivate(member)
+        assert client_of(hr).post(f"/api/v1/members/{member.pk}/erase/").status_code == 200
+    response = client_of(actor).post(f"/api/v1/members/{member.pk}/erase/")
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
+
+
+# --- Erasure: effects ----------------------------------------------------------------------------
+
+
+def test_erasure_removes_the_person_and_keeps_decisions_and_levels():
+    promotion = factories.promotion(state="approved")
+    member = Member.objects.select_related("user").get(pk=promotion.candidate_id)
+    user = member.user
+    username, email = user.username, user.email
+    first, last = user.first_name, user.last_name
+    hr = factories.hr_user()
+    member_update(actor=hr, member=member, changes={"first_name": "Renamed"}, route="api")
+    deactivate(member)
+    assert Notification.objects.filter(recipient=user).exclude(body="").exists()
+
+    response = client_of(hr).post(f"/api/v1/members/{member.pk}/erase/")
+    assert response.status_code == 200, response.content
+    assert response.json()["username"] == f"erased-{member.pk}"
+
+    user = get_user_model().objects.get(pk=user.pk)
+    assert (user.username, user.email, user.first_name, user.last_name) == (
+        f"erased-{member.pk}",
+        "",
+        "",
+        "",
+    )
+    assert not user.has_usable_password() and not user.is_active
+    rows = json.dumps(
+        list(MemberChange.objects.filter(user=user).values_list("changes", flat=True))
+    )
+    for value in (username, email, first, last, "Renamed"):
+        assert value not in rows
+    assert MemberChange.objects.filter(user=user, changes__erased__to=True).exists()
+    assert not Notification.objects.filter(recipient=user).exclude(subject="", body="").exists()
+    # What was decided stays.
+    assert Promotion.objects.get(pk=promotion.pk).state == "approved"
+    assert LevelChange.objects.filter(member=member, promotion=promotion).exists()
+    assert Member.objects.get(pk=member.pk).level == promotion.to_level
+    assert _audit_verify().startswith("OK")
+
+
+# --- Retention and legal hold --------------------------------------------------------------------
+
+
+EIGHT_YEARS_AGO = timezone.now() - timedelta(days=365 * 8)
+
+
+def test_retention_removes_old_text_keeps_held_and_recent_and_is_audited():
+    with freeze_time(EIGHT_YEARS_AGO):
+        old, _, _ = rejected_with_committee_work()
+        held, _, _ = rejected_with_committee_work()
+        open_case = factories.promotion(state="in_review", justification="still-open-8d1")
+    recent, _, _ = rejected_with_committee_work()
+    hr = factories.hr_user()
+    response = client_of(hr).post(
+        f"/api/v1/promotions/{held.pk}/legal-hold/",
+        {"reason": "Tribunal claim 2031"},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["legal_hold"] is True
+    assert ConfigChange.objects.filter(action="legal_hold_set", target_id=str(held.pk)).exists()
+
+    assert retention.promotions_retention_run() == 1
+    assert retention.promotions_retention_run() == 0  # idempotent
+
+    old = Promotion.objects.get(pk=old.pk)
+    assert old.text_removed_at is not None and old.justification == retention.REMOVED
+    version = PacketVersion.objects.get(promotion=old, number=1)
+    assert version.justification == retention.REMOVED and len(version.sha256) == 64
+    assert all(item["text"] == retention.REMOVED for item in version.evidence)
+    assert Review.objects.get(promotion=old).comment == retention.REMOVED
+    assert not PromotionEvent.objects.filter(promotion=old, note=COMMITTEE_NOTE).exists()
+    assert Review.objects.get(promotion=old).decision == "reject"  # the vote stays
+    assert ConfigChange.objects.filter(
+        action="retention_text_removed", target_id=str(old.pk)
+    ).exists()
+    assert Promotion.objects.get(pk=open_case.pk).justification == "still-open-8d1"
+    for kept in (held, recent):
+        assert Promotion.objects.get(pk=kept.pk).justification == factories.JUSTIFICATION
+        assert PromotionEvent.objects.filter(promotion=kept, note=COMMITTEE_NOTE).exists()
+    # The candidate still reads the cleaned case.
+    response = client_of(old.candidate.user).get(f"/api/v1/promotions/{old.pk}/packet/")
+    assert response.status_code == 200 and response.json()["justification"] == retention.REMOVED
+    assert _audit_verify().startswith("OK")
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "status", "code"),
+    [
+        ("candidate", "post", 403, "permission_denied"),
+        ("hr", "post", 400, "reason_required"),
+        ("hr", "delete", 409, "no_legal_hold"),
+        ("hr_twice", "post", 409, "legal_hold_set"),
+    ],
+)
+def test_legal_hold_refuses(who, method, status, code):
+    promotion = factories.promotion(state="rejected")
+    hr = factories.hr_user()
+    body = {} if who == "hr" else {"reason": "Litigation"}
+    if who == "hr_twice":
+        retention.promotion_legal_hold_set(actor=hr, promotion=promotion, reason="Litigation")
+    actor = promotion.candidate.user if who == "candidate" else hr
+    response = getattr(client_of(actor), method)(
+        f"/api/v1/promotions/{promotion.pk}/legal-hold/", body, format="json"
+    )
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code
+
+
+def _audit_verify() -> str:
+    """`manage.py audit_verify`, once the links this test's transaction appended are sealed (as
+    COMMIT would: the chain's deferred trigger)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    return out.getvalue()
