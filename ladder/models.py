@@ -4,7 +4,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.records import AppendOnlyModel, append_only_trigger
+from audit.models import ChainedRecord
+from core.records import append_only_trigger
 from core.validators import refuse_control_characters
 
 
@@ -184,7 +185,7 @@ class Member(models.Model):
         return f"{first_name} {last_name}".strip() or username
 
 
-class LevelChange(AppendOnlyModel):
+class LevelChange(ChainedRecord):
     """Career history: one row per change of a member's level. Never updated or deleted."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="level_changes")
@@ -213,7 +214,7 @@ class LevelChange(AppendOnlyModel):
         )
 
 
-class MemberChange(AppendOnlyModel):
+class MemberChange(ChainedRecord):
     """The audit trail of people's records: who changed whose record, when, what, and by which
     route (API, admin). Covers the member (manager, activity, level on creation) and the user
     account behind it (names, e-mail, groups, staff status, password). Never updated or deleted."""

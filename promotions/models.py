@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from audit.models import ChainedRecord
 from core.records import AppendOnlyModel, append_only_trigger
 from core.validators import refuse_control_characters
 from ladder.models import Level, Member, Track
@@ -396,7 +397,7 @@ RELEASED = "released"
 EVENT_STATE_CHOICES = [*PromotionState.choices, (EFFECTIVE, "Effective"), (RELEASED, "Released")]
 
 
-class PromotionEvent(AppendOnlyModel):
+class PromotionEvent(ChainedRecord):
     """The audit trail: one row per transition, appended, never updated or deleted."""
 
     promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="events")

@@ -1,0 +1,135 @@
+"""The audit chain (docs/audit.md): which tables are chained, its head, the marking of an erased
+row, and the check of the whole chain that `manage.py audit_verify` prints. Appending lives with
+the rows themselves (`audit.models.ChainedRecord`)."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import connection, transaction
+
+from audit.content import GENESIS, content_digest, link_hash, row_content
+from audit.models import ChainedRecord, Erasure, Link
+from audit.routes import current_route
+
+BATCH = 2000  # links read at a time by the check: memory stays bounded whatever the chain's length
+
+
+def chained_models() -> dict[str, type[ChainedRecord]]:
+    """Every audit table, by its label ("app.model")."""
+    return {
+        model._meta.label_lower: model
+        for model in apps.get_models()
+        if issubclass(model, ChainedRecord)
+    }
+
+
+def chain_head() -> Link | None:
+    return Link.objects.filter(seq__isnull=False).order_by("-seq").first()
+
+
+def record_erased(instance: ChainedRecord) -> Erasure:
+    """Mark an audited row as rewritten on purpose (a member's erasure, retention): call it inside
+    the transaction that rewrites the row. `audit_verify` then keeps the content hash its link
+    stored instead of recomputing it from the row, and counts the erased rows. The marking is
+    itself an audit row, in the chain; marking a row twice returns the first marking."""
+    if isinstance(instance, Erasure) or not isinstance(instance, ChainedRecord):
+        raise TypeError(f"{type(instance).__name__} rows are not audit rows that may be erased.")
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "record_erased belongs in the transaction that rewrites the row."
+        )
+    link = Link.objects.get(audited=instance._meta.label_lower, row_id=instance.pk)
+    return Erasure.objects.filter(link=link).first() or Erasure.objects.create(
+        link=link, route=current_route()
+    )
+
+
+@dataclass(frozen=True)
+class Checked:
+    rows: int
+    erased: int
+    head: str
+
+
+class ChainBroken(Exception):
+    """The first thing wrong with the chain, naming the link (seq) and the row."""
+
+
+def _links() -> Iterator[list[Link]]:
+    last = 0
+    while True:
+        batch = list(Link.objects.filter(seq__gt=last).order_by("seq")[:BATCH])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].seq or 0
+
+
+def _rows_of(batch: list[Link], models: dict) -> dict[tuple[str, int], object]:
+    wanted: dict[str, list[int]] = {}
+    for link in batch:
+        if link.audited in models:
+            wanted.setdefault(link.audited, []).append(link.row_id)
+    return {
+        (label, row.pk): row
+        for label, ids in wanted.items()
+        for row in models[label]._base_manager.filter(pk__in=ids)
+    }
+
+
+def _problem(link: Link, prev: str, row, erased: bool, models: dict) -> str:
+    if link.prev_hash != prev:
+        return "prev_hash is not the previous link's hash (links removed, added or reordered)"
+    if link.hash != link_hash(link.prev_hash or "", link.content_sha256):
+        return "hash is not sha256(prev_hash + content_sha256)"
+    if link.audited not in models:
+        return "names no audited table"
+    if row is None:
+        return "the audited row is missing (deleted)"
+    if not erased and link.content_sha256 != content_digest(row_content(models[link.audited], row)):
+        return "the row's content does not match its content hash (changed)"
+    return ""
+
+
+def chain_check() -> Checked:
+    """Walk the chain from seq 1, in batches; raise ChainBroken at the first broken link, then
+    for a link never sealed or an audit row without a link."""
+    models = chained_models()
+    expected, prev, erased = 1, GENESIS, 0
+    for batch in _links():
+        rows = _rows_of(batch, models)
+        marked = set(
+            Erasure.objects.filter(link__in=[link.pk for link in batch]).values_list(
+                "link_id", flat=True
+            )
+        )
+        for link in batch:
+            if link.seq != expected:
+                raise ChainBroken(
+                    f"seq {expected}: missing (the chain goes on at seq {link.seq}, "
+                    f"{link.audited} row {link.row_id})"
+                )
+            is_erased = link.pk in marked
+            row = rows.get((link.audited, link.row_id))
+            problem = _problem(link, prev, row, is_erased, models)
+            if problem:
+                raise ChainBroken(f"seq {link.seq}, {link.audited} row {link.row_id}: {problem}")
+            erased += is_erased
+            expected, prev = expected + 1, link.hash or ""
+    _check_complete(models)
+    return Checked(rows=expected - 1, erased=erased, head=prev)
+
+
+def _check_complete(models: dict) -> None:
+    unsealed = Link.objects.filter(seq__isnull=True).order_by("id").first()
+    if unsealed is not None:
+        raise ChainBroken(
+            f"{unsealed.audited} row {unsealed.row_id}: its link was never given a place "
+            "(written with the chain's trigger disabled)"
+        )
+    for label, model in sorted(models.items()):
+        linked = Link.objects.filter(audited=label).values("row_id")
+        orphan = model._base_manager.exclude(pk__in=linked).order_by("pk").first()
+        if orphan is not None:
+            raise ChainBroken(f"{label} row {orphan.pk}: has no link (written around the chain)")
