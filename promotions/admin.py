@@ -84,8 +84,8 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
     resource_classes = [PromotionResource]
 
     change_form_template = "admin/promotions/promotion/desk.html"
-    list_display = ["candidate", "move", "state", "nominated_by", "days_open", "votes"]
-    list_display_links = ["candidate"]
+    list_display = ["candidate_shown", "move", "state", "nominator_shown", "days_open", "votes"]
+    list_display_links = ["candidate_shown"]
     list_filter = [NeedsMyVoteFilter, OverdueFilter, "state", "to_level", TrackFilter]
     search_fields = [
         "candidate__user__username",
@@ -118,13 +118,13 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
 
     # No ordering by these two: sorted by name, a blind list would tell the names' order.
     @admin.display(description="candidate")
-    def candidate(self, promotion):
+    def candidate_shown(self, promotion):
         if getattr(promotion, "viewer_blind", False):
             return blind.pseudonym(promotion.pk)
         return str(promotion.candidate)
 
     @admin.display(description="nominated by")
-    def nominated_by(self, promotion):
+    def nominator_shown(self, promotion):
         if getattr(promotion, "viewer_blind", False):
             return "—"
         return str(promotion.nominated_by)

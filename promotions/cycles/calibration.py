@@ -316,8 +316,10 @@ WHERE p.cycle_id = %s
 """
 
 
-def cycle_stats(*, cycle: Cycle) -> dict:
-    """The cycle's statistics (stats_of_cases), from one query (and the levels kept in memory)."""
+def cycle_stats(*, cycle: Cycle, viewer=None) -> dict:
+    """The cycle's statistics (stats_of_cases), from one query (and the levels kept in memory).
+    Of a blind cycle, for anyone but HR, no breakdown by organisation: an organisation is named
+    after a person, often the candidate's manager or the candidate (promotions/blind.py)."""
     # Plain rows, not model instances: building 500 promotions with their levels was most of
     # the cost; the organisations came by two more queries.
     decisions = (PromotionState.APPROVED, PromotionState.REJECTED, PromotionState.UPHELD)
@@ -343,15 +345,15 @@ def cycle_stats(*, cycle: Cycle) -> dict:
             )
         )
     by_rank = sorted(levels.values(), key=lambda level: level.rank)
-    return {
-        "cycle": cycle.pk,
-        **stats_of_cases(
-            cases=cases,
-            level_order=[(level.code, level.track) for level in by_rank],
-            organisations=labels,
-            min_group=settings.ANALYTICS_MIN_GROUP,
-        ),
-    }
+    stats = stats_of_cases(
+        cases=cases,
+        level_order=[(level.code, level.track) for level in by_rank],
+        organisations=labels,
+        min_group=settings.ANALYTICS_MIN_GROUP,
+    )
+    if cycle.blind_review and (viewer is None or blind.may_be_blind(viewer)):
+        stats["by_organisation"] = []
+    return {"cycle": cycle.pk, **stats}
 
 
 # --- Decisions export ----------------------------------------------------------------------------

@@ -109,7 +109,7 @@ class CyclePage:
 
 def cycle_page(*, cycle: Cycle, viewer) -> CyclePage:
     calibration = calibration_board(cycle=cycle, viewer=viewer)
-    stats = cycle_stats(cycle=cycle)
+    stats = cycle_stats(cycle=cycle, viewer=viewer)
     levels = Level.objects.in_bulk(field_name="code")
     criteria = {
         (level, code): (order, title)

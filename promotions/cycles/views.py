@@ -178,7 +178,7 @@ class CycleViewSet(viewsets.GenericViewSet):
         subtraction from the totals and the other groups. 403 for anyone else."""
         cycle = self._cycle(pk)
         permissions.ensure_sees_cycle_work(request.user)
-        return Response(cycle_stats(cycle=cycle))
+        return Response(cycle_stats(cycle=cycle, viewer=request.user))
 
     @extend_schema(
         operation_id="cycles_decisions_csv_retrieve",
