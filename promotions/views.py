@@ -83,7 +83,7 @@ class PromotionViewSet(viewsets.GenericViewSet):
             "available_transitions": allowed,
             "viewer": request.user,
             # Who reads which blind: one query for the page, whatever its size.
-            "blind_ids": blind.blind_ids_for(request.user, page),
+            "blind_ids": blind.blind_ids_for(request.user, page or []),
         }
         return self.get_paginated_response(
             PromotionSerializer(page, many=True, context=context).data
