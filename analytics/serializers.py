@@ -42,6 +42,11 @@ class AdverseImpactSerializer(serializers.Serializer):
     stages = StageSerializer(many=True)
 
 
+class ValuesSerializer(serializers.Serializer):
+    """A member's own values: one optional choice code per category (validated by
+    analytics.demographics, not here)."""
+
+
 # The member's own values: {"<category>": "<choice code>" | null}.
 VALUES_SCHEMA = {
     "type": "object",

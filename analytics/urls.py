@@ -10,12 +10,12 @@ urlpatterns = [
     ),
     re_path(
         r"^demographics/categories/?$",
-        views.CategoryViewSet.as_view({"get": "list"}),
+        views.CategoryViewSet.as_view({"get": "retrieve"}),
         name="demographic-categories",
     ),
     re_path(
         r"^analytics/adverse-impact/?$",
-        views.AdverseImpactViewSet.as_view({"get": "list"}),
+        views.AdverseImpactViewSet.as_view({"get": "retrieve"}),
         name="adverse-impact",
     ),
 ]

@@ -2,6 +2,7 @@
 the adverse-impact report for People analytics. Thin views over analytics.demographics and
 analytics.adverse_impact."""
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
@@ -9,9 +10,14 @@ from rest_framework.response import Response
 
 from analytics import adverse_impact, demographics
 from analytics.errors import PeopleAnalyticsOnly
-from analytics.serializers import VALUES_SCHEMA, AdverseImpactSerializer, CategoriesSerializer
+from analytics.serializers import (
+    VALUES_SCHEMA,
+    AdverseImpactSerializer,
+    CategoriesSerializer,
+    ValuesSerializer,
+)
 from core import roles
-from core.errors import InvalidInput
+from core.errors import DomainError, InvalidInput
 from ladder.selectors import member_me
 
 
@@ -25,8 +31,9 @@ class CategoryViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "head", "options"]
     serializer_class = CategoriesSerializer
     pagination_class = None
+    filter_backends: list = []
 
-    def list(self, request):
+    def retrieve(self, request):
         """List the demographic categories and the choices each offers.
 
         For any signed-in user: each category of this site (`code`, `label`) with its active
@@ -39,6 +46,15 @@ class CategoryViewSet(viewsets.GenericViewSet):
 class MyDemographicsViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "put", "head", "options"]
     pagination_class = None
+    filter_backends: list = []
+    serializer_class = ValuesSerializer  # OPTIONS' description of the body; no rules in it
+
+    def get_object(self):
+        """The requesting member (OPTIONS asks for it before describing PUT)."""
+        try:
+            return member_me(user=self.request.user)
+        except DomainError:
+            raise Http404 from None
 
     @extend_schema(responses={200: VALUES_SCHEMA})
     def retrieve(self, request):
@@ -70,6 +86,7 @@ class AdverseImpactViewSet(viewsets.GenericViewSet):
     http_method_names = ["get", "head", "options"]
     serializer_class = AdverseImpactSerializer
     pagination_class = None
+    filter_backends: list = []
     extra_error_statuses = [403]
 
     @extend_schema(
@@ -88,7 +105,7 @@ class AdverseImpactViewSet(viewsets.GenericViewSet):
             ),
         ]
     )
-    def list(self, request):
+    def retrieve(self, request):
         """The adverse impact of promotion cycles on the groups of a demographic category.
 
         People analytics only (403 `people_analytics_only`). Per group (a choice code) and

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from analytics.site_views import my_demographics
 from config.auth_views import TokenView
 from config.errors import api_not_found
 from config.health import healthz, readyz
@@ -89,6 +90,8 @@ urlpatterns = [
     path("scim/v2/", include("accounts.scim.urls")),
     path("sso/", include("accounts.sso_urls")),
     path("", include("accounts.urls")),  # the invitation page
+    # A member's own demographics on the member site (analytics: nothing else imports it).
+    path("me/demographics/", my_demographics, name="me-demographics"),
     path("", include("portal.urls")),  # the member site
 ]
 

@@ -119,6 +119,30 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    # People analytics (docs/analytics.md): a member's own demographics, the categories offered,
+    # and the adverse-impact report (People analytics only: 403 for these roles, before the
+    # parameters are read).
+    "/api/v1/members/me/demographics/": {
+        "get": row(401, 200, 200, 200, 200, 404),
+        "put": row(401, 200, 200, 200, 200, 404),  # an empty object: nothing changes
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/demographics/categories/": {
+        "get": private(200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    "/api/v1/analytics/adverse-impact/": {
+        "get": private(403),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
     "/api/v1/promotions/": {
         "get": private(200),
         "post": row(401, 403, 400, 403, 403, 400),
