@@ -210,6 +210,21 @@ def test_the_generic_apps_import_no_domain_app():
     assert layer_violations(graph, GENERIC, DOMAIN) == []
 
 
+def test_nothing_imports_analytics():
+    """analytics (people analytics: demographics) is a leaf: no other app imports it, so no
+    desk, export, webhook or e-mail can reach a member's demographics. config's URLs and the
+    apps registry load it; its data rights are registered with core.personal_data."""
+    graph = project_graph()
+    others = [app for app in APPS if app not in ("analytics", "config")]
+    assert layer_violations(graph, others, ["analytics"]) == []
+    importers = {
+        module
+        for module, edges in graph.items()
+        if _app(module) == "config" and any(_app(target) == "analytics" for target in edges)
+    }
+    assert importers <= {"config.urls"}
+
+
 def test_no_import_cycle_but_services_and_their_tasks():
     graph = project_graph()
     cycles = [describe(cycle, graph) for cycle in find_cycles(graph)]
