@@ -28,6 +28,14 @@ def chain_head() -> Link | None:
     return Link.objects.filter(seq__isnull=False).order_by("-seq").first()
 
 
+def head_of_chain() -> dict:
+    """`{"seq", "hash", "at"}` of the last link: what HR publishes (seq 0 for an empty chain)."""
+    head = chain_head()
+    if head is None:
+        return {"seq": 0, "hash": GENESIS, "at": None}
+    return {"seq": head.seq, "hash": head.hash, "at": head.at}
+
+
 def record_erased(instance: ChainedRecord) -> Erasure:
     """Mark an audited row as rewritten on purpose (a member's erasure, retention): call it inside
     the transaction that rewrites the row. `audit_verify` then keeps the content hash its link
@@ -92,9 +100,10 @@ def _problem(link: Link, prev: str, row, erased: bool, models: dict) -> str:
     return ""
 
 
-def chain_check() -> Checked:
+def chain_check(*, published: tuple[int, str] | None = None) -> Checked:
     """Walk the chain from seq 1, in batches; raise ChainBroken at the first broken link, then
-    for a link never sealed or an audit row without a link."""
+    for a link never sealed or an audit row without a link, then when the chain no longer holds
+    a head published earlier (`published`: its seq and hash)."""
     models = chained_models()
     expected, prev, erased = 1, GENESIS, 0
     for batch in _links():
@@ -115,8 +124,15 @@ def chain_check() -> Checked:
             problem = _problem(link, prev, row, is_erased, models)
             if problem:
                 raise ChainBroken(f"seq {link.seq}, {link.audited} row {link.row_id}: {problem}")
+            if published and link.seq == published[0] and link.hash != published[1]:
+                raise ChainBroken(
+                    f"seq {link.seq}, {link.audited} row {link.row_id}: not the head published "
+                    "(the chain up to it was rewritten)"
+                )
             erased += is_erased
             expected, prev = expected + 1, link.hash or ""
+    if published and published[0] >= expected:
+        raise ChainBroken(f"seq {published[0]}: the published head is gone (the chain is shorter)")
     _check_complete(models)
     return Checked(rows=expected - 1, erased=erased, head=prev)
 

@@ -70,6 +70,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("promotions.urls")),
     path("", include("notifications.urls")),
     path("", include("webhooks.urls")),
+    path("", include("audit.urls")),
 ]
 
 urlpatterns = [

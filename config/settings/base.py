@@ -334,6 +334,11 @@ SPECTACULAR_SETTINGS = {
             "description": "HR's webhook endpoints: signed deliveries of promotion, member and "
             "cycle events to other systems, retried for 24 hours; each endpoint's delivery log.",
         },
+        {
+            "name": "audit",
+            "description": "The audit chain's head (HR): publish it now and then, and any later "
+            "change, deletion or reordering of an audit row before it shows (docs/audit.md).",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -435,6 +435,14 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    # The audit chain's head (docs/audit.md): HR's alone, 403 `hr_only` to anyone else.
+    "/api/v1/audit/head/": {
+        "get": row(401, 403, 403, 403, 403, 200),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
 }
 
 

@@ -19,12 +19,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bundle", type=Path, help="a file written by audit_export")
+        parser.add_argument(
+            "--head",
+            metavar="SEQ:HASH",
+            help="a head published earlier (audit/head/): the chain must still hold it",
+        )
 
-    def handle(self, *args, bundle: Path | None = None, **options):
+    def handle(self, *args, bundle: Path | None = None, head: str | None = None, **options):
         if bundle is not None:
             return self._bundle(bundle)
         try:
-            checked = chain_check()
+            published = _published(head) if head else None
+            checked = chain_check(published=published)
         except ChainBroken as broken:
             raise CommandError(f"BROKEN {broken}") from None
         erased = f" ({checked.erased} erased)" if checked.erased else ""
@@ -41,3 +47,10 @@ class Command(BaseCommand):
             raise CommandError(f"BROKEN {broken}") from None
         erased = f" ({checked.erased} erased)" if checked.erased else ""
         self.stdout.write(f"OK {checked.rows} rows, head {checked.head}{erased}")
+
+
+def _published(head: str) -> tuple[int, str]:
+    seq, _, hash_ = head.partition(":")
+    if not seq.isdigit() or len(hash_) != 64:
+        raise CommandError("--head takes SEQ:HASH, as audit/head/ gives them.")
+    return int(seq), hash_.lower()
