@@ -477,7 +477,7 @@ def test_a_reused_idempotency_key_is_documented(world):
 def test_the_walk_covers_every_operation_of_the_schema():
     # + the webhooks' seven, nomination requests' five, delegations' three, release, appeal and
     # uphold, people analytics' four (own demographics read and set, categories, adverse impact),
-    # the audit chain's head
-    assert len(OPERATIONS) == 42 + 7 + 5 + 3 + 1 + 2 + 4 + 1
+    # the audit chain's head, data rights' four (export, erase, legal hold set and cleared)
+    assert len(OPERATIONS) == 42 + 7 + 5 + 3 + 1 + 2 + 4 + 1 + 4
     walked = {operation_id for operation_id, *_ in (case.values for case in cases())}
     assert walked == set(OPERATIONS)

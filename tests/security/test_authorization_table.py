@@ -112,6 +112,31 @@ TABLE = {
         "put": NOT_OFFERED,
         "delete": NOT_OFFERED,
     },
+    # Data rights (docs/data-rights.md). Erasure is HR's; the member here is active (409
+    # `member_active`).
+    "/api/v1/members/{pk}/erase/": {
+        "post": row(401, 403, 403, 404, 403, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    # A user without a member record (HR here) has no data of a member to export.
+    "/api/v1/members/me/export/": {
+        "get": row(401, 200, 200, 200, 200, 404),
+        "post": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+        "delete": NOT_OFFERED,
+    },
+    # HR's legal hold: an empty body lacks the reason (400); the promotion has no hold to clear.
+    "/api/v1/promotions/{pk}/legal-hold/": {
+        "post": row(401, 403, 403, 404, 403, 400),
+        "delete": row(401, 403, 403, 404, 403, 409),
+        "get": NOT_OFFERED,
+        "patch": NOT_OFFERED,
+        "put": NOT_OFFERED,
+    },
     "/api/v1/members/me/": {
         "get": row(401, 200, 200, 200, 200, 404),
         "post": NOT_OFFERED,
