@@ -120,6 +120,8 @@ class ChainedRecord(AppendOnlyModel):
         abstract = True
 
     def save(self, *args, **kwargs):
+        if not self._state.adding:
+            return super().save(*args, **kwargs)  # refused, outside any transaction of ours
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             super().save(*args, **kwargs)
