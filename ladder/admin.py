@@ -25,7 +25,7 @@ from core.admin_mixins import HRExportMixin, ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.uploads import accepts_upload
 from core.validators import NOT_IN_FUTURE
-from ladder import invitations, services
+from ladder import erasure, invitations, services
 from ladder.imports import DATE_FORMAT_CHOICES, MemberResource, members_import
 from ladder.models import Criterion, Level, LevelChange, LevelTransition, Member, MemberChange
 
@@ -262,7 +262,7 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user", "manager"]
     inlines = [LevelChangeInline]
-    actions = ["send_invitations"]
+    actions = ["send_invitations", "erase_personal_data"]
 
     def get_queryset(self, request):
         members = super().get_queryset(request)
@@ -313,10 +313,43 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
                 request, f"… and {len(sent.refused) - 20} more not invited.", messages.WARNING
             )
 
+    @admin.action(description="Erase personal data (inactive members; cannot be undone)")
+    def erase_personal_data(self, request, queryset):
+        """A confirmation page first, then each member through ladder.erasure.member_erase (one
+        transaction each): the refused are listed with the reason."""
+        if not roles.is_hr(request.user):
+            raise PermissionDenied
+        members = list(queryset.select_related("user").order_by("id"))
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "members": members,
+                "title": "Erase personal data",
+            }
+            return TemplateResponse(request, "admin/ladder/member/erase_confirmation.html", context)
+        erased = 0
+        for member in members:
+            name = str(member)
+            try:
+                erasure.member_erase(actor=request.user, member=member, route="admin")
+            except DomainError as exc:
+                self.message_user(request, f"Not erased: {name}: {exc.message}", messages.WARNING)
+            else:
+                erased += 1
+        if erased:
+            self.message_user(
+                request,
+                f"The personal data of {erased} member{pluralize(erased)} was erased.",
+                messages.SUCCESS,
+            )
+        return None
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not roles.is_hr(request.user):
             actions.pop("send_invitations", None)
+            actions.pop("erase_personal_data", None)
         return actions
 
     @admin.display(description="since", ordering="level_since")

@@ -19,7 +19,7 @@ from core import roles
 from core.admin_mixins import HRExportMixin, ReadOnlyAdminMixin
 from core.errors import DomainError
 from ladder.models import Track
-from promotions import blind, permissions, release, selectors, services
+from promotions import blind, permissions, release, retention, selectors, services
 from promotions.cycles import services as cycles
 from promotions.cycles.calibration import DECISION_COLUMNS, csv_text, cycle_decisions
 from promotions.cycles.page import cycle_page
@@ -95,6 +95,59 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
     list_per_page = 50
     # The desk template shows the rest (promotions/desk.py).
     fields = readonly_fields = ("state",)
+    # HR's, through promotions/retention.py (docs/data-rights.md); nobody else sees them.
+    actions = ["put_on_legal_hold", "clear_legal_hold"]
+
+    def get_actions(self, request):
+        return super().get_actions(request) if roles.is_hr(request.user) else {}
+
+    @admin.action(description="Put on legal hold (keeps their text past retention)")
+    def put_on_legal_hold(self, request, queryset):
+        if not roles.is_hr(request.user):
+            raise PermissionDenied
+        promotions = list(queryset.order_by("id"))
+        reason = request.POST.get("legal_hold_reason", "").strip()
+        if "apply" not in request.POST or not reason:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "promotions": promotions,
+                "reason": reason,
+                "error": "Give the reason for the legal hold." if "apply" in request.POST else "",
+                "title": "Legal hold",
+            }
+            return TemplateResponse(request, "admin/promotions/promotion/legal_hold.html", context)
+        return self._each(
+            request,
+            promotions,
+            lambda p: retention.promotion_legal_hold_set(
+                actor=request.user, promotion=p, reason=reason
+            ),
+            "on legal hold",
+        )
+
+    @admin.action(description="Clear legal hold")
+    def clear_legal_hold(self, request, queryset):
+        if not roles.is_hr(request.user):
+            raise PermissionDenied
+        return self._each(
+            request,
+            list(queryset.order_by("id")),
+            lambda p: retention.promotion_legal_hold_clear(actor=request.user, promotion=p),
+            "cleared of legal hold",
+        )
+
+    def _each(self, request, promotions, change, done: str) -> None:
+        changed = 0
+        for promotion in promotions:
+            try:
+                change(promotion)
+            except DomainError as exc:
+                self.message_user(request, f"#{promotion.pk}: {exc.message}", messages.WARNING)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{changed} promotion(s) {done}.", messages.SUCCESS)
 
     def get_queryset(self, request):
         promotions = super().get_queryset(request).select_related(*selectors.PROMOTION_WITH_PEOPLE)

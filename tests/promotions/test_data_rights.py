@@ -243,3 +243,26 @@ def _audit_verify() -> str:
     out = StringIO()
     call_command("audit_verify", stdout=out)
     return out.getvalue()
+
+
+def test_hr_erases_and_holds_in_the_admin(client):
+    hr = factories.hr_user()
+    member, _ = factories.team()
+    deactivate(member)
+    promotion = factories.promotion(state="rejected")
+    client.force_login(hr)
+    url = "/admin/ladder/member/"
+    form = {"action": "erase_personal_data", "_selected_action": [member.pk]}
+    confirm = client.post(url, form)
+    assert confirm.status_code == 200 and b"Yes, erase their personal data" in confirm.content
+    assert Member.objects.get(pk=member.pk).erased_at is None  # not before confirming
+    client.post(url, {**form, "post": "yes"})
+    assert Member.objects.get(pk=member.pk).erased_at is not None
+
+    url = "/admin/promotions/promotion/"
+    form = {"action": "put_on_legal_hold", "_selected_action": [promotion.pk], "apply": "1"}
+    refused = client.post(url, form)  # no reason: the form again, with the error
+    assert b"Give the reason for the legal hold." in refused.content
+    client.post(url, {**form, "legal_hold_reason": "Tribunal claim"})
+    held = Promotion.objects.get(pk=promotion.pk)
+    assert held.legal_hold and held.legal_hold_reason == "Tribunal claim"
