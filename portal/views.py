@@ -246,6 +246,8 @@ def nominate(request: HttpRequest, member_id: int, level_code: str) -> HttpRespo
         "form": form,
         "reasons": reasons,
         "hr": hr,
+        # The cycle it joins reviews blind: the packet should not name the candidate.
+        "blind_cycle": move.cycle is not None and move.cycle.blind_review,
     }
     return render_page(request, "portal/nominate.html", context, section="team")
 

@@ -263,3 +263,14 @@ def test_blind_review_is_set_while_a_draft_only(world):
     )
     assert refused.status_code == 409
     assert Cycle.objects.get(pk=world["cycle"].pk).blind_review is True
+
+
+def test_the_nomination_form_of_a_blind_cycle_asks_not_to_name_the_candidate(world):
+    manager = factories.MemberFactory(level=Level.objects.get(code="group-pm"))
+    report = factories.MemberFactory(level=Level.objects.get(code="pm"), manager=manager)
+    client = Client()
+    client.force_login(manager.user)
+    url = f"/team/{report.pk}/nominate/senior-pm/"
+    assert 'id="blind-note"' in client.get(url).content.decode()
+    Cycle.objects.filter(pk=world["cycle"].pk).update(blind_review=False)
+    assert 'id="blind-note"' not in client.get(url).content.decode()
