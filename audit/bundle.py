@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
 from audit.content import canonical_json, content_digest, link_hash, row_content
@@ -49,7 +50,7 @@ def bundle_build(*, subject: dict, rows: Iterable, key: bytes) -> dict:
     from audit.chain import chain_head
     from audit.models import Erasure, Link
 
-    by_table: dict[str, dict[int, object]] = {}
+    by_table: dict[str, dict[int, models.Model]] = {}
     for row in rows:
         by_table.setdefault(row._meta.label_lower, {})[row.pk] = row
     links = [
@@ -133,5 +134,5 @@ def bundle_verify(data: bytes, *, key: bytes) -> BundleChecked:
     return BundleChecked(
         rows=len(links),
         erased=sum(1 for link in links if link.get("erased")),
-        head=head.get("hash") if isinstance(head, dict) else "",
+        head=str(head.get("hash")) if isinstance(head, dict) else "",
     )

@@ -114,7 +114,7 @@ class ChainedRecord(AppendOnlyModel):
     transaction (so a rolled-back change leaves no link and a committed one always has its
     link). Every audit table inherits this; `tests/audit/test_chain.py` walks the models."""
 
-    objects = ChainedQuerySet.as_manager()
+    objects = ChainedQuerySet.as_manager()  # type: ignore[misc]  # the base's, with links
 
     class Meta:
         abstract = True
