@@ -4,7 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts.forms import PasswordResetForm, ResetPasswordForm
-from portal import appeal_views, delegation_views, release_views, request_views, views
+from portal import (
+    appeal_views,
+    delegation_views,
+    export_views,
+    release_views,
+    request_views,
+    views,
+)
 from portal.forms import SignInForm
 
 app_name = "portal"
@@ -61,6 +68,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.me, name="me"),
     path("me/slack/", views.me_slack, name="me-slack"),
+    path("me/export/", export_views.me_export, name="me-export"),
     path("me/delegations/", delegation_views.delegation_create, name="delegation-create"),
     path(
         "me/delegations/<int:delegation_id>/revoke/",

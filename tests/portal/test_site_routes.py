@@ -55,6 +55,8 @@ TABLE = {
     "/invite/{token}/": {"get": every(200), "post": every(200)},  # an unknown invitation
     "/": PAGE,
     "/me/": {"get": row(LOGIN, 200, 200, 200, 200, 404), "post": signed_in(405)},
+    # One's own data as a file (docs/data-rights.md); HR here has no member record.
+    "/me/export/": {"get": row(LOGIN, 200, 200, 200, 200, 404), "post": signed_in(405)},
     # No Slack on this site (SLACK_BOT_TOKEN unset): nothing to turn
     # (tests/notifications/test_slack.py has the page with Slack).
     "/me/slack/": {"get": signed_in(405), "post": row(LOGIN, 404, 404, 404, 404, 404)},
