@@ -234,8 +234,8 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
             if refused.get("reason"):
                 form = review_form if refused["form"] == REVIEW_FORM else decision_form
                 form.add_error(refused["field"], refused["reason"])
-            if desk.blind:  # the admin's title names the object (str: the candidate's name)
-                extra_context.update(title=desk.title, subtitle=desk.title)
+            if desk.blind:  # the admin's subtitle names the object (str: the candidate's name)
+                extra_context.update(subtitle=desk.title)
             extra_context.update(
                 desk=desk,
                 review_form=review_form,

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 from ladder.models import Criterion, Level, Track
+from promotions import blind
 from promotions.cycles.calibration import RATINGS, calibration_board, cycle_stats
 from promotions.models import Cycle, PromotionState, Rating
 
@@ -105,6 +106,7 @@ class CyclePage:
     totals: StatsRow
     breakdowns: list[Breakdown]
     approval_chart: SafeString | None
+    organisations_hidden: bool = False  # a blind cycle, for anyone but HR (cycle_stats)
 
 
 def cycle_page(*, cycle: Cycle, viewer) -> CyclePage:
@@ -145,6 +147,7 @@ def cycle_page(*, cycle: Cycle, viewer) -> CyclePage:
         totals=StatsRow("Whole cycle", stats["totals"]["suppressed"], stats["totals"]),
         breakdowns=breakdowns,
         approval_chart=approval_chart(breakdowns),
+        organisations_hidden=cycle.blind_review and blind.may_be_blind(viewer),
     )
 
 
