@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
@@ -20,7 +21,8 @@ from ladder.models import LevelChange, Member, MemberChange
 from ladder.services import member_update
 from notifications.models import Notification
 from promotions import retention, services
-from promotions.models import PacketVersion, Promotion, PromotionEvent, Review
+from promotions.management.commands.demo import CYCLE_NAME
+from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -205,9 +207,13 @@ def test_retention_removes_old_text_keeps_held_and_recent_and_is_audited():
     for kept in (held, recent):
         assert Promotion.objects.get(pk=kept.pk).justification == factories.JUSTIFICATION
         assert PromotionEvent.objects.filter(promotion=kept, note=COMMITTEE_NOTE).exists()
-    # The candidate still reads the cleaned case.
+    # The candidate still reads the cleaned case, over the API and on the member site.
     response = client_of(old.candidate.user).get(f"/api/v1/promotions/{old.pk}/packet/")
     assert response.status_code == 200 and response.json()["justification"] == retention.REMOVED
+    site = Client()
+    site.force_login(old.candidate.user)
+    page = site.get(f"/me/promotions/{old.pk}/")
+    assert page.status_code == 200 and retention.REMOVED.encode() in page.content
     assert _audit_verify().startswith("OK")
 
 
@@ -266,3 +272,25 @@ def test_hr_erases_and_holds_in_the_admin(client):
     client.post(url, {**form, "legal_hold_reason": "Tribunal claim"})
     held = Promotion.objects.get(pk=promotion.pk)
     assert held.legal_hold and held.legal_hold_reason == "Tribunal claim"
+
+
+def test_a_day_of_demo_activity_an_erasure_and_retention_leave_the_chain_verifying(settings):
+    """The demo's people and cycle, eight years ago; today a cycle is planned (a configuration
+    change) and a case of the demo's cycle voted on and approved; then HR erases a rejected
+    candidate who has left and the retention task runs: `audit_verify` still says OK."""
+    settings.DEBUG = True
+    with freeze_time(EIGHT_YEARS_AGO):
+        call_command("demo", verbosity=0)
+    hr = get_user_model().objects.get(username="hr")
+    factories.draft_cycle(hr, name="Today's plan")
+    case = Promotion.objects.filter(cycle__name=CYCLE_NAME, state="in_review")[0]
+    factories.review(case, factories.committee_member(), "approve")
+    services.promotion_approve(promotion=case, actor=factories.committee_member())
+    rejected = Promotion.objects.filter(state="rejected").exclude(
+        candidate__promotions__state__in=OPEN_STATES
+    )[0]
+    leaver = deactivate(rejected.candidate)
+    assert client_of(hr).post(f"/api/v1/members/{leaver.pk}/erase/").status_code == 200
+    assert retention.promotions_retention_run() >= 1
+    assert Promotion.objects.get(pk=rejected.pk).justification == retention.REMOVED
+    assert _audit_verify().startswith("OK")
