@@ -8,13 +8,16 @@ Audit rows that held the person's names or address are rewritten (the value repl
 `ERASED`, a username by the pseudonym) through the audit chain's `record_erased`, which keeps
 the chain verifying: it holds the rows' content hashes."""
 
+import re
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.services import account_identifiers_erase
+from audit.models import ConfigChange
 from core import personal_data
 from core.errors import Conflict
 from core.records import append_only_lifted
@@ -96,6 +99,37 @@ def _rewrite_member_changes(member: Member, *, old_username: str, pseudonym: str
     return count
 
 
+def _renamed(value, *, old: str, pseudonym: str):
+    """`value` (JSON) with the old username replaced by the pseudonym, as a whole word."""
+    if isinstance(value, str):
+        return re.sub(rf"(?<![\w.@+-]){re.escape(old)}(?![\w.@+-])", pseudonym, value)
+    if isinstance(value, list):
+        return [_renamed(item, old=old, pseudonym=pseudonym) for item in value]
+    if isinstance(value, dict):
+        return {key: _renamed(item, old=old, pseudonym=pseudonym) for key, item in value.items()}
+    return value
+
+
+def _rewrite_config_changes(*, old_username: str, pseudonym: str) -> int:
+    """The configuration's audit rows that name the person by username (a delegation of their
+    seat, a cycle they planned): the username becomes the pseudonym."""
+    rows = (
+        ConfigChange.objects.annotate(text=Cast("changes", TextField()))
+        .filter(Q(target__contains=old_username) | Q(text__contains=old_username))
+        .order_by("id")
+    )
+    count = 0
+    for row in rows:
+        target = _renamed(row.target, old=old_username, pseudonym=pseudonym)
+        changes = _renamed(row.changes, old=old_username, pseudonym=pseudonym)
+        if (target, changes) != (row.target, row.changes):
+            rewrite_audited(
+                row, trigger="config_change_append_only", target=target, changes=changes
+            )
+            count += 1
+    return count
+
+
 @transaction.atomic
 def member_erase(*, actor, member: Member, route: str = "api") -> Member:
     """Erase the personal data of an inactive member without open promotions (HR). 409
@@ -124,6 +158,7 @@ def member_erase(*, actor, member: Member, route: str = "api") -> Member:
     for section in personal_data.sections():
         section.erase(member)
     _rewrite_member_changes(member, old_username=old_username, pseudonym=pseudonym)
+    _rewrite_config_changes(old_username=old_username, pseudonym=pseudonym)
     user.username = pseudonym
     user.first_name = user.last_name = user.email = ""
     user.is_active = False

@@ -17,10 +17,12 @@ from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from audit.models import ConfigChange
+from ladder import erasure
 from ladder.models import LevelChange, Member, MemberChange
 from ladder.services import member_update
 from notifications.models import Notification
 from promotions import retention, services
+from promotions.delegations import services as delegations
 from promotions.management.commands.demo import CYCLE_NAME
 from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
 from tests import factories
@@ -166,6 +168,21 @@ def test_erasure_removes_the_person_and_keeps_decisions_and_levels():
     assert LevelChange.objects.filter(member=member, promotion=promotion).exists()
     assert Member.objects.get(pk=member.pk).level == promotion.to_level
     assert _audit_verify().startswith("OK")
+
+
+def test_erasure_renames_the_person_in_the_configuration_s_audit_trail():
+    """A committee member's delegation of their seat is audited with both usernames."""
+    seat = factories.committee_member(username="seat-holder-5e1", level="pm")
+    other = factories.committee_member(username="delegate-7a3")
+    today = timezone.localdate()
+    delegations.delegation_create(
+        actor=seat, delegator=seat, delegate=other, starts_on=today, ends_on=today
+    )
+    member = deactivate(seat.member)
+    erasure.member_erase(actor=factories.hr_user(), member=member)
+    rows = json.dumps(list(ConfigChange.objects.values_list("target", "changes")))
+    assert "seat-holder-5e1" not in rows
+    assert f"erased-{member.pk}" in rows and "delegate-7a3" in rows
 
 
 # --- Retention and legal hold --------------------------------------------------------------------
