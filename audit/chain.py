@@ -9,7 +9,7 @@ from django.apps import apps
 from django.db import connection, transaction
 
 from audit.content import GENESIS, content_digest, link_hash, row_content
-from audit.models import ChainedRecord, Erasure, Link
+from audit.models import CHAIN_LOCK, ChainedRecord, Erasure, Link
 from audit.routes import current_route
 
 BATCH = 2000  # links read at a time by the check: memory stays bounded whatever the chain's length
@@ -51,6 +51,40 @@ def record_erased(instance: ChainedRecord) -> Erasure:
     return Erasure.objects.filter(link=link).first() or Erasure.objects.create(
         link=link, route=current_route()
     )
+
+
+def links_append_missing(*, batch: int = BATCH) -> int:
+    """Link the audit rows written around the chain (a bulk load by COPY: bench/seed.py) after
+    the head, table by table in id order, under the chain's lock; the number linked."""
+    linked = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        head = chain_head()
+        seq, prev = (head.seq or 0, head.hash or GENESIS) if head else (0, GENESIS)
+        for label, model in sorted(chained_models().items()):
+            have = Link.objects.filter(audited=label).values("row_id")
+            rows = model._base_manager.exclude(pk__in=have).order_by("pk")
+            links = []
+            for row in rows.iterator(chunk_size=batch):
+                digest = content_digest(row_content(model, row))
+                seq, prev, previous = seq + 1, link_hash(prev, digest), prev
+                links.append(
+                    Link(
+                        seq=seq,
+                        audited=label,
+                        row_id=row.pk,
+                        content_sha256=digest,
+                        prev_hash=previous,
+                        hash=prev,
+                    )
+                )
+                if len(links) == batch:
+                    linked += len(Link.objects.bulk_create(links))
+                    links = []
+            linked += len(Link.objects.bulk_create(links))
+    return linked
 
 
 @dataclass(frozen=True)

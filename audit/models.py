@@ -10,9 +10,10 @@ from core.records import AppendOnlyModel, AppendOnlyQuerySet, append_only_trigge
 # as late as a transaction can take it, after every row lock it needed, so it never waits on
 # the chain while holding a row another writer waits on before reaching the chain (a deadlock
 # when the lock was taken at the audited row's INSERT). Whoever holds the lock waits on nothing.
-# 7260426: the advisory-lock key that serializes the sealing (an arbitrary key of our own).
+# The advisory-lock key that serializes the sealing (an arbitrary key of our own).
+CHAIN_LOCK = 7_260_426
 SEAL_SQL = """
-    PERFORM pg_advisory_xact_lock(7260426);
+    PERFORM pg_advisory_xact_lock(CHAIN_LOCK);
     SELECT seq, hash INTO last_seq, last_hash FROM audit_link
         WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1;
     last_hash := COALESCE(last_hash, repeat('0', 64));
@@ -20,7 +21,7 @@ SEAL_SQL = """
         hash = encode(sha256(convert_to(last_hash || NEW.content_sha256, 'UTF8')), 'hex')
         WHERE id = NEW.id;
     RETURN NULL;
-"""
+""".replace("CHAIN_LOCK", str(CHAIN_LOCK))
 
 # SQLite (the zero-setup default) takes its write lock at BEGIN: the link is appended whole in
 # one INSERT at the row's save, its hash by Django's SHA256 function for SQLite.
