@@ -94,7 +94,7 @@ def export_appeals(member: Member) -> list[dict]:
 def export_delegations(member: Member) -> list[dict]:
     user = member.user
     rows = delegations_visible_to(user=user).filter(Q(delegator=user) | Q(delegate=user))
-    return DelegationSerializer(rows, many=True).data
+    return list(DelegationSerializer(rows, many=True).data)
 
 
 def erase_names_in_votes(member: Member) -> None:
@@ -111,7 +111,7 @@ def erase_names_in_votes(member: Member) -> None:
                 "reviewer": pseudonym if vote.get("reviewer") == old else vote.get("reviewer"),
                 "cast_by": pseudonym if vote.get("cast_by") == old else vote.get("cast_by"),
             }
-            for vote in event.votes
+            for vote in event.votes or []
         ]
         rewrite_audited(event, trigger="promotion_event_append_only", votes=votes)
 

@@ -170,19 +170,26 @@ def test_erasure_removes_the_person_and_keeps_decisions_and_levels():
     assert _audit_verify().startswith("OK")
 
 
-def test_erasure_renames_the_person_in_the_configuration_s_audit_trail():
-    """A committee member's delegation of their seat is audited with both usernames."""
+def test_erasure_renames_the_person_in_other_audit_rows():
+    """A committee member's delegation of their seat is audited with both usernames; a decision
+    records the votes then on record with their reviewers' usernames."""
     seat = factories.committee_member(username="seat-holder-5e1", level="pm")
     other = factories.committee_member(username="delegate-7a3")
     today = timezone.localdate()
     delegations.delegation_create(
         actor=seat, delegator=seat, delegate=other, starts_on=today, ends_on=today
     )
+    case = factories.promotion(state="in_review")
+    factories.review(case, seat, "reject")
+    services.promotion_reject(promotion=case, actor=factories.committee_member(), note="No.")
     member = deactivate(seat.member)
     erasure.member_erase(actor=factories.hr_user(), member=member)
     rows = json.dumps(list(ConfigChange.objects.values_list("target", "changes")))
     assert "seat-holder-5e1" not in rows
     assert f"erased-{member.pk}" in rows and "delegate-7a3" in rows
+    [decision] = PromotionEvent.objects.filter(promotion=case, to_state="rejected")
+    assert [vote["reviewer"] for vote in decision.votes] == [f"erased-{member.pk}"]
+    assert _audit_verify().startswith("OK")
 
 
 # --- Retention and legal hold --------------------------------------------------------------------
