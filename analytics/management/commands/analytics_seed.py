@@ -23,10 +23,10 @@ LEVELS = ("associate-pm", "pm", "senior-pm", "lead-pm")
 # gender: (share of members, chance of a nomination when eligible, chance of approval); one
 # non-binary member (a group too small to publish in any stage).
 GENDERS = {
-    "man": (0.48, 0.36, 0.72),
+    "man": (0.43, 0.36, 0.72),
     "woman": (0.44, 0.22, 0.55),
     "non-binary": (0.0, 0.30, 0.60),
-    "prefer-not-to-say": (0.03, 0.30, 0.60),
+    "prefer-not-to-say": (0.08, 0.35, 0.60),
     None: (0.05, 0.30, 0.60),  # no answer given
 }
 AGE_BANDS = ("under-25", "25-34", "35-44", "45-54", "55-plus")
