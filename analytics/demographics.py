@@ -64,10 +64,10 @@ def _choice(category: str, code: str) -> DemographicChoice:
             defaults={"label": PREFER_NOT_TO_SAY_LABEL, "order": 32000},
         )
         return choice
-    choice = DemographicChoice.objects.filter(category=category, code=code, is_active=True).first()
-    if choice is None:
+    found = DemographicChoice.objects.filter(category=category, code=code, is_active=True).first()
+    if found is None:
         raise UnknownChoice(f"{code!r} is not an active choice of {category!r}.", category=category)
-    return choice
+    return found
 
 
 def check_values(values: dict) -> None:

@@ -34,4 +34,6 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [(c["code"], c["label"]) for c in categories()]
+        field = self.fields["category"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(c["code"], c["label"]) for c in categories()]
