@@ -57,6 +57,12 @@ TABLE = {
     "/me/": {"get": row(LOGIN, 200, 200, 200, 200, 404), "post": signed_in(405)},
     # One's own data as a file (docs/data-rights.md); HR here has no member record.
     "/me/export/": {"get": row(LOGIN, 200, 200, 200, 200, 404), "post": signed_in(405)},
+    # One's own self-reported demographics (docs/analytics.md): an empty form withdraws nothing
+    # and saves; HR here has no member record.
+    "/me/demographics/": {
+        "get": row(LOGIN, 200, 200, 200, 200, 404),
+        "post": row(LOGIN, 302, 302, 302, 302, 404),
+    },
     # No Slack on this site (SLACK_BOT_TOKEN unset): nothing to turn
     # (tests/notifications/test_slack.py has the page with Slack).
     "/me/slack/": {"get": signed_in(405), "post": row(LOGIN, 404, 404, 404, 404, 404)},
