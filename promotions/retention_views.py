@@ -1,27 +1,12 @@
 """HR's legal hold on a promotion, over the API (promotions/retention.py)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.response import Response
 
 from core.ids import ID_PATTERN
-from core.serializers import ProseField, StrictSerializer
 from promotions import retention, selectors
-from promotions.models import TEXT_LIMIT
-
-
-class LegalHoldInputSerializer(StrictSerializer):
-    reason = ProseField(max_length=TEXT_LIMIT, required=False, allow_blank=True, default="")
-
-
-class LegalHoldSerializer(serializers.Serializer):
-    promotion = serializers.IntegerField(source="pk")
-    legal_hold = serializers.BooleanField()
-    reason = serializers.CharField(source="legal_hold_reason")
-    text_removed_at = serializers.DateTimeField(
-        allow_null=True,
-        help_text="When the retention policy removed the promotion's free text (null: kept).",
-    )
+from promotions.serializers import LegalHoldInputSerializer, LegalHoldSerializer
 
 
 @extend_schema(tags=["promotions"])

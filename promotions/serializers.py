@@ -452,3 +452,17 @@ class EventSerializer(serializers.ModelSerializer):
     @extend_schema_field(RecordedVoteSerializer(many=True, allow_null=True))
     def get_votes(self, event):
         return event.votes if self.context.get("committee_view") else None
+
+# HR's legal hold (promotions/retention_views.py).
+class LegalHoldInputSerializer(StrictSerializer):
+    reason = ProseField(max_length=TEXT_LIMIT, required=False, allow_blank=True, default="")
+
+
+class LegalHoldSerializer(serializers.Serializer):
+    promotion = serializers.IntegerField(source="pk")
+    legal_hold = serializers.BooleanField()
+    reason = serializers.CharField(source="legal_hold_reason")
+    text_removed_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the retention policy removed the promotion's free text (null: kept).",
+    )
