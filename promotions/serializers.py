@@ -453,6 +453,7 @@ class EventSerializer(serializers.ModelSerializer):
     def get_votes(self, event):
         return event.votes if self.context.get("committee_view") else None
 
+
 # HR's legal hold (promotions/retention_views.py).
 class LegalHoldInputSerializer(StrictSerializer):
     reason = ProseField(max_length=TEXT_LIMIT, required=False, allow_blank=True, default="")
