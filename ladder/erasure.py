@@ -17,7 +17,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.services import account_identifiers_erase
-from audit.models import ConfigChange
+from audit.chain import record_erased
+from audit.models import ChainedRecord, ConfigChange
 from core import personal_data
 from core.errors import Conflict
 from core.records import append_only_lifted
@@ -56,9 +57,6 @@ def rewrite_audited(instance, *, trigger: str, **values) -> None:
     core.records.append_only_lifted, as pgtrigger.ignore fails under server-side binding); a row
     of the audit chain is then recorded as erased there, which keeps the content hash it was
     chained with (a packet version is append-only, not chained)."""
-    from audit.chain import record_erased
-    from audit.models import ChainedRecord
-
     model = type(instance)
     with append_only_lifted(model, trigger):
         model._base_manager.filter(pk=instance.pk).update(**values)
