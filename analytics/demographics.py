@@ -84,17 +84,29 @@ def check_values(values: dict) -> None:
 @transaction.atomic
 def member_values_set(*, member: Member, values: dict) -> dict[str, str | None]:
     """Give, change (a choice code) or withdraw (null) the member's own values, category by
-    category; categories not named stay as they are. All or nothing."""
+    category; categories not named stay as they are; a value sent unchanged stays, even if its
+    choice is no longer offered. All or nothing."""
     check_values(values)
     for category, code in values.items():
         if code is None:
             DemographicValue.objects.filter(member=member, category=category).delete()
+            continue
+        kept = DemographicValue.objects.filter(
+            member=member, category=category, choice__code=code
+        ).exists()
+        if kept:  # unchanged: kept even if the choice is no longer offered
             continue
         choice = _choice(category, code)
         DemographicValue.objects.update_or_create(
             member=member, category=category, defaults={"choice": choice}
         )
     return member_values(member=member)
+
+
+def member_choices(*, member: Member) -> dict[str, tuple[str, str]]:
+    """The member's own answers as {category: (code, label)}, offered or not any more."""
+    rows = DemographicValue.objects.filter(member=member).select_related("choice")
+    return {value.category: (value.choice.code, value.choice.label) for value in rows}
 
 
 # --- Data rights (core.personal_data) ----------------------------------------------------------

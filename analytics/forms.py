@@ -9,14 +9,20 @@ from analytics.demographics import categories
 class MyDemographicsForm(forms.Form):
     """One optional select per category; "" means no answer (withdrawn)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, current: dict[str, tuple[str, str]] | None = None, **kwargs):
+        """`current`: the member's answers ({category: (code, label)}), kept on offer to them
+        when their choice is no longer offered to others."""
         super().__init__(*args, **kwargs)
+        current = current or {}
         for category in categories():
+            offered = [(choice["code"], choice["label"]) for choice in category["choices"]]
+            mine = current.get(category["code"])
+            if mine and mine[0] not in {code for code, _ in offered}:
+                offered.insert(0, mine)
             self.fields[category["code"]] = forms.ChoiceField(
                 label=category["label"],
                 required=False,
-                choices=[("", "No answer")]
-                + [(choice["code"], choice["label"]) for choice in category["choices"]],
+                choices=[("", "No answer"), *offered],
             )
 
     def values(self) -> dict:

@@ -22,8 +22,9 @@ def my_demographics(request: HttpRequest) -> HttpResponse:
         member = member_me(user=request.user)
     except NotFound:
         raise Http404("You have no member record.") from None
+    current = demographics.member_choices(member=member)
     if request.method == "POST":
-        form = MyDemographicsForm(request.POST)
+        form = MyDemographicsForm(request.POST, current=current)
         if form.is_valid():
             try:
                 demographics.member_values_set(member=member, values=form.values())
@@ -33,5 +34,7 @@ def my_demographics(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Your answers are saved.")
                 return redirect("me-demographics")
     else:
-        form = MyDemographicsForm(initial=demographics.member_values(member=member))
+        form = MyDemographicsForm(
+            initial=demographics.member_values(member=member), current=current
+        )
     return render_page(request, "analytics/my_demographics.html", {"form": form}, section="me")

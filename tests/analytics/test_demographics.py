@@ -133,3 +133,18 @@ def test_people_analytics_edits_choices_and_hr_does_not(client, db):
     assert prefer.is_active and prefer.label == "Rather not say"
     # No admin page of anyone's values.
     assert client.get("/admin/analytics/demographicvalue/").status_code == 404
+
+
+def test_an_answer_no_longer_offered_stays_the_members_own(member, as_user, client):
+    api = as_user(member.user)
+    api.put(ME, {"gender": "man"}, format="json")
+    DemographicChoice.objects.filter(category="gender", code="man").update(is_active=False)
+    # Sent again unchanged it stays; the page still shows it, and saving the page keeps it.
+    assert api.put(ME, {"gender": "man"}, format="json").json()["gender"] == "man"
+    client.force_login(member.user)
+    assert b'<option value="man" selected>' in client.get("/me/demographics/").content
+    assert client.post("/me/demographics/", {"gender": "man"}).status_code == 302
+    assert api.get(ME).json()["gender"] == "man"
+    # Changed away from it, it cannot be chosen again.
+    api.put(ME, {"gender": "woman"}, format="json")
+    assert api.put(ME, {"gender": "man"}, format="json").json()["code"] == "unknown_choice"
