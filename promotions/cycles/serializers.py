@@ -59,6 +59,15 @@ class CycleSerializer(serializers.ModelSerializer):
         }
 
 
+class JSONBooleanField(serializers.BooleanField):
+    """true or false, as the schema says (DRF would also take "yes", 1, "off"...)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class CycleInputSerializer(StrictSerializer):
     """A cycle's plan: its dates go in order, equal allowed (nominations open ≤ close ≤ decisions
     due ≤ effective), each at most a year ahead (StrictSerializer)."""
@@ -82,7 +91,7 @@ class CycleInputSerializer(StrictSerializer):
         help_text="Optional, between `decisions_due_on` and `effective_on` (equal allowed): until "
         "then the committee's decisions are held from the candidates; null: none.",
     )
-    blind_review = serializers.BooleanField(
+    blind_review = JSONBooleanField(
         required=False,
         default=False,
         help_text="A blind first pass (see the cycle's `blind_review`); default false. Changed "

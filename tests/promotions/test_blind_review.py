@@ -274,3 +274,22 @@ def test_the_nomination_form_of_a_blind_cycle_asks_not_to_name_the_candidate(wor
     assert 'id="blind-note"' in client.get(url).content.decode()
     Cycle.objects.filter(pk=world["cycle"].pk).update(blind_review=False)
     assert 'id="blind-note"' not in client.get(url).content.decode()
+
+
+def test_masking_a_page_costs_the_same_queries_whatever_its_blind_cases(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(world["reviewer"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/api/v1/promotions/").json()
+        assert all(row["blind"] for row in page["results"])
+        return len(captured)
+
+    one = queries()
+    for _ in range(3):
+        factories.promotion()  # joins the blind cycle too
+    assert client.get("/api/v1/promotions/").json()["count"] == 4
+    assert queries() == one
