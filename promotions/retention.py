@@ -65,12 +65,13 @@ def _remove_text(promotion: Promotion, *, now) -> None:
     Appeal.objects.filter(promotion=promotion).update(statement=REMOVED)
     NominationRequest.objects.filter(promotion=promotion).update(justification=REMOVED, evidence=[])
     NominationRequest.objects.filter(promotion=promotion).exclude(reason="").update(reason=REMOVED)
+    texts = ("changes_requested_note", "eligibility_override_reason", "off_cycle_reason")
     promotion.justification = REMOVED
-    for field in ("changes_requested_note", "eligibility_override_reason", "off_cycle_reason"):
+    for field in texts:
         if getattr(promotion, field):
             setattr(promotion, field, REMOVED)
     promotion.text_removed_at = now
-    promotion.save()
+    promotion.save(update_fields=["justification", *texts, "text_removed_at", "updated_at"])
     config_change_record(
         actor=None,
         action="retention_text_removed",
