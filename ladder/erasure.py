@@ -152,6 +152,12 @@ def member_erase(*, actor, member: Member, route: str = "api") -> Member:
             raise Conflict(message, code=code)
     old_username = user.get_username()
     pseudonym = pseudonym_of(member)
+    if type(user)._default_manager.filter(username__iexact=pseudonym).exclude(pk=user.pk).exists():
+        # Only an account named like a pseudonym by hand: rename it, then erase.
+        raise Conflict(
+            f"Another account is named {pseudonym}, this member's pseudonym: rename it first.",
+            code=ErrorCode.USERNAME_TAKEN,
+        )
     # Each app's own data first, while the user still bears the name its rows may quote.
     for section in personal_data.sections():
         section.erase(member)

@@ -202,7 +202,8 @@ class MemberViewSet(viewsets.GenericViewSet):
         `permission_denied`; `own_record`, `superuser_protected`, `conflict_of_interest` as for
         other changes to people's records). 409 `member_active` for an active member (deactivate
         first), `open_promotion` while a promotion of theirs is open or not yet effective,
-        `already_erased` when done before. Recorded in the audit trail of people's records."""
+        `already_erased` when done before, `username_taken` when another account bears the
+        pseudonym (named so by hand). Recorded in the audit trail of people's records."""
         member = selectors.member_get_visible_to(user=request.user, member_id=pk)
         erasure.member_erase(actor=request.user, member=member)
         member = selectors.member_get_visible_to(user=request.user, member_id=member.pk)

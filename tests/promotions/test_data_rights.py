@@ -112,6 +112,7 @@ def test_the_export_is_for_members_only():
         ("open_promotion", 409, "open_promotion"),
         ("not_hr", 403, "permission_denied"),
         ("erased", 409, "already_erased"),
+        ("pseudonym_taken", 409, "username_taken"),
     ],
 )
 def test_erasure_refuses(case, status, code):
@@ -124,6 +125,9 @@ def test_erasure_refuses(case, status, code):
     elif case == "not_hr":
         deactivate(member)
         actor = factories.committee_member()
+    elif case == "pseudonym_taken":  # an account named like the pseudonym, by hand
+        deactivate(member)
+        factories.UserFactory(username=f"Erased-{member.pk}")
     elif case == "erased":
         deactivate(member)
         assert client_of(hr).post(f"/api/v1/members/{member.pk}/erase/").status_code == 200
