@@ -578,7 +578,7 @@ SELECT r.promotion_id, r.reviewer_id, u.username, r.decision, r.packet_version,
            SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
            WHERE ug.user_id = r.reviewer_id AND g.name IN ({roles})
        )),
-       m.id, COALESCE(cb.username, u.username)
+       m.id, COALESCE(cb.username, u.username), r.blind
 FROM promotions_review r
 JOIN auth_user u ON u.id = r.reviewer_id
 LEFT JOIN auth_user cb ON cb.id = r.cast_by_id
@@ -603,7 +603,8 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
         reviews = cursor.fetchall()
     before_appeal = _votes_before_appeal([p for p in promotions if p.state == APPEALED])
     for row in reviews:
-        promotion_id, reviewer_id, username, decision, version, eligible, member_id, cast_by = row
+        promotion_id, reviewer_id, username, decision, version, eligible, member_id = row[:7]
+        cast_by, blind = row[7:]
         promotion = by_id[promotion_id]
         if (promotion_id, reviewer_id, version) in before_appeal:
             why_not = BEFORE_APPEAL
@@ -626,6 +627,8 @@ def _judge_votes(promotions: list[Promotion]) -> dict[int, list[dict]]:
                 "why_not": why_not,
                 "packet_version": version,
                 "stale": why_not == STALE,
+                # Cast reading the case blind (promotions/blind.py): said only when so.
+                **({"blind": True} if blind else {}),
             }
         )
     return judged

@@ -290,9 +290,7 @@ class PacketVersionSerializer(serializers.ModelSerializer):
                 }
                 for item in version.evidence
             ],
-            "submitted_by": None
-            if self.context.get("blind")
-            else version.submitted_by.username,
+            "submitted_by": None if self.context.get("blind") else version.submitted_by.username,
             "submitted_at": _DATETIME.to_representation(version.submitted_at),
             "sha256": version.sha256,
         }
@@ -410,6 +408,11 @@ class RecordedVoteSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     counted = serializers.BooleanField()
     why_not = serializers.CharField(allow_null=True)
+    blind = serializers.BooleanField(
+        required=False,
+        help_text="true: cast reading the case blind (a blind cycle's first pass); absent "
+        "otherwise.",
+    )
 
 
 class EventSerializer(serializers.ModelSerializer):

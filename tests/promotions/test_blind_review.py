@@ -237,6 +237,12 @@ def test_a_vote_records_whether_its_voter_read_the_case_blind(world):
         (hr.username, False),
     }
     assert Review.objects.get(reviewer=reviewer).blind is True
+    # A decision's record in the timeline says which of its votes were cast blind.
+    cycles.cycle_calibrate(actor=hr, cycle=world["cycle"])
+    services.promotion_reject(promotion=promotion, actor=hr, note="Not yet.")
+    timeline = api(hr).get(f"/api/v1/promotions/{promotion.pk}/timeline/").json()
+    recorded = {(v["reviewer"], v.get("blind", False)) for v in timeline[-1]["votes"]}
+    assert recorded == {(reviewer.username, True), (hr.username, False)}
     client = Client()
     client.force_login(hr)
     desk = client.get(f"/admin/promotions/promotion/{promotion.pk}/change/").content.decode()
