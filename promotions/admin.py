@@ -101,6 +101,11 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
     def get_actions(self, request):
         return super().get_actions(request) if roles.is_hr(request.user) else {}
 
+    def get_list_filter(self, request):
+        # HR finds the promotions on legal hold, to clear them once the matter is over.
+        filters = list(super().get_list_filter(request))
+        return [*filters, "legal_hold"] if roles.is_hr(request.user) else filters
+
     @admin.action(description="Put on legal hold (keeps their text past retention)")
     def put_on_legal_hold(self, request, queryset):
         if not roles.is_hr(request.user):

@@ -305,6 +305,8 @@ def test_hr_erases_and_holds_in_the_admin(client):
     client.post(url, {**form, "legal_hold_reason": "Tribunal claim"})
     held = Promotion.objects.get(pk=promotion.pk)
     assert held.legal_hold and held.legal_hold_reason == "Tribunal claim"
+    listed = client.get(url, {"legal_hold__exact": "1"})  # HR's filter finds it
+    assert listed.status_code == 200 and f"/{promotion.pk}/change/".encode() in listed.content
 
 
 def test_a_day_of_demo_activity_an_erasure_and_retention_leave_the_chain_verifying(settings):
