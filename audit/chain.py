@@ -1,6 +1,7 @@
 """The audit chain (docs/audit.md): which tables are chained, its head, the marking of an erased
-row, and the check of the whole chain that `manage.py audit_verify` prints. Appending lives with
-the rows themselves (`audit.models.ChainedRecord`)."""
+row, the linking of rows a bulk load wrote around the chain, and the check of the whole chain
+that `manage.py audit_verify` prints. Appending lives with the rows themselves
+(`audit.models.ChainedRecord`)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
