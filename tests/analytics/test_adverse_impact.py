@@ -276,3 +276,27 @@ def test_adverse_impact_for_people_analytics(report_people, as_user):
     }
     one = client.get(URL, {"category": "gender", "cycles": f"{first.pk}"}).json()
     assert by_group(one, "nomination")["woman"]["pool"] == 10
+
+
+def test_the_admin_page_refuses_bad_parameters_and_other_roles(report_people, client):
+    page = "/admin/analytics/demographicchoice/adverse-impact/"
+    csv = "/admin/analytics/demographicchoice/adverse-impact.csv"
+    for role in ("hr", "superuser"):
+        client.force_login(report_people[role])
+        assert client.get(page).status_code == 403
+        assert client.get(csv, {"category": "gender", "cycles": "last:1"}).status_code == 403
+    client.force_login(report_people["analyst"])
+    assert client.get(page).status_code == 200  # the form alone
+    refused = client.get(page, {"category": "gender", "cycles": "last:99"})
+    assert refused.status_code == 200 and b"errornote" in refused.content
+    assert b"Download CSV" not in refused.content
+    assert client.get(csv, {"category": "gender", "cycles": "999999"}).status_code == 400
+    assert client.get(csv, {"category": "shoe_size", "cycles": "last:1"}).status_code == 400
+    cycle = make_cycle()
+    women = make_members(6)
+    give(women, "gender", "=cmd|calc")  # not a slug in the admin; the CSV escapes it anyway
+    decide(cycle, women[:2], PromotionState.APPROVED)
+    answer = client.get(csv, {"category": "gender", "cycles": str(cycle.pk)})
+    text = answer.content.decode()
+    assert answer.status_code == 200 and text.startswith("\ufeffstage,group,selected")
+    assert "nomination,'=cmd|calc,2,6," in text
