@@ -148,3 +148,12 @@ def test_an_answer_no_longer_offered_stays_the_members_own(member, as_user, clie
     # Changed away from it, it cannot be chosen again.
     api.put(ME, {"gender": "woman"}, format="json")
     assert api.put(ME, {"gender": "man"}, format="json").json()["code"] == "unknown_choice"
+
+
+def test_hr_grants_people_analytics_in_the_admin(client, db):
+    analyst = factories.people_analyst()
+    client.force_login(factories.hr_user())
+    listing = client.get("/admin/auth/user/")
+    assert analyst.username in listing.content.decode()  # not a right beyond HR's
+    form = client.get(f"/admin/auth/user/{analyst.pk}/change/").content.decode()
+    assert ">People analytics</option>" in form
