@@ -164,5 +164,6 @@ screenshots: install-dev install-node  ## the member site's pages, the committee
 		tests/webhooks/test_admin_browser.py tests/audit/test_admin_browser.py \
 		tests/portal/test_pages_browser.py tests/promotions/test_committee_pages_browser.py \
 		tests/portal/test_data_rights_browser.py tests/promotions/test_blind_review_browser.py \
-		-k "every_member_page or refused_nomination_fits or finds_what_needs or compares_packet or calibration_page or keeps_its_secret or who_changed or usable_by_anyone or downloads_their_data or erases_a_leaver or reads_a_blind_case" \
+		tests/analytics/test_pages_browser.py \
+		-k "every_member_page or refused_nomination_fits or finds_what_needs or compares_packet or calibration_page or keeps_its_secret or who_changed or usable_by_anyone or downloads_their_data or erases_a_leaver or reads_a_blind_case or adverse_impact_page" \
 		-p no:cacheprovider -q
