@@ -8,6 +8,7 @@ Audit rows that held the person's names or address are rewritten (the value repl
 `ERASED`, a username by the pseudonym) through the audit chain's `record_erased`, which keeps
 the chain verifying: it holds the rows' content hashes."""
 
+import json
 import re
 from collections.abc import Callable
 
@@ -113,7 +114,11 @@ def _rewrite_config_changes(*, old_username: str, pseudonym: str) -> int:
     seat, a cycle they planned): the username becomes the pseudonym."""
     rows = (
         ConfigChange.objects.annotate(text=Cast("changes", TextField()))
-        .filter(Q(target__contains=old_username) | Q(text__contains=old_username))
+        .filter(
+            Q(target__contains=old_username)
+            | Q(text__contains=old_username)
+            | Q(text__contains=json.dumps(old_username)[1:-1])  # SQLite keeps non-ASCII escaped
+        )
         .order_by("id")
     )
     count = 0

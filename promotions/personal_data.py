@@ -7,7 +7,10 @@ the people involved see no committee work hold here as there). Erasure: decision
 case, its votes and its events are the organisation's record of them), and an open promotion of
 the member's own blocks it (`open_promotion`)."""
 
-from django.db.models import Q
+import json
+
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from core import personal_data
 from ladder.erasure import pseudonym_of, register_erasure_blocker, rewrite_audited
@@ -101,9 +104,13 @@ def erase_names_in_votes(member: Member) -> None:
     """A decision's event records the votes then on record with their reviewers' usernames: the
     person's becomes their pseudonym (the votes and their decisions stay)."""
     old, pseudonym = member.user.get_username(), pseudonym_of(member)
-    events = PromotionEvent.objects.filter(
-        Q(votes__contains=[{"reviewer": old}]) | Q(votes__contains=[{"cast_by": old}])
-    ).order_by("id")
+    # A text search first (JSON containment is PostgreSQL's only; SQLite keeps non-ASCII
+    # escaped), then each vote compared.
+    events = (
+        PromotionEvent.objects.annotate(text=Cast("votes", TextField()))
+        .filter(Q(text__contains=old) | Q(text__contains=json.dumps(old)[1:-1]))
+        .order_by("id")
+    )
     for event in events:
         votes = [
             {
@@ -113,7 +120,8 @@ def erase_names_in_votes(member: Member) -> None:
             }
             for vote in event.votes or []
         ]
-        rewrite_audited(event, trigger="promotion_event_append_only", votes=votes)
+        if votes != event.votes:
+            rewrite_audited(event, trigger="promotion_event_append_only", votes=votes)
 
 
 def _keeps(member: Member) -> None:
