@@ -183,6 +183,8 @@ def test_a_members_demographics_reach_nobody_else(world):
         for own in (member, member.user, promotion):
             if isinstance(own, model):
                 paths |= set(admin_paths(model_admin, own))
+        if model is type(promotion.cycle):  # the calibration board and statistics
+            paths.add(reverse("admin:promotions_cycle_calibration", args=[ids["cycles"]]))
         for role, user in staff.items():
             page = Client()
             page.force_login(user)
