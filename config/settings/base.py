@@ -339,6 +339,12 @@ SPECTACULAR_SETTINGS = {
             "description": "The audit chain's head (HR): publish it now and then, and any later "
             "change, deletion or reordering of an audit row before it shows (docs/audit.md).",
         },
+        {
+            "name": "analytics",
+            "description": "Self-reported demographics (each member's own) and the adverse-impact "
+            "report on promotion outcomes (People analytics only, suppressed aggregates; "
+            "docs/analytics.md).",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
