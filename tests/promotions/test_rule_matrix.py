@@ -269,6 +269,16 @@ def promotion_of(shared_states, state: str, role: str) -> Promotion:
     )
 
 
+def client_of(role: str, promotion: Promotion, cast) -> APIClient:
+    """A client signed in as `role` of `promotion` (its own candidate for "candidate")."""
+    client = APIClient()
+    if role != "anonymous":
+        user = promotion.candidate.user if role == "candidate" else cast[role]
+        user = get_user_model().objects.get(pk=user.pk)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+    return client
+
+
 VOTE_FOR_A_SEAT_STATES = ["nominated", "in_review", "approved"]
 
 
@@ -282,11 +292,7 @@ class TestFromEveryState:
     @pytest.mark.parametrize("role", ROLES)
     def test_transition_matrix(self, cast, shared_states, role, action, state):
         promotion = promotion_of(shared_states, state, role)
-        client = APIClient()
-        if role != "anonymous":
-            user = promotion.candidate.user if role == "candidate" else cast[role]
-            user = get_user_model().objects.get(pk=user.pk)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+        client = client_of(role, promotion, cast)
         url = f"/api/v1/promotions/{promotion.pk}/{'reviews' if action == 'review' else action}/"
         before = snapshot(promotion)
 
@@ -317,11 +323,7 @@ class TestFromEveryState:
             ends_on=timezone.localdate(),
         )
         promotion = promotion_of(shared_states, state, role)
-        client = APIClient()
-        if role != "anonymous":
-            user = promotion.candidate.user if role == "candidate" else cast[role]
-            user = get_user_model().objects.get(pk=user.pk)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {factories.token_for(user)}")
+        client = client_of(role, promotion, cast)
         before = snapshot(promotion)
 
         body = {**payload("review", promotion), "on_behalf_of": voter.username}
