@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from django.conf import settings
-from scipy.stats import fisher_exact
 
 from analytics.demographics import category_codes
 from analytics.errors import InvalidCycles, UnknownCategory
@@ -168,6 +167,10 @@ def fisher_p(selected: int, pool: int, other_selected: int, other_pool: int) -> 
     table = [[selected, pool - selected], [other_selected, other_pool - other_selected]]
     if pool == 0 or other_pool == 0:
         return 1.0
+    # Imported here: scipy takes half a second to import, and the admin imports this module in
+    # every process (each manage.py command, worker and web process), nearly all never asking.
+    from scipy.stats import fisher_exact
+
     return float(fisher_exact(table, alternative="two-sided").pvalue)
 
 
