@@ -478,6 +478,8 @@ class MemberAdmin(HRExportMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.user.is_superuser and not request.user.is_superuser:
             return False  # read-only: a superuser's records are for superusers
+        if obj is not None and obj.erased_at is not None:
+            return False  # read-only: an erased member's record is closed (already_erased)
         return super().has_change_permission(request, obj)
 
     @admin.display(description="change history (every route)")
@@ -593,6 +595,8 @@ class LadderUserAdmin(UserAdmin):
         return super().has_add_permission(request) and self._free_of_conflict(request)
 
     def has_change_permission(self, request, obj=None):
+        if obj is not None and Member.objects.filter(user=obj, erased_at__isnull=False).exists():
+            return False  # read-only: an erased member's account is closed (already_erased)
         return super().has_change_permission(request, obj) and self._free_of_conflict(request)
 
     def has_delete_permission(self, request, obj=None):

@@ -448,6 +448,7 @@ def _check_existing(*, actor, row: _Row, errors: list[LineError]) -> None:
     checks = [
         lambda: services.ensure_may_manage_user(actor, user),
         lambda: services.ensure_not_own_record(actor, member),
+        lambda: services.ensure_not_erased(member),
     ]
     if {"manager", "is_active"} & set(changes):
         checks.append(lambda: services.ensure_may_administer_accounts(actor))

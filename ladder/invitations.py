@@ -30,9 +30,13 @@ User = get_user_model()
 def ensure_may_invite(actor, user) -> None:
     """Whether `actor` may send `user` an invitation: raises the refusal (403, 409) if not."""
     _ensure_may_invite_anyone(actor)
-    member = Member.objects.filter(user=user).only("is_active").first()
+    member = Member.objects.filter(user=user).only("is_active", "erased_at").first()
     _ensure_invitable(
-        actor, user, outranks_hr=None, member_active=member is None or member.is_active
+        actor,
+        user,
+        outranks_hr=None,
+        member_active=member is None or member.is_active,
+        member_erased=member is not None and member.erased_at is not None,
     )
 
 
@@ -41,8 +45,11 @@ def _ensure_may_invite_anyone(actor) -> None:
     services.ensure_may_administer_accounts(actor)
 
 
-def _ensure_invitable(actor, user, *, outranks_hr: bool | None, member_active: bool) -> None:
-    """`outranks_hr`: roles.outranking_hr's answer when many are asked at once (None: ask)."""
+def _ensure_invitable(
+    actor, user, *, outranks_hr: bool | None, member_active: bool, member_erased: bool = False
+) -> None:
+    """`outranks_hr`: roles.outranking_hr's answer when many are asked at once (None: ask).
+    An erased member is never invited again (409 `already_erased`)."""
     if user.pk == actor.pk:
         raise NotAllowed(
             "You do not invite yourself: change your own password instead.",
@@ -53,6 +60,11 @@ def _ensure_invitable(actor, user, *, outranks_hr: bool | None, member_active: b
         raise NotAllowed(
             "A superuser is never invited: they sign in with the password they were given.",
             code=ErrorCode.SUPERUSER_PROTECTED,
+        )
+    if member_erased:
+        raise Conflict(
+            "This member's personal data is erased: they are not invited again.",
+            code=ErrorCode.ALREADY_ERASED,
         )
     if not (user.is_active and member_active):
         raise Conflict(
@@ -97,6 +109,11 @@ def invitations_send(*, actor, users, route: str | None = None) -> InvitationsSe
     inactive_members = set(
         Member.objects.filter(user_id__in=ids, is_active=False).values_list("user_id", flat=True)
     )
+    erased_members = set(
+        Member.objects.filter(user_id__in=ids, erased_at__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
     result = InvitationsSent()
     invitable = []
     for user in locked:
@@ -106,6 +123,7 @@ def invitations_send(*, actor, users, route: str | None = None) -> InvitationsSe
                 user,
                 outranks_hr=user.pk in outranking,
                 member_active=user.pk not in inactive_members,
+                member_erased=user.pk in erased_members,
             )
         except DomainError as exc:
             result.refused[user.get_username()] = exc.message

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.services import tokens_revoke_for
 from core import roles
-from core.errors import InvalidInput, NotAllowed
+from core.errors import Conflict, InvalidInput, NotAllowed
 from ladder.errors import ErrorCode
 from ladder.models import Level, LevelChange, LevelTransition, Member, MemberChange
 
@@ -41,6 +41,16 @@ def ensure_may_administer_accounts(actor) -> None:
     reason = roles.account_conflict(actor)
     if reason:
         raise NotAllowed(reason, code=ErrorCode.CONFLICT_OF_INTEREST)
+
+
+def ensure_not_erased(member: Member) -> None:
+    """An erased member's record is closed (docs/data-rights.md): no route changes it, invites
+    or renames them again. 409 `already_erased`."""
+    if member.erased_at is not None:
+        raise Conflict(
+            "This member's personal data is erased: their record is closed to changes.",
+            code=ErrorCode.ALREADY_ERASED,
+        )
 
 
 def ensure_not_own_record(actor, member: Member) -> None:
@@ -211,7 +221,8 @@ MEMBER_UPDATABLE = {"manager", "username", "email", "first_name", "last_name", "
 def member_update(*, actor, member: Member, changes: dict, route: str = "api") -> Member:
     """Change who manages a member, their contact details, or whether they are active.
     The level is not among them: it changes only through an approved promotion. Every change is
-    kept in the audit trail; deactivating someone revokes their API tokens."""
+    kept in the audit trail; deactivating someone revokes their API tokens. An erased member's
+    record is closed: 409 `already_erased`, whatever the route (API, admin, SCIM, import)."""
     ensure_can_manage_members(actor)
     ensure_not_own_record(actor, member)
     if {"is_active", "manager"} & set(changes):
@@ -235,6 +246,7 @@ def member_update(*, actor, member: Member, changes: dict, route: str = "api") -
         .get(pk=member.pk)
     )
     ensure_may_manage_user(actor, member.user)
+    ensure_not_erased(member)
     user = member.user
     before = {
         "manager": member.manager,

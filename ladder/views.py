@@ -129,7 +129,8 @@ class MemberViewSet(viewsets.GenericViewSet):
         be HR (403 `permission_denied`); 403 too for yourself (`own_record`), a superuser or an
         account only superusers manage (`superuser_protected`), and during a conflict of
         interest (`conflict_of_interest`); 409 `member_inactive` for an inactive member,
-        `no_email_address` for one without an address. Recorded in the audit trail."""
+        `no_email_address` for one without an address, `already_erased` for an erased member.
+        Recorded in the audit trail."""
         member = selectors.member_get_visible_to(user=request.user, member_id=pk)
         invitation = invitations.invitation_send(actor=request.user, user=member.user)
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
@@ -144,8 +145,9 @@ class MemberViewSet(viewsets.GenericViewSet):
         e.g. while your own promotion is open (`conflict_of_interest`). The level is not
         changed here but by an approved promotion (400 `level_read_only`); a reporting line may
         not loop (400 `manager_cycle`) nor end at an inactive manager (400 `manager_inactive`).
-        Deactivating a member ends their login and revokes their API tokens. Every change is
-        recorded in the audit trail."""
+        Deactivating a member ends their login and revokes their API tokens. An erased
+        member's record is closed: 409 `already_erased`. Every change is recorded in the audit
+        trail."""
         member = selectors.member_get_visible_to(user=request.user, member_id=pk)
         services.ensure_can_manage_members(request.user)
         serializer = MemberUpdateSerializer(data=request.data, partial=True)

@@ -102,6 +102,8 @@ def scim_user_replace(*, member: Member, data: UserInput) -> Member:
     member = Member.objects.select_related("user", "level", "manager").get(pk=member.pk)
     user = member.user
     _ladder_errors(lambda: services.ensure_may_manage_user(ACTOR, user))
+    # An erased member's record is closed (409), their identifiers included.
+    _ladder_errors(lambda: services.ensure_not_erased(member))
     if data.level is not None and data.level != member.level:
         raise errors.mutability("level changes only through an approved promotion.")
     if data.level_since is not None and data.level_since != member.level_since:

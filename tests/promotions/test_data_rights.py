@@ -330,3 +330,58 @@ def test_a_day_of_demo_activity_an_erasure_and_retention_leave_the_chain_verifyi
     assert retention.promotions_retention_run() >= 1
     assert Promotion.objects.get(pk=rejected.pk).justification == retention.REMOVED
     assert _audit_verify().startswith("OK")
+
+
+def test_an_erased_members_record_is_closed_on_every_route(client):
+    """Every route that changes a member or their account refuses an erased one (409
+    `already_erased`; the admin's forms are read-only: 403), and nothing about them changes."""
+    from ladder.imports import members_import
+    from tests.accounts.scim import CORE_USER, new_client
+
+    hr = factories.hr_user()
+    member, _ = factories.team()
+    deactivate(member)
+    erasure.member_erase(actor=hr, member=member)
+    pseudonym = f"erased-{member.pk}"
+    api = client_of(hr)
+    for body in ({"is_active": True}, {"first_name": "Back"}, {"email": "back@example.com"}):
+        response = api.patch(f"/api/v1/members/{member.pk}/", body, format="json")
+        assert response.status_code == 409 and response.json()["code"] == "already_erased"
+    response = api.post(f"/api/v1/members/{member.pk}/invite/")
+    assert response.status_code == 409 and response.json()["code"] == "already_erased"
+
+    client.force_login(hr)
+    change = f"/admin/ladder/member/{member.pk}/change/"
+    assert client.post(change, {"is_active": "on"}).status_code == 403
+    user_change = f"/admin/auth/user/{member.user_id}/change/"
+    assert client.post(user_change, {"username": "back", "is_active": "on"}).status_code == 403
+    password = f"/admin/auth/user/{member.user_id}/password/"
+    assert client.post(password, {"password1": "x", "password2": "x"}).status_code == 403
+    sent = client.post(
+        "/admin/ladder/member/",
+        {"action": "send_invitations", "_selected_action": [member.pk]},
+        follow=True,
+    )
+    assert b"they are not invited again" in sent.content
+
+    scim = new_client()
+    user = {"schemas": [CORE_USER], "userName": pseudonym, "active": True}
+    # Never provisioned over SCIM, the member is still listed there: the change is refused.
+    put = scim.put(f"/Users/{member.user_id}", {**user, "name": {"givenName": "Back"}})
+    assert put.status == 409, put.body
+    patched = scim.patch(f"/Users/{member.user_id}", {"op": "replace", "value": {"active": True}})
+    assert patched.status == 409, patched.body
+
+    header = "username,email,first_name,last_name,level,manager,level_since,is_active"
+    result = members_import(
+        actor=hr,
+        content=f"{header}\n{pseudonym},back@example.com,Back,,{member.level.code},,,true\n",
+    )
+    assert [(error.line, "erased" in error.message) for error in result.errors] == [(2, True)]
+
+    member = Member.objects.select_related("user").get(pk=member.pk)
+    assert not member.is_active and member.user.username == pseudonym
+    assert (member.user.first_name, member.user.email, member.user.is_active) == ("", "", False)
+    with pytest.raises(Exception) as refused:
+        member_update(actor=hr, member=member, changes={"last_name": "Back"}, route="import")
+    assert getattr(refused.value, "code", None) == "already_erased"
