@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -188,3 +189,19 @@ def notifications_empty_for(*, user) -> int:
         status=DeliveryStatus.FAILED, last_error="Not sent: the recipient's data was erased."
     )
     return rows.update(subject="", body="", html_body="")
+
+
+def notifications_text_replace(
+    *, promotion_id: int, notice: str, quoting: Iterable[str] = (), kinds: Iterable[str] = ()
+) -> int:
+    """For retention: every message about the promotion (`promotion_id`), and every message of
+    one of `kinds` quoting one of the texts `quoting` (a nomination request's messages, written
+    before the promotion existed), keeps its kind, time, recipient and link; its subject and
+    bodies read `notice`. Returns how many."""
+    about = Q(promotion_id=promotion_id)
+    for text in quoting:
+        if text:
+            about |= Q(kind__in=list(kinds), body__contains=text)
+    return Notification.objects.filter(about).update(
+        subject=notice[:200], body=notice, html_body=format_html("<p>{}</p>", notice)
+    )

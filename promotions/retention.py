@@ -20,16 +20,20 @@ from audit.services import config_change_record
 from core import roles
 from core.errors import Conflict, InvalidInput, NotAllowed
 from ladder.erasure import rewrite_audited
+from notifications.services import notifications_text_replace
 from promotions.appeals.models import Appeal
 from promotions.errors import ErrorCode
 from promotions.models import TEXT_LIMIT, Promotion, PromotionEvent, Review
 from promotions.requests.models import NominationRequest
+from promotions.requests.notify import ANSWERED, REMINDER, REQUESTED
 from promotions.workflow import PromotionState
 
 # What the text reads in its place, wherever it is shown (the API, the member site, the desk).
 REMOVED = "Removed under the retention policy."
 CLOSED_STATES = (PromotionState.REJECTED, PromotionState.WITHDRAWN, PromotionState.UPHELD)
 BATCH = 100
+# The messages of a nomination request (they quote its justification and decline reason).
+REQUEST_KINDS = (REQUESTED, ANSWERED, REMINDER)
 
 
 def _closed() -> Q:
@@ -61,6 +65,18 @@ def _remove_text(promotion: Promotion, *, now) -> None:
         )
     for event in promotion.events.exclude(note="").order_by("id"):
         rewrite_audited(event, trigger="promotion_event_append_only", note=REMOVED)
+    # The messages about it quote its text (a justification, a note, a request's reason): each
+    # reads the notice, the subject too (kind, time, recipient and link stay).
+    requests = NominationRequest.objects.filter(promotion=promotion)
+    quoted = [
+        text
+        for request in requests
+        for text in (request.justification, request.reason)
+        if text and text != REMOVED
+    ]
+    messages = notifications_text_replace(
+        promotion_id=promotion.pk, notice=REMOVED, quoting=quoted, kinds=REQUEST_KINDS
+    )
     Review.objects.filter(promotion=promotion).exclude(comment="").update(comment=REMOVED)
     Appeal.objects.filter(promotion=promotion).update(statement=REMOVED)
     NominationRequest.objects.filter(promotion=promotion).update(justification=REMOVED, evidence=[])
@@ -76,7 +92,10 @@ def _remove_text(promotion: Promotion, *, now) -> None:
         actor=None,
         action="retention_text_removed",
         target=promotion,
-        changes={"text_removed_at": {"from": None, "to": now.isoformat()}},
+        changes={
+            "text_removed_at": {"from": None, "to": now.isoformat()},
+            "notifications_text_removed": {"from": None, "to": messages},
+        },
     )
 
 

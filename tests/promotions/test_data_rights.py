@@ -21,18 +21,21 @@ from audit.models import ConfigChange
 from core import personal_data
 from ladder import erasure
 from ladder.models import LevelChange, Member, MemberChange
+from ladder.selectors import level_next_levels
 from ladder.services import member_update
 from notifications.models import Notification
 from promotions import retention, services, tasks
 from promotions.delegations import services as delegations
 from promotions.management.commands.demo import CYCLE_NAME
 from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
+from promotions.requests import services as nomination_requests
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 COMMITTEE_NOTE = "committee-note-4f1: the committee's private reasons"
 COMMENT = "review-comment-9b2: a reviewer's remark"
+REQUEST_TEXT = "request-justification-6e4: why I am ready"
 
 
 def client_of(user) -> APIClient:
@@ -209,6 +212,20 @@ def test_retention_removes_old_text_keeps_held_and_recent_and_is_audited():
         old, _, _ = rejected_with_committee_work()
         held, _, _ = rejected_with_committee_work()
         open_case = factories.promotion(state="in_review", justification="still-open-8d1")
+        # A case from a member's request, withdrawn: the request's message to the manager quoted
+        # its justification before the promotion existed.
+        asker, _ = factories.team()
+        asked = nomination_requests.nomination_request_create(
+            user=asker.user,
+            to_level=level_next_levels(level=asker.level)[0],
+            justification=REQUEST_TEXT,
+            evidence=factories.evidence_for(level_next_levels(level=asker.level)[0]),
+        )
+        asked = nomination_requests.nomination_request_accept(
+            request=asked, actor=asker.manager.user
+        )
+        services.promotion_withdraw(promotion=asked.promotion, actor=asker.manager.user, note="")
+    assert Notification.objects.filter(promotion=None, body__contains=REQUEST_TEXT).exists()
     recent, _, _ = rejected_with_committee_work()
     hr = factories.hr_user()
     response = client_of(hr).post(
@@ -222,7 +239,7 @@ def test_retention_removes_old_text_keeps_held_and_recent_and_is_audited():
     # The beat task does it, once: a second run finds nothing due.
     beat = settings.CELERY_BEAT_SCHEDULE["promotions-retention"]
     assert beat["task"] == "promotions.tasks.promotions_retention"
-    assert tasks.promotions_retention() == 1
+    assert tasks.promotions_retention() == 2
     assert retention.promotions_retention_run() == 0
 
     old = Promotion.objects.get(pk=old.pk)
@@ -236,6 +253,18 @@ def test_retention_removes_old_text_keeps_held_and_recent_and_is_audited():
     assert ConfigChange.objects.filter(
         action="retention_text_removed", target_id=str(old.pk)
     ).exists()
+    # The messages about it (the committee's copy quoted the justification, the candidate's the
+    # decision's note) read the notice; those of the held and the recent case keep their text.
+    messages = Notification.objects.filter(promotion=old)
+    assert messages.exists()
+    assert set(messages.values_list("subject", "body")) == {(retention.REMOVED, retention.REMOVED)}
+    assert not Notification.objects.filter(body__contains=REQUEST_TEXT).exists()
+    [audited] = ConfigChange.objects.filter(action="retention_text_removed", target_id=str(old.pk))
+    assert audited.changes["notifications_text_removed"]["to"] == messages.count()
+    for kept in (held, recent):
+        assert Notification.objects.filter(
+            promotion=kept, body__contains=factories.JUSTIFICATION
+        ).exists()
     assert Promotion.objects.get(pk=open_case.pk).justification == "still-open-8d1"
     for kept in (held, recent):
         assert Promotion.objects.get(pk=kept.pk).justification == factories.JUSTIFICATION
