@@ -174,9 +174,13 @@ def fisher_p(selected: int, pool: int, other_selected: int, other_pool: int) -> 
     return float(fisher_exact(table, alternative="two-sided").pvalue)
 
 
-def stage_groups(counts: dict[str, tuple[int, int]], *, min_group: int) -> list[dict]:
-    """One stage's groups from {choice code: (selected, pool)}, in code order."""
-    sizes: dict = {code: pool for code, (_, pool) in counts.items()}
+def stage_groups(
+    counts: dict[str, tuple[int, int]], *, min_group: int, people: dict[str, int] | None = None
+) -> list[dict]:
+    """One stage's groups from {choice code: (selected, pool)}, in code order. `people`: the
+    distinct members in each group's pool, what suppression counts (a member eligible in three
+    pooled cycles is three in the pool but one person); by default the pools (one cycle)."""
+    sizes: dict = dict(people) if people is not None else {c: p for c, (_, p) in counts.items()}
     sizes[TOTAL] = sum(sizes.values())
     # The total over the members who gave a value is taken as known: no suppressed group may
     # be recovered from it by subtraction.
@@ -187,7 +191,7 @@ def stage_groups(counts: dict[str, tuple[int, int]], *, min_group: int) -> list[
     published = [code for code in counts if code not in hidden]
     best = max((rates[code] for code in published if code in rates), default=None)
     all_selected = sum(s for s, _ in counts.values())
-    all_pool = sizes[TOTAL]
+    all_pool = sum(pool for _, pool in counts.values())
     groups = []
     for code in sorted(counts):
         selected, pool = counts[code]
@@ -222,45 +226,58 @@ def stage_groups(counts: dict[str, tuple[int, int]], *, min_group: int) -> list[
     return groups
 
 
-def group_counts(*, category: str, cycles: list[Cycle]) -> dict[str, dict[str, tuple[int, int]]]:
-    """{stage: {choice code: (selected, pool)}}, summed over the cycles: each member counted once
-    per cycle, in the group of their current value (none given: in no group)."""
+def group_counts(
+    *, category: str, cycles: list[Cycle]
+) -> tuple[dict[str, dict[str, tuple[int, int]]], dict[str, dict[str, int]]]:
+    """({stage: {choice code: (selected, pool)}}, {stage: {choice code: distinct members}}),
+    summed over the cycles: each member counted once per cycle in the pool, once in the distinct
+    members, in the group of their current value (none given: in no group)."""
     values = dict(
         DemographicValue.objects.filter(category=category).values_list("member_id", "choice__code")
     )
     tally: dict[str, dict[str, list[int]]] = {
         stage: defaultdict(lambda: [0, 0]) for stage in STAGES
     }
+    members: dict[str, dict[str, set[int]]] = {stage: defaultdict(set) for stage in STAGES}
     for cycle in cycles:
         for member, outcome in outcomes(cycle=cycle).items():
             code = values.get(member)
             if code is None:
                 continue
-            tally["nomination"][code][1] += 1
-            tally["nomination"][code][0] += outcome.nominated
-            tally["overall"][code][1] += 1
-            tally["overall"][code][0] += outcome.approved
-            if outcome.decided:
-                tally["approval"][code][1] += 1
-                tally["approval"][code][0] += outcome.approved
+            stages = [
+                ("nomination", outcome.nominated),
+                ("overall", outcome.approved),
+                *([("approval", outcome.approved)] if outcome.decided else []),
+            ]
+            for stage, selected in stages:
+                tally[stage][code][0] += selected
+                tally[stage][code][1] += 1
+                members[stage][code].add(member)
     # Every group that appears in some stage appears in each (a pool of 0 where none).
     codes = set().union(*(tally[stage].keys() for stage in STAGES))
-    return {
+    counts = {
         stage: {code: tuple(tally[stage].get(code, (0, 0))) for code in codes}  # type: ignore[misc]
         for stage in STAGES
     }
+    people = {
+        stage: {code: len(members[stage].get(code, ())) for code in codes} for stage in STAGES
+    }
+    return counts, people
 
 
 def adverse_impact(*, category: str, cycles: list[Cycle], min_group: int | None = None) -> dict:
     """The report: `{"category", "cycles", "min_group", "stages": [{"stage", "groups"}]}`."""
     min_group = settings.ANALYTICS_MIN_GROUP if min_group is None else min_group
-    counts = group_counts(category=category, cycles=cycles)
+    counts, people = group_counts(category=category, cycles=cycles)
     return {
         "category": category,
         "cycles": [cycle.pk for cycle in cycles],
         "min_group": min_group,
         "stages": [
-            {"stage": stage, "groups": stage_groups(counts[stage], min_group=min_group)}
+            {
+                "stage": stage,
+                "groups": stage_groups(counts[stage], min_group=min_group, people=people[stage]),
+            }
             for stage in STAGES
         ],
     }

@@ -147,6 +147,34 @@ def test_small_groups_are_suppressed_and_cannot_be_recovered_by_subtraction():
     assert not any(g["suppressed"] for g in stage_groups({"a": (1, 5), "b": (2, 5)}, min_group=5))
 
 
+@pytest.mark.django_db
+def test_suppression_counts_people_not_their_cycles():
+    """One member eligible in five pooled cycles is five in the pool but one person: never a
+    group published (the outside review's repro, a single non-binary member)."""
+    cycles = [make_cycle(name=f"{year} H1", open_on=date(year, 3, 1)) for year in range(2021, 2026)]
+    alone = make_members(1, since=date(2019, 1, 1))
+    give(alone, "gender", "non-binary")
+    large = {code: make_members(12, since=date(2019, 1, 1)) for code in ("man", "woman", "x")}
+    for code, members in large.items():
+        give(members, "gender", code)
+    for cycle in cycles:
+        decide(cycle, alone + large["man"][:3] + large["woman"][:2], PromotionState.APPROVED)
+    report = adverse_impact(category="gender", cycles=cycles, min_group=5)
+    for stage in ("nomination", "approval", "overall"):
+        groups = by_group(report, stage)
+        assert groups["non-binary"]["suppressed"] is True, (stage, groups["non-binary"])
+        assert groups["non-binary"]["pool"] is None
+    # Large groups are still shown (one more hidden against subtraction): pooled, a pool counts
+    # each member once per cycle.
+    shown = [g for g in by_group(report, "nomination").values() if not g["suppressed"]]
+    assert len(shown) == 2 and {g["pool"] for g in shown} == {60}
+    # A pooled group of 5 member-cycles and 1 person stays hidden even where the pools would pass.
+    groups = stage_groups(
+        {"a": (10, 40), "b": (5, 30), "c": (5, 5)}, min_group=5, people={"a": 8, "b": 6, "c": 1}
+    )
+    assert [g["group"] for g in groups if g["suppressed"]] == ["b", "c"]
+
+
 def test_the_impact_ratio_is_over_the_highest_published_rate():
     groups = {
         g["group"]: g
