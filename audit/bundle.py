@@ -13,9 +13,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from audit.content import canonical_json, content_digest, link_hash, row_content
+from audit.content import (
+    canonical_json,
+    content_digest,
+    erasable_digest,
+    erasable_values,
+    erased_problem,
+    link_hash,
+    row_content,
+)
 
-FORMAT = "pm-ladder-audit-bundle/1"
+FORMAT = "pm-ladder-audit-bundle/2"  # 2: erasable columns hashed apart (docs/audit.md)
 # What an empty AUDIT_SIGNING_KEY derives its key from, with SECRET_KEY.
 DERIVED_KEY_LABEL = b"pm-ladder audit bundle signing key"
 
@@ -30,7 +38,7 @@ def _signature(body: dict, key: bytes) -> str:
     return hmac.new(key, canonical_json(body), hashlib.sha256).hexdigest()
 
 
-def _link_of(link, content=None, erased=False) -> dict:
+def _link_of(link, row=None, erasures=()) -> dict:
     entry = {
         "seq": link.seq,
         "audited": link.audited,
@@ -39,14 +47,22 @@ def _link_of(link, content=None, erased=False) -> dict:
         "content_sha256": link.content_sha256,
         "hash": link.hash,
     }
-    if content is not None:
-        entry |= {"erased": erased, "content": content}
+    if row is not None:
+        model = type(row)
+        entry |= {
+            "erased": bool(erasures),
+            "content": row_content(model, row),
+            "erasable": erasable_values(model, row),
+            # Each rewrite of the row's erasable columns, an audit row with its own link.
+            "erasures": [_link_of(erasure_link, erasure) for erasure_link, erasure in erasures],
+        }
     return entry
 
 
 def bundle_build(*, subject: dict, rows: Iterable, key: bytes) -> dict:
     """The signed bundle of these audit rows (model instances of chained tables): each row's
-    content and link, in the chain's order, and the chain's head when exported."""
+    content, its erasable columns' values and its link, with the erasures of an erased row (each
+    with its own content and link), in the chain's order, and the chain's head when exported."""
     from audit.chain import chain_head
     from audit.models import Erasure, Link
 
@@ -58,11 +74,16 @@ def bundle_build(*, subject: dict, rows: Iterable, key: bytes) -> dict:
         for label, table in by_table.items()
         for link in Link.objects.filter(audited=label, row_id__in=list(table))
     ]
-    erased = set(
-        Erasure.objects.filter(link__in=[link.pk for link in links]).values_list(
-            "link_id", flat=True
+    erasures: dict[int, list] = {}
+    marks = list(Erasure.objects.filter(link__in=[link.pk for link in links]).order_by("id"))
+    own_links = {
+        link.row_id: link
+        for link in Link.objects.filter(
+            audited=Erasure._meta.label_lower, row_id__in=[mark.pk for mark in marks]
         )
-    )
+    }
+    for mark in marks:
+        erasures.setdefault(mark.link_id, []).append((own_links[mark.pk], mark))
     head = chain_head()
     body = {
         "format": FORMAT,
@@ -70,13 +91,8 @@ def bundle_build(*, subject: dict, rows: Iterable, key: bytes) -> dict:
         "subject": subject,
         "head": _link_of(head) if head is not None else None,
         "links": [
-            _link_of(
-                link,
-                row_content(type(row), row),
-                erased=link.pk in erased,
-            )
+            _link_of(link, by_table[link.audited][link.row_id], erasures.get(link.pk, ()))
             for link in sorted(links, key=lambda link: link.seq or 0)
-            for row in [by_table[link.audited][link.row_id]]
         ],
     }
     return {**body, "signature": _signature(body, key)}
@@ -98,19 +114,39 @@ def _link_problem(link: dict) -> str:
         return "hash is not sha256(prev_hash + content_sha256)"
     if "content" not in link:
         return ""
-    content = link["content"]
+    content, erasures = link["content"], link.get("erasures")
     if not isinstance(content, dict) or content.get("table") != link.get("audited"):
         return "the row is not of the table its link names"
     if not isinstance(content.get("row"), dict) or content["row"].get("id") != link.get("row_id"):
         return "the row is not the one its link names"
-    if not link.get("erased") and content_digest(content) != link.get("content_sha256"):
+    erasable = link.get("erasable")
+    if not isinstance(erasable, dict) or erasable_digest(erasable) != content.get(
+        "erasable_sha256"
+    ):
+        return "the row's erasable columns do not match their hash"
+    if not isinstance(erasures, list) or bool(erasures) != bool(link.get("erased")):
+        return "the row's erasures are not listed"
+    rewrites = []
+    for erasure in erasures:
+        problem = _link_problem(erasure) if isinstance(erasure, dict) else "not a link"
+        if problem:
+            return f"its erasure at seq {erasure.get('seq')}: {problem}"
+        marked = erasure["content"]
+        if marked.get("table") != "audit.erasure":
+            return "its erasure is not an erasure"
+        rewrites.append((marked["row"].get("before_sha256"), marked["row"].get("after_sha256")))
+    if rewrites:
+        return erased_problem(content, str(link.get("content_sha256")), rewrites)
+    if content_digest(content) != link.get("content_sha256"):
         return "the row's content does not match its content hash"
     return ""
 
 
 def bundle_verify(data: bytes, *, key: bytes) -> BundleChecked:
-    """Check a bundle with no database: each included row against its link's content hash (an
-    erased row keeps its stored hash), each link's hash, then the signature."""
+    """Check a bundle with no database: each included row against its link's content hash and
+    its erasable columns against their hash (an erased row: its other columns against its link,
+    its erasable columns against what its last erasure wrote, each erasure checked as a row),
+    each link's hash, then the signature."""
     try:
         bundle = json.loads(data)
     except ValueError:

@@ -9,11 +9,24 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection, transaction
 
-from audit.content import GENESIS, content_digest, link_hash, row_content
+from audit.content import (
+    GENESIS,
+    content_digest,
+    erasable_digest,
+    erasable_fields,
+    erasable_values,
+    erased_problem,
+    link_hash,
+    row_content,
+)
 from audit.models import CHAIN_LOCK, ChainedRecord, Erasure, Link
 from audit.routes import current_route
 
 BATCH = 2000  # links read at a time by the check: memory stays bounded whatever the chain's length
+
+
+class ChainBroken(Exception):
+    """The first thing wrong with the chain, naming the link (seq) and the row."""
 
 
 def chained_models() -> dict[str, type[ChainedRecord]]:
@@ -37,20 +50,36 @@ def head_of_chain() -> dict:
     return {"seq": head.seq, "hash": head.hash, "at": head.at}
 
 
-def record_erased(instance: ChainedRecord) -> Erasure:
-    """Mark an audited row as rewritten on purpose (a member's erasure, retention): call it inside
-    the transaction that rewrites the row. `audit_verify` then keeps the content hash its link
-    stored instead of recomputing it from the row, and counts the erased rows. The marking is
-    itself an audit row, in the chain; marking a row twice returns the first marking."""
+def record_erased(instance: ChainedRecord, values: dict) -> Erasure:
+    """Mark an audited row as about to be rewritten on purpose (a member's erasure, retention):
+    call it inside the transaction that rewrites the row, BEFORE the rewrite, with the new
+    `values` of its erasable columns (audit.content.ERASABLE; any other column: ValueError).
+    Appends an `Erasure` (itself an audit row, in the chain) holding the sha256 of the erasable
+    columns before and after: `audit_verify` then checks the row's other columns against its
+    link and its erasable columns against the hash after. A row may be erased more than once
+    (one Erasure each, the next starting where the last ended)."""
     if isinstance(instance, Erasure) or not isinstance(instance, ChainedRecord):
         raise TypeError(f"{type(instance).__name__} rows are not audit rows that may be erased.")
+    model, label = type(instance), instance._meta.label_lower
+    refused = sorted(set(values) - set(erasable_fields(label)))
+    if refused or not values:
+        allowed = ", ".join(erasable_fields(label)) or "nothing"
+        raise ValueError(
+            f"An erasure of a {label} row rewrites only {allowed}; "
+            f"not {', '.join(refused) or 'nothing'}."
+        )
     if not connection.in_atomic_block:
         raise transaction.TransactionManagementError(
             "record_erased belongs in the transaction that rewrites the row."
         )
-    link = Link.objects.get(audited=instance._meta.label_lower, row_id=instance.pk)
-    return Erasure.objects.filter(link=link).first() or Erasure.objects.create(
-        link=link, route=current_route()
+    link = Link.objects.get(audited=label, row_id=instance.pk)
+    # No check of the row against its link here: a row changed around the chain before its
+    # erasure still fails audit_verify (the hash before is the row's, not its link's).
+    return Erasure.objects.create(
+        link=link,
+        route=current_route(),
+        before_sha256=erasable_digest(erasable_values(model, instance)),
+        after_sha256=erasable_digest(erasable_values(model, instance, values)),
     )
 
 
@@ -95,10 +124,6 @@ class Checked:
     head: str
 
 
-class ChainBroken(Exception):
-    """The first thing wrong with the chain, naming the link (seq) and the row."""
-
-
 def _links() -> Iterator[list[Link]]:
     last = 0
     while True:
@@ -121,7 +146,7 @@ def _rows_of(batch: list[Link], models: dict) -> dict[tuple[str, int], object]:
     }
 
 
-def _problem(link: Link, prev: str, row, erased: bool, models: dict) -> str:
+def _problem(link: Link, prev: str, row, rewrites: list, models: dict) -> str:
     if link.prev_hash != prev:
         return "prev_hash is not the previous link's hash (links removed, added or reordered)"
     if link.hash != link_hash(link.prev_hash or "", link.content_sha256):
@@ -130,7 +155,10 @@ def _problem(link: Link, prev: str, row, erased: bool, models: dict) -> str:
         return "names no audited table"
     if row is None:
         return "the audited row is missing (deleted)"
-    if not erased and link.content_sha256 != content_digest(row_content(models[link.audited], row)):
+    content = row_content(models[link.audited], row)
+    if rewrites:
+        return erased_problem(content, link.content_sha256 or "", rewrites)
+    if link.content_sha256 != content_digest(content):
         return "the row's content does not match its content hash (changed)"
     return ""
 
@@ -143,20 +171,22 @@ def chain_check(*, published: tuple[int, str] | None = None) -> Checked:
     expected, prev, erased = 1, GENESIS, 0
     for batch in _links():
         rows = _rows_of(batch, models)
-        marked = set(
-            Erasure.objects.filter(link__in=[link.pk for link in batch]).values_list(
-                "link_id", flat=True
-            )
-        )
+        rewrites: dict[int, list[tuple[str, str]]] = {}
+        for link_id, before, after in (
+            Erasure.objects.filter(link__in=[link.pk for link in batch])
+            .order_by("id")
+            .values_list("link_id", "before_sha256", "after_sha256")
+        ):
+            rewrites.setdefault(link_id, []).append((before, after))
         for link in batch:
             if link.seq != expected:
                 raise ChainBroken(
                     f"seq {expected}: missing (the chain goes on at seq {link.seq}, "
                     f"{link.audited} row {link.row_id})"
                 )
-            is_erased = link.pk in marked
+            is_erased = link.pk in rewrites
             row = rows.get((link.audited, link.row_id))
-            problem = _problem(link, prev, row, is_erased, models)
+            problem = _problem(link, prev, row, rewrites.get(link.pk, []), models)
             if problem:
                 raise ChainBroken(f"seq {link.seq}, {link.audited} row {link.row_id}: {problem}")
             if published and link.seq == published[0] and link.hash != published[1]:

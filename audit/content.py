@@ -1,7 +1,12 @@
-"""What the audit chain hashes: an audited row as canonical JSON (its table and every concrete
-field, keys sorted, no spaces, ASCII only), and a link's hash. One definition, used when a link is
-appended, by the backfilling migration, by `audit_verify` and by the offline check of a bundle
-(which needs no database: `link_hash` and `content_digest` work on plain JSON)."""
+"""What the audit chain hashes: an audited row as canonical JSON (its table, every concrete column
+but the erasable ones, and the sha256 of the erasable ones apart; keys sorted, no spaces, ASCII
+only), and a link's hash. One definition, used when a link is appended, by the backfilling
+migration, by `audit_verify` and by the offline check of a bundle (which needs no database:
+`link_hash`, `content_digest` and `erasable_digest` work on plain JSON).
+
+The erasable columns of a table (`ERASABLE`) are the only ones a member's erasure or retention
+may rewrite (free text and names): their hash is committed to separately, so an erased row's
+every other column is still checked against its link (docs/audit.md, "Erasure")."""
 
 import datetime
 import decimal
@@ -13,6 +18,19 @@ from django.db import models
 from django.utils import timezone
 
 GENESIS = "0" * 64  # the previous hash of the first link
+
+# Per audited table (its label, so migrations' historical models and the offline check of a
+# bundle use it too: the audit app imports no domain app), the columns an erasure may rewrite,
+# exactly those that ladder/erasure.py, promotions/personal_data.py and promotions/retention.py
+# rewrite: an event's note (retention) and the votes on record (reviewers' usernames); a change
+# to a person's record (their names, address, username, their manager's username); a change to
+# the configuration's target and values (a delegation names its people by username, a promotion
+# its candidate). A table not listed has none (level changes, erasures).
+ERASABLE: dict[str, tuple[str, ...]] = {
+    "promotions.promotionevent": ("note", "votes"),
+    "ladder.memberchange": ("changes",),
+    "audit.configchange": ("target", "changes"),
+}
 
 
 def canonical_json(value) -> bytes:
@@ -43,14 +61,43 @@ def _plain(field: models.Field, value):
     return value
 
 
-def row_content(model: type[models.Model], obj) -> dict:
-    """The row as the chain hashes it: `{"table": <app.model>, "row": {<column>: value}}`."""
+def erasable_fields(label: str) -> tuple[str, ...]:
+    return ERASABLE.get(label, ())
+
+
+def erasable_values(model: type[models.Model], obj, values: dict | None = None) -> dict:
+    """`{<erasable column>: value}` of the row, as the database gives them back; `values`, when
+    given, are new values of some of them (what an erasure writes)."""
+    values = values or {}
+    return {
+        field.attname: _plain(
+            field,
+            values[field.attname] if field.attname in values else field.value_from_object(obj),
+        )
+        for field in model._meta.concrete_fields
+        if field.attname in erasable_fields(model._meta.label_lower)
+    }
+
+
+def erasable_digest(values: dict) -> str:
+    """sha256 of the erasable columns' canonical JSON (`{}` for a table without any)."""
+    return hashlib.sha256(canonical_json(values)).hexdigest()
+
+
+def row_content(model: type[models.Model], obj, *, erasable_sha256: str | None = None) -> dict:
+    """The row as the chain hashes it: `{"table": <app.model>, "row": {<column>: value},
+    "erasable_sha256": <sha256 of {<erasable column>: value}>}`, the erasable columns out of
+    `row`. `erasable_sha256` given: that hash instead of the row's own (an erased row, checked
+    against the hash of its values before the erasure)."""
+    erasable = erasable_fields(model._meta.label_lower)
     return {
         "table": model._meta.label_lower,
         "row": {
             field.attname: _plain(field, field.value_from_object(obj))
             for field in model._meta.concrete_fields
+            if field.attname not in erasable
         },
+        "erasable_sha256": erasable_sha256 or erasable_digest(erasable_values(model, obj)),
     }
 
 
@@ -61,3 +108,22 @@ def content_digest(content: dict) -> str:
 def link_hash(prev_hash: str, content_sha256: str) -> str:
     """sha256 of the previous link's hash followed by this row's content hash (hex strings)."""
     return hashlib.sha256((prev_hash + content_sha256).encode()).hexdigest()
+
+
+def erased_problem(content: dict, content_sha256: str, rewrites: list[tuple[str, str]]) -> str:
+    """What is wrong with an erased row ("" when nothing): `content` is its content as it is now
+    (row_content), `content_sha256` its link's, `rewrites` the (before, after) erasable hashes of
+    its erasures in order. Its other columns must be those its link hashed (with the erasable
+    hash before the first rewrite), each rewrite must start where the one before ended, and its
+    erasable columns must be what the last rewrite wrote."""
+    if content_digest({**content, "erasable_sha256": rewrites[0][0]}) != content_sha256:
+        return (
+            "the row's content does not match its content hash (changed: an erasure may rewrite "
+            "only its erasable columns)"
+        )
+    for (_, after), (before, _) in zip(rewrites, rewrites[1:], strict=False):
+        if before != after:
+            return "its erasures do not follow one another (one is missing or forged)"
+    if content.get("erasable_sha256") != rewrites[-1][1]:
+        return "the row's erasable columns are not what its last erasure wrote (changed since)"
+    return ""

@@ -162,13 +162,18 @@ class ConfigChange(ChainedRecord):
 
 
 class Erasure(ChainedRecord):
-    """An audited row rewritten on purpose (a member's erasure, the retention of free text): its
-    link keeps the content hash stored when it was appended, and `audit_verify` trusts that hash
-    instead of the row (and counts these). Itself an audit row, in the chain."""
+    """An audited row's erasable columns (audit.content.ERASABLE: free text and names) rewritten
+    on purpose (a member's erasure, the retention of free text), one row per rewrite: the sha256
+    of those columns before and after it. `audit_verify` checks the row's other columns against
+    its link with the hash before the first rewrite, and its erasable columns against the hash
+    after the last (and counts these rows). Itself an audit row, in the chain."""
 
-    link = models.OneToOneField(Link, on_delete=models.PROTECT, related_name="erasure")
+    link = models.ForeignKey(Link, on_delete=models.PROTECT, related_name="erasures")
     at = models.DateTimeField(default=timezone.now)
     route = models.CharField(max_length=20)
+    # audit.content.erasable_digest of the erasable columns before and after this rewrite.
+    before_sha256 = models.CharField(max_length=64)
+    after_sha256 = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["at", "id"]

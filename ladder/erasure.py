@@ -8,13 +8,11 @@ Audit rows that held the person's names or address are rewritten (the value repl
 `ERASED`, a username by the pseudonym) through the audit chain's `record_erased`, which keeps
 the chain verifying: it holds the rows' content hashes."""
 
-import json
 import re
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.services import account_identifiers_erase
@@ -55,16 +53,17 @@ def pseudonym_of(member: Member) -> str:
 
 def rewrite_audited(instance, *, trigger: str, **values) -> None:
     """Rewrite fields of an append-only row: past its append-only trigger (`trigger`, its name;
-    core.records.append_only_lifted, as pgtrigger.ignore fails under server-side binding); a row
-    of the audit chain is then recorded as erased there, which keeps the content hash it was
-    chained with (a packet version is append-only, not chained)."""
+    core.records.append_only_lifted, as pgtrigger.ignore fails under server-side binding). A row
+    of the audit chain is first recorded as erased there (`record_erased`: only its erasable
+    columns, audit.content.ERASABLE, may be rewritten, and the hashes of their values before and
+    after are chained); a packet version is append-only, not chained."""
     model = type(instance)
+    if isinstance(instance, ChainedRecord):
+        record_erased(instance, values)
     with append_only_lifted(model, trigger):
         model._base_manager.filter(pk=instance.pk).update(**values)
     for field, value in values.items():
         setattr(instance, field, value)
-    if isinstance(instance, ChainedRecord):
-        record_erased(instance)
 
 
 def _erased_changes(changes: dict, *, old_username: str, pseudonym: str) -> dict:
@@ -98,33 +97,45 @@ def _rewrite_member_changes(member: Member, *, old_username: str, pseudonym: str
     return count
 
 
-def _renamed(value, *, old: str, pseudonym: str):
-    """`value` (JSON) with the old username replaced by the pseudonym, as a whole word."""
-    if isinstance(value, str):
-        return re.sub(rf"(?<![\w.@+-]){re.escape(old)}(?![\w.@+-])", pseudonym, value)
-    if isinstance(value, list):
-        return [_renamed(item, old=old, pseudonym=pseudonym) for item in value]
-    if isinstance(value, dict):
-        return {key: _renamed(item, old=old, pseudonym=pseudonym) for key, item in value.items()}
-    return value
+# Where the configuration's trail names people by username (every config_change_record that
+# puts one in `target` or `changes`): a delegation's row names its delegator and delegate, in
+# `changes` under these keys and in `target` as "<delegator> → <delegate> (<dates>)" (its
+# __str__). Nothing else there is a username (a cycle's tracks, a level's code, a webhook's
+# description are words that may happen to equal one), so nothing else is rewritten.
+USERNAMES_IN_CONFIG = {"promotions.delegation": ("delegator", "delegate")}
+_DELEGATION_TARGET = re.compile(r"(?P<delegator>\S+) → (?P<delegate>\S+)(?P<rest> \(.*)?", re.S)
+
+
+def _renamed(row: ConfigChange, *, old: str, pseudonym: str) -> tuple[str, dict]:
+    """The row's target and changes with the person's username, where it names them (the keys of
+    USERNAMES_IN_CONFIG), replaced by the pseudonym; every other value as it was."""
+    keys = USERNAMES_IN_CONFIG.get(row.target_type, ())
+    changes = dict(row.changes)
+    for key in keys:
+        change = changes.get(key)
+        if isinstance(change, dict):
+            changes[key] = {side: pseudonym if v == old else v for side, v in change.items()}
+    target = row.target
+    match = _DELEGATION_TARGET.fullmatch(target) if keys else None
+    if match:
+        names = [pseudonym if match[key] == old else match[key] for key in keys]
+        target = " → ".join(names) + (match["rest"] or "")
+    return target, changes
 
 
 def _rewrite_config_changes(*, old_username: str, pseudonym: str) -> int:
     """The configuration's audit rows that name the person by username (a delegation of their
-    seat, a cycle they planned): the username becomes the pseudonym."""
-    rows = (
-        ConfigChange.objects.annotate(text=Cast("changes", TextField()))
-        .filter(
-            Q(target__contains=old_username)
-            | Q(text__contains=old_username)
-            | Q(text__contains=json.dumps(old_username)[1:-1])  # SQLite keeps non-ASCII escaped
-        )
-        .order_by("id")
-    )
+    seat, given or held): the username becomes the pseudonym there, nowhere else."""
+    names_them = Q()
+    for key in USERNAMES_IN_CONFIG["promotions.delegation"]:
+        names_them |= Q(**{f"changes__{key}__from": old_username})
+        names_them |= Q(**{f"changes__{key}__to": old_username})
+    rows = ConfigChange.objects.filter(
+        names_them, target_type__in=list(USERNAMES_IN_CONFIG)
+    ).order_by("id")
     count = 0
     for row in rows:
-        target = _renamed(row.target, old=old_username, pseudonym=pseudonym)
-        changes = _renamed(row.changes, old=old_username, pseudonym=pseudonym)
+        target, changes = _renamed(row, old=old_username, pseudonym=pseudonym)
         if (target, changes) != (row.target, row.changes):
             rewrite_audited(
                 row, trigger="config_change_append_only", target=target, changes=changes

@@ -11,14 +11,25 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from audit.chain import chained_models, links_append_missing, record_erased
-from audit.content import GENESIS, content_digest, link_hash, row_content
+from audit.content import (
+    GENESIS,
+    content_digest,
+    erasable_digest,
+    erasable_values,
+    link_hash,
+    row_content,
+)
 from audit.models import ChainedRecord, ConfigChange, Erasure, Link
 from audit.services import config_change_record
 from core.records import AppendOnlyModel, append_only_lifted
+from ladder import erasure
+from ladder.erasure import rewrite_audited
 from ladder.models import Level, MemberChange
-from ladder.services import member_change_record, member_changes_record
+from ladder.services import member_change_record, member_changes_record, member_update
+from promotions.delegations import services as delegations
 from promotions.models import PacketVersion, PromotionEvent
 from tests import factories
 from tests.concurrency import at_once
@@ -73,7 +84,7 @@ def test_every_kind_of_audit_row_gets_its_link_and_a_rollback_leaves_none():
         actor=hr, changes={hr.pk: {"email": {"from": "", "to": "a@b.c"}}}, route="api"
     )
     config_change_record(actor=hr, action="changed", target=Level.objects.first(), changes={})
-    record_erased(ConfigChange.objects.first())
+    record_erased(ConfigChange.objects.first(), {"changes": {}})  # rewritten to what it was
     with pytest.raises(RuntimeError), transaction.atomic():
         config_change_record(actor=hr, action="changed", target=Level.objects.first())
         raise RuntimeError("rolled back")
@@ -101,15 +112,22 @@ def test_an_erased_row_keeps_its_stored_hash_and_an_unmarked_rewrite_breaks_the_
     assert code == 1
     assert f"seq {link.seq}, ladder.memberchange row {change.pk}: the row's content" in said
 
-    record_erased(change)
-    assert record_erased(change) == Erasure.objects.get(link=link)  # once, however often asked
+    record_erased(change, {"changes": {"first_name": "ERASED"}})  # `change` as it was
+    change.changes = {"first_name": "ERASED"}
     seal()
     code, said = verify()
     assert code == 0
     assert said.startswith(f"OK {Link.objects.count()} rows, head ")
     assert "(1 erased)" in said
+    # Erased again (another member's erasure): the second rewrite starts where the first ended.
+    rewrite_audited(change, trigger="member_change_append_only", changes={"first_name": "X"})
+    seal()
+    assert Erasure.objects.filter(link=link).count() == 2
+    assert "(1 erased)" in verify()[1]
     with pytest.raises(TypeError):
-        record_erased(Erasure.objects.get())
+        record_erased(Erasure.objects.first(), {})
+    with pytest.raises(ValueError, match="rewrites only changes; not user_id"):
+        record_erased(change, {"user_id": hr.pk, "changes": {}})
 
 
 # --- An attacker with the database, triggers disabled -------------------------------------------
@@ -244,6 +262,64 @@ def test_hr_reads_the_head_and_nobody_else_does(client):
     assert client.get("/api/v1/audit/head/").json()["code"] == "hr_only"
 
 
+# --- Erasure: only the erasable columns, checked still -----------------------------------------
+
+
+def _decision():
+    """A rejection (with the decider's note), sealed, and its link."""
+    promotion = factories.promotion(state="rejected", note="Not yet.")
+    event = PromotionEvent.objects.get(promotion=promotion, to_state="rejected")
+    seal()
+    return event, Link.objects.get(audited="promotions.promotionevent", row_id=event.pk)
+
+
+def _forge_approval(event) -> None:
+    """The reviewer's attack: the rejection's row turned into an approval through SQL, and an
+    erasure marking forged for it (hashes computed as anyone can: no key)."""
+    before = erasable_digest(erasable_values(PromotionEvent, event))
+    after = erasable_digest(erasable_values(PromotionEvent, event, {"note": "Forged"}))
+    _sql("ALTER TABLE promotions_promotionevent DISABLE TRIGGER ALL")
+    _sql(
+        "UPDATE promotions_promotionevent SET to_state = 'approved', note = 'Forged' WHERE id = %s",
+        event.pk,
+    )
+    link = Link.objects.get(audited="promotions.promotionevent", row_id=event.pk)
+    Erasure.objects.create(link=link, route="system", before_sha256=before, after_sha256=after)
+    seal()
+
+
+def _erase_then(statement: str):
+    def tamper(event) -> None:
+        rewrite_audited(event, trigger="promotion_event_append_only", note="Removed.")
+        seal()
+        assert "(1 erased)" in verify()[1]  # a legitimate erasure verifies
+        _sql("ALTER TABLE promotions_promotionevent DISABLE TRIGGER ALL")
+        _sql(f"UPDATE promotions_promotionevent SET {statement} WHERE id = %s", event.pk)
+
+    return tamper
+
+
+ERASED_ROW_TAMPERING = {
+    "forged erasure, rejection made an approval": (_forge_approval, "does not match its content"),
+    "erased row's note edited": (_erase_then("note = 'Edited'"), "not what its last erasure"),
+    "erased row's actor changed": (_erase_then("actor_id = NULL"), "does not match its content"),
+}
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("tampering", ERASED_ROW_TAMPERING)
+def test_an_erasure_covers_only_the_erasable_columns_and_only_what_it_wrote(tampering):
+    event, link = _decision()
+    with pytest.raises(ValueError, match="rewrites only note, votes; not to_state"):
+        record_erased(event, {"to_state": "approved"})
+    tamper, problem = ERASED_ROW_TAMPERING[tampering]
+    tamper(event)
+    code, said = verify()
+    assert code == 1
+    assert said.startswith(f"BROKEN seq {link.seq}, promotions.promotionevent row {event.pk}: ")
+    assert problem in said, said
+
+
 # --- Writers at once --------------------------------------------------------------------------
 
 
@@ -312,3 +388,54 @@ def test_an_export_verifies_offline_and_refuses_a_changed_byte_or_another_key(bu
 
 def _no_database(execute, sql, params, many, context):
     raise AssertionError(f"the offline check queried the database: {sql}")
+
+
+@pytest.mark.services
+def test_an_export_checks_an_erased_row_as_the_database_check_does(tmp_path):
+    decided = factories.held_decision(note="Decided.")
+    event = PromotionEvent.objects.get(promotion=decided, to_state="approved")
+    rewrite_audited(event, trigger="promotion_event_append_only", note="Removed.")
+    seal()
+    path = tmp_path / "bundle.json"
+
+    def exported() -> tuple[int, str]:
+        call_command("audit_export", "--cycle", str(decided.cycle_id), str(path), stdout=StringIO())
+        return verify("--bundle", str(path))
+
+    code, said = exported()
+    assert (code, said.endswith(" (1 erased)\n")) == (0, True), said
+    seq = Link.objects.get(audited="promotions.promotionevent", row_id=event.pk).seq
+    _sql("ALTER TABLE promotions_promotionevent DISABLE TRIGGER ALL")
+    _sql("UPDATE promotions_promotionevent SET to_state = 'rejected' WHERE id = %s", event.pk)
+    code, said = exported()
+    assert code == 1
+    assert said.startswith(f"BROKEN seq {seq}, promotions.promotionevent row {event.pk}: "), said
+    assert "does not match its content hash" in said
+
+
+# --- Erasure renames a person only where the configuration names them -----------------------
+
+
+def test_erasing_a_member_named_like_a_track_leaves_the_cycles_audit_rows_alone():
+    hr = factories.hr_user()
+    seat = factories.committee_member(username="ic", level="pm")
+    other = factories.committee_member(username="delegate-2c9")
+    cycle = factories.draft_cycle(hr, name="Plan", tracks=["ic"])
+    today = timezone.localdate()
+    delegations.delegation_create(
+        actor=seat, delegator=seat, delegate=other, starts_on=today, ends_on=today
+    )
+    member = member_update(actor=hr, member=seat.member, changes={"is_active": False}, route="api")
+    erasure.member_erase(actor=hr, member=member)
+    pseudonym = f"erased-{member.pk}"
+    planned = ConfigChange.objects.get(target_type="promotions.cycle", target_id=str(cycle.pk))
+    assert planned.changes["tracks"] == {"from": None, "to": ["ic"]}
+    delegated = ConfigChange.objects.get(target_type="promotions.delegation")
+    assert delegated.target.startswith(f"{pseudonym} → delegate-2c9 (")
+    assert delegated.changes["delegator"]["to"] == pseudonym
+    assert delegated.changes["delegate"]["to"] == "delegate-2c9"
+    erased = set(Erasure.objects.values_list("link__audited", "link__row_id"))
+    assert ("audit.configchange", delegated.pk) in erased
+    assert ("audit.configchange", planned.pk) not in erased
+    seal()
+    assert verify()[0] == 0
