@@ -13,6 +13,8 @@ chained; every other column stays checked."""
 import re
 from collections.abc import Callable
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +34,11 @@ from ladder.services import (
     ensure_not_own_record,
     member_change_record,
 )
-from notifications.services import notifications_empty_for
+from notifications.services import (
+    names_pattern,
+    notifications_empty_for,
+    notifications_names_replace,
+)
 
 # What an audit row shows in place of an erased value.
 ERASED = "(erased)"
@@ -146,6 +152,45 @@ def _rewrite_config_changes(*, old_username: str, pseudonym: str) -> int:
     return count
 
 
+def _names_elsewhere_erase(member: Member, *, pseudonym: str) -> None:
+    """Where else the person's name, address or username was written as text: the admin's log of
+    changes ("Recent actions", a record's history: the object's name as it was then), other
+    people's messages that name them, and the invitations recorded in the trail of their record
+    ("sent to <address>"). Each becomes the pseudonym (the address: ERASED)."""
+    user = member.user
+    names = [user.email, member.name, user.get_username()]
+    pattern = names_pattern(names)
+    assert pattern is not None  # a username is never empty
+    types = ContentType.objects.get_for_models(Member, type(user))
+    own = Q(content_type=types[Member], object_id=str(member.pk)) | Q(
+        content_type=types[type(user)], object_id=str(user.pk)
+    )
+    mentions = Q()
+    for name in names:
+        if name:
+            mentions |= Q(object_repr__icontains=name)
+    for entry in LogEntry.objects.filter(own | mentions).order_by("id"):
+        is_own = (entry.content_type_id, entry.object_id) in {
+            (types[Member].pk, str(member.pk)),
+            (types[type(user)].pk, str(user.pk)),
+        }
+        shown = pseudonym if is_own else pattern.sub(pseudonym, entry.object_repr)
+        if shown != entry.object_repr:
+            LogEntry.objects.filter(pk=entry.pk).update(object_repr=shown[:200])
+    notifications_names_replace(names=names, pseudonym=pseudonym)
+    for row in MemberChange.objects.filter(user=user, changes__has_key="invitation").order_by("id"):
+        changes = {
+            field: (
+                {side: pattern.sub(ERASED, v) if isinstance(v, str) else v for side, v in c.items()}
+                if field == "invitation" and isinstance(c, dict)
+                else c
+            )
+            for field, c in row.changes.items()
+        }
+        if changes != row.changes:
+            rewrite_audited(row, trigger="member_change_append_only", changes=changes)
+
+
 @transaction.atomic
 def member_erase(*, actor, member: Member, route: str = "api") -> Member:
     """Erase the personal data of an inactive member without open promotions (HR). 409
@@ -181,6 +226,7 @@ def member_erase(*, actor, member: Member, route: str = "api") -> Member:
         section.erase(member)
     _rewrite_member_changes(member, old_username=old_username, pseudonym=pseudonym)
     _rewrite_config_changes(old_username=old_username, pseudonym=pseudonym)
+    _names_elsewhere_erase(member, pseudonym=pseudonym)
     user.username = pseudonym
     user.first_name = user.last_name = user.email = ""
     user.is_active = False

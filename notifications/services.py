@@ -4,13 +4,14 @@ recipient's channels (e-mail, and Slack where it is set up) by its deliveries af
 This app knows nothing of promotions or the ladder: callers choose the recipients and compose the
 subject and bodies."""
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from notifications import messages
 from notifications.channels import TRANSPORTS
@@ -205,3 +206,36 @@ def notifications_text_replace(
     return Notification.objects.filter(about).update(
         subject=notice[:200], body=notice, html_body=format_html("<p>{}</p>", notice)
     )
+
+
+def names_pattern(names: Iterable[str]) -> re.Pattern | None:
+    """A pattern of `names` (a person's e-mail address, full name, username), each a whole word
+    whatever its case, the longest first; None without any."""
+    words = sorted({name for name in names if name}, key=len, reverse=True)
+    if not words:
+        return None
+    either = "|".join(re.escape(word) for word in words)
+    return re.compile(rf"(?<![\w.@+-])(?:{either})(?![\w.@+-])", re.IGNORECASE)
+
+
+def notifications_names_replace(*, names: Iterable[str], pseudonym: str) -> int:
+    """For an erasure: other people's messages that name the person (the committee's "Review
+    requested: <name>", a stand-in's "For <username>:", "Nominated by <username>") name the
+    pseudonym instead, in the subject and both bodies (the HTML one as it was escaped). Returns
+    how many messages changed."""
+    names = [name for name in names if name]
+    pattern = names_pattern([*names, *(escape(name) for name in names)])
+    if pattern is None:
+        return 0
+    mentions = Q()
+    for name in {*names, *(escape(name) for name in names)}:
+        mentions |= Q(subject__icontains=name) | Q(body__icontains=name)
+        mentions |= Q(html_body__icontains=name)
+    changed = []
+    for row in Notification.objects.filter(mentions).order_by("id"):
+        texts = [pattern.sub(pseudonym, text) for text in (row.subject, row.body, row.html_body)]
+        if texts != [row.subject, row.body, row.html_body]:
+            row.subject, row.body, row.html_body = texts[0][:200], texts[1], texts[2]
+            changed.append(row)
+    Notification.objects.bulk_update(changed, ["subject", "body", "html_body"], batch_size=500)
+    return len(changed)

@@ -12,6 +12,7 @@ import json
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
+from audit.models import ConfigChange
 from core import personal_data
 from ladder.erasure import pseudonym_of, register_erasure_blocker, rewrite_audited
 from ladder.models import Member
@@ -124,6 +125,27 @@ def erase_names_in_votes(member: Member) -> None:
             rewrite_audited(event, trigger="promotion_event_append_only", votes=votes)
 
 
+def erase_names_in_targets(member: Member) -> None:
+    """The configuration's trail names a promotion by its __str__, "<candidate's name>: <from> →
+    <to> (<state>)" (a legal hold set or cleared, retention): in the rows about the person's own
+    promotions the name becomes their pseudonym (the rest stays)."""
+    name, pseudonym = f"{member.name}: ", f"{pseudonym_of(member)}: "
+    ids = [
+        str(pk) for pk in Promotion.objects.filter(candidate=member).values_list("pk", flat=True)
+    ]
+    rows = ConfigChange.objects.filter(
+        target_type=Promotion._meta.label_lower, target_id__in=ids, target__startswith=name
+    ).order_by("id")
+    for row in rows:
+        target = pseudonym + row.target[len(name) :]
+        rewrite_audited(row, trigger="config_change_append_only", target=target[:200])
+
+
+def erase_names(member: Member) -> None:
+    erase_names_in_votes(member)
+    erase_names_in_targets(member)
+
+
 def _keeps(member: Member) -> None:
     """Nothing to erase: these rows name the person by their user account, which the erasure
     pseudonymises; their texts go by retention (promotions/retention.py)."""
@@ -142,7 +164,7 @@ def open_promotion_blocks_erasure(member: Member) -> tuple[str, str] | None:
 
 
 def register() -> None:
-    personal_data.register("promotions", export=export_promotions, erase=erase_names_in_votes)
+    personal_data.register("promotions", export=export_promotions, erase=erase_names)
     personal_data.register("nominations", export=export_nominations, erase=_keeps)
     personal_data.register("nomination_requests", export=export_nomination_requests, erase=_keeps)
     personal_data.register("appeals", export=export_appeals, erase=_keeps)

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from audit.models import ConfigChange
 from core import personal_data
-from ladder import erasure
+from ladder import erasure, invitations
 from ladder.models import LevelChange, Member, MemberChange
 from ladder.selectors import level_next_levels
 from ladder.services import member_update
@@ -414,3 +414,49 @@ def test_an_erased_members_record_is_closed_on_every_route(client):
     with pytest.raises(Exception) as refused:
         member_update(actor=hr, member=member, changes={"last_name": "Back"}, route="import")
     assert getattr(refused.value, "code", None) == "already_erased"
+
+
+def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf):
+    """A candidate (the committee's messages named them, HR put their rejected case on legal
+    hold, HR edited them in the admin) is erased: no column of any table holds their first name,
+    last name, full name, e-mail address or username any more."""
+    from django.contrib import admin as django_admin
+
+    user = factories.UserFactory(
+        username="zquix-4d2",
+        email="zebulon.quixotefield@example.org",
+        first_name="Zebulon",
+        last_name="Quixotefield",
+    )
+    candidate, _ = factories.team()
+    member = factories.MemberFactory(user=user, level=candidate.level, manager=candidate.manager)
+    hr = factories.hr_user()
+    promotion, _, _ = rejected_with_committee_work(candidate=member)
+    committee_copies = Notification.objects.filter(promotion=promotion).exclude(recipient=user)
+    assert committee_copies.filter(subject__contains="Zebulon Quixotefield").exists()
+    retention.promotion_legal_hold_set(actor=hr, promotion=promotion, reason="Tribunal claim")
+    invitations.invitation_send(actor=hr, user=user)  # recorded as "sent to <address>"
+    request = rf.post("/admin/")
+    request.user = hr
+    for obj in (member, user):  # what the admin's change forms log
+        django_admin.site._registry[type(obj)].log_change(request, obj, "Changed manager.")
+    deactivate(member)
+    assert client_of(hr).post(f"/api/v1/members/{member.pk}/erase/").status_code == 200
+
+    secrets = (
+        "zebulon",
+        "quixotefield",
+        "zebulon quixotefield",
+        "zebulon.quixotefield@example.org",
+        "zquix-4d2",
+    )
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT row_to_json(t)::text FROM "{table}" t')  # noqa: S608
+            for (row,) in cursor.fetchall():
+                found += [(table, secret) for secret in secrets if secret in row.lower()]
+    assert sorted(set(found)) == [], " ".join(map(str, sorted(set(found))))
+    # What the people who received them read is still the message, with the pseudonym.
+    assert committee_copies.filter(subject__contains=f"erased-{member.pk}").exists()
+    assert _audit_verify().startswith("OK")
