@@ -29,7 +29,7 @@ from promotions.delegations.selectors import seats_held_today
 from promotions.desk import promotion_desk
 from promotions.exports import PromotionResource
 from promotions.forms import DecisionForm, ReviewForm
-from promotions.models import Cycle, CycleState, Promotion, PromotionEvent
+from promotions.models import RELEASED, Cycle, CycleState, Promotion, PromotionEvent
 from promotions.packets import services as packets
 from promotions.requests.admin import NominationRequestAdmin
 from promotions.requests.models import NominationRequest
@@ -168,9 +168,12 @@ class PromotionAdmin(ReadOnlyAdminMixin, HRExportMixin, admin.ModelAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        # Searched by the candidate's name: never a case the viewer reads blind.
+        # Searched by the candidate's name: never a case the viewer reads blind. Nor listed by
+        # the admin's autocomplete (for any field naming a promotion), which labels each with
+        # its candidate's name (str).
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term.strip():
+        match = request.resolver_match
+        if search_term.strip() or (match is not None and match.url_name == "autocomplete"):
             found = found.exclude(blind.blind_to(request.user))
         return found, may_have_duplicates
 
@@ -356,9 +359,21 @@ def refused_input(request, promotion: Promotion) -> dict:
 
 @admin.register(PromotionEvent)
 class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The audit trail: read it, never add, change or delete it."""
+    """The audit trail: read it, never add, change or delete it. A case the viewer reads blind
+    shows its pseudonym and hides its involved actors, in the list and on an event's page."""
 
     list_display = ["at", "promotion_shown", "from_state", "to_state", "actor_shown"]
+    # An event's page: the promotion and the actor as the list shows them (the model's own
+    # fields would name the candidate, str(promotion), and the nominator).
+    fields = readonly_fields = (
+        "promotion_shown",
+        "from_state",
+        "to_state",
+        "actor_shown",
+        "note",
+        "votes",
+        "at",
+    )
 
     def get_queryset(self, request):
         # Actors and notes are the committee's: not for the candidate, nominator or manager.
@@ -380,19 +395,33 @@ class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="actor")
     def actor_shown(self, event):
-        promotion = event.promotion
-        involved = {promotion.nominated_by_id, promotion.candidate.user_id}
-        if event.actor is None or (event.viewer_blind and event.actor_id in involved):
+        if event.actor is None or (event.viewer_blind and _knows_the_candidate(event)):
             return "—"
         return str(event.actor)
 
     list_filter = ["to_state"]
     list_select_related = [
         "promotion__candidate__user",
+        "promotion__candidate__manager",
         "promotion__from_level",
         "promotion__to_level",
         "actor",
     ]
+
+
+def _knows_the_candidate(event: PromotionEvent) -> bool:
+    """Whether the event's actor is one the timeline hides while blind (blind.hidden_actor_ids):
+    the candidate, the nominator, an author of the packet, the candidate's manager (who may
+    release a decision), or whoever released one."""
+    promotion = event.promotion
+    manager = promotion.candidate.manager
+    involved = {
+        promotion.nominated_by_id,
+        promotion.candidate.user_id,
+        *promotion.packet_authors,
+        manager.user_id if manager is not None else None,
+    }
+    return event.to_state == RELEASED or event.actor_id in involved
 
 
 # --- Promotion cycles ----------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class Desk:
     promotion: Promotion
     candidate: Member
     target: Level
-    months_in_level: int
+    months_in_level: int | None  # None while blind: derived from the career history
     career: list[LevelChange]
     committee_view: bool  # votes, reviewers, actors, notes, ratings: never for the recused
     versions: list[PacketVersion]
@@ -167,7 +167,9 @@ def promotion_desk(*, user, promotion: Promotion, version=None, compare=None) ->
         promotion=promotion,
         candidate=candidate,
         target=promotion.to_level,
-        months_in_level=months_between(candidate.level_since, timezone.localdate()),
+        months_in_level=None
+        if is_blind
+        else months_between(candidate.level_since, timezone.localdate()),
         career=[]
         if is_blind
         else list(candidate.level_changes.select_related("from_level", "to_level")),

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from core import roles
 from ladder.models import Level, LevelTransition, Member
+from ladder.selectors import member_of
 from promotions.models import (
     ACTIVE_CYCLE_STATES,
     OPEN_STATES,
@@ -36,6 +38,17 @@ class Reason(StrEnum):
 # HR may override time in level (with a reason); the cycle reasons give way when HR nominates
 # off-cycle (with a reason). Nothing overrides the others.
 CYCLE_REASONS = (Reason.NO_OPEN_CYCLE, Reason.NOMINATIONS_CLOSED)
+
+
+def readable_by(*, user, member: Member) -> bool:
+    """Whether `user` may read `member`'s eligibility: those who nominate or are nominated (the
+    member, their manager, HR). Not the committee as such: it judges nominations, it does not
+    make them, and `open_promotion` per member would name the candidate of a blind case
+    (docs/decisions.md, "Blind review")."""
+    if roles.is_hr(user):
+        return True
+    me = member_of(user)
+    return me is not None and me.pk in (member.pk, member.manager_id)
 
 
 def months_between(since: date, today: date) -> int:

@@ -141,7 +141,11 @@ def calibration_board(*, cycle: Cycle, viewer, today: date | None = None) -> dic
                 },
                 "blind": is_blind,
                 "from_level": row["from_level__code"],
-                "months_in_level": months_in_from_level(
+                # Career history, which a blind reader does not read: with the directory's dates
+                # of level, it would name the candidate.
+                "months_in_level": None
+                if is_blind
+                else months_in_from_level(
                     from_level_since=row["from_level_since"],
                     level_since=row["candidate__level_since"],
                     decided_at=row["decided_at"],

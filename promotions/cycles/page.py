@@ -54,7 +54,7 @@ class BoardRow:
     name: str
     username: str | None
     from_level: str
-    months_in_level: int
+    months_in_level: int | None  # None while blind
     nominated_by: str | None
     state: str
     packet_version: int

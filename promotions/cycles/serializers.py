@@ -128,7 +128,9 @@ class CalibrationRowSerializer(serializers.Serializer):
     )
     from_level = serializers.CharField(help_text="The level nominated from (a code).")
     months_in_level = serializers.IntegerField(
-        help_text="Whole months at the level nominated from: until today, or until the decision."
+        allow_null=True,
+        help_text="Whole months at the level nominated from: until today, or until the decision. "
+        "Null while you read the case blind (career history).",
     )
     nominated_by = serializers.CharField(
         allow_null=True, help_text="The nominator's username; null while you read it blind."

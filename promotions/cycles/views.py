@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -222,13 +223,17 @@ class EligibilityViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         """Whether a member may be nominated now, for each move up from their level.
 
-        For whoever may see the member, the member included (404 `no_such_member` otherwise).
-        For each next level (deactivated moves too): `eligible`, and every reason against:
+        For the member, their manager and HR: those who nominate (404 `no_such_member` for
+        anyone else, the committee included: an open promotion per member would name the
+        candidate of a blind case). For each next level (deactivated moves too): `eligible`,
+        and every reason against:
         `time_in_level` (fewer months at the level than its `min_months_in_level`),
         `open_promotion`, `promotion_pending` (approved, not yet effective), `inactive`,
         `move_inactive`, `no_open_cycle` (cycles required and none open for the track),
         `nominations_closed` (the track's cycle is calibrating)."""
         member = member_get_visible_to(user=request.user, member_id=pk)
+        if not eligibility.readable_by(user=request.user, member=member):
+            raise NotFound("No such member.", code="no_such_member")
         levels = eligibility.member_eligibility(member=member)
         return Response(
             {

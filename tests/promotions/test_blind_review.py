@@ -3,9 +3,12 @@ committee member has of a case names it `Candidate <pseudonym>`, without the can
 username or e-mail, the nominator or the career history, until they have voted on its current
 packet version; a new version blinds them again; HR reads all; each vote records `blind`."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from django.apps import apps
+from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -15,7 +18,7 @@ from ladder.selectors import member_of
 from notifications.models import Notification
 from promotions import blind, services
 from promotions.cycles import services as cycles
-from promotions.models import Cycle, Review
+from promotions.models import Cycle, Promotion, Review
 from promotions.packets import services as packets
 from tests import factories
 from tests.routes import url_patterns
@@ -156,6 +159,54 @@ def page_texts(user, world) -> dict[str, str]:
     return texts
 
 
+def admin_texts(user, world) -> dict[str, str]:
+    """Every admin URL that names the case or a row pointing at it: for the promotion and each
+    of its rows of every model referring to it (events, reviews, packet versions, level changes,
+    notifications...), the change, history and delete pages; the autocomplete of every field
+    naming a promotion (it labels each by its candidate's name); the raw-id lookup's popup.
+    {url: text} of those that answer 200 (a refusal names nothing)."""
+    promotion = world["promotion"]
+    urls = ["/admin/promotions/promotion/?_to_field=id&_popup=1"]
+    for model in apps.get_models():
+        meta = model._meta
+        fields = [
+            f.name
+            for f in meta.get_fields()
+            if f.concrete and f.is_relation and f.related_model is Promotion
+        ]
+        if model is Promotion:
+            rows = [promotion.pk]
+        elif fields:
+            pointing = Q()
+            for name in fields:
+                pointing |= Q(**{name: promotion})
+            rows = list(model._base_manager.filter(pointing).values_list("pk", flat=True))
+        else:
+            continue
+        base = f"/admin/{meta.app_label}/{meta.model_name}/"
+        urls += [f"{base}{pk}/{page}/" for pk in rows for page in ("change", "history", "delete")]
+        urls += [
+            f"/admin/autocomplete/?app_label={meta.app_label}&model_name={meta.model_name}"
+            f"&field_name={name}"
+            for name in fields
+        ]
+    client = Client()
+    client.force_login(user)
+    texts = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code != 500, url
+        if response.status_code == 200:
+            texts[url] = response.content.decode()
+    return texts
+
+
+def event_pages(promotion) -> set[str]:
+    pks = promotion.events.values_list("pk", flat=True)
+    assert pks
+    return {f"/admin/promotions/promotionevent/{pk}/change/" for pk in pks}
+
+
 def messages_of(user, promotion) -> str:
     rows = Notification.objects.filter(recipient=user, promotion_id=promotion.pk)
     assert rows.exists()
@@ -177,6 +228,31 @@ def vote(user, promotion, decision="approve"):
     return response.json()
 
 
+def test_a_blind_reader_learns_no_time_in_level_nor_who_has_an_open_promotion(world):
+    # With the directory's `level_since` of everyone, either would name the candidate.
+    reviewer, hr, promotion, cycle = (world[k] for k in ("reviewer", "hr", "promotion", "cycle"))
+    months = re.compile(r"Time in level|\d+ months? in level")
+    pages, hr_pages = page_texts(reviewer, world), page_texts(hr, world)
+    for where in ("desk", "calibration"):
+        assert not months.search(pages[where]), where
+        assert months.search(hr_pages[where]), where
+    board = api(reviewer).get(f"/api/v1/cycles/{cycle.pk}/calibration/").json()
+    rows = [row for group in board["groups"] for row in group["candidates"]]
+    assert rows and all(row["blind"] and row["months_in_level"] is None for row in rows)
+    board = api(hr).get(f"/api/v1/cycles/{cycle.pk}/calibration/").json()
+    assert all(row["months_in_level"] is not None for row in board["groups"][0]["candidates"])
+
+    # Eligibility is for those who nominate or are nominated; to the committee as such it is
+    # no member's.
+    url = f"/api/v1/members/{promotion.candidate_id}/eligibility/"
+    refused = api(reviewer).get(url)
+    assert refused.status_code == 404, refused.content
+    assert "open_promotion" not in refused.content.decode()
+    for user in (hr, world["manager"], promotion.candidate.user):
+        answered = api(user).get(url)
+        assert answered.status_code == 200 and "open_promotion" in answered.content.decode()
+
+
 def test_the_committee_reads_the_case_blind_until_its_vote_on_the_current_version(world):
     reviewer, hr, promotion = world["reviewer"], world["hr"], world["promotion"]
     name = blind.pseudonym(promotion.pk)
@@ -184,7 +260,10 @@ def test_the_committee_reads_the_case_blind_until_its_vote_on_the_current_versio
     before = api_case_texts(reviewer, world)
     assert set(before) >= CASE_ROUTES, CASE_ROUTES - set(before)
     pages = page_texts(reviewer, world)
-    texts = {**before, **pages, "messages": messages_of(reviewer, promotion)}
+    admin_pages = admin_texts(reviewer, world)
+    # An event's page is masked, not refused (the list links to it).
+    assert event_pages(promotion) <= set(admin_pages)
+    texts = {**before, **pages, **admin_pages, "messages": messages_of(reviewer, promotion)}
     assert leaks(texts) == {}
     assert name in before["/api/v1/promotions/{pk}/"] and name in pages["desk"]
     assert name in pages["calibration"] and name in pages["list"] and name in texts["messages"]
@@ -199,8 +278,9 @@ def test_the_committee_reads_the_case_blind_until_its_vote_on_the_current_versio
     assert by_candidate["count"] == 0
 
     # HR reads all, throughout.
-    hr_texts = {**api_case_texts(hr, world), **page_texts(hr, world)}
+    hr_texts = {**api_case_texts(hr, world), **page_texts(hr, world), **admin_texts(hr, world)}
     assert {"/api/v1/promotions/{pk}/", "desk", "calibration", "search"} <= set(leaks(hr_texts))
+    assert event_pages(promotion) <= set(leaks(hr_texts))
 
     # After the vote (ratings on the current version), the reviewer reads who it is.
     vote(reviewer, promotion)
@@ -219,7 +299,11 @@ def test_the_committee_reads_the_case_blind_until_its_vote_on_the_current_versio
         evidence=factories.evidence_for(promotion.to_level, text="Led the launch end to end."),
     )
     promotion = services.promotion_resubmit(promotion=promotion, actor=world["manager"])
-    again = {**api_case_texts(reviewer, world), **page_texts(reviewer, world)}
+    again = {
+        **api_case_texts(reviewer, world),
+        **page_texts(reviewer, world),
+        **admin_texts(reviewer, world),
+    }
     assert leaks(again) == {}
     vote(reviewer, promotion)
     assert "desk" in leaks(page_texts(reviewer, world))

@@ -545,13 +545,14 @@ def test_who_sees_a_members_eligibility(as_user, people):
     for viewer in (
         people["candidate"],  # the member themself
         people["manager"],  # their manager
-        people["committee"],
         people["hr"],
     ):
         response = eligibility(as_user(viewer), candidate)
         assert response.status_code == 200, viewer
         assert response.json()["member"] == candidate.pk
-    for stranger in (people["other_manager"], other.user):
+    # The committee judges nominations, it does not make them: its `open_promotion` per member
+    # would name a blind case's candidate (docs/decisions.md, "Blind review").
+    for stranger in (people["other_manager"], other.user, people["committee"]):
         response = eligibility(as_user(stranger), candidate)
         assert response.status_code == 404
         assert response.json()["code"] == "no_such_member"

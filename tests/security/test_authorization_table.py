@@ -304,7 +304,8 @@ TABLE = {
         "delete": NOT_OFFERED,
     },
     "/api/v1/members/{pk}/eligibility/": {
-        "get": row(401, 200, 200, 404, 200, 200),  # whoever sees the member, the member too
+        # The member, their manager, HR: those who nominate or are nominated (not the committee).
+        "get": row(401, 200, 200, 404, 404, 200),
         "post": NOT_OFFERED,
         "patch": NOT_OFFERED,
         "put": NOT_OFFERED,
