@@ -1,9 +1,10 @@
 """A blind cycle's case in Chromium (Playwright against a live server): a committee member reads the
 desk and the calibration page under the candidate's pseudonym, with the note that the packet
-should not name the candidate, the review form labelled and usable; after their vote the desk
-names the candidate. Each page at 1024 and 1280 px passes tests/accessibility.py (nothing cut or
-scrolled sideways, axe-core: nothing critical or serious). With SCREENSHOT_DIR set, saved as
-blind-desk-<width>.png and blind-calibration-<width>.png."""
+should not name the candidate, the review form labelled and usable, and an event of the audit
+trail's (opened from its list) under the pseudonym too; after their vote the desk names the
+candidate. Each page at 1024 and 1280 px passes tests/accessibility.py (nothing cut or scrolled
+sideways, axe-core: nothing critical or serious). With SCREENSHOT_DIR set, saved as
+blind-desk-<width>.png, blind-calibration-<width>.png and blind-event-<width>.png."""
 
 import os
 from datetime import timedelta
@@ -68,6 +69,7 @@ def test_a_committee_member_reads_a_blind_case_then_votes(chromium, live_server)
     expect(page.locator("#blind-note")).to_be_visible()
     expect(page.locator("#blind-note")).to_contain_text("should not name the candidate")
     expect(page.locator("#career")).to_contain_text("Hidden in the blind first pass")
+    expect(page.locator("#summary")).not_to_contain_text("in level")
     for text in ("Ravi", "Iyer", "Maya", "Lindqvist"):
         expect(page.locator("body")).not_to_contain_text(text)
     record = page.get_by_role("button", name="Record review")
@@ -93,7 +95,22 @@ def test_a_committee_member_reads_a_blind_case_then_votes(chromium, live_server)
                 path=os.path.join(screenshots, f"blind-calibration-{width}.png"), full_page=True
             )
 
+    # The audit trail: an event's page, from the list, names neither candidate nor nominator.
+    page.goto(f"{url}/admin/promotions/promotionevent/")
+    page.locator("#result_list tbody tr").first.locator("a").first.click()
+    expect(page.locator("#content-main")).to_contain_text(pseudonym)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for text in ("Ravi", "Iyer", "Maya", "Lindqvist"):
+            expect(page.locator("body")).not_to_contain_text(text)
+        check_page(page, container="#content-main")
+        if screenshots:
+            page.screenshot(
+                path=os.path.join(screenshots, f"blind-event-{width}.png"), full_page=True
+            )
+
     # The vote: a rating for each criterion (labelled radio groups), a decision, then the name.
+    page.goto(f"{url}{calibration_path}")
     row.click()
     expect(page.locator("#summary-title")).to_contain_text(pseudonym)
     ratings = page.locator("#your-review fieldset.rating")
