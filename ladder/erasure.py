@@ -13,6 +13,7 @@ chained; every other column stays checked."""
 import re
 from collections.abc import Callable
 
+from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -156,7 +157,8 @@ def _names_elsewhere_erase(member: Member, *, pseudonym: str) -> None:
     """Where else the person's name, address or username was written as text: the admin's log of
     changes ("Recent actions", a record's history: the object's name as it was then), other
     people's messages that name them, and the invitations recorded in the trail of their record
-    ("sent to <address>"). Each becomes the pseudonym (the address: ERASED)."""
+    ("sent to <address>"). Each becomes the pseudonym (the address: ERASED). Their login records
+    (django-axes) are deleted."""
     user = member.user
     names = [user.email, member.name, user.get_username()]
     pattern = names_pattern(names)
@@ -178,6 +180,14 @@ def _names_elsewhere_erase(member: Member, *, pseudonym: str) -> None:
         if shown != entry.object_repr:
             LogEntry.objects.filter(pk=entry.pk).update(object_repr=shown[:200])
     notifications_names_replace(names=names, pseudonym=pseudonym)
+    if apps.is_installed("axes"):
+        # The login records of django-axes (successes, failures, lock-outs) keep the username
+        # (or address) typed: the person's go.
+        typed = Q(username__iexact=user.get_username())
+        if user.email:
+            typed |= Q(username__iexact=user.email)
+        for model in ("AccessLog", "AccessAttempt", "AccessFailureLog"):
+            apps.get_model("axes", model).objects.filter(typed).delete()
     for row in MemberChange.objects.filter(user=user, changes__has_key="invitation").order_by("id"):
         changes = {
             field: (

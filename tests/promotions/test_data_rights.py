@@ -8,7 +8,10 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from axes.models import AccessLog
 from django.conf import settings
+from django.contrib import admin as django_admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -20,6 +23,7 @@ from rest_framework.test import APIClient
 from audit.models import ConfigChange
 from core import personal_data
 from ladder import erasure, invitations
+from ladder.imports import members_import
 from ladder.models import LevelChange, Member, MemberChange
 from ladder.selectors import level_next_levels
 from ladder.services import member_update
@@ -30,6 +34,7 @@ from promotions.management.commands.demo import CYCLE_NAME
 from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
 from promotions.requests import services as nomination_requests
 from tests import factories
+from tests.accounts.scim import CORE_USER, new_client
 
 pytestmark = pytest.mark.django_db
 
@@ -364,8 +369,6 @@ def test_a_day_of_demo_activity_an_erasure_and_retention_leave_the_chain_verifyi
 def test_an_erased_members_record_is_closed_on_every_route(client):
     """Every route that changes a member or their account refuses an erased one (409
     `already_erased`; the admin's forms are read-only: 403), and nothing about them changes."""
-    from ladder.imports import members_import
-    from tests.accounts.scim import CORE_USER, new_client
 
     hr = factories.hr_user()
     member, _ = factories.team()
@@ -416,11 +419,10 @@ def test_an_erased_members_record_is_closed_on_every_route(client):
     assert getattr(refused.value, "code", None) == "already_erased"
 
 
-def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf):
+def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf, client):
     """A candidate (the committee's messages named them, HR put their rejected case on legal
     hold, HR edited them in the admin) is erased: no column of any table holds their first name,
     last name, full name, e-mail address or username any more."""
-    from django.contrib import admin as django_admin
 
     user = factories.UserFactory(
         username="zquix-4d2",
@@ -436,6 +438,11 @@ def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf):
     assert committee_copies.filter(subject__contains="Zebulon Quixotefield").exists()
     retention.promotion_legal_hold_set(actor=hr, promotion=promotion, reason="Tribunal claim")
     invitations.invitation_send(actor=hr, user=user)  # recorded as "sent to <address>"
+    # Logins are recorded with the username typed (django-axes), a failed one too.
+    for password in ("wrong", factories.PASSWORD):
+        client.post("/login/", {"username": "zquix-4d2", "password": password})
+    assert "_auth_user_id" in client.session
+    assert AccessLog.objects.filter(username="zquix-4d2").exists()
     request = rf.post("/admin/")
     request.user = hr
     for obj in (member, user):  # what the admin's change forms log
@@ -459,4 +466,5 @@ def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf):
     assert sorted(set(found)) == [], " ".join(map(str, sorted(set(found))))
     # What the people who received them read is still the message, with the pseudonym.
     assert committee_copies.filter(subject__contains=f"erased-{member.pk}").exists()
+    assert LogEntry.objects.filter(object_repr=f"erased-{member.pk}").count() == 2
     assert _audit_verify().startswith("OK")
