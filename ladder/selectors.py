@@ -114,10 +114,11 @@ def member_of(user) -> Member | None:
 
 # Apps that know more of a member register it here as an annotation (promotions: a pending
 # promotion), so member records show it without the ladder importing those apps.
-_member_annotations: dict[str, Callable[[], Any]] = {}
+_member_annotations: dict[str, Callable[[Any], Any]] = {}
 
 
-def register_member_annotation(name: str, expression: Callable[[], Any]) -> None:
+def register_member_annotation(name: str, expression: Callable[[Any], Any]) -> None:
+    """`expression(user)`: the annotation of member rows as `user` reads them."""
     _member_annotations[name] = expression
 
 
@@ -126,7 +127,7 @@ def member_list_visible_to(*, user) -> QuerySet[Member]:
     each with `invited_at` and `invitation_accepted_at` (accounts.invitations.invitation_dates)."""
     members = (
         Member.objects.select_related("user", "level", "manager__user")
-        .annotate(**{name: make() for name, make in _member_annotations.items()})
+        .annotate(**{name: make(user) for name, make in _member_annotations.items()})
         .order_by("id")
     )
     if roles.is_hr(user):

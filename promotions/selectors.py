@@ -22,7 +22,7 @@ from ladder.selectors import (
     member_of,
     move_is_allowed,
 )
-from promotions import permissions, workflow
+from promotions import blind, permissions, workflow
 from promotions.appeals.rules import DECIDING
 from promotions.errors import (
     CandidateNotFound,
@@ -494,15 +494,17 @@ def cycle_get_visible_to(*, user, cycle_id) -> Cycle:
         raise CycleNotFound() from None
 
 
-def pending_promotion_of_member():
+def pending_promotion_of_member(viewer):
     """The member's approved promotion not yet effective, as {id, to_level, effective_on}: an
-    annotation of member rows (ladder.selectors.register_member_annotation). Not while it is held
-    for its cycle's release date: the member record is the candidate's to read too
-    (promotions/release.py)."""
+    annotation of member rows as `viewer` reads them (ladder.selectors.register_member_annotation).
+    Not while it is held for its cycle's release date: the member record is the candidate's to
+    read too (promotions/release.py). Nor when `viewer` reads the case blind: its id beside the
+    member's name would name the case's candidate (promotions/blind.py)."""
     fields = JSONObject(id="id", to_level=F("to_level__code"), effective_on="effective_on")
     pending = (
         Promotion.objects.filter(PENDING, candidate=OuterRef("pk"))
         .exclude(release_held=True)
+        .exclude(blind.blind_to(viewer))
         .values(data=fields)[:1]
     )
     return Subquery(pending, output_field=JSONField())

@@ -252,6 +252,17 @@ def test_a_blind_reader_learns_no_time_in_level_nor_who_has_an_open_promotion(wo
         answered = api(user).get(url)
         assert answered.status_code == 200 and "open_promotion" in answered.content.decode()
 
+    # Nor from the directory: approved, not yet effective, the case is no one's pending
+    # promotion to a blind reader.
+    Promotion.objects.filter(pk=promotion.pk).update(state="approved", level_applied=False)
+
+    def pending(user) -> dict:
+        rows = api(user).get("/api/v1/members/", {"page_size": 200}).json()["results"]
+        return {row["id"]: row["pending_promotion"] for row in rows}
+
+    assert pending(reviewer)[promotion.candidate_id] is None
+    assert pending(hr)[promotion.candidate_id]["id"] == promotion.pk
+
 
 def test_the_committee_reads_the_case_blind_until_its_vote_on_the_current_version(world):
     reviewer, hr, promotion = world["reviewer"], world["hr"], world["promotion"]
