@@ -297,8 +297,7 @@ def _notify_resubmitted(*, promotion: Promotion, transition: Transition) -> None
         promotion,
         recipient_ids=stale,
         kind=transition.notification,
-        subject=f"Back in review, look again: {CANDIDATE}, "
-        f"v{promotion.packet_version}",
+        subject=f"Back in review, look again: {CANDIDATE}, v{promotion.packet_version}",
         headline=_headline(promotion, transition),
         to_committee=True,
     )
