@@ -168,12 +168,8 @@ def _may(user, action: str, promotion: Promotion) -> bool:
     if action in RELEASERS_WORK:
         return is_nominator(user, promotion) or is_candidates_manager(user, promotion)
     if action in NOMINATORS_WORK:
-        # The nominator's case: theirs to take back, rewrite and send again; HR may too, but
-        # not as the candidate, and a superuser's case only as a superuser.
-        return (
-            is_nominator(user, promotion)
-            or (roles.is_hr(user) and not is_candidate(user, promotion))
-        ) and not _protected_from(user, promotion)
+        # A superuser's case only as a superuser.
+        return _on_nominators_side(user, promotion) and not _protected_from(user, promotion)
     row = workflow.TRANSITIONS.get(APPROVE if action == REVIEW else action)
     if row is not None and promotion.state not in row.sources:
         # Not from this state (409 follows): whoever does it from some state may ask.
@@ -223,6 +219,14 @@ def is_packet_author(user, promotion: Promotion) -> bool:
     return user.pk in promotion.packet_authors
 
 
+def _on_nominators_side(user, promotion: Promotion) -> bool:
+    """The nominator's case: theirs to take back, rewrite and send again; HR's too, but not as
+    the candidate."""
+    return is_nominator(user, promotion) or (
+        roles.is_hr(user) and not is_candidate(user, promotion)
+    )
+
+
 def _protected_from(user, promotion: Promotion) -> bool:
     return _superuser_protected(user, promotion.candidate)
 
@@ -252,7 +256,13 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
     if not can_see(user, promotion):
         raise PromotionNotFound()
     if not _may(user, action, promotion):
-        if action in NOMINATORS_WORK and _protected_from(user, promotion):
+        # Said only to whoever would otherwise do it (HR): to anyone else it would tell that the
+        # candidate is a superuser, of a case they may read blind.
+        if (
+            action in NOMINATORS_WORK
+            and _protected_from(user, promotion)
+            and _on_nominators_side(user, promotion)
+        ):
             raise ActionNotAllowed(
                 "Only a superuser may rewrite, resubmit or withdraw a superuser's promotion.",
                 code=LadderErrorCode.SUPERUSER_PROTECTED,

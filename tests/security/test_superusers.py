@@ -228,6 +228,19 @@ def test_hr_does_none_of_the_nominators_work_on_a_superusers_case(state, as_user
     )
 
 
+def test_only_hr_is_told_that_a_case_is_a_superusers(as_user):
+    """The committee may not do the nominator's work on any case: it is refused as on any other
+    case, not with `superuser_protected`, which would tell who the candidate is of a case it may
+    read blind (the second outside review's finding)."""
+    case, _ = _superusers_case("nominated")
+    committee = as_user(factories.committee_member())
+    ordinary = factories.promotion(state="nominated")
+    for promotion in (case, ordinary):
+        response = committee.post(f"/api/v1/promotions/{promotion.pk}/withdraw/", {}, format="json")
+        assert response.status_code == 403
+        assert response.json()["code"] == "permission_denied", response.json()
+
+
 def test_the_admin_desk_offers_hr_no_withdraw_on_a_superusers_case():
     case, _ = _superusers_case("nominated")
     client = Client()
