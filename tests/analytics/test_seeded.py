@@ -126,3 +126,14 @@ def test_the_report_on_seeded_cycles_matches_an_independent_count(as_user):
         {"category": "gender", "cycles": ids},
     )
     assert csv.content.startswith("\ufeff".encode()) and b"nomination,woman," in csv.content
+    # The seeded cases are whole: each has its packet, so the desk opens them, and none is left
+    # pending (approved, never taking effect), which would keep its member from every nomination
+    # and from erasure.
+    seeded = Promotion.objects.filter(cycle__in=cycles)
+    assert not seeded.filter(packet_versions__isnull=True).exists()
+    assert not seeded.filter(state="approved", level_applied=False).exists()
+    hr = Client()
+    hr.force_login(factories.hr_user())
+    for case in (seeded.filter(state=state).first() for state in ("approved", "rejected")):
+        desk = hr.get(f"/admin/promotions/promotion/{case.pk}/change/")
+        assert desk.status_code == 200, case

@@ -3,7 +3,10 @@ decisions, for trying the adverse-impact report (docs/analytics.md): `manage.py 
 
 Made to show every stage: men are nominated and approved more often than women (a gap under four
 fifths), two small groups (non-binary, prefer not to say) are suppressed, and some members gave no
-answer. Decisions are recorded, not applied: no level changes. Refuses to run twice."""
+answer. Each case has its packet (version 1), as a nomination through the site would. Decisions
+are recorded as taken effect on the cycle's date without moving anyone (the report reads
+outcomes, not levels): no case is left pending, so every member may still be nominated, erased
+or opened on the desk. Refuses to run twice."""
 
 import random
 from datetime import date, timedelta
@@ -15,7 +18,8 @@ from django.utils import timezone
 
 from analytics.models import DemographicChoice, DemographicValue
 from ladder.models import Level, LevelTransition, Member
-from promotions.models import Cycle, CycleState, Promotion, PromotionState
+from promotions.models import Cycle, CycleState, PacketVersion, Promotion, PromotionState
+from promotions.packets.services import packet_sha256
 
 PREFIX = "Analytics seed"
 OPENINGS = (date(2024, 3, 1), date(2024, 9, 1), date(2025, 3, 1))
@@ -139,7 +143,20 @@ def seed_analytics(*, members: int, rng: random.Random) -> dict:
                     state=state,
                     from_level_since=member.level_since,
                     decided_at=now,
+                    effective_on=cycle.effective_on if state == PromotionState.APPROVED else None,
+                    level_applied=state == PromotionState.APPROVED,
                 )
             )
     Promotion.objects.bulk_create(promotions)
+    PacketVersion.objects.bulk_create(
+        PacketVersion(
+            promotion=promotion,
+            number=1,
+            justification=promotion.justification,
+            evidence=[],
+            submitted_by=manager_user,
+            sha256=packet_sha256(justification=promotion.justification, evidence=[]),
+        )
+        for promotion in promotions
+    )
     return {"members": members, "cycles": len(OPENINGS), "promotions": len(promotions)}
