@@ -17,13 +17,15 @@ from audit.content import (
     canonical_json,
     content_digest,
     erasable_digest,
+    erasable_masked_digest,
     erasable_values,
     erased_problem,
     link_hash,
     row_content,
 )
 
-FORMAT = "pm-ladder-audit-bundle/2"  # 2: erasable columns hashed apart (docs/audit.md)
+# 2: erasable columns hashed apart; 3: and without their personal leaves (docs/audit.md)
+FORMAT = "pm-ladder-audit-bundle/3"
 # What an empty AUDIT_SIGNING_KEY derives its key from, with SECRET_KEY.
 DERIVED_KEY_LABEL = b"pm-ladder audit bundle signing key"
 
@@ -124,6 +126,10 @@ def _link_problem(link: dict) -> str:
         "erasable_sha256"
     ):
         return "the row's erasable columns do not match their hash"
+    if erasable_masked_digest(str(content["table"]), erasable, content["row"]) != content.get(
+        "erasable_masked_sha256"
+    ):
+        return "the row's erasable columns do not match their hash without their personal leaves"
     if not isinstance(erasures, list) or bool(erasures) != bool(link.get("erased")):
         return "the row's erasures are not listed"
     rewrites = []
@@ -169,6 +175,6 @@ def bundle_verify(data: bytes, *, key: bytes) -> BundleChecked:
         raise BundleBroken("the signature does not match: changed, or signed with another key")
     return BundleChecked(
         rows=len(links),
-        erased=sum(1 for link in links if link.get("erased")),
+        erased=sum(len(link.get("erasures") or []) for link in links),  # markings
         head=str(head.get("hash")) if isinstance(head, dict) else "",
     )

@@ -14,6 +14,7 @@ from audit.content import (
     content_digest,
     erasable_digest,
     erasable_fields,
+    erasable_masked,
     erasable_values,
     erased_problem,
     link_hash,
@@ -53,7 +54,8 @@ def head_of_chain() -> dict:
 def record_erased(instance: ChainedRecord, values: dict) -> Erasure:
     """Mark an audited row as about to be rewritten on purpose (a member's erasure, retention):
     call it inside the transaction that rewrites the row, BEFORE the rewrite, with the new
-    `values` of its erasable columns (audit.content.ERASABLE; any other column: ValueError).
+    `values` of its erasable columns (audit.content.ERASABLE; any other column, or a change to
+    anything in them but their personal leaves, audit.content.PERSONAL_LEAVES: ValueError).
     Appends an `Erasure` (itself an audit row, in the chain) holding the sha256 of the erasable
     columns before and after: `audit_verify` then checks the row's other columns against its
     link and its erasable columns against the hash after. A row may be erased more than once
@@ -72,14 +74,21 @@ def record_erased(instance: ChainedRecord, values: dict) -> Erasure:
         raise transaction.TransactionManagementError(
             "record_erased belongs in the transaction that rewrites the row."
         )
+    before, after = erasable_values(model, instance), erasable_values(model, instance, values)
+    row = row_content(model, instance)["row"]
+    if erasable_masked(label, before, row) != erasable_masked(label, after, row):
+        raise ValueError(
+            f"An erasure of a {label} row rewrites only names and free text (its personal "
+            "leaves, audit.content.PERSONAL_LEAVES); this one changes something else."
+        )
     link = Link.objects.get(audited=label, row_id=instance.pk)
     # No check of the row against its link here: a row changed around the chain before its
     # erasure still fails audit_verify (the hash before is the row's, not its link's).
     return Erasure.objects.create(
         link=link,
         route=current_route(),
-        before_sha256=erasable_digest(erasable_values(model, instance)),
-        after_sha256=erasable_digest(erasable_values(model, instance, values)),
+        before_sha256=erasable_digest(before),
+        after_sha256=erasable_digest(after),
     )
 
 
@@ -120,7 +129,7 @@ def links_append_missing(*, batch: int = BATCH) -> int:
 @dataclass(frozen=True)
 class Checked:
     rows: int
-    erased: int
+    erased: int  # erasure markings (Erasure rows) of the chained rows
     head: str
 
 
@@ -184,7 +193,6 @@ def chain_check(*, published: tuple[int, str] | None = None) -> Checked:
                     f"seq {expected}: missing (the chain goes on at seq {link.seq}, "
                     f"{link.audited} row {link.row_id})"
                 )
-            is_erased = link.pk in rewrites
             row = rows.get((link.audited, link.row_id))
             problem = _problem(link, prev, row, rewrites.get(link.pk, []), models)
             if problem:
@@ -194,7 +202,7 @@ def chain_check(*, published: tuple[int, str] | None = None) -> Checked:
                     f"seq {link.seq}, {link.audited} row {link.row_id}: not the head published "
                     "(the chain up to it was rewritten)"
                 )
-            erased += is_erased
+            erased += len(rewrites.get(link.pk, []))  # markings, not rows
             expected, prev = expected + 1, link.hash or ""
     if published and published[0] >= expected:
         raise ChainBroken(f"seq {published[0]}: the published head is gone (the chain is shorter)")

@@ -123,7 +123,7 @@ def test_an_erased_row_keeps_its_stored_hash_and_an_unmarked_rewrite_breaks_the_
     rewrite_audited(change, trigger="member_change_append_only", changes={"first_name": "X"})
     seal()
     assert Erasure.objects.filter(link=link).count() == 2
-    assert "(1 erased)" in verify()[1]
+    assert "(2 erased)" in verify()[1]  # markings are counted, not rows
     with pytest.raises(TypeError):
         record_erased(Erasure.objects.first(), {})
     with pytest.raises(ValueError, match="rewrites only changes; not user_id"):
@@ -320,6 +320,91 @@ def test_an_erasure_covers_only_the_erasable_columns_and_only_what_it_wrote(tamp
     assert problem in said, said
 
 
+def _forge(row, trigger: str, **values) -> None:
+    """The reviewer's attack on an erasable column: rewritten through SQL with an erasure
+    marking forged for it (hashes computed as anyone can)."""
+    model = type(row)
+    before = erasable_digest(erasable_values(model, row))
+    after = erasable_digest(erasable_values(model, row, values))
+    with append_only_lifted(model, trigger):
+        model._base_manager.filter(pk=row.pk).update(**values)
+    link = Link.objects.get(audited=model._meta.label_lower, row_id=row.pk)
+    Erasure.objects.create(link=link, route="system", before_sha256=before, after_sha256=after)
+    seal()
+
+
+def _votes_approve(event) -> tuple:
+    votes = [{**vote, "decision": "approve"} for vote in event.votes]
+    return event, "promotion_event_append_only", {"votes": votes}
+
+
+def _config_value_undone(_) -> tuple:
+    level = Level.objects.first()
+    hr = factories.hr_user()
+    changed = config_change_record(
+        actor=hr,
+        action="changed",
+        target=level,
+        changes={"blind_review": {"from": False, "to": True}},
+    )
+    undone = {"blind_review": {"from": False, "to": False}}
+    return changed, "config_change_append_only", {"changes": undone}
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("forged", [_votes_approve, _config_value_undone])
+def test_a_forged_marking_changing_more_than_names_and_free_text_is_named(forged):
+    promotion = factories.promotion(
+        state="rejected", votes=[(factories.committee_member(), "reject")]
+    )
+    event = PromotionEvent.objects.get(promotion=promotion, to_state="rejected")
+    assert [vote["decision"] for vote in event.votes] == ["reject"]
+    row, trigger, values = forged(event)
+    seal()
+    with pytest.raises(ValueError, match="personal leaves"):
+        rewrite_audited(row, trigger=trigger, **values)
+    _forge(row, trigger, **values)
+    link = Link.objects.get(audited=row._meta.label_lower, row_id=row.pk)
+    code, said = verify()
+    assert code == 1
+    assert said.startswith(f"BROKEN seq {link.seq}, {row._meta.label_lower} row {row.pk}: "), said
+
+
+@pytest.mark.services
+def test_an_erasure_of_names_verifies_and_each_marking_is_counted():
+    hr = factories.hr_user()
+    voter = factories.committee_member(username="voter-7q", level="pm")
+    other = factories.committee_member(username="other-7q")
+    promotion = factories.promotion(state="rejected", votes=[(voter, "reject")])
+    today = timezone.localdate()
+    delegations.delegation_create(
+        actor=voter, delegator=voter, delegate=other, starts_on=today, ends_on=today
+    )
+    member_change_record(
+        actor=hr, user=voter, changes={"first_name": {"from": "", "to": "Vera"}}, route="api"
+    )
+    member = member_update(actor=hr, member=voter.member, changes={"is_active": False}, route="api")
+    erasure.member_erase(actor=hr, member=member)
+    seal()
+    pseudonym = f"erased-{member.pk}"
+    event = PromotionEvent.objects.get(promotion=promotion, to_state="rejected")
+    assert [(v["reviewer"], v["decision"]) for v in event.votes] == [(pseudonym, "reject")]
+    named = MemberChange.objects.get(user=voter, changes__has_key="first_name")
+    assert named.changes["first_name"] == {"from": "", "to": erasure.ERASED}
+    delegated = ConfigChange.objects.get(target_type="promotions.delegation")
+    assert delegated.changes["delegator"]["to"] == pseudonym
+    markings = Erasure.objects.count()
+    assert markings >= 3
+    code, said = verify()
+    assert (code, f"({markings} erased)" in said) == (0, True), said
+    # A forged marking that renames a reviewer again changes a personal leaf only: it verifies,
+    # and the count shows one more marking than erasures and retention ran.
+    votes = [{**vote, "reviewer": "someone"} for vote in event.votes]
+    _forge(event, "promotion_event_append_only", votes=votes)
+    code, said = verify()
+    assert (code, f"({markings + 1} erased)" in said) == (0, True), said
+
+
 # --- Writers at once --------------------------------------------------------------------------
 
 
@@ -411,6 +496,25 @@ def test_an_export_checks_an_erased_row_as_the_database_check_does(tmp_path):
     assert code == 1
     assert said.startswith(f"BROKEN seq {seq}, promotions.promotionevent row {event.pk}: "), said
     assert "does not match its content hash" in said
+
+
+@pytest.mark.services
+def test_an_export_names_a_forged_marking_that_changed_a_vote(tmp_path):
+    decided = factories.held_decision()
+    event = PromotionEvent.objects.get(promotion=decided, to_state="approved")
+    assert {vote["decision"] for vote in event.votes} == {"approve"}
+    seal()
+    _forge(
+        event,
+        "promotion_event_append_only",
+        votes=[{**vote, "decision": "reject"} for vote in event.votes],
+    )
+    path = tmp_path / "bundle.json"
+    call_command("audit_export", "--cycle", str(decided.cycle_id), str(path), stdout=StringIO())
+    code, said = verify("--bundle", str(path))
+    seq = Link.objects.get(audited="promotions.promotionevent", row_id=event.pk).seq
+    assert code == 1
+    assert said.startswith(f"BROKEN seq {seq}, promotions.promotionevent row {event.pk}: "), said
 
 
 # --- Erasure renames a person only where the configuration names them -----------------------
