@@ -43,8 +43,18 @@ from notifications.services import (
 
 # What an audit row shows in place of an erased value.
 ERASED = "(erased)"
-# The fields of people's records whose values are personal data (MemberChange.changes).
-PERSONAL_FIELDS = ("username", "email", "first_name", "last_name")
+# The fields of people's records whose values are personal data (MemberChange.changes): the
+# names, the address, and the identity provider's identifiers a SCIM request records (its
+# externalId, employeeNumber and department, which may carry the name).
+PERSONAL_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "external_id",
+    "employee_number",
+    "department",
+)
 
 # Checks other apps register (promotions: an open promotion): each answers, for a member, None
 # or (code, message) for a 409.

@@ -210,12 +210,15 @@ def notifications_text_replace(
 
 def names_pattern(names: Iterable[str]) -> re.Pattern | None:
     """A pattern of `names` (a person's e-mail address, full name, username), each a whole word
-    whatever its case, the longest first; None without any."""
+    whatever its case, the longest first (the address before the username it may begin with, the
+    full name before a username equal to the first name). A word ends at any character that is
+    not a letter, a digit or `_`: "Chen Okafor." "Chen Okafor-led" "mail chen@example.com." are
+    matched whole, "chen_okafor" or "chenoweth" are other words. None without any."""
     words = sorted({name for name in names if name}, key=len, reverse=True)
     if not words:
         return None
     either = "|".join(re.escape(word) for word in words)
-    return re.compile(rf"(?<![\w.@+-])(?:{either})(?![\w.@+-])", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{either})(?!\w)", re.IGNORECASE)
 
 
 def notifications_names_replace(*, names: Iterable[str], pseudonym: str) -> int:

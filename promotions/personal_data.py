@@ -14,17 +14,18 @@ from django.db.models.functions import Cast
 
 from audit.models import ConfigChange
 from core import personal_data
-from ladder.erasure import pseudonym_of, register_erasure_blocker, rewrite_audited
+from ladder.erasure import ERASED, pseudonym_of, register_erasure_blocker, rewrite_audited
 from ladder.models import Member
 from promotions import permissions, release, selectors
 from promotions.appeals.models import Appeal
 from promotions.delegations.selectors import delegations_visible_to
 from promotions.delegations.serializers import DelegationSerializer
 from promotions.errors import ErrorCode
-from promotions.models import OPEN_STATES, PENDING, Promotion, PromotionEvent
+from promotions.models import OPEN_STATES, PENDING, NominationKey, Promotion, PromotionEvent
 from promotions.packets import services as packets
 from promotions.requests.selectors import request_list_visible_to
 from promotions.requests.serializers import NominationRequestSerializer
+from promotions.retention import LEGAL_HOLD_ACTIONS, legal_hold_reason_replaced
 from promotions.serializers import EventSerializer, PacketVersionSerializer, PromotionSerializer
 
 
@@ -128,22 +129,39 @@ def erase_names_in_votes(member: Member) -> None:
 def erase_names_in_targets(member: Member) -> None:
     """The configuration's trail names a promotion by its __str__, "<candidate's name>: <from> →
     <to> (<state>)" (a legal hold set or cleared, retention): in the rows about the person's own
-    promotions the name becomes their pseudonym (the rest stays)."""
+    promotions the name becomes their pseudonym (the rest stays). A legal hold's reason there is
+    free text HR wrote about the case (it may name the person): it reads ERASED, in the rows and
+    on a hold still in force (the hold itself stays)."""
     name, pseudonym = f"{member.name}: ", f"{pseudonym_of(member)}: "
-    ids = [
-        str(pk) for pk in Promotion.objects.filter(candidate=member).values_list("pk", flat=True)
-    ]
+    own = Promotion.objects.filter(candidate=member)
+    ids = [str(pk) for pk in own.values_list("pk", flat=True)]
     rows = ConfigChange.objects.filter(
-        target_type=Promotion._meta.label_lower, target_id__in=ids, target__startswith=name
+        target_type=Promotion._meta.label_lower, target_id__in=ids
     ).order_by("id")
     for row in rows:
-        target = pseudonym + row.target[len(name) :]
-        rewrite_audited(row, trigger="config_change_append_only", target=target[:200])
+        values: dict[str, object] = {}
+        if row.target.startswith(name):
+            values["target"] = (pseudonym + row.target[len(name) :])[:200]
+        if row.action in LEGAL_HOLD_ACTIONS:
+            changes = legal_hold_reason_replaced(row.changes, ERASED)
+            if changes != row.changes:
+                values["changes"] = changes
+        if values:
+            rewrite_audited(row, trigger="config_change_append_only", **values)
+    own.exclude(legal_hold_reason="").update(legal_hold_reason=ERASED)
+
+
+def erase_nomination_keys(member: Member) -> None:
+    """The `Idempotency-Key`s of nominations of the person (as candidate) or by them (as
+    nominator) keep the response sent, which names the candidate and quotes the case's text:
+    they are deleted (a key sent again is a new request)."""
+    NominationKey.objects.filter(Q(promotion__candidate=member) | Q(user=member.user)).delete()
 
 
 def erase_names(member: Member) -> None:
     erase_names_in_votes(member)
     erase_names_in_targets(member)
+    erase_nomination_keys(member)
 
 
 def _keeps(member: Member) -> None:

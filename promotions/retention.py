@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from audit.models import ConfigChange
 from audit.services import config_change_record
 from core import roles
 from core.errors import Conflict, InvalidInput, NotAllowed
@@ -23,7 +24,7 @@ from ladder.erasure import rewrite_audited
 from notifications.services import notifications_text_replace
 from promotions.appeals.models import Appeal
 from promotions.errors import ErrorCode
-from promotions.models import TEXT_LIMIT, Promotion, PromotionEvent, Review
+from promotions.models import TEXT_LIMIT, NominationKey, Promotion, PromotionEvent, Review
 from promotions.requests.models import NominationRequest
 from promotions.requests.notify import ANSWERED, REMINDER, REQUESTED
 from promotions.workflow import PromotionState
@@ -34,6 +35,8 @@ CLOSED_STATES = (PromotionState.REJECTED, PromotionState.WITHDRAWN, PromotionSta
 BATCH = 100
 # The messages of a nomination request (they quote its justification and decline reason).
 REQUEST_KINDS = (REQUESTED, ANSWERED, REMINDER)
+# The configuration trail's actions of a legal hold, whose `changes` hold its reason.
+LEGAL_HOLD_ACTIONS = ("legal_hold_set", "legal_hold_cleared")
 
 
 def _closed() -> Q:
@@ -49,6 +52,15 @@ def due_for_retention(*, now=None):
     return Promotion.objects.filter(
         _closed(), ~Exists(recent), legal_hold=False, text_removed_at__isnull=True
     )
+
+
+def legal_hold_reason_replaced(changes: dict, text: str) -> dict:
+    """A legal hold's audit row (set or cleared) with its reason, on either side where it has
+    one, reading `text`; every other value as it was."""
+    reason = changes.get("reason")
+    if not isinstance(reason, dict):
+        return changes
+    return {**changes, "reason": {side: text if v else v for side, v in reason.items()}}
 
 
 def _evidence_removed(evidence: list) -> list:
@@ -77,6 +89,19 @@ def _remove_text(promotion: Promotion, *, now) -> None:
     messages = notifications_text_replace(
         promotion_id=promotion.pk, notice=REMOVED, quoting=quoted, kinds=REQUEST_KINDS
     )
+    # A legal hold's reason, in the trail of its setting and clearing (a cleaned case is on hold
+    # no more), is text about the case too; the `Idempotency-Key` of its nomination keeps the
+    # response sent, with the case's text: deleted.
+    holds = ConfigChange.objects.filter(
+        target_type=Promotion._meta.label_lower,
+        target_id=str(promotion.pk),
+        action__in=LEGAL_HOLD_ACTIONS,
+    ).order_by("id")
+    for row in holds:
+        changes = legal_hold_reason_replaced(row.changes, REMOVED)
+        if changes != row.changes:
+            rewrite_audited(row, trigger="config_change_append_only", changes=changes)
+    NominationKey.objects.filter(promotion=promotion).delete()
     Review.objects.filter(promotion=promotion).exclude(comment="").update(comment=REMOVED)
     Appeal.objects.filter(promotion=promotion).update(statement=REMOVED)
     NominationRequest.objects.filter(promotion=promotion).update(justification=REMOVED, evidence=[])

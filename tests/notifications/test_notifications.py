@@ -311,3 +311,21 @@ def test_a_poisoned_message_is_recorded_as_failed_and_never_retried(people, nomi
     assert services.deliveries_send_again(delivery_ids=[delivery.pk]) == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_error) == (PENDING, 0, "")
+
+
+def test_an_erased_persons_names_are_replaced_whole_whatever_follows_them():
+    """The address first, then the full name, then the username, each a whole word: a word ends
+    at any character but a letter, a digit or `_` (a full stop, a hyphen, `+`, `@`)."""
+    pattern = services.names_pattern(["chen@example.com", "Chen Okafor", "chen"])
+    assert pattern is not None
+    cases = {
+        "nominated by Chen Okafor.": "nominated by erased-2.",
+        "mail chen@example.com.": "mail erased-2.",
+        "Chen Okafor-led review": "erased-2-led review",
+        "For chen: see chen+cc@x.org": "For erased-2: see erased-2+cc@x.org",
+        # Other words stay: a name inside a longer word or username.
+        "chenoweth, chen_okafor, Okafor, achen@example.com": (
+            "chenoweth, chen_okafor, Okafor, achen@example.com"
+        ),
+    }
+    assert {text: pattern.sub("erased-2", text) for text in cases} == cases

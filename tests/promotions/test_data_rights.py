@@ -31,10 +31,17 @@ from notifications.models import Notification
 from promotions import retention, services, tasks
 from promotions.delegations import services as delegations
 from promotions.management.commands.demo import CYCLE_NAME
-from promotions.models import OPEN_STATES, PacketVersion, Promotion, PromotionEvent, Review
+from promotions.models import (
+    OPEN_STATES,
+    NominationKey,
+    PacketVersion,
+    Promotion,
+    PromotionEvent,
+    Review,
+)
 from promotions.requests import services as nomination_requests
 from tests import factories
-from tests.accounts.scim import CORE_USER, new_client
+from tests.accounts.scim import CORE_USER, ENTERPRISE, new_client
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +240,13 @@ def test_retention_removes_old_text_keeps_held_and_recent_and_is_audited():
     assert Notification.objects.filter(promotion=None, body__contains=REQUEST_TEXT).exists()
     recent, _, _ = rejected_with_committee_work()
     hr = factories.hr_user()
+    # The old case was held once (the hold cleared since), and nominated with an Idempotency-Key
+    # whose record keeps the response sent.
+    retention.promotion_legal_hold_set(actor=hr, promotion=old, reason="old-hold-reason-3c7")
+    retention.promotion_legal_hold_clear(actor=hr, promotion=old)
+    NominationKey.objects.create(
+        user=old.nominated_by, key="k", request_hash="h", promotion=old, response={"id": old.pk}
+    )
     response = client_of(hr).post(
         f"/api/v1/promotions/{held.pk}/legal-hold/",
         {"reason": "Tribunal claim 2031"},
@@ -255,6 +269,16 @@ def test_retention_removes_old_text_keeps_held_and_recent_and_is_audited():
     assert Review.objects.get(promotion=old).comment == retention.REMOVED
     assert not PromotionEvent.objects.filter(promotion=old, note=COMMITTEE_NOTE).exists()
     assert Review.objects.get(promotion=old).decision == "reject"  # the vote stays
+    # The hold's reason reads the notice in its trail (the held case's keeps its own).
+    trail = ConfigChange.objects.filter(target_id=str(old.pk), action__startswith="legal_hold")
+    assert [row.changes["reason"] for row in trail.order_by("id")] == [
+        {"from": "", "to": retention.REMOVED},
+        {"from": retention.REMOVED, "to": ""},
+    ]
+    assert ConfigChange.objects.get(action="legal_hold_set", target_id=str(held.pk)).changes[
+        "reason"
+    ] == {"from": "", "to": "Tribunal claim 2031"}
+    assert not NominationKey.objects.filter(promotion=old).exists()
     assert ConfigChange.objects.filter(
         action="retention_text_removed", target_id=str(old.pk)
     ).exists()
@@ -433,9 +457,39 @@ def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf, client
     candidate, _ = factories.team()
     member = factories.MemberFactory(user=user, level=candidate.level, manager=candidate.manager)
     hr = factories.hr_user()
+    # Their manager nominated them with an Idempotency-Key (its record keeps the response, which
+    # names them), then withdrew the case.
+    to_level = level_next_levels(level=member.level)[0]
+    nomination = {
+        "candidate": member.pk,
+        "to_level": to_level.code,
+        "justification": factories.JUSTIFICATION,
+        "evidence": factories.evidence_for(to_level),
+    }
+    nominator = client_of(member.manager.user)
+    sent = nominator.post(
+        "/api/v1/promotions/", nomination, format="json", HTTP_IDEMPOTENCY_KEY="zq-1"
+    )
+    assert sent.status_code == 201 and "Quixotefield" in json.dumps(sent.json())
+    withdrawn = Promotion.objects.get(pk=sent.json()["id"])
+    services.promotion_withdraw(promotion=withdrawn, actor=member.manager.user, note="")
+    # The identity provider set their identifiers (audited in their record's trail).
+    scim = new_client()
+    patched = scim.patch(
+        f"/Users/{user.pk}",
+        {"op": "replace", "path": "externalId", "value": "ext-zquix-4d2"},
+        {"op": "replace", "path": f"{ENTERPRISE}:employeeNumber", "value": "EMP-ZQX-77"},
+        {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "Quixotefield Org"},
+    )
+    assert patched.status == 200, patched.body
+    assert MemberChange.objects.filter(changes__employee_number__to="EMP-ZQX-77").exists()
     promotion, _, _ = rejected_with_committee_work(candidate=member)
     committee_copies = Notification.objects.filter(promotion=promotion).exclude(recipient=user)
     assert committee_copies.filter(subject__contains="Zebulon Quixotefield").exists()
+    # A legal hold's reason is free text that may name them: set, cleared and set again.
+    named = "Tribunal claim of Zebulon Quixotefield."
+    retention.promotion_legal_hold_set(actor=hr, promotion=promotion, reason=named)
+    retention.promotion_legal_hold_clear(actor=hr, promotion=promotion)
     retention.promotion_legal_hold_set(actor=hr, promotion=promotion, reason="Tribunal claim")
     invitations.invitation_send(actor=hr, user=user)  # recorded as "sent to <address>"
     # Logins are recorded with the username typed (django-axes), a failed one too.
@@ -456,6 +510,7 @@ def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf, client
         "zebulon quixotefield",
         "zebulon.quixotefield@example.org",
         "zquix-4d2",
+        "emp-zqx-77",
     )
     found = []
     with connection.cursor() as cursor:
@@ -467,4 +522,20 @@ def test_after_an_erasure_the_person_is_named_nowhere_in_the_database(rf, client
     # What the people who received them read is still the message, with the pseudonym.
     assert committee_copies.filter(subject__contains=f"erased-{member.pk}").exists()
     assert LogEntry.objects.filter(object_repr=f"erased-{member.pk}").count() == 2
+    # The hold stays, its reasons read the erasure's mark.
+    holds = ConfigChange.objects.filter(target_id=str(promotion.pk), action__startswith="legal")
+    assert [row.changes["reason"] for row in holds.order_by("id")] == [
+        {"from": "", "to": erasure.ERASED},
+        {"from": erasure.ERASED, "to": ""},
+        {"from": "", "to": erasure.ERASED},
+    ]
+    hold = Promotion.objects.values_list("legal_hold", "legal_hold_reason").get(pk=promotion.pk)
+    assert hold == (True, erasure.ERASED)
+    # The key's record is gone: sent again, it is a new nomination, refused (the member is
+    # inactive), never the first response.
+    assert not NominationKey.objects.filter(promotion=withdrawn).exists()
+    again = nominator.post(
+        "/api/v1/promotions/", nomination, format="json", HTTP_IDEMPOTENCY_KEY="zq-1"
+    )
+    assert again.status_code == 409, again.json()
     assert _audit_verify().startswith("OK")
