@@ -274,10 +274,43 @@ def adverse_impact(*, category: str, cycles: list[Cycle], min_group: int | None 
         "cycles": [cycle.pk for cycle in cycles],
         "min_group": min_group,
         "stages": [
-            {
-                "stage": stage,
-                "groups": stage_groups(counts[stage], min_group=min_group, people=people[stage]),
-            }
-            for stage in STAGES
+            {"stage": stage, "groups": groups}
+            for stage, groups in stages_of(counts, people, min_group=min_group).items()
         ],
     }
+
+
+def stages_of(
+    counts: dict[str, dict[str, tuple[int, int]]],
+    people: dict[str, dict[str, int]],
+    *,
+    min_group: int,
+) -> dict[str, list[dict]]:
+    """Every stage's groups, a group hidden in one stage hidden in all: the stages share their
+    numbers (approval's approved are overall's, its decided nearly nomination's nominated), so a
+    group published elsewhere would give away the stage that hid it. Each stage then hides what
+    subtraction would reveal of the groups hidden with it, until nothing more is hidden."""
+    hidden: set[str] = set()
+    while True:
+        stages = {
+            stage: stage_groups(
+                counts[stage],
+                min_group=min_group,
+                # A group hidden in another stage counts as too small here.
+                people={
+                    code: min(size, min_group - 1) if code in hidden else size
+                    for code, size in people[stage].items()
+                },
+            )
+            for stage in STAGES
+        }
+        # A group no one of which is in a stage's pool (none decided) gives nothing away there.
+        now = {
+            g["group"]
+            for stage, groups in stages.items()
+            for g in groups
+            if g["suppressed"] and people[stage].get(g["group"], 0) > 0
+        }
+        if now <= hidden:
+            return stages
+        hidden |= now

@@ -10,7 +10,7 @@ from math import comb
 import pytest
 from scipy.stats import fisher_exact
 
-from analytics.adverse_impact import adverse_impact, eligible_on, fisher_p, stage_groups
+from analytics.adverse_impact import adverse_impact, eligible_on, fisher_p, stage_groups, stages_of
 from analytics.models import DemographicChoice, DemographicValue
 from ladder.models import Level, LevelChange, Member
 from promotions.models import Cycle, CycleState, Promotion, PromotionState
@@ -158,7 +158,7 @@ def test_suppression_counts_people_not_their_cycles():
     for code, members in large.items():
         give(members, "gender", code)
     for cycle in cycles:
-        decide(cycle, alone + large["man"][:3] + large["woman"][:2], PromotionState.APPROVED)
+        decide(cycle, alone + large["man"][:6] + large["woman"][:6], PromotionState.APPROVED)
     report = adverse_impact(category="gender", cycles=cycles, min_group=5)
     for stage in ("nomination", "approval", "overall"):
         groups = by_group(report, stage)
@@ -173,6 +173,26 @@ def test_suppression_counts_people_not_their_cycles():
         {"a": (10, 40), "b": (5, 30), "c": (5, 5)}, min_group=5, people={"a": 8, "b": 6, "c": 1}
     )
     assert [g["group"] for g in groups if g["suppressed"]] == ["b", "c"]
+
+
+def test_a_group_hidden_in_one_stage_is_hidden_in_every_stage():
+    """The second outside review's example: approval hides the non-binary group (1 of 3), but
+    nomination (3 of 20) and overall (1 of 20) would publish that 1 of its 3 nominees was
+    approved. A group hidden in one stage is hidden in all, with what subtraction needs."""
+    counts = {
+        "nomination": {"nb": (3, 20), "w": (20, 60), "m": (25, 60)},
+        "approval": {"nb": (1, 3), "w": (12, 20), "m": (15, 25)},
+        "overall": {"nb": (1, 20), "w": (12, 60), "m": (15, 60)},
+    }
+    people = {stage: {code: pool for code, (_, pool) in c.items()} for stage, c in counts.items()}
+    stages = stages_of(counts, people, min_group=5)
+    for stage, groups in stages.items():
+        hidden = {g["group"] for g in groups if g["suppressed"]}
+        assert "nb" in hidden, stage
+        assert len(hidden) >= 2, stage  # and one more: nb = total - the others otherwise
+    # Each stage on its own would have published the non-binary group at nomination.
+    alone = stage_groups(counts["nomination"], min_group=5, people=people["nomination"])
+    assert not {g["group"]: g for g in alone}["nb"]["suppressed"]
 
 
 def test_the_impact_ratio_is_over_the_highest_published_rate():
@@ -277,7 +297,7 @@ def test_adverse_impact_for_people_analytics(report_people, as_user):
     give(women, "gender", "woman")
     give(men, "gender", "man")
     decide(first, women[:2] + men[:5], PromotionState.APPROVED)
-    decide(second, women[2:4], PromotionState.REJECTED)
+    decide(second, women[2:5], PromotionState.REJECTED)  # five decided: approval shows them
     client = as_user(report_people["analyst"])
     response = client.get(URL, {"category": "gender", "cycles": "last:5"})
     assert response.status_code == 200
@@ -286,7 +306,7 @@ def test_adverse_impact_for_people_analytics(report_people, as_user):
     assert [s["stage"] for s in body["stages"]] == ["nomination", "approval", "overall"]
     nomination = by_group(body, "nomination")
     # 10 eligible in each of two cycles: pools of 20.
-    assert (nomination["woman"]["selected"], nomination["woman"]["pool"]) == (4, 20)
+    assert (nomination["woman"]["selected"], nomination["woman"]["pool"]) == (5, 20)
     assert (nomination["man"]["selected"], nomination["man"]["pool"]) == (5, 20)
     overall = by_group(body, "overall")
     assert overall["woman"]["rate"] == 0.1 and overall["man"]["rate"] == 0.25
@@ -302,8 +322,11 @@ def test_adverse_impact_for_people_analytics(report_people, as_user):
         "shortfall",
         "suppressed",
     }
+    # The first cycle alone decided two women: too few at approval, so hidden in every stage
+    # (nomination and overall would give approval's numbers away), and the men with them.
     one = client.get(URL, {"category": "gender", "cycles": f"{first.pk}"}).json()
-    assert by_group(one, "nomination")["woman"]["pool"] == 10
+    for stage in ("nomination", "approval", "overall"):
+        assert by_group(one, stage)["woman"]["suppressed"] is True, stage
 
 
 def test_the_admin_page_refuses_bad_parameters_and_other_roles(report_people, client):
@@ -323,8 +346,8 @@ def test_the_admin_page_refuses_bad_parameters_and_other_roles(report_people, cl
     cycle = make_cycle()
     women = make_members(6)
     give(women, "gender", "=cmd|calc")  # not a slug in the admin; the CSV escapes it anyway
-    decide(cycle, women[:2], PromotionState.APPROVED)
+    decide(cycle, women[:5], PromotionState.APPROVED)  # five decided: shown in every stage
     answer = client.get(csv, {"category": "gender", "cycles": str(cycle.pk)})
     text = answer.content.decode()
     assert answer.status_code == 200 and text.startswith("\ufeffstage,group,selected")
-    assert "nomination,'=cmd|calc,2,6," in text
+    assert "nomination,'=cmd|calc,5,6," in text
