@@ -243,6 +243,29 @@ def release_cycle(*, release_in: int | None = 5, hr=None):
     return cycles.cycle_open(actor=hr, cycle=cycle)
 
 
+def blind_cycle(*, hr, name: str = "Blind H1"):
+    """An open cycle of both tracks with a blind first pass, nominations open five days either
+    side of today."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from promotions.cycles import services as cycles
+
+    today = timezone.localdate()
+    cycle = cycles.cycle_create(
+        actor=hr,
+        name=name,
+        tracks=[],
+        blind_review=True,
+        nominations_open_on=today - timedelta(days=5),
+        nominations_close_on=today + timedelta(days=5),
+        decisions_due_on=today + timedelta(days=10),
+        effective_on=today + timedelta(days=15),
+    )
+    return cycles.cycle_open(actor=hr, cycle=cycle)
+
+
 def held_decision(
     *, cycle=None, decision: str = "approve", note: str = "Decided.", case=None, **kwargs
 ):

@@ -4,13 +4,12 @@ username or e-mail, the nominator or the career history, until they have voted o
 packet version; a new version blinds them again; HR reads all; each vote records `blind`."""
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.apps import apps
 from django.db.models import Q
 from django.test import Client
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ladder.models import Level, LevelChange
@@ -67,18 +66,7 @@ def world(django_db_setup, django_db_blocker):
 def build_world() -> dict:
     hr = factories.hr_user()
     reviewer = factories.committee_member(level="vp-product")  # hears of the nomination
-    today = timezone.localdate()
-    cycle = cycles.cycle_create(
-        actor=hr,
-        name="Blind H1",
-        tracks=[],
-        blind_review=True,
-        nominations_open_on=today - timedelta(days=5),
-        nominations_close_on=today + timedelta(days=5),
-        decisions_due_on=today + timedelta(days=10),
-        effective_on=today + timedelta(days=15),
-    )
-    cycle = cycles.cycle_open(actor=hr, cycle=cycle)
+    cycle = factories.blind_cycle(hr=hr, name="Blind H1")
     manager = factories.MemberFactory(
         user=factories.UserFactory(**MANAGER), level=Level.objects.get(code="group-pm")
     )

@@ -7,14 +7,11 @@ sideways, axe-core: nothing critical or serious). With SCREENSHOT_DIR set, saved
 blind-desk-<width>.png, blind-calibration-<width>.png and blind-event-<width>.png."""
 
 import os
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from ladder.models import Level
 from promotions import blind
-from promotions.cycles import services as cycles
 from tests import factories
 from tests.accessibility import check_page
 from tests.browser import log_in
@@ -32,18 +29,7 @@ def test_a_committee_member_reads_a_blind_case_then_votes(chromium, live_server)
 
     hr = factories.hr_user()
     factories.committee_member(level="vp-product", username="chen")
-    today = timezone.localdate()
-    cycle = cycles.cycle_create(
-        actor=hr,
-        name="H1 blind",
-        tracks=[],
-        blind_review=True,
-        nominations_open_on=today - timedelta(days=5),
-        nominations_close_on=today + timedelta(days=5),
-        decisions_due_on=today + timedelta(days=10),
-        effective_on=today + timedelta(days=15),
-    )
-    cycles.cycle_open(actor=hr, cycle=cycle)
+    cycle = factories.blind_cycle(hr=hr, name="H1 blind")
     manager = factories.MemberFactory(
         user__first_name="Maya",
         user__last_name="Lindqvist",
