@@ -174,18 +174,16 @@ def _names_elsewhere_erase(member: Member, *, pseudonym: str) -> None:
     pattern = names_pattern(names)
     assert pattern is not None  # a username is never empty
     types = ContentType.objects.get_for_models(Member, type(user))
-    own = Q(content_type=types[Member], object_id=str(member.pk)) | Q(
-        content_type=types[type(user)], object_id=str(user.pk)
-    )
+    records = {(types[Member].pk, str(member.pk)), (types[type(user)].pk, str(user.pk))}
+    own = Q()
+    for content_type_id, object_id in records:
+        own |= Q(content_type_id=content_type_id, object_id=object_id)
     mentions = Q()
     for name in names:
         if name:
             mentions |= Q(object_repr__icontains=name)
     for entry in LogEntry.objects.filter(own | mentions).order_by("id"):
-        is_own = (entry.content_type_id, entry.object_id) in {
-            (types[Member].pk, str(member.pk)),
-            (types[type(user)].pk, str(user.pk)),
-        }
+        is_own = (entry.content_type_id, entry.object_id) in records
         shown = pseudonym if is_own else pattern.sub(pseudonym, entry.object_repr)
         if shown != entry.object_repr:
             LogEntry.objects.filter(pk=entry.pk).update(object_repr=shown[:200])

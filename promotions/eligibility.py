@@ -17,7 +17,7 @@ from ladder.selectors import member_of
 from promotions.models import (
     ACTIVE_CYCLE_STATES,
     OPEN_STATES,
-    PENDING,
+    UNSETTLED,
     Cycle,
     CycleState,
     Promotion,
@@ -104,7 +104,7 @@ def _members_facts(member_ids: list[int]) -> dict[int, tuple[bool, bool]]:
     it from their reasons, and nobody nominates them again before they have been told."""
     rows = (
         Promotion.objects.filter(candidate_id__in=member_ids)
-        .filter(Q(state__in=OPEN_STATES) | PENDING | Q(release_held=True))
+        .filter(UNSETTLED | Q(release_held=True))
         .values_list("candidate_id", "state", "release_held")
     )
     states: dict[int, set[str]] = {member_id: set() for member_id in member_ids}

@@ -31,6 +31,9 @@ class CycleState(models.TextChoices):
 # Approved, with the level change still to come on `effective_on` (Promotion.is_pending, as a
 # filter).
 PENDING = Q(state=PromotionState.APPROVED, level_applied=False)
+# Not settled yet: open, or pending. A member with such a promotion is not nominated again, nor
+# erased; a promotion settled (not this) is closed, and its text goes by retention in time.
+UNSETTLED = Q(state__in=OPEN_STATES) | PENDING
 
 # A cycle in these states owns its tracks: nominations attach to it, or are refused by it.
 ACTIVE_CYCLE_STATES = (CycleState.OPEN, CycleState.CALIBRATING)

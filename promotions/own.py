@@ -10,7 +10,7 @@ from ladder.models import LevelChange, Member
 from ladder.selectors import member_of
 from promotions.eligibility import Blockers, members_eligibility, months_between
 from promotions.errors import PromotionNotFound
-from promotions.models import OPEN_STATES, PENDING, Promotion
+from promotions.models import UNSETTLED, Promotion
 
 PROMOTION_PAGE = ("candidate__user", "candidate__level", "from_level", "to_level", "nominated_by")
 
@@ -85,7 +85,7 @@ def team_of(*, user, today) -> list[TeamRow]:
     promotions = {
         promotion.candidate_id: promotion
         for promotion in Promotion.objects.filter(candidate__in=reports)
-        .filter(Q(state__in=OPEN_STATES) | PENDING | Q(release_held=True))
+        .filter(UNSETTLED | Q(release_held=True))
         .select_related("to_level", "cycle")
         .order_by("created_at")
     }

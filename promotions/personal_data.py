@@ -21,7 +21,12 @@ from promotions.appeals.models import Appeal
 from promotions.delegations.selectors import delegations_visible_to
 from promotions.delegations.serializers import DelegationSerializer
 from promotions.errors import ErrorCode
-from promotions.models import OPEN_STATES, PENDING, NominationKey, Promotion, PromotionEvent
+from promotions.models import (
+    UNSETTLED,
+    NominationKey,
+    Promotion,
+    PromotionEvent,
+)
 from promotions.packets import services as packets
 from promotions.requests.selectors import request_list_visible_to
 from promotions.requests.serializers import NominationRequestSerializer
@@ -170,10 +175,7 @@ def _keeps(member: Member) -> None:
 
 
 def open_promotion_blocks_erasure(member: Member) -> tuple[str, str] | None:
-    open_or_pending = Promotion.objects.filter(candidate=member).filter(
-        Q(state__in=OPEN_STATES) | PENDING
-    )
-    if open_or_pending.exists():
+    if Promotion.objects.filter(UNSETTLED, candidate=member).exists():
         return (
             ErrorCode.OPEN_PROMOTION,
             "The member has an open promotion (or one not yet effective): close it first.",

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit.models import ConfigChange
@@ -24,14 +24,19 @@ from ladder.erasure import rewrite_audited
 from notifications.services import notifications_text_replace
 from promotions.appeals.models import Appeal
 from promotions.errors import ErrorCode
-from promotions.models import TEXT_LIMIT, NominationKey, Promotion, PromotionEvent, Review
+from promotions.models import (
+    TEXT_LIMIT,
+    UNSETTLED,
+    NominationKey,
+    Promotion,
+    PromotionEvent,
+    Review,
+)
 from promotions.requests.models import NominationRequest
 from promotions.requests.notify import ANSWERED, REMINDER, REQUESTED
-from promotions.workflow import PromotionState
 
 # What the text reads in its place, wherever it is shown (the API, the member site, the desk).
 REMOVED = "Removed under the retention policy."
-CLOSED_STATES = (PromotionState.REJECTED, PromotionState.WITHDRAWN, PromotionState.UPHELD)
 BATCH = 100
 # The messages of a nomination request (they quote its justification and decline reason).
 REQUEST_KINDS = (REQUESTED, ANSWERED, REMINDER)
@@ -39,18 +44,14 @@ REQUEST_KINDS = (REQUESTED, ANSWERED, REMINDER)
 LEGAL_HOLD_ACTIONS = ("legal_hold_set", "legal_hold_cleared")
 
 
-def _closed() -> Q:
-    return Q(state__in=CLOSED_STATES) | Q(state=PromotionState.APPROVED, level_applied=True)
-
-
 def due_for_retention(*, now=None):
-    """Closed promotions whose last event is older than RETENTION_YEARS, not on legal hold and
-    not cleaned yet."""
+    """Closed promotions (settled: not UNSETTLED) whose last event is older than RETENTION_YEARS,
+    not on legal hold and not cleaned yet."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=round(365.25 * settings.RETENTION_YEARS))
     recent = PromotionEvent.objects.filter(promotion=OuterRef("pk"), at__gte=cutoff)
     return Promotion.objects.filter(
-        _closed(), ~Exists(recent), legal_hold=False, text_removed_at__isnull=True
+        ~UNSETTLED, ~Exists(recent), legal_hold=False, text_removed_at__isnull=True
     )
 
 
