@@ -113,8 +113,9 @@ class AdverseImpactViewSet(viewsets.GenericViewSet):
         approved / eligible), summed over the cycles: `selected`, `pool`, `rate`,
         `impact_ratio` (over the highest published rate), `four_fifths` (under 0.8),
         `fisher_p` (Fisher's exact two-sided, the group against all others) and `shortfall`.
-        Groups under `min_group` are suppressed (every cell null), with as many more as stop
-        their recovery by subtraction. Members who gave no value are in no group. 400
+        Groups of fewer than `min_group` people are suppressed (every cell null), with as many
+        more as stop their recovery by subtraction; a group hidden in one stage is hidden in
+        every stage. Members who gave no value are in no group. 400
         `unknown_category`, `invalid_cycles`."""
         ensure_people_analytics(request.user)
         params = request.query_params
