@@ -411,17 +411,8 @@ class PromotionEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 def _knows_the_candidate(event: PromotionEvent) -> bool:
     """Whether the event's actor is one the timeline hides while blind (blind.hidden_actor_ids):
-    the candidate, the nominator, an author of the packet, the candidate's manager (who may
-    release a decision), or whoever released one."""
-    promotion = event.promotion
-    manager = promotion.candidate.manager
-    involved = {
-        promotion.nominated_by_id,
-        promotion.candidate.user_id,
-        *promotion.packet_authors,
-        manager.user_id if manager is not None else None,
-    }
-    return event.to_state == RELEASED or event.actor_id in involved
+    someone involved, or whoever released a decision."""
+    return event.to_state == RELEASED or event.actor_id in blind.involved_actor_ids(event.promotion)
 
 
 # --- Promotion cycles ----------------------------------------------------------------------------

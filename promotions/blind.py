@@ -109,12 +109,18 @@ def may_be_blind(user) -> bool:
     return _may_be_blind(user)
 
 
+def involved_actor_ids(promotion) -> set[int]:
+    """Whose name as an actor tells a blind reader whose case it is: the candidate, the
+    nominator, the packet's authors and the candidate's manager (who may release a decision)."""
+    manager = promotion.candidate.manager
+    involved = {promotion.candidate.user_id, promotion.nominated_by_id, *promotion.packet_authors}
+    return involved | ({manager.user_id} if manager is not None else set())
+
+
 def hidden_actor_ids(user, promotion, events: Iterable, *, blinded: bool | None = None) -> set[int]:
-    """The actors of a timeline that `user` may not read while blind: the people involved (the
-    candidate, the nominator, the packet's authors) and whoever released a decision (the
-    nominator or the candidate's manager). Empty when not blind."""
+    """The actors of a timeline that `user` may not read while blind: the people involved
+    (involved_actor_ids) and whoever released a decision. Empty when not blind."""
     if not (is_blind_for(user, promotion) if blinded is None else blinded):
         return set()
-    hidden = {promotion.candidate.user_id, promotion.nominated_by_id, *promotion.packet_authors}
     released = {e.actor.pk for e in events if e.to_state == RELEASED and e.actor is not None}
-    return hidden | released
+    return involved_actor_ids(promotion) | released
