@@ -2,6 +2,7 @@
 (by any route: the token keeps a keyed hash of the password it was issued under) and after
 `API_TOKEN_TTL_HOURS` without use."""
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import OuterRef
+from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -38,15 +39,23 @@ def token_issue(*, user) -> str:
     return key
 
 
-def token_authenticate(*, key: str) -> ApiToken | None:
-    """The live token with this key, its user (and their place on the ladder) loaded; None for an
-    unknown, revoked, expired or superseded key, or an inactive user (such tokens are deleted)."""
+@functools.cache
+def _tokens_with_users() -> QuerySet[ApiToken]:
+    """What every authenticated request looks a token up in, built once per process: building
+    it (the joins, the subquery) took half the lookup's time. Each lookup filters a copy."""
     tokens = ApiToken.objects.select_related("user", "user__member")
     if connection.vendor == "postgresql":
         # The user's group names come in the same query: every request asks for them.
         names = Group.objects.filter(user=OuterRef("user_id")).values("name")
         tokens = tokens.annotate(group_names=ArraySubquery(names))
-    token = tokens.filter(digest=_digest(key)).first()
+    return tokens
+
+
+def token_authenticate(*, key: str) -> ApiToken | None:
+    """The live token with this key, its user (and their place on the ladder) loaded; None for an
+    unknown, revoked, expired or superseded key, or an inactive user (such tokens are deleted)."""
+    # A digest is unique: no ordering to ask for, as first() would.
+    token = next(iter(_tokens_with_users().filter(digest=_digest(key))[:1]), None)
     if token is None:
         return None
     now = timezone.now()
