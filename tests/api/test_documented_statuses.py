@@ -16,7 +16,6 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
-from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from config.errors import ERROR_CODES
@@ -29,6 +28,7 @@ from promotions.delegations import services as delegations
 from promotions.models import Promotion
 from promotions.requests import services as nomination_requests
 from tests import factories
+from tests.openapi import api_schema
 from tests.shared import shared_rows
 from webhooks import services as webhook_services
 from webhooks.models import Delivery
@@ -40,7 +40,7 @@ STATES = ("nominated", "in_review", "changes_requested", "decided")
 # An endpoint as HR left it, or disabled (a resend is then a 409).
 WEBHOOK_STATES = ("active", "disabled")
 LATER = ("awaiting_executive", "rejected", "appealed")
-SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+SCHEMA = api_schema()
 OPERATIONS = {
     operation["operationId"]: (path, method)
     for path, operations in SCHEMA["paths"].items()

@@ -8,7 +8,6 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 from django.db.utils import InternalError, ProgrammingError
-from drf_spectacular.generators import SchemaGenerator
 
 from ladder.models import Criterion
 from notifications.models import Notification
@@ -18,6 +17,7 @@ from promotions.packets import services as packets
 from promotions.workflow import TRANSITIONS
 from tests import factories
 from tests.concurrency import at_once
+from tests.openapi import api_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -247,7 +247,7 @@ PER_CRITERION_LISTS = {
 def test_the_writes_of_a_list_per_criterion_are_all_driven_below():
     """A new body with a list of `{"criterion", …}` entries joins PER_CRITERION_LISTS, and so
     the test below, which holds it to the same answer when the list is absent."""
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    schema = api_schema()
     components = schema["components"]["schemas"]
 
     def component(ref: dict) -> dict:
