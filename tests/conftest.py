@@ -214,6 +214,42 @@ def chromium():
 def pytest_runtest_setup(item):
     if "chromium" not in getattr(item, "fixturenames", ()):
         _Chromium.stop()
+    _Tables.before(item)
+
+
+class _Tables:
+    """A transactional test leaves this worker's tables empty (pytest-django flushes them after
+    it), and a test in a rolled-back transaction needs the rows the migrations wrote. Since the
+    tests that wait on workers and brokers run among the others (tests/scheduling.py), the
+    first such test after one restores them: the tables flushed again, then the migrated rows
+    loaded, as a test marked `serialized_rollback` starts."""
+
+    flushed = False
+
+    @classmethod
+    def before(cls, item) -> None:
+        group = _django_group(item)
+        if group == 1:
+            cls.flushed = True
+        elif group == 0 and cls.flushed:
+            cls.restore(item.config)
+            cls.flushed = False
+
+    @staticmethod
+    def restore(config) -> None:
+        from django.core.management import call_command
+        from django.db import connection
+        from pytest_django.plugin import blocking_manager_key
+
+        with config.stash[blocking_manager_key].unblock():
+            call_command(
+                "flush",
+                verbosity=0,
+                interactive=False,
+                reset_sequences=False,
+                inhibit_post_migrate=True,
+            )
+            load_serialized_rows(connection.creation, connection._test_serialized_contents)
 
 
 # Tests of many seconds that no mark singles out (subprocesses, a SQLite run, the state machine).
@@ -228,8 +264,8 @@ SLOW_UNMARKED = (
 
 def _django_group(item) -> int:
     """pytest-django's order (as Django's runner's): 0 database in a rolled-back transaction,
-    1 transactional (it leaves the tables empty, so none of group 0 may follow it on a worker),
-    2 no database."""
+    1 transactional (it leaves the tables empty: `_Tables` restores them for a test of group 0
+    that follows it on a worker), 2 no database."""
     from pytest_django.fixtures import validate_django_db
 
     marker = item.get_closest_marker("django_db")
@@ -240,15 +276,25 @@ def _django_group(item) -> int:
     return 0 if marker or "db" in fixtures else 2
 
 
+# The longest browser tests (15-20 s: every page at every width, a sign-in through a real
+# provider): first among the browser tests, so that the run does not end on one of them.
+LONGEST_BROWSER = (
+    "tests/promotions/test_committee_pages_browser.py::test_the_committee_pages_are_usable_by",
+    "tests/portal/test_pages_browser.py::test_every_member_page_fits_and_passes_axe",
+    "tests/accounts/test_oidc_browser.py",
+)
+
+
 def _weight(item) -> int:
-    """The slow first: browser walks, then real workers, brokers and threads, then the rest."""
+    """The slow first: the longest browser tests, the other browser tests, then real workers,
+    brokers and threads, then the rest."""
     if "browser" in item.keywords:
-        return 0
+        return 0 if item.nodeid.startswith(LONGEST_BROWSER) else 1
     if "services" in item.keywords or "live_server" in getattr(item, "fixturenames", ()):
-        return 1
+        return 2
     if item.nodeid.startswith(SLOW_UNMARKED):
-        return 1
-    return 2
+        return 2
+    return 3
 
 
 @pytest.hookimpl(trylast=True)
@@ -256,18 +302,52 @@ def pytest_collection_modifyitems(config, items):
     """Within each of pytest-django's groups (sorted before this runs), the slow tests first: with
     `--dist load --maxschedchunk 1` (make test) the long ones are shared out between the workers
     while there is still plenty left to even them out, instead of ending the run on one worker.
-    Every test still runs; the order is the same on every worker, as pytest-xdist requires."""
+    Every test still runs; the order is the same on every worker, as pytest-xdist requires. A
+    worker also writes which tests mostly wait, for the scheduler (tests/scheduling.py)."""
     _skip_what_cannot_run(items)
     items.sort(key=_place)
+    if hasattr(config, "workerinput"):
+        from tests import scheduling
+
+        scheduling.waiting_ids_write(
+            config._tmp_path_factory.getbasetemp().parent,
+            [item.nodeid for item in items if _waits(item)],
+        )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (make test): a worker per core, and one more for the tests that mostly wait
+    (tests/scheduling.py), which leave the cores to the others meanwhile. With two, a fifth of
+    the two cores was idle and `make test` took 265 s; with three, 7 % and 238 s."""
+    return (os.cpu_count() or 1) + 1
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist load` (make test) hands the tests that mostly wait to one worker at a time."""
+    if config.getvalue("dist") != "load":
+        return None
+    from tests import scheduling
+
+    return scheduling.WaitingApart(config, log, shared_dir=config._tmp_path_factory.getbasetemp())
+
+
+def _waits(item) -> bool:
+    """A transactional test that is not a browser test: it waits on a Celery worker, a broker, a
+    receiver, a subprocess or a backoff far more than it computes."""
+    return _django_group(item) == 1 and "browser" not in item.keywords
 
 
 def _place(item) -> tuple[int, int]:
     """The slow tests that need no database (subprocesses, a SQLite run) open the run, the quick
     ones close it: rolled back, then transactional, as pytest-django has them, in between. The
-    run then ends on many short tests, not on one long one with the other worker idle."""
+    run then ends on many short tests, not on one long one with the other worker idle. Under
+    `make test` the transactional tests that mostly wait are handed out early, one worker at a
+    time (tests/scheduling.py); `_Tables` restores the migrated rows after each."""
     group, weight = _django_group(item), _weight(item)
     if group == 2:
-        return (0 if weight < 2 else 3), weight
+        return (0 if weight < 3 else 3), weight
     return group + 1, weight
 
 
