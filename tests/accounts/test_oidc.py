@@ -3,6 +3,7 @@ through Django's test client: a wrong state, a replayed code, an ID token signed
 and staff passwords where SSO_REQUIRED_FOR_STAFF. Sign-in itself, with Chromium:
 test_oidc_browser.py."""
 
+import logging
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import requests
 from django.urls import reverse
 from joserfc import jwt
 
-from accounts import sso
+from accounts import sso, sso_views
 from tests import factories
 from tests.accounts.oidc import CLIENT_ID, KEY_ID, signing_key, start_provider, through_provider
 
@@ -43,6 +44,7 @@ def callback(client, url: str):
 
 
 def test_a_sign_in_a_wrong_state_and_a_replayed_code(client, sso_on, caplog):
+    caplog.set_level(logging.WARNING, logger=sso_views.__name__)  # whatever the root's level
     user = factories.MemberFactory(user__email="Ada@Example.com").user
     sso_on.accounts({"ada": {"email": "ada@example.com", "email_verified": True}})
     url = to_provider(client, requests.Session(), "ada")

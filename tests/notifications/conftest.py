@@ -1,7 +1,9 @@
+import logging
 import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -49,18 +51,35 @@ def close_worker_connection(**kwargs):
     connection.close()
 
 
-@pytest.fixture
-def worker():
-    """A real Celery worker (in a thread of this process) consuming from the current broker."""
+@contextmanager
+def embedded_worker():
+    """A real Celery worker (in a thread of this process) consuming from the current broker.
+    Starting, it sets up logging as a worker does (the root logger at ERROR, its own handlers):
+    that is undone when it stops, or every later test of the process would lose its warnings."""
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    saved = [
+        (logger, logger.level, logger.propagate, logger.disabled, list(logger.handlers))
+        for logger in loggers
+        if isinstance(logger, logging.Logger)
+    ]
     task_postrun.connect(close_worker_connection)
     try:
         with start_worker(
             celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30
-        ) as w:
-            yield w
+        ) as running:
+            yield running
     finally:
         task_postrun.disconnect(close_worker_connection)
-    fresh_pools()
+        fresh_pools()
+        for logger, level, propagate, disabled, handlers in saved:
+            logger.setLevel(level)
+            logger.propagate, logger.disabled, logger.handlers = propagate, disabled, handlers
+
+
+@pytest.fixture
+def worker():
+    with embedded_worker() as running:
+        yield running
 
 
 def wait_for(condition, timeout=20.0, interval=0.1):

@@ -5,7 +5,6 @@ from collections import Counter
 from smtplib import SMTPException
 
 import pytest
-from celery.signals import task_postrun
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -21,8 +20,7 @@ from notifications.tasks import notifications_sweep
 from promotions.models import Promotion
 from tests import factories
 from tests.notifications.conftest import (
-    close_worker_connection,
-    fresh_pools,
+    embedded_worker,
     use_broker,
     wait_for,
 )
@@ -151,18 +149,11 @@ def test_broker_down_at_commit_then_the_sweeper_delivers_exactly_once(
 
     own_redis.start()
     settings.NOTIFICATIONS_SWEEP_SECONDS = 0
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app as celery_app
-
-    task_postrun.connect(close_worker_connection)
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with embedded_worker():
         assert notifications_sweep() == 3
         assert wait_for(lambda: len(mail.outbox) >= 3)
         assert notifications_sweep() == 0  # nothing left to claim
         time.sleep(1)
-    task_postrun.disconnect(close_worker_connection)
-    fresh_pools()
     assert recipients() == Counter({r.email: 1 for r in company["reviewers"]})
     assert emails(rows).exclude(status=DELIVERED).count() == 0
 

@@ -19,15 +19,11 @@ from unittest import mock
 from urllib.parse import quote
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
 from django.db import connection, transaction
 
-from config.celery import app as celery_app
 from tests import factories
 from tests.notifications.conftest import (  # noqa: F401 (fixtures used by the webhook tests)
-    close_worker_connection,
-    fresh_pools,
+    embedded_worker,
     no_worker,
     own_redis,
     redis_broker,
@@ -156,13 +152,8 @@ def emit_unsent(*, count: int = 1, event: Event = Event.PROMOTION_NOMINATED) -> 
 @contextmanager
 def running_worker():
     """A real Celery worker (a thread of this process) on the current broker, for part of a test."""
-    task_postrun.connect(close_worker_connection)
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-            yield
-    finally:
-        task_postrun.disconnect(close_worker_connection)
-        fresh_pools()
+    with embedded_worker():
+        yield
 
 
 # A `celery worker` process of its own (solo pool: no children), on the test database. The hold is
