@@ -88,9 +88,10 @@ serve: migrate
 demo: migrate
 	PORT=$(PORT) $(MANAGE) demo
 
-# --maxschedchunk 1: pytest-xdist hands each worker a test or two at a time, in the order of
-# tests/conftest.py (the slow ones first in each of pytest-django's groups), so the long browser
-# walks and worker tests are shared between the workers rather than queued on one at the end.
+# -n auto: a worker per core and one more; the tests that mostly wait go to one worker at a time
+# (tests/scheduling.py). --maxschedchunk 1: pytest-xdist hands each worker a test or two at a
+# time, in the order of tests/conftest.py (the slow ones first in each of pytest-django's
+# groups), so the long browser walks are shared between the workers, not queued on one at the end.
 test: install-dev install-node
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-auto} --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
