@@ -2,9 +2,11 @@
 
 The transactional tests that are not browser tests mostly wait: on a Celery worker, a broker, a
 receiver cut off after its time-out, a subprocess, a backoff. Handed out in the suite's order they
-ran together at the end, on both workers at once, and left the two cores a fifth idle. Here a
-worker is given one of them only while no other worker has one, so each runs beside a worker
-that computes, from the start of the run until they are done.
+ran together at the end, on both workers at once, and left the two cores a fifth idle: a worker
+and its database connection take turns, so one worker uses one core at most. Here a worker is
+given one of them only while no other worker has one, so that they run one after the other on
+one worker from the start of the run, while the others (`make test` starts one more worker than
+there are cores) keep the cores busy.
 
 The workers know which tests these are (the controller sees only test ids): each writes their
 ids to a file beside the template database's (tests/template_db.py) when it has collected, and
