@@ -319,8 +319,9 @@ def pytest_collection_modifyitems(config, items):
 def pytest_xdist_auto_num_workers(config):
     """`-n auto` (make test): a worker per core, and one more for the tests that mostly wait
     (tests/scheduling.py), which leave the cores to the others meanwhile (docs/development.md:
-    on two cores, 265 s with two workers, 235 s with three)."""
-    return (os.cpu_count() or 1) + 1
+    on two cores, 265 s with two workers, 235 s with three). At most 16: each worker has a Redis
+    db of its own (config/settings/test.py), and Redis has 16."""
+    return min((os.cpu_count() or 1) + 1, 16)
 
 
 @pytest.hookimpl(optionalhook=True)
