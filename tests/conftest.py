@@ -215,6 +215,13 @@ def pytest_runtest_setup(item):
     if "chromium" not in getattr(item, "fixturenames", ()):
         _Chromium.stop()
     _Tables.before(item)
+    # Celery sets a process-wide flag while an eager task runs and puts the old value back after
+    # it; eager tasks run at once in threads (tests/concurrency.py, a live server) can leave it
+    # set, and every later `.delay().get()` of the process then raises "Never call result.get()
+    # within a task!". No test starts inside a task.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
 
 
 class _Tables:
@@ -317,11 +324,15 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
-    """`-n auto` (make test): a worker per core, and one more for the tests that mostly wait
-    (tests/scheduling.py), which leave the cores to the others meanwhile (docs/development.md:
-    on two cores, 265 s with two workers, 235 s with three). At most 16: each worker has a Redis
-    db of its own (config/settings/test.py), and Redis has 16."""
-    return min((os.cpu_count() or 1) + 1, 16)
+    """`-n auto` (make test): a worker per core this process may use, and one more for the tests
+    that mostly wait (tests/scheduling.py), which leave the cores to the others meanwhile
+    (docs/development.md: on two cores, 265 s with two workers, 235 s with three). At most 16:
+    each worker has a Redis db of its own (config/settings/test.py), and Redis has 16.
+    PYTEST_XDIST_AUTO_NUM_WORKERS, when set, is pytest-xdist's to apply."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min((cores or 1) + 1, 16)
 
 
 @pytest.hookimpl(optionalhook=True)

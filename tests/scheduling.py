@@ -51,6 +51,15 @@ class WaitingApart(LoadScheduling):
             self.waiting_left = sorted(self.waiting)
         super().schedule()
 
+    def remove_node(self, node):
+        """A worker that crashed: xdist hands its tests that had not started to the others; the
+        waiting ones among them are still handed out one worker at a time."""
+        requeued = self.node2pending.get(node, [])[1:]
+        self.waiting_left = sorted(
+            {*self.waiting_left, *(index for index in requeued if index in self.waiting)}
+        )
+        return super().remove_node(node)
+
     def _send_tests(self, node, num: int) -> None:
         chosen: list[int] = []
         for _ in range(num):
