@@ -25,6 +25,7 @@ import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -230,9 +231,8 @@ class WebhookOutbox(Outbox):
 
     def delivered_recorded(self, row: Delivery) -> None:
         # One statement that matches nothing unless the endpoint was failing.
-        Endpoint.objects.filter(pk=row.endpoint_id, consecutive_failures__gt=0).update(
-            consecutive_failures=0, failing_since=None
-        )
+        with db_connection.cursor() as cursor:
+            cursor.execute(_FAILURES_CLEARED_SQL, [row.endpoint_id])
 
     def failure_status(self, row: Delivery, attempt: Attempt, *, status: str, now) -> str:
         """Held instead of retried while the endpoint is off, or when this failure disables it
@@ -258,6 +258,13 @@ class WebhookOutbox(Outbox):
             update_fields=["consecutive_failures", "failing_since", "is_active", "disabled_at"]
         )
 
+
+# Plain SQL, as the engine's own record: built through the ORM for every delivery, this
+# statement cost more than sending some of them (make bench-webhooks, docs/performance.md).
+_FAILURES_CLEARED_SQL = (
+    "UPDATE webhooks_endpoint SET consecutive_failures = 0, failing_since = NULL "
+    "WHERE id = %s AND consecutive_failures > 0"
+)
 
 outbox = WebhookOutbox()
 
