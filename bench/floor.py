@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.services import token_authenticate
 from ladder.models import Member
 from promotions.models import Cycle, PacketVersion, Promotion, PromotionEvent, Review
+from promotions.workflow import OPEN_STATES
 
 FIELDS = [
     "id",
@@ -34,6 +35,7 @@ FIELDS = [
     "changes_requested_note",
     "eligibility_override_reason",
     "off_cycle_reason",
+    "release_held",
 ]
 
 
@@ -67,6 +69,10 @@ def _shape(row: dict) -> dict:
         "changes_requested_note": row["changes_requested_note"] or None,
         "eligibility_override_reason": row["eligibility_override_reason"] or None,
         "off_cycle_reason": row["off_cycle_reason"] or None,
+        # null while open, else whether the candidate may read the decision (promotions/release.py)
+        "released": None if row["state"] in OPEN_STATES else not row["release_held"],
+        # Ours says whether the viewer reads the case blind; the floor reads none blind.
+        "blind": False,
         "available_transitions": [],
     }
 

@@ -309,7 +309,7 @@ def check_floors(scenarios: dict, floors: dict) -> list[str]:
         return all(moment(a[k]) == moment(b[k]) for k in keys)
 
     # The lists and the detail: every field but what ours decides per viewer.
-    per_viewer = {"available_transitions", "changes_requested_note"}
+    per_viewer = {"available_transitions", "changes_requested_note", "blind"}
     per_viewer |= {"eligibility_override_reason", "off_cycle_reason"}
     for name in (COMMITTEE_LIST, MEMBERS_LIST):
         ours, floor = pair(name)

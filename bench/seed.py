@@ -10,6 +10,7 @@ import secrets
 import time
 from datetime import timedelta
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.db import DatabaseError, connection, transaction
@@ -86,8 +87,32 @@ def progress(message: str, started: float) -> None:
     print(f"  [{time.monotonic() - started:5.1f}s] {message}", flush=True)
 
 
+def model_defaults(table: str, columns: list[str]) -> dict[str, object]:
+    """The columns of `table` that the seed leaves out and that need a value (NOT NULL), with
+    the model's default: COPY fills only the database's defaults, and Django keeps its own in
+    Python. A column a later migration adds then seeds as the model would write it."""
+    model = next(
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.db_table == table
+    )
+    defaults = {}
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.null or field.primary_key:
+            continue
+        value = field.get_default()  # a text field without one: ""
+        if value is None:
+            raise ValueError(f"The seed gives no {table}.{field.column} and it has no default")
+        defaults[field.column] = json.dumps(value) if isinstance(value, dict | list) else value
+    return defaults
+
+
 def copy(table: str, columns: list[str], rows) -> int:
-    """COPY `rows` (tuples of Python values; JSON as text) into `table`, streamed."""
+    """COPY `rows` (tuples of Python values; JSON as text) into `table`, streamed; the columns
+    left out take the model's defaults."""
+    defaults = model_defaults(table, columns)
+    columns = [*columns, *defaults]
+    extra = tuple(defaults.values())
     count = 0
     with (
         connection.cursor() as cursor,
@@ -96,7 +121,7 @@ def copy(table: str, columns: list[str], rows) -> int:
         ) as pg_copy,
     ):
         for row in rows:
-            pg_copy.write_row(row)
+            pg_copy.write_row(row + extra)
             count += 1
     return count
 

@@ -116,15 +116,21 @@ def filter_state(promotions: QuerySet[Promotion], *, state: str, user) -> QueryS
     """The list's `state` filter as `user` sees the states: their own held decision in the state
     it was decided from (as `as_seen_by`)."""
     held = held_from(user)
+    in_state = promotions.filter(state=state).exclude(held)
     if state not in workflow.OPEN_STATES:
-        return promotions.filter(state=state).exclude(held)
-    decided_from_state = Q(
-        pk__in=promotions.filter(held)
+        return in_state
+    # The viewer's own held decisions made from `state`, a few rows at most, looked up first: as
+    # a subquery OR-ed into the filter, PostgreSQL read every promotion for every list (the
+    # committee's page of those in review took 4.7 times its floor in `make bench`).
+    decided_from_state = list(
+        promotions.filter(held)
         .annotate(before=_decided_from())
         .filter(before=state)
-        .values("pk")
+        .values_list("pk", flat=True)
     )
-    return promotions.filter((Q(state=state) & ~held) | decided_from_state)
+    if not decided_from_state:
+        return in_state
+    return promotions.filter((Q(state=state) & ~held) | Q(pk__in=decided_from_state))
 
 
 # --- Releasing ------------------------------------------------------------------------------------
