@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from ladder.selectors import member_of
 from promotions import notify, permissions, webhook_events, workflow
 from promotions.errors import ErrorCode, TransitionConflict
 from promotions.models import RELEASED, Promotion, PromotionEvent, PromotionState
@@ -48,8 +49,13 @@ def is_held_from(user, promotion) -> bool:
 
 
 def held_from(user) -> Q:
-    """The promotions whose decision `user` may not see yet, as a filter."""
-    return Q(release_held=True, candidate__user=user)
+    """The promotions whose decision `user` may not see yet, as a filter: by the candidate's id,
+    with no join to the members (every list of promotions asks), and none for someone who is not
+    on the ladder."""
+    member = member_of(user)
+    if member is None:
+        return Q(pk__in=[])
+    return Q(release_held=True, candidate_id=member.pk)
 
 
 def _decided_from():
