@@ -226,14 +226,14 @@ def notifications_names_replace(*, names: Iterable[str], pseudonym: str) -> int:
     requested: <name>", a stand-in's "For <username>:", "Nominated by <username>") name the
     pseudonym instead, in the subject and both bodies (the HTML one as it was escaped). Returns
     how many messages changed."""
-    names = [name for name in names if name]
-    pattern = names_pattern([*names, *(escape(name) for name in names)])
+    written = {form for name in names if name for form in (name, escape(name))}
+    pattern = names_pattern(written)
     if pattern is None:
         return 0
     mentions = Q()
-    for name in {*names, *(escape(name) for name in names)}:
-        mentions |= Q(subject__icontains=name) | Q(body__icontains=name)
-        mentions |= Q(html_body__icontains=name)
+    for form in written:
+        mentions |= Q(subject__icontains=form) | Q(body__icontains=form)
+        mentions |= Q(html_body__icontains=form)
     changed = []
     for row in Notification.objects.filter(mentions).order_by("id"):
         texts = [pattern.sub(pseudonym, text) for text in (row.subject, row.body, row.html_body)]
