@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import roles
 from core.errors import NotFound
+from core.prepared import Prepared
 from ladder.models import Member
 from ladder.selectors import (
     LADDER_VERSION_SQL,
@@ -347,12 +348,38 @@ def promotion_row_visible_to(*, user, promotion_id) -> PromotionRow:
 def promotion_for_access_check(*, user, promotion_id) -> Promotion:
     """Just enough of a visible promotion to decide what `user` may see of it (timeline, reviews,
     packet): lighter than the full row the detail shows."""
-    light = (
-        Promotion.objects.select_related("candidate", "cycle")
-        .only(*ACCESS_COLUMNS)
-        .annotate(blind_cycle=F("cycle__blind_review"))
+    try:
+        if roles.sees_promotions(user):  # _visible_to would keep every promotion
+            rows = _ACCESS.rows(promotion_id)
+        else:
+            visible = _visible_to(user, Promotion.objects.filter(pk=promotion_id))
+            rows = list(visible.values_list(*ACCESS_COLUMNS))
+    except (ValueError, TypeError):
+        raise PromotionNotFound() from None
+    if not rows:
+        raise PromotionNotFound()
+    return _access_promotion(int(promotion_id), rows[0])
+
+
+_ACCESS = Prepared(
+    lambda promotion_id: Promotion.objects.filter(pk=promotion_id).values_list(*ACCESS_COLUMNS)
+)
+
+
+def _access_promotion(promotion_id: int, access: tuple) -> Promotion:
+    """The promotion as far as ACCESS_COLUMNS read it (a model that is never saved)."""
+    state, authors, version, nominated_by_id, candidate_user_id, manager_id, held, blind = access
+    promotion = Promotion(
+        pk=promotion_id,
+        state=state,
+        packet_authors=authors,
+        packet_version=version,
+        nominated_by_id=nominated_by_id,
+        candidate=Member(user_id=candidate_user_id, manager_id=manager_id),
+        release_held=held,
     )
-    return _get(_visible_to(user, light), promotion_id)
+    cast(Any, promotion).blind_cycle = blind  # read by blind.in_blind_cycle
+    return promotion
 
 
 def _get(promotions: QuerySet[Promotion], promotion_id) -> Promotion:
@@ -384,33 +411,32 @@ class EventRow:
 EVENT_COLUMNS = ("from_state", "to_state", "at", "actor_id", "actor__username", "note", "votes")
 
 
+def _timeline_rows(events: QuerySet[PromotionEvent]) -> QuerySet[PromotionEvent, tuple]:
+    """A promotion's events, each bringing the promotion's access columns along."""
+    access = [f"promotion__{column}" for column in ACCESS_COLUMNS]
+    return events.order_by("at", "id").values_list(*EVENT_COLUMNS, *access)
+
+
+_TIMELINE = Prepared(
+    lambda promotion_id: _timeline_rows(PromotionEvent.objects.filter(promotion_id=promotion_id))
+)
+
+
 def promotion_timeline_visible_to(*, user, promotion_id) -> tuple[Promotion, list[EventRow]]:
     """A visible promotion (what promotion_for_access_check reads of it) and its timeline, in one
     query of plain rows: each event brings the promotion's few access columns along."""
-    access = [f"promotion__{column}" for column in ACCESS_COLUMNS]
     try:
-        timeline = PromotionEvent.objects.filter(promotion_id=promotion_id)
-        if not roles.sees_promotions(user):  # else _visible_to would keep every promotion
+        if roles.sees_promotions(user):  # _visible_to would keep every promotion
+            rows = _TIMELINE.rows(promotion_id)
+        else:
             visible = _visible_to(user, Promotion.objects.filter(pk=promotion_id).order_by())
-            timeline = timeline.filter(promotion__in=visible.values("pk"))
-        rows = list(timeline.order_by("at", "id").values_list(*EVENT_COLUMNS, *access))
+            timeline = PromotionEvent.objects.filter(promotion__in=visible.values("pk"))
+            rows = list(_timeline_rows(timeline.filter(promotion_id=promotion_id)))
     except (ValueError, TypeError):
         raise PromotionNotFound() from None
     if not rows:  # not visible (404), or, were that ever so, a promotion with no event yet
         return promotion_for_access_check(user=user, promotion_id=promotion_id), []
-    state, authors, packet_version, nominated_by_id, candidate_user_id, manager_id, held = rows[0][
-        -8:-1
-    ]
-    promotion = Promotion(
-        pk=int(promotion_id),
-        state=state,
-        packet_authors=authors,
-        packet_version=packet_version,
-        nominated_by_id=nominated_by_id,
-        candidate=Member(user_id=candidate_user_id, manager_id=manager_id),
-        release_held=held,
-    )
-    cast(Any, promotion).blind_cycle = rows[0][-1]  # read by blind.in_blind_cycle
+    promotion = _access_promotion(int(promotion_id), rows[0][-len(ACCESS_COLUMNS) :])
     events = [
         EventRow(
             from_state,
