@@ -11,18 +11,20 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import ValuesListIterable
 
-# A stand-in for each value while the query is compiled: an integer that is no id, found again
-# among the compiled parameters (and only there: _compile checks that each occurs once).
-_MARKERS = tuple(-2_000_000_000 - i for i in range(8))
+# A stand-in for each value while the query is compiled, found again among the compiled
+# parameters (_compile checks that each occurs there once): an integer every integer field takes
+# (the ORM compiles a value out of its field's range to "no rows", without a parameter).
+_MARKERS = tuple(32_001 + i for i in range(8))
 # What a bigint column holds: a value outside it matches no row (as the ORM answers it).
 _BIGINT = range(-(2**63), 2**63)
 
 
 class Prepared:
-    """`build(*markers)`: a values_list() of plain field paths, filtered by the markers given in
-    the place of integer values (ids). `rows(*values)`: its rows for these values, converted as
-    the ORM converts them (JSON parsed, say)."""
+    """`build(*markers)`: a values_list() (any annotations named last), filtered by the markers
+    given in the place of integer values (ids). `rows(*values)`: its rows for these values,
+    converted as the ORM converts them (JSON parsed, say)."""
 
     def __init__(self, build: Callable[..., QuerySet]):
         self._build = build
@@ -31,10 +33,14 @@ class Prepared:
 
     def _compile(self, using: str) -> tuple[str, tuple, list[int], dict]:
         markers = _MARKERS[: self._arity]
-        query = self._build(*markers).query
-        if query.annotation_select or query.extra_select:
-            # values_list() reorders columns around annotations; plain field paths keep order.
-            raise ValueError("A prepared query selects plain field paths only.")
+        queryset = self._build(*markers)
+        query = queryset.query
+        selected = [*query.extra_select, *query.values_select, *query.annotation_select]
+        rows_as_asked = queryset._iterable_class is ValuesListIterable  # not flat, named, dicts
+        if not rows_as_asked or list(getattr(queryset, "_fields", ())) != selected:
+            # values_list() puts annotations after the fields in the SQL and reorders each row
+            # back; this runs the SQL as it is, so the columns must be asked in the SQL's order.
+            raise ValueError("A prepared query is a values_list(), annotations last.")
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         positions = []

@@ -121,6 +121,11 @@ class PromotionsWithLevels(ModelIterable):
 def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
     """HR, committee and Executives: all. Others: their own, those they nominated, those of their
     reports."""
+    return _visible_to(user, _listed())
+
+
+def _listed() -> QuerySet[Promotion]:
+    """Every promotion, as the lists read them."""
     # Only the columns the API shows and the checks read: building 7 full models per row was
     # most of a page's cost.
     promotions = (
@@ -131,7 +136,7 @@ def promotion_list_visible_to(*, user) -> QuerySet[Promotion]:
     )
     # Django's hook for what a queryset yields (values() sets it too); kept by every clone.
     promotions._iterable_class = PromotionsWithLevels
-    return _visible_to(user, promotions)
+    return promotions
 
 
 def _visible_to(user, promotions: QuerySet[Promotion]) -> QuerySet[Promotion]:
@@ -287,6 +292,12 @@ class PromotionRows(BaseIterable):
             yield PromotionRow(row[0], row[1:split], row[split:], levels)
 
 
+def _promotion_row(row: tuple) -> PromotionRow:
+    """One row of row_values() as a PromotionRow."""
+    split = 1 + len(ROW_OWN)
+    return PromotionRow(row[0], row[1:split], row[split:], levels_by_id(version=row[-1]))
+
+
 def row_values(promotions: QuerySet) -> QuerySet:
     """The query behind PromotionRows: a page's (or one promotion's) rows as plain values."""
     return promotions.values_list("pk", *ROW_OWN, *ROW_RELATED)
@@ -341,8 +352,19 @@ def promotion_get_visible_to(*, user, promotion_id) -> Promotion:
 
 def promotion_row_visible_to(*, user, promotion_id) -> PromotionRow:
     """One visible promotion as the list's PromotionRow: to show it, not to change it."""
-    row = _get(promotion_rows(promotion_list_visible_to(user=user)), promotion_id)
-    return cast(PromotionRow, row)  # promotion_rows() yields PromotionRow, not models
+    if not roles.sees_promotions(user):  # else _visible_to would keep every promotion
+        row = _get(promotion_rows(promotion_list_visible_to(user=user)), promotion_id)
+        return cast(PromotionRow, row)  # promotion_rows() yields PromotionRow, not models
+    try:
+        rows = _ROW.rows(promotion_id)
+    except (ValueError, TypeError):
+        raise PromotionNotFound() from None
+    if not rows:
+        raise PromotionNotFound()
+    return _promotion_row(rows[0])
+
+
+_ROW = Prepared(lambda promotion_id: row_values(_listed().filter(pk=promotion_id)))
 
 
 def promotion_for_access_check(*, user, promotion_id) -> Promotion:

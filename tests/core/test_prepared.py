@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 
 from core.prepared import Prepared
-from promotions.models import Promotion, PromotionEvent
+from promotions.models import PacketVersion, Promotion, PromotionEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -108,18 +108,50 @@ def test_a_value_no_bigint_holds_matches_nothing_as_with_the_orm(value):
 @pytest.mark.parametrize(
     "build",
     [
-        # values_list() moves annotations after the fields: refused rather than misread.
+        # values_list() puts annotations after the fields in the SQL, then reorders each row.
         lambda pk: (
             Promotion.objects.filter(pk=pk)
             .annotate(v=F("packet_version"))
             .values_list("v", "state")
         ),
+        # Models, or dicts: not rows of the asked columns.
+        lambda pk: Promotion.objects.filter(pk=pk),
+        lambda pk: Promotion.objects.filter(pk=pk).values("state"),
+        lambda pk: Promotion.objects.filter(pk=pk).values_list("state", flat=True),
         # The value twice, or not at all: no one place to put it.
         lambda pk: Promotion.objects.filter(Q(pk=pk) | Q(candidate_id=pk)).values_list("state"),
         lambda pk: Promotion.objects.values_list("state"),
     ],
-    ids=["annotation", "value twice", "value unused"],
+    ids=["annotation first", "models", "values", "flat", "value twice", "value unused"],
 )
 def test_a_query_it_cannot_run_faithfully_is_refused_when_first_run(build):
     with pytest.raises(ValueError):
         Prepared(build).rows(1)
+
+
+def test_annotations_asked_last_come_as_the_orm_gives_them():
+    def with_version(pk):
+        return (
+            Promotion.objects.filter(pk=pk)
+            .annotate(v=F("packet_version") + 1)
+            .values_list("state", "v")
+        )
+
+    promotion = factories.promotion(state="in_review")
+    assert Prepared(with_version).rows(promotion.pk) == [("in_review", 2)]
+    assert list(with_version(promotion.pk)) == [("in_review", 2)]
+
+
+def test_a_field_of_positive_numbers_takes_its_values_and_answers_none_outside_them():
+    def version(promotion_id, number):
+        return PacketVersion.objects.filter(promotion_id=promotion_id, number=number).values_list(
+            "number", "submitted_by__username"
+        )
+
+    promotion = factories.promotion(state="nominated")
+    prepared = Prepared(version)
+    assert prepared.rows(promotion.pk, 1) == list(version(promotion.pk, 1))
+    assert prepared.rows(promotion.pk, 1) == [(1, promotion.nominated_by.username)]
+    for number in (2, 0, -1, 3_000_000_000):
+        assert prepared.rows(promotion.pk, number) == []
+        assert list(version(promotion.pk, number)) == []
