@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from core.prepared import Prepared
 from ladder.selectors import member_of
 from promotions import notify, permissions, webhook_events, workflow
 from promotions.errors import ErrorCode, TransitionConflict
@@ -55,7 +56,17 @@ def held_from(user) -> Q:
     member = member_of(user)
     if member is None:
         return Q(pk__in=[])
-    return Q(release_held=True, candidate_id=member.pk)
+    return _held_from_member(member.pk)
+
+
+def _held_from_member(member_id: int) -> Q:
+    return Q(release_held=True, candidate_id=member_id)
+
+
+# The ids of a member's own held decisions: the list's state filter asks on every request.
+_HELD_IDS = Prepared(
+    lambda member_id: Promotion.objects.filter(_held_from_member(member_id)).values_list("pk")
+)
 
 
 def _decided_from():
@@ -121,13 +132,15 @@ def released(promotion) -> bool | None:
 def filter_state(promotions: QuerySet[Promotion], *, state: str, user) -> QuerySet[Promotion]:
     """The list's `state` filter as `user` sees the states: their own held decision in the state
     it was decided from (as `as_seen_by`)."""
-    held = held_from(user)
     # Most viewers have no held decision of their own: a plain look at their own promotions says
     # so, and then the filter is the state alone (the count and the page are read from the
-    # state's index only; excluding nothing made PostgreSQL read every row in the state).
-    mine_held = promotions.filter(held)
-    if not mine_held.exists():
+    # state's index only; excluding nothing made PostgreSQL read every row in the state). The
+    # viewer sees every promotion of theirs, so the look need not repeat the list's scope.
+    member = member_of(user)
+    if member is None or not _HELD_IDS.rows(member.pk):
         return promotions.filter(state=state)
+    held = held_from(user)
+    mine_held = promotions.filter(held)
     in_state = promotions.filter(state=state).exclude(held)
     if state not in workflow.OPEN_STATES:
         return in_state
