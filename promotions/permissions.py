@@ -4,6 +4,7 @@ The checks go 404 (may not see it), 403 (may not do it), 409 (not from this stat
 
 import copy
 import functools
+from collections.abc import Callable
 
 from django.db.models import Q
 from django_fsm import can_proceed
@@ -164,7 +165,11 @@ def is_candidates_manager(user, promotion: Promotion) -> bool:
     return me is not None and promotion.candidate.manager_id == me.pk
 
 
-def _may(user, action: str, promotion: Promotion) -> bool:
+def _may(user, action: str, promotion: Promotion, does: Callable[..., bool] | None = None) -> bool:
+    """`does(work, recusal)`: _does for this user and promotion (allowed_transitions passes one
+    that remembers its answers)."""
+    if does is None:
+        does = functools.partial(_does, user, promotion)
     if action in RELEASERS_WORK:
         return is_nominator(user, promotion) or is_candidates_manager(user, promotion)
     if action in NOMINATORS_WORK:
@@ -173,11 +178,11 @@ def _may(user, action: str, promotion: Promotion) -> bool:
     row = workflow.TRANSITIONS.get(APPROVE if action == REVIEW else action)
     if row is not None and promotion.state not in row.sources:
         # Not from this state (409 follows): whoever does it from some state may ask.
-        return any(_does(user, work, promotion, recusal=False) for work in row.works)
-    return _does(user, work_of(action, promotion.state), promotion)
+        return any(does(work, False) for work in row.works)
+    return does(work_of(action, promotion.state), True)
 
 
-def _does(user, work: workflow.Work, promotion: Promotion, *, recusal: bool = True) -> bool:
+def _does(user, promotion: Promotion, work: workflow.Work, recusal: bool = True) -> bool:
     """Whether `user` does `work` on the promotion; `recusal`: also asking whether they took part
     before (an Executive's and an appeal panel's work), which only their state asks."""
     if work == workflow.Work.APPELLANT:
@@ -270,7 +275,7 @@ def ensure_can(user, action: str, promotion: Promotion) -> None:
         work = work_of(action, promotion.state)
         if (
             work in (workflow.Work.EXECUTIVE, workflow.Work.APPEAL_PANEL)
-            and _does(user, work, promotion, recusal=False)
+            and _does(user, promotion, work, recusal=False)
             and _took_part(user, promotion, work)
         ):
             raise ActionNotAllowed(
@@ -319,7 +324,10 @@ def allowed_transitions(user, promotion: Promotion) -> list[str]:
     if not can_see(user, promotion):
         return []
     promotion = known_to(user, promotion)
-    return [a for a in TRANSITIONS if state_allows(a, promotion) and _may(user, a, promotion)]
+    # Several transitions are the same work from a state (the committee's approve, reject,
+    # request changes and hold from in_review): each asked once a row.
+    does = functools.cache(functools.partial(_does, user, promotion))
+    return [a for a in TRANSITIONS if state_allows(a, promotion) and _may(user, a, promotion, does)]
 
 
 def ensure_can_read_reviews(user, promotion: Promotion) -> None:

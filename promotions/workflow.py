@@ -136,7 +136,8 @@ class Transition:
         return Leg(PromotionState(source), self.work, self.targets)
 
     def work_from(self, source: str) -> Work:
-        return self.leg_of(source).work
+        # As leg_of(source).work, without building a Leg: asked per row and action of a list.
+        return next((leg.work for leg in self.legs if leg.source == source), self.work)
 
     def targets_from(self, source: str) -> tuple[PromotionState, ...]:
         return self.leg_of(source).targets or self.targets
