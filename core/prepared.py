@@ -9,6 +9,7 @@ so its joins and columns follow the models; only the building is done once."""
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ValuesListIterable
@@ -40,14 +41,16 @@ class Prepared:
         if not rows_as_asked or list(getattr(queryset, "_fields", ())) != selected:
             # values_list() puts annotations after the fields in the SQL and reorders each row
             # back; this runs the SQL as it is, so the columns must be asked in the SQL's order.
-            raise ValueError("A prepared query is a values_list(), annotations last.")
+            raise ImproperlyConfigured("A prepared query is a values_list(), annotations last.")
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         positions = []
         for marker in markers:
             found = [i for i, param in enumerate(params) if param == marker]
             if len(found) != 1:
-                raise ValueError(f"Each value must be a parameter of the query once: {found}.")
+                raise ImproperlyConfigured(
+                    f"Each value must be a parameter of the query once: {found}."
+                )
             positions.append(found[0])
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
         self._compiled[using] = (sql, tuple(params), positions, converters)
@@ -55,8 +58,12 @@ class Prepared:
 
     def rows(self, *values: Any, using: str = "default") -> list[tuple]:
         """The rows for `values` (each an integer, or what int() takes: ValueError or TypeError
-        otherwise, as the ORM raises)."""
-        ints = [int(value) for value in values]
+        otherwise, as the ORM raises). A query it cannot run faithfully is ImproperlyConfigured,
+        never a ValueError: its callers answer a bad id's ValueError with 404."""
+        try:
+            ints = [int(value) for value in values]
+        except OverflowError:  # an infinite float: no id
+            return []
         if any(value not in _BIGINT for value in ints):
             return []
         sql, template, positions, converters = self._compiled.get(using) or self._compile(using)

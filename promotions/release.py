@@ -63,9 +63,9 @@ def _held_from_member(member_id: int) -> Q:
     return Q(release_held=True, candidate_id=member_id)
 
 
-# The ids of a member's own held decisions: the list's state filter asks on every request.
+# Whether a member has a held decision of their own: the list's state filter asks every time.
 _HELD_IDS = Prepared(
-    lambda member_id: Promotion.objects.filter(_held_from_member(member_id)).values_list("pk")
+    lambda member_id: Promotion.objects.filter(_held_from_member(member_id)).values_list("pk")[:1]
 )
 
 

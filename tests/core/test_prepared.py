@@ -4,6 +4,7 @@ query does, for each new value, and refuses what the ORM refuses."""
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
@@ -92,6 +93,11 @@ def test_what_is_no_integer_is_refused_as_the_orm_refuses_it(value):
         list(events(value))
 
 
+def test_an_infinite_number_matches_nothing():
+    # The ORM raises OverflowError here, which callers catching ValueError would let through.
+    assert Prepared(events).rows(float("inf")) == []
+
+
 def test_no_value_is_refused():
     # The ORM reads None as IS NULL; "= %s" cannot say that, so it is refused, not misread.
     with pytest.raises(TypeError):
@@ -125,7 +131,8 @@ def test_a_value_no_bigint_holds_matches_nothing_as_with_the_orm(value):
     ids=["annotation first", "models", "values", "flat", "value twice", "value unused"],
 )
 def test_a_query_it_cannot_run_faithfully_is_refused_when_first_run(build):
-    with pytest.raises(ValueError):
+    # Not a ValueError: callers answer that with 404, which would hide the mistake.
+    with pytest.raises(ImproperlyConfigured):
         Prepared(build).rows(1)
 
 
