@@ -64,7 +64,7 @@ def _held_from_member(member_id: int) -> Q:
 
 
 # Whether a member has a held decision of their own: the list's state filter asks every time.
-_HELD_IDS = Prepared(
+_ANY_HELD = Prepared(
     lambda member_id: Promotion.objects.filter(_held_from_member(member_id)).values_list("pk")[:1]
 )
 
@@ -137,7 +137,7 @@ def filter_state(promotions: QuerySet[Promotion], *, state: str, user) -> QueryS
     # state's index only; excluding nothing made PostgreSQL read every row in the state). The
     # viewer sees every promotion of theirs, so the look need not repeat the list's scope.
     member = member_of(user)
-    if member is None or not _HELD_IDS.rows(member.pk):
+    if member is None or not _ANY_HELD.rows(member.pk):
         return promotions.filter(state=state)
     held = held_from(user)
     mine_held = promotions.filter(held)

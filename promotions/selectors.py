@@ -285,17 +285,16 @@ class PromotionRows(BaseIterable):
     def __iter__(self):
         values = row_values(self.queryset)
         levels = None
-        split = 1 + len(ROW_OWN)
         row: tuple
         for row in ValuesListIterable(values, self.chunked_fetch, self.chunk_size):
-            levels = levels or levels_by_id(version=row[-1])
-            yield PromotionRow(row[0], row[1:split], row[split:], levels)
+            levels = levels or levels_by_id(version=row[-1])  # once a page
+            yield _promotion_row(row, levels)
 
 
-def _promotion_row(row: tuple) -> PromotionRow:
-    """One row of row_values() as a PromotionRow."""
+def _promotion_row(row: tuple, levels: dict) -> PromotionRow:
+    """One row of row_values() as a PromotionRow (`levels`: levels_by_id() at its version)."""
     split = 1 + len(ROW_OWN)
-    return PromotionRow(row[0], row[1:split], row[split:], levels_by_id(version=row[-1]))
+    return PromotionRow(row[0], row[1:split], row[split:], levels)
 
 
 def row_values(promotions: QuerySet) -> QuerySet:
@@ -361,7 +360,7 @@ def promotion_row_visible_to(*, user, promotion_id) -> PromotionRow:
         raise PromotionNotFound() from None
     if not rows:
         raise PromotionNotFound()
-    return _promotion_row(rows[0])
+    return _promotion_row(rows[0], levels_by_id(version=rows[0][-1]))
 
 
 _ROW = Prepared(lambda promotion_id: row_values(_listed().filter(pk=promotion_id)))
